@@ -1,0 +1,164 @@
+/*
+ * fit.c — the training loop of bpnn (see fit.h).
+ *
+ * Batch learning as in the research: the error products of every row of a
+ * batch are summed, averaged, and applied in one momentum update.  A batch
+ * is pushed through the network FIT_CHUNK_ROWS rows at a time so memory
+ * stays bounded even when the batch is the whole table.
+ */
+#include "fit.h"
+
+#include <string.h>
+
+typedef struct FitScratch
+{
+	NnWorkspace ws;
+	int32_t	   *labels;
+} FitScratch;
+
+static void
+scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
+{
+	float	   *mem = hooks->alloc(hooks->arg, sizeof(float) *
+								   nn_workspace_floats(layout, FIT_CHUNK_ROWS));
+
+	nn_workspace_bind(&s->ws, layout, FIT_CHUNK_ROWS, mem);
+	s->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * FIT_CHUNK_ROWS);
+}
+
+/* copy rows (by index, or in order when order is NULL) into the input layer */
+static void
+gather(FitScratch *s, const FitData *data, int n_inputs,
+	   const uint32_t *order, int64_t first, int rows)
+{
+	int			i;
+
+	for (i = 0; i < rows; i++)
+	{
+		int64_t		r = order ? (int64_t) order[first + i] : first + i;
+
+		memcpy(s->ws.act[0] + (size_t) i * n_inputs,
+			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);
+		s->labels[i] = data->y[r];
+	}
+}
+
+static void
+shuffle(uint32_t *order, int64_t n, NnRng *rng)
+{
+	int64_t		i;
+
+	for (i = n - 1; i > 0; i--)
+	{
+		int64_t		j = (int64_t) (nn_rng_uniform(rng) * (double) (i + 1));
+		uint32_t	t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+}
+
+static void
+score_with(const NnLayout *layout, const float *weights, const FitData *data,
+		   const FitHooks *hooks, FitScratch *s, double *mean_loss,
+		   double *accuracy)
+{
+	const int	n_inputs = layout->sizes[0];
+	double		loss = 0.0;
+	int64_t		correct = 0;
+	int64_t		first;
+
+	for (first = 0; first < data->n_rows; first += FIT_CHUNK_ROWS)
+	{
+		int			rows = (int) (data->n_rows - first < FIT_CHUNK_ROWS ?
+								  data->n_rows - first : FIT_CHUNK_ROWS);
+		int			c;
+
+		gather(s, data, n_inputs, NULL, first, rows);
+		nn_forward(layout, weights, &s->ws, rows);
+		loss += nn_batch_loss(layout, &s->ws, rows, s->labels, &c);
+		correct += c;
+		if (hooks->between_chunks)
+			hooks->between_chunks(hooks->arg);
+	}
+	*mean_loss = data->n_rows > 0 ? loss / (double) data->n_rows : 0.0;
+	*accuracy = data->n_rows > 0 ? (double) correct / (double) data->n_rows : 0.0;
+}
+
+void
+fit_score(const NnLayout *layout, const float *weights, const FitData *data,
+		  const FitHooks *hooks, double *mean_loss, double *accuracy)
+{
+	FitScratch	s;
+
+	scratch_init(&s, layout, hooks);
+	score_with(layout, weights, data, hooks, &s, mean_loss, accuracy);
+}
+
+void
+fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
+			const FitData *data, const FitHooks *hooks, FitResult *result)
+{
+	const int	n_inputs = layout->sizes[0];
+	const size_t n_weights = nn_weight_count(layout);
+	const int64_t n = data->n_rows;
+	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
+		? n : options->batch_size;
+	float	   *grad = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	float	   *grad_prev = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	uint32_t   *order = NULL;
+	FitScratch	s;
+	NnRng		rng;
+	int			epoch;
+
+	scratch_init(&s, layout, hooks);
+	nn_rng_seed(&rng, options->seed);
+	nn_init_weights(layout, weights, options->init_range, &rng);
+
+	/* the whole-set batch sees every row each step: order does not matter */
+	if (batch < n)
+	{
+		int64_t		i;
+
+		order = hooks->alloc(hooks->arg, sizeof(uint32_t) * (size_t) n);
+		for (i = 0; i < n; i++)
+			order[i] = (uint32_t) i;
+	}
+
+	result->epoch_loss = hooks->alloc(hooks->arg,
+									  sizeof(double) * (options->epochs > 0 ? options->epochs : 1));
+	for (epoch = 0; epoch < options->epochs; epoch++)
+	{
+		double		loss = 0.0;
+		int64_t		start;
+
+		if (order)
+			shuffle(order, n, &rng);
+		for (start = 0; start < n; start += batch)
+		{
+			int64_t		batch_rows = n - start < batch ? n - start : batch;
+			int64_t		done;
+
+			for (done = 0; done < batch_rows; done += FIT_CHUNK_ROWS)
+			{
+				int			rows = (int) (batch_rows - done < FIT_CHUNK_ROWS ?
+										  batch_rows - done : FIT_CHUNK_ROWS);
+
+				gather(&s, data, n_inputs, order, start + done, rows);
+				nn_forward(layout, weights, &s.ws, rows);
+				loss += nn_backward(layout, weights, &s.ws, rows, s.labels, grad);
+				if (hooks->between_chunks)
+					hooks->between_chunks(hooks->arg);
+			}
+			nn_update(n_weights, weights, grad, grad_prev,
+					  1.0 / (double) batch_rows, options->learning_rate,
+					  options->momentum);
+		}
+		result->epoch_loss[epoch] = loss / (double) n;
+		if (hooks->after_epoch)
+			hooks->after_epoch(hooks->arg, epoch, result->epoch_loss[epoch]);
+	}
+	result->epochs_run = options->epochs;
+	score_with(layout, weights, data, hooks, &s, &result->final_loss,
+			   &result->train_accuracy);
+}

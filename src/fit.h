@@ -1,0 +1,65 @@
+/*
+ * fit.h — the training loop of bpnn: epochs, batches, seeded shuffling,
+ * gradient accumulation in bounded chunks, and the final scoring pass.
+ *
+ * Plain C, no PostgreSQL headers: the server (src/train.c) and the
+ * benchmarks under test/ drive the same loop.  The caller supplies an
+ * allocator and a hook that runs between chunks, where the server checks
+ * for interrupts (the hook may longjmp out; nothing here needs cleanup
+ * beyond what the allocator hands out).
+ */
+#ifndef BPNN_FIT_H
+#define BPNN_FIT_H
+
+#include "nn.h"
+
+/* rows pushed through the network at once; bounds the scratch memory */
+#define FIT_CHUNK_ROWS 256
+
+typedef struct FitOptions
+{
+	int			epochs;
+	double		learning_rate;
+	double		momentum;
+	int			batch_size;		/* 0 = whole data set (the research), 1 = online */
+	double		init_range;
+	uint64_t	seed;
+} FitOptions;
+
+typedef struct FitData
+{
+	const float *x;				/* n_rows x n_inputs, already normalized */
+	const int32_t *y;			/* class ids in [0, n_classes) */
+	int64_t		n_rows;
+} FitData;
+
+typedef struct FitHooks
+{
+	void	   *(*alloc) (void *arg, size_t bytes); /* zeroed memory, never NULL */
+	void		(*between_chunks) (void *arg);	/* may be NULL */
+	void		(*after_epoch) (void *arg, int epoch, double mean_loss);	/* may be NULL */
+	void	   *arg;
+} FitHooks;
+
+typedef struct FitResult
+{
+	int			epochs_run;
+	double	   *epoch_loss;		/* epochs_run mean losses, from hooks->alloc */
+	double		final_loss;		/* mean squared error of the final weights */
+	double		train_accuracy; /* of the final weights */
+} FitResult;
+
+/*
+ * Initialize weights (uniform in +-init_range from the seed) and train
+ * them on data.  weights must hold nn_weight_count(layout) floats.
+ */
+extern void fit_network(const NnLayout *layout, float *weights,
+						const FitOptions *options, const FitData *data,
+						const FitHooks *hooks, FitResult *result);
+
+/* mean loss and accuracy of weights over data (forward passes only) */
+extern void fit_score(const NnLayout *layout, const float *weights,
+					  const FitData *data, const FitHooks *hooks,
+					  double *mean_loss, double *accuracy);
+
+#endif							/* BPNN_FIT_H */

@@ -1,0 +1,126 @@
+/*
+ * nn.h — the network math of bpnn: layout, forward pass, backward pass,
+ * weight update, activations and the seeded random numbers.
+ *
+ * Plain C99 with no PostgreSQL headers, so the same code runs inside the
+ * server and in the unit tests, the gradient check and the benchmarks
+ * under test/.  Nothing here allocates: callers hand in the memory.
+ *
+ * Weights of layer l form a row-major matrix of (in + 1) rows by out
+ * columns: row k < in holds the weights from input k, row in holds the
+ * biases.  All weight layers are stored back to back in one float array.
+ */
+#ifndef BPNN_NN_H
+#define BPNN_NN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* at most this many hidden layers */
+#define NN_MAX_HIDDEN 8
+#define NN_MAX_LAYERS (NN_MAX_HIDDEN + 1)
+
+/* values are stored in models: never renumber */
+typedef enum NnActivation
+{
+	NN_ACT_BIPOLAR_SIGMOID = 0, /* 2 * sigmoid(u) - 1, the research's unit */
+	NN_ACT_TANH = 1,
+	NN_ACT_SIGMOID = 2,
+	NN_ACT_RELU = 3,
+	NN_ACT_LINEAR = 4			/* output layer of relu networks only */
+} NnActivation;
+
+#define NN_ACT_COUNT 5
+
+typedef struct NnLayout
+{
+	int			n_layers;		/* weight layers: hidden layers + 1 */
+	int			sizes[NN_MAX_LAYERS + 1];	/* sizes[0] inputs ... outputs */
+	NnActivation hidden_act;
+	NnActivation output_act;
+} NnLayout;
+
+/* splitmix64: small, fast, and the same sequence on every platform */
+typedef struct NnRng
+{
+	uint64_t	state;
+} NnRng;
+
+extern void nn_rng_seed(NnRng *rng, uint64_t seed);
+extern uint64_t nn_rng_next(NnRng *rng);
+extern double nn_rng_uniform(NnRng *rng);	/* in [0, 1) */
+
+extern const char *nn_activation_name(NnActivation act);
+extern int	nn_activation_from_name(const char *name);	/* -1 if unknown */
+extern NnActivation nn_output_activation_for(NnActivation hidden);
+
+/* the target values the output units are trained towards */
+extern void nn_target_bounds(NnActivation output_act, float *lo, float *hi);
+
+extern size_t nn_weight_count(const NnLayout *layout);
+extern size_t nn_layer_offset(const NnLayout *layout, int layer);
+extern int	nn_widest_layer(const NnLayout *layout);
+
+/* weights uniform in [-range, range] */
+extern void nn_init_weights(const NnLayout *layout, float *weights,
+							double range, NnRng *rng);
+
+/*
+ * Per-batch scratch memory: activations and error signals of every layer
+ * for up to max_rows rows.  nn_workspace_floats() says how many floats
+ * nn_workspace_bind() needs.
+ */
+typedef struct NnWorkspace
+{
+	int			max_rows;
+	float	   *act[NN_MAX_LAYERS + 1]; /* act[0] is the input batch */
+	float	   *delta[NN_MAX_LAYERS + 1];	/* delta[l] pairs with act[l], l >= 1 */
+} NnWorkspace;
+
+extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
+extern void nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout,
+							  int max_rows, float *memory);
+
+/*
+ * Forward pass of rows already placed in ws->act[0] (rows x sizes[0]).
+ * Afterwards ws->act[n_layers] holds the outputs.
+ */
+extern void nn_forward(const NnLayout *layout, const float *weights,
+					   NnWorkspace *ws, int rows);
+
+/*
+ * Backward pass after nn_forward: adds to grad (same shape as weights) the
+ * error-signal products of this batch, i.e. the research's
+ * dV = X^T * dY and dW = Y^T * dO, which point downhill (they are minus the
+ * gradient of the squared error).  Returns the batch's squared error
+ * sum over rows of 1/2 * sum_k (t_k - o_k)^2.
+ */
+extern double nn_backward(const NnLayout *layout, const float *weights,
+						  NnWorkspace *ws, int rows, const int32_t *labels,
+						  float *grad);
+
+/* squared error and number of correct argmax predictions of a forward pass */
+extern double nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws,
+							int rows, const int32_t *labels, int *correct);
+
+/*
+ * The research's update rule, per weight:
+ *   w <- w + rate * g + momentum * rate * g_prev,    then g_prev <- g
+ * where g = grad * scale (scale = 1 / batch rows gives the batch mean).
+ * grad is cleared for the next batch.
+ */
+extern void nn_update(size_t count, float *weights, float *grad,
+					  float *grad_prev, double scale, double rate,
+					  double momentum);
+
+/* index of the largest output of one row */
+extern int	nn_argmax(const float *outputs, int n);
+
+/*
+ * Probabilities from one row of outputs: each output rescaled from its
+ * target range to [0, 1], clipped, and normalized to sum to 1.
+ */
+extern void nn_outputs_to_proba(NnActivation output_act, const float *outputs,
+								int n, double *proba);
+
+#endif							/* BPNN_NN_H */

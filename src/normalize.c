@@ -1,0 +1,148 @@
+/*
+ * normalize.c — per-feature statistics and the scalers (see normalize.h).
+ */
+#include "normalize.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const method_names[NORM_METHOD_COUNT] = {
+	"none", "decimal", "minmax", "zscore"
+};
+
+const char *
+norm_method_name(NormMethod method)
+{
+	if ((int) method < 0 || (int) method >= NORM_METHOD_COUNT)
+		return NULL;
+	return method_names[method];
+}
+
+int
+norm_method_from_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < NORM_METHOD_COUNT; i++)
+		if (strcmp(name, method_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+void
+feature_stats_init(FeatureStats *stats, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		stats[i].count = 0.0;
+		stats[i].min = INFINITY;
+		stats[i].max = -INFINITY;
+		stats[i].mean = 0.0;
+		stats[i].m2 = 0.0;
+	}
+}
+
+void
+feature_stats_add(FeatureStats *stats, const double *row, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		FeatureStats *s = &stats[i];
+		double		x = row[i];
+		double		delta = x - s->mean;
+
+		s->count += 1.0;
+		s->mean += delta / s->count;
+		s->m2 += delta * (x - s->mean);
+		if (x < s->min)
+			s->min = x;
+		if (x > s->max)
+			s->max = x;
+	}
+}
+
+void
+feature_stats_combine(FeatureStats *into, const FeatureStats *from, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		FeatureStats *a = &into[i];
+		const FeatureStats *b = &from[i];
+		double		count,
+					delta;
+
+		if (b->count == 0.0)
+			continue;
+		if (a->count == 0.0)
+		{
+			*a = *b;
+			continue;
+		}
+		count = a->count + b->count;
+		delta = b->mean - a->mean;
+		a->mean += delta * b->count / count;
+		a->m2 += b->m2 + delta * delta * a->count * b->count / count;
+		a->count = count;
+		if (b->min < a->min)
+			a->min = b->min;
+		if (b->max > a->max)
+			a->max = b->max;
+	}
+}
+
+double
+norm_decimal_scale(double max_abs)
+{
+	int			n;
+
+	if (!(max_abs > 0.0) || !isfinite(max_abs))
+		return 1.0;
+	n = (int) floor(1.0 - log10(max_abs));
+	/* log10 may be off by one ulp at exact powers of ten: settle exactly */
+	while (max_abs * pow(10.0, n) > 10.0)
+		n--;
+	while (max_abs * pow(10.0, n + 1) <= 10.0)
+		n++;
+	return pow(10.0, n);
+}
+
+void
+norm_fit(NormMethod method, const FeatureStats *stats, int n,
+		 double *shift, double *scale)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		const FeatureStats *s = &stats[i];
+		double		range = s->max - s->min;
+		double		sd = s->count > 1.0 ? sqrt(s->m2 / (s->count - 1.0)) : 0.0;
+
+		shift[i] = 0.0;
+		scale[i] = 1.0;
+		if (s->count == 0.0)
+			continue;
+		switch (method)
+		{
+			case NORM_NONE:
+				break;
+			case NORM_DECIMAL:
+				scale[i] = norm_decimal_scale(fmax(fabs(s->min), fabs(s->max)));
+				break;
+			case NORM_MINMAX:
+				shift[i] = s->min;
+				scale[i] = range > 0.0 ? 10.0 / range : 1.0;
+				break;
+			case NORM_ZSCORE:
+				shift[i] = s->mean;
+				scale[i] = sd > 0.0 ? 1.0 / sd : 1.0;
+				break;
+		}
+	}
+}

@@ -1,0 +1,255 @@
+/*
+ * test_nn.c — unit tests of the network math outside the server: the
+ * finite-difference gradient check of the backward pass (every activation,
+ * two hidden layers), the research's momentum rule, decimal scaling,
+ * seeded reproducibility, and that training actually learns.
+ *
+ * Prints one line per check and closes with "N passed, N failed".
+ */
+#include "../../src/fit.h"
+#include "../../src/normalize.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int	passed,
+			failed;
+
+static void
+check(int ok, const char *what)
+{
+	printf("%s: %s\n", ok ? "ok" : "FAILED", what);
+	if (ok)
+		passed++;
+	else
+		failed++;
+}
+
+static void *
+alloc_zero(void *arg, size_t bytes)
+{
+	(void) arg;
+	return calloc(1, bytes ? bytes : 1);
+}
+
+#define ROWS 7
+
+/* squared error of the batch in ws->act[0] under weights */
+static double
+batch_loss(const NnLayout *layout, const float *w, NnWorkspace *ws,
+		   const int32_t *labels)
+{
+	int			correct;
+
+	nn_forward(layout, w, ws, ROWS);
+	return nn_batch_loss(layout, ws, ROWS, labels, &correct);
+}
+
+/*
+ * nn_backward returns minus the gradient of the squared error: compare it
+ * with central differences of the loss, weight by weight.
+ */
+static void
+gradient_check(NnActivation act)
+{
+	NnLayout	layout = {3, {5, 4, 3, 3}, act, nn_output_activation_for(act)};
+	size_t		n = nn_weight_count(&layout);
+	float	   *w = malloc(sizeof(float) * n);
+	float	   *grad = calloc(n, sizeof(float));
+	float	   *mem = malloc(sizeof(float) * nn_workspace_floats(&layout, ROWS));
+	float		inputs[ROWS * 5];
+	int32_t		labels[ROWS];
+	NnWorkspace ws;
+	NnRng		rng;
+	double		diff2 = 0.0,
+				sum2 = 0.0,
+				worst;
+	size_t		i;
+	char		what[128];
+
+	nn_rng_seed(&rng, 42 + act);
+	nn_init_weights(&layout, w, 0.8, &rng);
+	nn_workspace_bind(&ws, &layout, ROWS, mem);
+	for (i = 0; i < ROWS * 5; i++)
+		inputs[i] = (float) (4.0 * nn_rng_uniform(&rng) - 2.0);
+	for (i = 0; i < ROWS; i++)
+		labels[i] = (int32_t) (nn_rng_next(&rng) % 3);
+
+	memcpy(ws.act[0], inputs, sizeof(inputs));
+	nn_forward(&layout, w, &ws, ROWS);
+	nn_backward(&layout, w, &ws, ROWS, labels, grad);
+
+	for (i = 0; i < n; i++)
+	{
+		const float h = 1e-2f;
+		float		saved = w[i];
+		double		up,
+					down,
+					numeric;
+
+		w[i] = saved + h;
+		up = batch_loss(&layout, w, &ws, labels);
+		w[i] = saved - h;
+		down = batch_loss(&layout, w, &ws, labels);
+		w[i] = saved;
+		numeric = -(up - down) / ((double) (saved + h) - (double) (saved - h));
+		diff2 += (numeric - grad[i]) * (numeric - grad[i]);
+		sum2 += numeric * numeric + (double) grad[i] * grad[i];
+	}
+	/* float32 limits single tiny entries; the whole vector is what counts */
+	worst = sqrt(diff2 / sum2);
+	snprintf(what, sizeof(what),
+			 "gradient check, %s, 2 hidden layers, %zu weights (relative error %.2e)",
+			 nn_activation_name(act), n, worst);
+	check(worst < 1e-3, what);
+	free(w);
+	free(grad);
+	free(mem);
+}
+
+/* a deliberately wrong derivative must fail the same comparison */
+static void
+gradient_check_catches_errors(void)
+{
+	NnLayout	layout = {2, {3, 4, 2}, NN_ACT_BIPOLAR_SIGMOID, NN_ACT_BIPOLAR_SIGMOID};
+	size_t		n = nn_weight_count(&layout);
+	float	   *w = malloc(sizeof(float) * n);
+	float	   *grad = calloc(n, sizeof(float));
+	float	   *mem = malloc(sizeof(float) * nn_workspace_floats(&layout, 1));
+	int32_t		label = 1;
+	NnWorkspace ws;
+	NnRng		rng;
+	float		h = 1e-2f,
+				saved;
+	double		up,
+				down,
+				numeric;
+	int			correct;
+
+	nn_rng_seed(&rng, 7);
+	nn_init_weights(&layout, w, 0.8, &rng);
+	nn_workspace_bind(&ws, &layout, 1, mem);
+	ws.act[0][0] = 0.5f;
+	ws.act[0][1] = -1.0f;
+	ws.act[0][2] = 2.0f;
+	nn_forward(&layout, w, &ws, 1);
+	nn_backward(&layout, w, &ws, 1, &label, grad);
+	saved = w[0];
+	w[0] = saved + h;
+	nn_forward(&layout, w, &ws, 1);
+	up = nn_batch_loss(&layout, &ws, 1, &label, &correct);
+	w[0] = saved - h;
+	nn_forward(&layout, w, &ws, 1);
+	down = nn_batch_loss(&layout, &ws, 1, &label, &correct);
+	numeric = -(up - down) / (2 * h);
+	/* twice the analytic gradient (the derivative without its 1/2) is far off */
+	check(fabs(numeric - 2 * grad[0]) > 0.5 * fabs(numeric) && fabs(numeric) > 1e-4,
+		  "gradient check rejects a derivative off by a factor of two");
+	free(w);
+	free(grad);
+	free(mem);
+}
+
+static void
+momentum_rule(void)
+{
+	float		w[1] = {1.0f},
+				g[1] = {2.0f},
+				g_prev[1] = {0.0f};
+
+	/* batch of 4 rows: mean 0.5; first step has no previous gradient */
+	nn_update(1, w, g, g_prev, 0.25, 0.1, 0.7);
+	check(fabsf(w[0] - 1.05f) < 1e-6f && g[0] == 0.0f && fabsf(g_prev[0] - 0.5f) < 1e-7f,
+		  "update: w += rate * mean gradient, gradient cleared, remembered");
+	g[0] = -4.0f;				/* mean -1 */
+	nn_update(1, w, g, g_prev, 0.25, 0.1, 0.7);
+	/* 1.05 + 0.1 * -1 + 0.7 * 0.1 * 0.5 = 0.985 */
+	check(fabsf(w[0] - 0.985f) < 1e-6f, "update: + momentum * rate * previous mean gradient");
+}
+
+static void
+decimal_scaling(void)
+{
+	check(norm_decimal_scale(0.5) == 10.0, "decimal scale of max 0.5 is 10");
+	check(norm_decimal_scale(37.0) == 0.1, "decimal scale of max 37 is 0.1");
+	check(norm_decimal_scale(10.0) == 1.0, "decimal scale of max 10 is 1");
+	check(norm_decimal_scale(1e-3) == 1e4, "decimal scale of max 0.001 is 10^4");
+	check(norm_decimal_scale(0.0) == 1.0, "decimal scale of an all-zero feature is 1");
+	check(norm_decimal_scale(4177.0) * 4177.0 <= 10.0 &&
+		  norm_decimal_scale(4177.0) * 4177.0 > 1.0, "decimal scaling lands in (1, 10]");
+}
+
+static void
+stats_combine(void)
+{
+	double		rows[6] = {1, 2, 4, 8, 16, 32};
+	FeatureStats all,
+				a,
+				b;
+	int			i;
+
+	feature_stats_init(&all, 1);
+	feature_stats_init(&a, 1);
+	feature_stats_init(&b, 1);
+	for (i = 0; i < 6; i++)
+	{
+		feature_stats_add(&all, &rows[i], 1);
+		feature_stats_add(i < 2 ? &a : &b, &rows[i], 1);
+	}
+	feature_stats_combine(&a, &b, 1);
+	check(fabs(a.mean - all.mean) < 1e-12 && fabs(a.m2 - all.m2) < 1e-9 &&
+		  a.min == 1 && a.max == 32 && a.count == 6,
+		  "feature statistics combine to the same as one pass");
+}
+
+/* XOR with a +-1 encoding: needs the hidden layer */
+static void
+learns_and_repeats(int batch_size)
+{
+	float		x[8] = {-1, -1, -1, 1, 1, -1, 1, 1};
+	int32_t		y[4] = {0, 1, 1, 0};
+	NnLayout	layout = {2, {2, 8, 2}, NN_ACT_BIPOLAR_SIGMOID, NN_ACT_BIPOLAR_SIGMOID};
+	FitOptions	opt = {3000, 0.05, 0.7, batch_size, 0.5, 3};
+	FitData		data = {x, y, 4};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
+	FitResult	r1,
+				r2;
+	size_t		n = nn_weight_count(&layout);
+	float	   *w1 = malloc(sizeof(float) * n);
+	float	   *w2 = malloc(sizeof(float) * n);
+	char		what[128];
+
+	fit_network(&layout, w1, &opt, &data, &hooks, &r1);
+	fit_network(&layout, w2, &opt, &data, &hooks, &r2);
+	snprintf(what, sizeof(what), "batch size %d learns XOR (accuracy %.2f, loss %.4f)",
+			 batch_size, r1.train_accuracy, r1.final_loss);
+	check(r1.train_accuracy == 1.0 && r1.final_loss < r1.epoch_loss[0], what);
+	snprintf(what, sizeof(what), "batch size %d: same seed, bit-identical weights", batch_size);
+	check(memcmp(w1, w2, sizeof(float) * n) == 0, what);
+	opt.seed = 4;
+	fit_network(&layout, w2, &opt, &data, &hooks, &r2);
+	snprintf(what, sizeof(what), "batch size %d: another seed, other weights", batch_size);
+	check(memcmp(w1, w2, sizeof(float) * n) != 0, what);
+	free(w1);
+	free(w2);
+}
+
+int
+main(void)
+{
+	int			act;
+
+	for (act = NN_ACT_BIPOLAR_SIGMOID; act <= NN_ACT_RELU; act++)
+		gradient_check((NnActivation) act);
+	gradient_check_catches_errors();
+	momentum_rule();
+	decimal_scaling();
+	stats_combine();
+	learns_and_repeats(0);
+	learns_and_repeats(1);
+	learns_and_repeats(3);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
