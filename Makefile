@@ -1,0 +1,40 @@
+# bpnn — PGXS build.  `make`, `make install`, `make installcheck` (against a
+# running server; test/run-tests.sh wraps it in a throwaway cluster),
+# `make unittest` (the kernel's tests, no server needed).
+
+EXTENSION = bpnn
+EXTVERSION = 0.1.0
+
+MODULE_big = bpnn
+OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
+	src/model_json.o src/scan.o src/train.o src/predict.o
+
+DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress suites in sql/ (expected output in expected/), in this order:
+# data loads the shared tables the later suites use
+REGRESS = data model_io train predict errors accuracy
+REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
+
+PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
+	-Wno-missing-field-initializers
+EXTRA_CLEAN = test/unit/test_nn test/bench/cv
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+$(EXTENSION)--$(EXTVERSION).sql: sql/install/$(EXTENSION).sql
+	cp $< $@
+
+# the math outside the server: gradient check and kernel tests
+KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
+test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+	$(CC) -O2 -g -Wall -Wextra -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
+
+test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
+	$(CC) -O2 -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
+
+.PHONY: unittest
+unittest: test/unit/test_nn
+	test/unit/test_nn

@@ -1,0 +1,35 @@
+/*
+ * bpnn.c — the extension's entry point: module magic and the settings
+ * (GUCs) under the reserved prefix "bpnn.".
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "bpnn.h"
+
+PG_MODULE_MAGIC;
+
+int			bpnn_memory_limit_kb = 1024 * 1024;
+
+void		_PG_init(void);
+
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("bpnn.memory_limit",
+							"Sets the most memory the packed training data of bpnn_train may use.",
+							"Training reads its rows into memory as float4; a larger "
+							"training set is refused with an error.",
+							&bpnn_memory_limit_kb,
+							1024 * 1024,
+							64,
+							INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	MarkGUCPrefixReserved("bpnn");
+}

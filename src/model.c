@@ -1,0 +1,523 @@
+/*
+ * model.c — the bpnn_model value (see model.h): the stored binary format
+ * (encode, decode), the validator every entry point shares, the binary
+ * send/recv functions of the type, and the per-query cache of decoded
+ * models used by the functions that read a model row after row.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/detoast.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
+#include "utils/memutils.h"
+
+#include "model.h"
+
+PG_FUNCTION_INFO_V1(bpnn_model_recv);
+PG_FUNCTION_INFO_V1(bpnn_model_send);
+
+#define BPNN_MAGIC "BPNN"
+
+static void
+invalid(int sqlstate, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("invalid bpnn_model value"),
+			 errdetail_internal("%s", detail)));
+}
+
+/* ---------- validation ---------- */
+
+static void
+validate_name(const char *name, int sqlstate, const char *what)
+{
+	size_t		len = strlen(name);
+
+	if (len == 0 || len > BPNN_MAX_NAME_BYTES)
+		invalid(sqlstate, psprintf("A %s name is empty or longer than %d bytes.",
+								  what, BPNN_MAX_NAME_BYTES));
+	if (!pg_verifymbstr(name, (int) len, true))
+		invalid(sqlstate, psprintf("A %s name is not valid in the server encoding.",
+								  what));
+}
+
+static void
+validate_finite(const double *values, Size n, int sqlstate, const char *what)
+{
+	Size		i;
+
+	for (i = 0; i < n; i++)
+		if (!isfinite(values[i]))
+			invalid(sqlstate, psprintf("The %s contain a non-finite value.", what));
+}
+
+void
+model_validate(const BpnnModel *model, int sqlstate)
+{
+	const NnLayout *layout = &model->layout;
+	const BpnnTrainingInfo *t = &model->training;
+	int			n_features,
+				n_classes,
+				l,
+				i,
+				j;
+	Size		n_weights;
+
+	if (layout->n_layers < 1 || layout->n_layers > NN_MAX_LAYERS)
+		invalid(sqlstate, psprintf("A model has 1 to %d weight layers, not %d.",
+								  NN_MAX_LAYERS, layout->n_layers));
+	for (l = 0; l <= layout->n_layers; l++)
+		if (layout->sizes[l] < 1 || layout->sizes[l] > BPNN_MAX_UNITS)
+			invalid(sqlstate, psprintf("Layer %d has %d units; a layer has 1 to %d.",
+									  l, layout->sizes[l], BPNN_MAX_UNITS));
+	n_features = model_n_features(model);
+	n_classes = model_n_classes(model);
+	if (n_classes < 2 || n_classes > BPNN_MAX_CLASSES)
+		invalid(sqlstate, psprintf("A model has 2 to %d classes, not %d.",
+								  BPNN_MAX_CLASSES, n_classes));
+	if ((int) layout->hidden_act < 0 || layout->hidden_act >= NN_ACT_LINEAR)
+		invalid(sqlstate, "The activation is unknown.");
+	if (layout->output_act != nn_output_activation_for(layout->hidden_act))
+		invalid(sqlstate, "The output activation does not match the hidden activation.");
+	if ((int) model->normalization < 0 ||
+		(int) model->normalization >= NORM_METHOD_COUNT)
+		invalid(sqlstate, "The normalization method is unknown.");
+
+	for (i = 0; i < n_features; i++)
+		validate_name(model->feature_names[i], sqlstate, "feature");
+	for (i = 0; i < n_classes; i++)
+	{
+		validate_name(model->class_names[i], sqlstate, "class");
+		for (j = 0; j < i; j++)
+			if (strcmp(model->class_names[i], model->class_names[j]) == 0)
+				invalid(sqlstate, psprintf("The class \"%s\" appears twice.",
+										  model->class_names[i]));
+	}
+	validate_finite(model->shift, n_features, sqlstate, "normalization shifts");
+	validate_finite(model->scale, n_features, sqlstate, "normalization scales");
+	for (i = 0; i < n_features; i++)
+		if (model->scale[i] == 0.0)
+			invalid(sqlstate, "A normalization scale is zero.");
+
+	n_weights = nn_weight_count(layout);
+	for (i = 0; (Size) i < n_weights; i++)
+		if (!isfinite(model->weights[i]))
+			invalid(sqlstate, "The weights contain a non-finite value.");
+
+	if (t->source == NULL || t->label_column == NULL)
+		invalid(sqlstate, "The training record lacks its source or label column.");
+	if (t->epochs < 0 || t->epochs > BPNN_MAX_EPOCHS || t->epochs_run < 0 ||
+		t->epochs_run > t->epochs || t->batch_size < 0 || t->rows_used < 0 ||
+		t->rows_skipped < 0 || t->n_epoch_loss != t->epochs_run)
+		invalid(sqlstate, "The training record is inconsistent.");
+	{
+		double		numbers[6] = {t->learning_rate, t->momentum, t->init_range,
+		t->final_loss, t->train_accuracy, t->seconds};
+
+		validate_finite(numbers, 6, sqlstate, "training figures");
+	}
+	validate_finite(t->epoch_loss, t->n_epoch_loss, sqlstate, "epoch losses");
+}
+
+/* ---------- encode ---------- */
+
+static void
+send_string(StringInfo buf, const char *s)
+{
+	size_t		len = strlen(s);
+
+	pq_sendint32(buf, (uint32) len);
+	pq_sendbytes(buf, s, (int) len);
+}
+
+struct varlena *
+model_encode(const BpnnModel *model)
+{
+	const NnLayout *layout = &model->layout;
+	const BpnnTrainingInfo *t = &model->training;
+	Size		n_weights = nn_weight_count(layout);
+	StringInfoData buf;
+	uint64		checksum;
+	int			i;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	pq_sendbytes(&buf, BPNN_MAGIC, 4);
+	pq_sendint16(&buf, BPNN_FORMAT_VERSION);
+	pq_sendint16(&buf, 0);
+	pq_sendint64(&buf, 0);		/* checksum, filled in below */
+
+	pq_sendbyte(&buf, (uint8) layout->hidden_act);
+	pq_sendbyte(&buf, (uint8) layout->output_act);
+	pq_sendbyte(&buf, (uint8) model->normalization);
+	pq_sendbyte(&buf, 0);
+	pq_sendint16(&buf, (uint16) layout->n_layers);
+	for (i = 0; i <= layout->n_layers; i++)
+		pq_sendint32(&buf, (uint32) layout->sizes[i]);
+	for (i = 0; i < model_n_features(model); i++)
+		send_string(&buf, model->feature_names[i]);
+	for (i = 0; i < model_n_classes(model); i++)
+		send_string(&buf, model->class_names[i]);
+	for (i = 0; i < model_n_features(model); i++)
+		pq_sendfloat8(&buf, model->shift[i]);
+	for (i = 0; i < model_n_features(model); i++)
+		pq_sendfloat8(&buf, model->scale[i]);
+	for (i = 0; (Size) i < n_weights; i++)
+		pq_sendfloat4(&buf, model->weights[i]);
+
+	send_string(&buf, t->source);
+	send_string(&buf, t->label_column);
+	pq_sendint32(&buf, (uint32) t->epochs);
+	pq_sendfloat8(&buf, t->learning_rate);
+	pq_sendfloat8(&buf, t->momentum);
+	pq_sendint32(&buf, (uint32) t->batch_size);
+	pq_sendfloat8(&buf, t->init_range);
+	pq_sendint64(&buf, t->seed);
+	pq_sendint64(&buf, t->rows_used);
+	pq_sendint64(&buf, t->rows_skipped);
+	pq_sendint32(&buf, (uint32) t->epochs_run);
+	pq_sendfloat8(&buf, t->final_loss);
+	pq_sendfloat8(&buf, t->train_accuracy);
+	pq_sendfloat8(&buf, t->seconds);
+	pq_sendint32(&buf, (uint32) t->n_epoch_loss);
+	for (i = 0; i < t->n_epoch_loss; i++)
+		pq_sendfloat8(&buf, t->epoch_loss[i]);
+
+	checksum = pg_hton64(hash_bytes_extended((unsigned char *) buf.data + VARHDRSZ + BPNN_HEADER_SIZE,
+											 buf.len - VARHDRSZ - BPNN_HEADER_SIZE, 0));
+	memcpy(buf.data + VARHDRSZ + 8, &checksum, sizeof(checksum));
+	SET_VARSIZE(buf.data, buf.len);
+	return (struct varlena *) buf.data;
+}
+
+/* ---------- decode ---------- */
+
+typedef struct Reader
+{
+	const uint8 *p;
+	const uint8 *end;
+	int			sqlstate;
+} Reader;
+
+static void
+need(Reader *r, Size bytes, const char *what)
+{
+	if ((Size) (r->end - r->p) < bytes)
+		invalid(r->sqlstate, psprintf("The value ends inside its %s.", what));
+}
+
+static uint8
+read_u8(Reader *r, const char *what)
+{
+	need(r, 1, what);
+	return *r->p++;
+}
+
+static uint16
+read_u16(Reader *r, const char *what)
+{
+	uint16		v;
+
+	need(r, 2, what);
+	memcpy(&v, r->p, 2);
+	r->p += 2;
+	return pg_ntoh16(v);
+}
+
+static uint32
+read_u32(Reader *r, const char *what)
+{
+	uint32		v;
+
+	need(r, 4, what);
+	memcpy(&v, r->p, 4);
+	r->p += 4;
+	return pg_ntoh32(v);
+}
+
+static uint64
+read_u64(Reader *r, const char *what)
+{
+	uint64		v;
+
+	need(r, 8, what);
+	memcpy(&v, r->p, 8);
+	r->p += 8;
+	return pg_ntoh64(v);
+}
+
+static double
+read_f8(Reader *r, const char *what)
+{
+	uint64		bits = read_u64(r, what);
+	double		v;
+
+	memcpy(&v, &bits, 8);
+	return v;
+}
+
+static void
+read_f8_array(Reader *r, double *out, Size n, const char *what)
+{
+	Size		i;
+
+	need(r, n * 8, what);
+	for (i = 0; i < n; i++)
+		out[i] = read_f8(r, what);
+}
+
+static char *
+read_string(Reader *r, const char *what)
+{
+	uint32		len = read_u32(r, what);
+	char	   *s;
+
+	if (len > BPNN_MAX_NAME_BYTES)
+		invalid(r->sqlstate, psprintf("A %s is longer than %d bytes.", what,
+									 BPNN_MAX_NAME_BYTES));
+	need(r, len, what);
+	if (memchr(r->p, '\0', len) != NULL)
+		invalid(r->sqlstate, psprintf("A %s contains a zero byte.", what));
+	s = palloc(len + 1);
+	memcpy(s, r->p, len);
+	s[len] = '\0';
+	r->p += len;
+	return s;
+}
+
+static char **
+read_strings(Reader *r, int n, const char *what)
+{
+	char	  **out;
+	int			i;
+
+	/* every string takes at least its 4-byte length: bound n by the input */
+	need(r, (Size) n * 4, what);
+	out = palloc(sizeof(char *) * n);
+	for (i = 0; i < n; i++)
+		out[i] = read_string(r, what);
+	return out;
+}
+
+BpnnModel *
+model_decode(const char *data, Size len, int sqlstate)
+{
+	Reader		r = {(const uint8 *) data, (const uint8 *) data + len, sqlstate};
+	BpnnModel  *m = palloc0(sizeof(BpnnModel));
+	BpnnTrainingInfo *t = &m->training;
+	NnLayout   *layout = &m->layout;
+	uint16		version;
+	uint64		checksum;
+	Size		n_weights;
+	int			i;
+
+	need(&r, BPNN_HEADER_SIZE, "header");
+	if (memcmp(r.p, BPNN_MAGIC, 4) != 0)
+		invalid(sqlstate, "The value does not start with the bpnn_model signature.");
+	r.p += 4;
+	version = read_u16(&r, "header");
+	if (version < 1 || version > BPNN_FORMAT_VERSION)
+		ereport(ERROR,
+				(errcode(sqlstate),
+				 errmsg("invalid bpnn_model value"),
+				 errdetail("The model has format version %d; this bpnn reads versions 1 to %d.",
+						   version, BPNN_FORMAT_VERSION),
+				 version > BPNN_FORMAT_VERSION ?
+				 errhint("The model was written by a newer version of bpnn.") : 0));
+	if (read_u16(&r, "header") != 0)
+		invalid(sqlstate, "A reserved header field is not zero.");
+	checksum = read_u64(&r, "header");
+	if (checksum != hash_bytes_extended(r.p, (int) (r.end - r.p), 0))
+		invalid(sqlstate, "The checksum does not match the contents.");
+
+	layout->hidden_act = (NnActivation) read_u8(&r, "layout");
+	layout->output_act = (NnActivation) read_u8(&r, "layout");
+	m->normalization = (NormMethod) read_u8(&r, "layout");
+	if (read_u8(&r, "layout") != 0)
+		invalid(sqlstate, "A reserved layout field is not zero.");
+	layout->n_layers = read_u16(&r, "layout");
+	if (layout->n_layers < 1 || layout->n_layers > NN_MAX_LAYERS)
+		invalid(sqlstate, psprintf("A model has 1 to %d weight layers, not %d.",
+								  NN_MAX_LAYERS, layout->n_layers));
+	for (i = 0; i <= layout->n_layers; i++)
+	{
+		uint32		size = read_u32(&r, "layout");
+
+		if (size < 1 || size > BPNN_MAX_UNITS)
+			invalid(sqlstate, psprintf("Layer %d has %u units; a layer has 1 to %d.",
+									  i, size, BPNN_MAX_UNITS));
+		layout->sizes[i] = (int) size;
+	}
+	if (model_n_classes(m) < 2 || model_n_classes(m) > BPNN_MAX_CLASSES)
+		invalid(sqlstate, psprintf("A model has 2 to %d classes, not %d.",
+								  BPNN_MAX_CLASSES, model_n_classes(m)));
+
+	m->feature_names = read_strings(&r, model_n_features(m), "feature names");
+	m->class_names = read_strings(&r, model_n_classes(m), "class names");
+	m->shift = palloc(sizeof(double) * model_n_features(m));
+	m->scale = palloc(sizeof(double) * model_n_features(m));
+	read_f8_array(&r, m->shift, model_n_features(m), "normalization");
+	read_f8_array(&r, m->scale, model_n_features(m), "normalization");
+
+	/* sizes are bounded above, so this product cannot overflow 64 bits */
+	n_weights = nn_weight_count(layout);
+	if (n_weights > (Size) (r.end - r.p) / 4)
+		invalid(sqlstate, "The value ends inside its weights.");
+	m->weights = palloc(sizeof(float) * n_weights);
+	for (i = 0; (Size) i < n_weights; i++)
+	{
+		uint32		bits = read_u32(&r, "weights");
+
+		memcpy(&m->weights[i], &bits, 4);
+	}
+
+	t->source = read_string(&r, "source name");
+	t->label_column = read_string(&r, "label column name");
+	t->epochs = (int32) read_u32(&r, "training record");
+	t->learning_rate = read_f8(&r, "training record");
+	t->momentum = read_f8(&r, "training record");
+	t->batch_size = (int32) read_u32(&r, "training record");
+	t->init_range = read_f8(&r, "training record");
+	t->seed = (int64) read_u64(&r, "training record");
+	t->rows_used = (int64) read_u64(&r, "training record");
+	t->rows_skipped = (int64) read_u64(&r, "training record");
+	t->epochs_run = (int32) read_u32(&r, "training record");
+	t->final_loss = read_f8(&r, "training record");
+	t->train_accuracy = read_f8(&r, "training record");
+	t->seconds = read_f8(&r, "training record");
+	t->n_epoch_loss = (int32) read_u32(&r, "training record");
+	if (t->n_epoch_loss < 0 || t->n_epoch_loss > BPNN_MAX_EPOCHS)
+		invalid(sqlstate, "The training record is inconsistent.");
+	t->epoch_loss = palloc(sizeof(double) * (t->n_epoch_loss + 1));
+	read_f8_array(&r, t->epoch_loss, t->n_epoch_loss, "epoch losses");
+	if (r.p != r.end)
+		invalid(sqlstate, "The value has bytes after its end.");
+
+	model_validate(m, sqlstate);
+	return m;
+}
+
+/* ---------- binary I/O of the type ---------- */
+
+Datum
+bpnn_model_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	const char *data = buf->data + buf->cursor;
+	Size		len = buf->len - buf->cursor;
+	struct varlena *result;
+
+	/* trust nothing: decode and validate fully before storing the bytes */
+	(void) model_decode(data, len, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	result = palloc(len + VARHDRSZ);
+	SET_VARSIZE(result, len + VARHDRSZ);
+	memcpy(VARDATA(result), data, len);
+	buf->cursor = buf->len;
+	PG_RETURN_POINTER(result);
+}
+
+Datum
+bpnn_model_send(PG_FUNCTION_ARGS)
+{
+	/* the stored bytes are already in network byte order */
+	struct varlena *raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw));
+	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+}
+
+/* ---------- per-query cache ---------- */
+
+typedef struct ModelCacheEntry
+{
+	bool		valid;
+	bool		external;		/* keyed by TOAST pointer, else by content */
+	Oid			toastrelid;
+	Oid			valueid;
+	Size		len;
+	uint64		checksum;
+	MemoryContext cxt;
+	CachedModel cached;
+} ModelCacheEntry;
+
+/* length and checksum of a plain (detoasted) value, from its header */
+static void
+content_key(struct varlena *raw, Size *len, uint64 *checksum)
+{
+	*len = VARSIZE_ANY_EXHDR(raw);
+	*checksum = 0;
+	if (*len >= BPNN_HEADER_SIZE)
+	{
+		memcpy(checksum, VARDATA_ANY(raw) + 8, sizeof(uint64));
+		*checksum = pg_ntoh64(*checksum);
+	}
+}
+
+CachedModel *
+model_from_arg(FunctionCallInfo fcinfo, int argno)
+{
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	ModelCacheEntry *entry = (ModelCacheEntry *) fcinfo->flinfo->fn_extra;
+	bool		external = VARATT_IS_EXTERNAL_ONDISK(raw);
+	struct varatt_external toast = {0};
+	struct varlena *plain = NULL;
+	Size		len = 0;
+	uint64		checksum = 0;
+	MemoryContext old;
+
+	if (entry == NULL)
+	{
+		entry = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCacheEntry));
+		fcinfo->flinfo->fn_extra = entry;
+	}
+
+	if (external)
+	{
+		/* a stored model read row after row: the TOAST pointer names it */
+		VARATT_EXTERNAL_GET_POINTER(toast, raw);
+		if (entry->valid && entry->external &&
+			entry->toastrelid == toast.va_toastrelid &&
+			entry->valueid == toast.va_valueid)
+			return &entry->cached;
+	}
+	else
+	{
+		plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+		content_key(plain, &len, &checksum);
+		if (entry->valid && !entry->external && entry->len == len &&
+			entry->checksum == checksum)
+			return &entry->cached;
+	}
+
+	/* a miss: decode into a fresh context under fn_mcxt */
+	entry->valid = false;
+	if (entry->cxt)
+		MemoryContextDelete(entry->cxt);
+	entry->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+									   "bpnn model cache",
+									   ALLOCSET_DEFAULT_SIZES);
+	if (plain == NULL)
+		plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
+	old = MemoryContextSwitchTo(entry->cxt);
+	entry->cached.model = model_decode(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain),
+									   ERRCODE_DATA_CORRUPTED);
+	nn_workspace_bind(&entry->cached.ws, &entry->cached.model->layout, 1,
+					  palloc(sizeof(float) *
+							 nn_workspace_floats(&entry->cached.model->layout, 1)));
+	MemoryContextSwitchTo(old);
+
+	entry->external = external;
+	entry->toastrelid = toast.va_toastrelid;
+	entry->valueid = toast.va_valueid;
+	content_key(plain, &entry->len, &entry->checksum);
+	entry->valid = true;
+	return &entry->cached;
+}

@@ -1,0 +1,111 @@
+/*
+ * model.h — the bpnn_model value: its decoded form, its stored (binary)
+ * format, the one validator every entry point uses, and the per-query
+ * cache of decoded models.
+ *
+ * Stored format, version 1, all integers and floats in network byte order
+ * (so the binary send format is the stored bytes themselves):
+ *
+ *   header:  "BPNN"  uint16 format_version  uint16 reserved (0)
+ *            uint64 checksum of the body (hash_bytes_extended, seed 0)
+ *   body:    uint8 hidden activation, uint8 output activation,
+ *            uint8 normalization, uint8 reserved (0)
+ *            uint16 weight layers, uint32 sizes[layers + 1]
+ *            feature names, class names (uint32 length + bytes each)
+ *            float8 shift[features], float8 scale[features]
+ *            float4 weights[...]            (layer after layer, see nn.h)
+ *            training record (see BpnnTrainingInfo and model.c)
+ *
+ * A later format bumps format_version; model_decode() keeps reading every
+ * earlier version (upgrade on read, as hstore does).
+ */
+#ifndef BPNN_MODEL_H
+#define BPNN_MODEL_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+#include "nn.h"
+#include "normalize.h"
+
+#define BPNN_FORMAT_VERSION 1
+#define BPNN_HEADER_SIZE 16
+
+/* bounds any valid model respects; input beyond them is rejected */
+#define BPNN_MAX_UNITS 1000000	/* inputs or units in one layer */
+#define BPNN_MAX_CLASSES 100000
+#define BPNN_MAX_NAME_BYTES 10000
+#define BPNN_MAX_EPOCHS 1000000
+
+typedef struct BpnnTrainingInfo
+{
+	char	   *source;			/* the relation, as it was named */
+	char	   *label_column;
+	int32		epochs;
+	double		learning_rate;
+	double		momentum;
+	int32		batch_size;
+	double		init_range;
+	int64		seed;
+	int64		rows_used;
+	int64		rows_skipped;
+	int32		epochs_run;
+	double		final_loss;
+	double		train_accuracy;
+	double		seconds;
+	int32		n_epoch_loss;
+	double	   *epoch_loss;
+} BpnnTrainingInfo;
+
+typedef struct BpnnModel
+{
+	NnLayout	layout;			/* sizes[0] = features, last = classes */
+	NormMethod	normalization;
+	char	  **feature_names;
+	char	  **class_names;
+	double	   *shift;			/* x' = (x - shift) * scale, per feature */
+	double	   *scale;
+	float	   *weights;		/* nn_weight_count(&layout) floats */
+	BpnnTrainingInfo training;
+} BpnnModel;
+
+static inline int
+model_n_features(const BpnnModel *m)
+{
+	return m->layout.sizes[0];
+}
+
+static inline int
+model_n_classes(const BpnnModel *m)
+{
+	return m->layout.sizes[m->layout.n_layers];
+}
+
+/*
+ * Check everything a decoded model must satisfy; on failure ereport with
+ * sqlstate (ERRCODE_DATA_CORRUPTED for stored values, the input errcodes
+ * for text and binary input).
+ */
+extern void model_validate(const BpnnModel *model, int sqlstate);
+
+/* the stored bytes of a model, as a varlena; computes the checksum */
+extern struct varlena *model_encode(const BpnnModel *model);
+
+/* decode and validate stored bytes (VARDATA of a detoasted value) */
+extern BpnnModel *model_decode(const char *data, Size len, int sqlstate);
+
+/* a decoded model with scratch space for one-row forward passes */
+typedef struct CachedModel
+{
+	BpnnModel  *model;
+	NnWorkspace ws;
+} CachedModel;
+
+/*
+ * The model in argument argno, decoded once per query: it is cached in
+ * fn_extra (keyed by the TOAST pointer, or by length and checksum) and
+ * lives in fn_mcxt.  Callers must not modify the model.
+ */
+extern CachedModel *model_from_arg(FunctionCallInfo fcinfo, int argno);
+
+#endif							/* BPNN_MODEL_H */

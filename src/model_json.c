@@ -1,0 +1,418 @@
+/*
+ * model_json.c — the text form of bpnn_model: a readable JSON document
+ * that round-trips exactly (floats in their shortest round-trip form), its
+ * parser, and the type's input/output functions.  bpnn_info() reuses the
+ * writer without the weights.
+ *
+ * The document:
+ *   {"format_version": 1, "layers": [4, 32, 3],
+ *    "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid",
+ *    "features": [...], "classes": [...],
+ *    "normalization": {"method": "zscore", "shift": [...], "scale": [...]},
+ *    "training": {...}, "weights": [[layer 1], [layer 2], ...]}
+ * Each layer's weights are its (inputs + 1) x outputs matrix, row-major,
+ * biases in the last row (see nn.h).
+ */
+#include "postgres.h"
+
+#include "common/shortest_dec.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "model.h"
+#include "model_json.h"
+
+PG_FUNCTION_INFO_V1(bpnn_model_in);
+PG_FUNCTION_INFO_V1(bpnn_model_out);
+
+/* ---------- writer ---------- */
+
+static void
+write_double(StringInfo buf, double v)
+{
+	char		tmp[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	double_to_shortest_decimal_buf(v, tmp);
+	appendStringInfoString(buf, tmp);
+}
+
+static void
+write_doubles(StringInfo buf, const double *v, Size n)
+{
+	Size		i;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		write_double(buf, v[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+static void
+write_strings(StringInfo buf, char **s, int n)
+{
+	int			i;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, s[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+static void
+write_key(StringInfo buf, const char *key)
+{
+	appendStringInfo(buf, ", \"%s\": ", key);
+}
+
+static void
+write_training(StringInfo buf, const BpnnTrainingInfo *t)
+{
+	appendStringInfoString(buf, "{\"source\": ");
+	escape_json(buf, t->source);
+	write_key(buf, "label_column");
+	escape_json(buf, t->label_column);
+	appendStringInfo(buf, ", \"epochs\": %d", t->epochs);
+	write_key(buf, "learning_rate");
+	write_double(buf, t->learning_rate);
+	write_key(buf, "momentum");
+	write_double(buf, t->momentum);
+	appendStringInfo(buf, ", \"batch_size\": %d", t->batch_size);
+	write_key(buf, "init_range");
+	write_double(buf, t->init_range);
+	appendStringInfo(buf, ", \"seed\": " INT64_FORMAT, t->seed);
+	appendStringInfo(buf, ", \"rows_used\": " INT64_FORMAT, t->rows_used);
+	appendStringInfo(buf, ", \"rows_skipped\": " INT64_FORMAT, t->rows_skipped);
+	appendStringInfo(buf, ", \"epochs_run\": %d", t->epochs_run);
+	write_key(buf, "final_loss");
+	write_double(buf, t->final_loss);
+	write_key(buf, "train_accuracy");
+	write_double(buf, t->train_accuracy);
+	write_key(buf, "seconds");
+	write_double(buf, t->seconds);
+	write_key(buf, "loss_per_epoch");
+	write_doubles(buf, t->epoch_loss, t->n_epoch_loss);
+	appendStringInfoChar(buf, '}');
+}
+
+char *
+model_to_json(const BpnnModel *m, bool with_weights)
+{
+	const NnLayout *layout = &m->layout;
+	StringInfoData buf;
+	int			l;
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"format_version\": %d, \"layers\": [",
+					 BPNN_FORMAT_VERSION);
+	for (l = 0; l <= layout->n_layers; l++)
+		appendStringInfo(&buf, l ? ", %d" : "%d", layout->sizes[l]);
+	appendStringInfo(&buf, "], \"activation\": \"%s\", \"output_activation\": \"%s\"",
+					 nn_activation_name(layout->hidden_act),
+					 nn_activation_name(layout->output_act));
+	write_key(&buf, "features");
+	write_strings(&buf, m->feature_names, model_n_features(m));
+	write_key(&buf, "classes");
+	write_strings(&buf, m->class_names, model_n_classes(m));
+	appendStringInfo(&buf, ", \"normalization\": {\"method\": \"%s\", \"shift\": ",
+					 norm_method_name(m->normalization));
+	write_doubles(&buf, m->shift, model_n_features(m));
+	appendStringInfoString(&buf, ", \"scale\": ");
+	write_doubles(&buf, m->scale, model_n_features(m));
+	appendStringInfoChar(&buf, '}');
+	write_key(&buf, "training");
+	write_training(&buf, &m->training);
+	if (with_weights)
+	{
+		write_key(&buf, "weights");
+		appendStringInfoChar(&buf, '[');
+		for (l = 0; l < layout->n_layers; l++)
+		{
+			const float *w = m->weights + nn_layer_offset(layout, l);
+			Size		n = (Size) (layout->sizes[l] + 1) * layout->sizes[l + 1];
+			Size		i;
+			char		tmp[FLOAT_SHORTEST_DECIMAL_LEN];
+
+			appendStringInfoString(&buf, l ? ", [" : "[");
+			for (i = 0; i < n; i++)
+			{
+				float_to_shortest_decimal_buf(w[i], tmp);
+				if (i > 0)
+					appendStringInfoString(&buf, ", ");
+				appendStringInfoString(&buf, tmp);
+			}
+			appendStringInfoChar(&buf, ']');
+		}
+		appendStringInfoChar(&buf, ']');
+	}
+	appendStringInfoChar(&buf, '}');
+	return buf.data;
+}
+
+/* ---------- parser ---------- */
+
+static void
+bad_text(const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type bpnn_model"),
+			 errdetail_internal("%s", detail)));
+}
+
+static JsonbValue *
+get_key(JsonbContainer *obj, const char *key, enum jbvType type)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+
+	if (v == NULL)
+		bad_text(psprintf("The key \"%s\" is missing.", key));
+	if (v->type != type)
+		bad_text(psprintf("The key \"%s\" has the wrong JSON type.", key));
+	return v;
+}
+
+static JsonbContainer *
+get_container(JsonbContainer *obj, const char *key, bool array, int expect_len)
+{
+	JsonbContainer *c = get_key(obj, key, jbvBinary)->val.binary.data;
+
+	if (array ? !JsonContainerIsArray(c) : !JsonContainerIsObject(c))
+		bad_text(psprintf("The key \"%s\" must hold a JSON %s.", key,
+						  array ? "array" : "object"));
+	if (array && expect_len >= 0 && (int) JsonContainerSize(c) != expect_len)
+		bad_text(psprintf("The array \"%s\" has %d elements, not %d.", key,
+						  (int) JsonContainerSize(c), expect_len));
+	return c;
+}
+
+static JsonbValue *
+get_element(JsonbContainer *array, int i, enum jbvType type, const char *what)
+{
+	JsonbValue *v = getIthJsonbValueFromContainer(array, i);
+
+	if (v == NULL || v->type != type)
+		bad_text(psprintf("An element of \"%s\" has the wrong JSON type.", what));
+	return v;
+}
+
+static double
+number_to_double(JsonbValue *v)
+{
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+static int64
+number_to_int64(JsonbValue *v, const char *key)
+{
+	char	   *text = DatumGetCString(DirectFunctionCall1(numeric_out,
+														   NumericGetDatum(v->val.numeric)));
+	char	   *end;
+	int64		result;
+
+	errno = 0;
+	result = strtoi64(text, &end, 10);
+	if (errno != 0 || *end != '\0')
+		bad_text(psprintf("The key \"%s\" must hold an integer.", key));
+	return result;
+}
+
+static int32
+get_int32(JsonbContainer *obj, const char *key)
+{
+	int64		v = number_to_int64(get_key(obj, key, jbvNumeric), key);
+
+	if (v < PG_INT32_MIN || v > PG_INT32_MAX)
+		bad_text(psprintf("The key \"%s\" is out of range.", key));
+	return (int32) v;
+}
+
+static double
+get_double(JsonbContainer *obj, const char *key)
+{
+	return number_to_double(get_key(obj, key, jbvNumeric));
+}
+
+static char *
+get_string(JsonbContainer *obj, const char *key)
+{
+	JsonbValue *v = get_key(obj, key, jbvString);
+
+	return pnstrdup(v->val.string.val, v->val.string.len);
+}
+
+static char **
+get_strings(JsonbContainer *obj, const char *key, int n)
+{
+	JsonbContainer *a = get_container(obj, key, true, n);
+	char	  **out = palloc(sizeof(char *) * n);
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		JsonbValue *v = get_element(a, i, jbvString, key);
+
+		out[i] = pnstrdup(v->val.string.val, v->val.string.len);
+	}
+	return out;
+}
+
+static double *
+get_doubles(JsonbContainer *obj, const char *key, int n)
+{
+	JsonbContainer *a = get_container(obj, key, true, n);
+	double	   *out = palloc(sizeof(double) * (n + 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		out[i] = number_to_double(get_element(a, i, jbvNumeric, key));
+	return out;
+}
+
+static int
+enum_from_name(const char *name, int (*lookup) (const char *), const char *key)
+{
+	int			v = lookup(name);
+
+	if (v < 0)
+		bad_text(psprintf("The %s \"%s\" is unknown.", key, name));
+	return v;
+}
+
+static void
+parse_training(JsonbContainer *obj, BpnnTrainingInfo *t)
+{
+	JsonbContainer *losses;
+
+	t->source = get_string(obj, "source");
+	t->label_column = get_string(obj, "label_column");
+	t->epochs = get_int32(obj, "epochs");
+	t->learning_rate = get_double(obj, "learning_rate");
+	t->momentum = get_double(obj, "momentum");
+	t->batch_size = get_int32(obj, "batch_size");
+	t->init_range = get_double(obj, "init_range");
+	t->seed = number_to_int64(get_key(obj, "seed", jbvNumeric), "seed");
+	t->rows_used = number_to_int64(get_key(obj, "rows_used", jbvNumeric), "rows_used");
+	t->rows_skipped = number_to_int64(get_key(obj, "rows_skipped", jbvNumeric), "rows_skipped");
+	t->epochs_run = get_int32(obj, "epochs_run");
+	t->final_loss = get_double(obj, "final_loss");
+	t->train_accuracy = get_double(obj, "train_accuracy");
+	t->seconds = get_double(obj, "seconds");
+	losses = get_container(obj, "loss_per_epoch", true, -1);
+	t->n_epoch_loss = (int32) JsonContainerSize(losses);
+	t->epoch_loss = get_doubles(obj, "loss_per_epoch", t->n_epoch_loss);
+}
+
+BpnnModel *
+model_from_json(const char *text)
+{
+	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	JsonbContainer *root = &jb->root;
+	JsonbContainer *layers,
+			   *norm,
+			   *weights;
+	BpnnModel  *m = palloc0(sizeof(BpnnModel));
+	NnLayout   *layout = &m->layout;
+	int			version,
+				n_layers,
+				l,
+				i;
+
+	if (!JsonContainerIsObject(root) || JsonContainerIsScalar(root))
+		bad_text("A bpnn_model is a JSON object.");
+	version = get_int32(root, "format_version");
+	if (version < 1 || version > BPNN_FORMAT_VERSION)
+		bad_text(psprintf("The format version %d is not one this bpnn reads (1 to %d).",
+						  version, BPNN_FORMAT_VERSION));
+
+	layers = get_container(root, "layers", true, -1);
+	n_layers = (int) JsonContainerSize(layers) - 1;
+	if (n_layers < 1 || n_layers > NN_MAX_LAYERS)
+		bad_text(psprintf("A model has 1 to %d weight layers.", NN_MAX_LAYERS));
+	layout->n_layers = n_layers;
+	for (l = 0; l <= n_layers; l++)
+	{
+		int64		size = number_to_int64(get_element(layers, l, jbvNumeric, "layers"),
+										   "layers");
+
+		if (size < 1 || size > BPNN_MAX_UNITS)
+			bad_text(psprintf("A layer has 1 to %d units.", BPNN_MAX_UNITS));
+		layout->sizes[l] = (int) size;
+	}
+	layout->hidden_act = enum_from_name(get_string(root, "activation"),
+										nn_activation_from_name, "activation");
+	layout->output_act = enum_from_name(get_string(root, "output_activation"),
+										nn_activation_from_name, "output_activation");
+	if (model_n_classes(m) > BPNN_MAX_CLASSES)
+		bad_text("The model has too many classes.");
+	m->feature_names = get_strings(root, "features", model_n_features(m));
+	m->class_names = get_strings(root, "classes", model_n_classes(m));
+
+	norm = get_container(root, "normalization", false, -1);
+	m->normalization = enum_from_name(get_string(norm, "method"),
+									  norm_method_from_name, "normalization method");
+	m->shift = get_doubles(norm, "shift", model_n_features(m));
+	m->scale = get_doubles(norm, "scale", model_n_features(m));
+
+	parse_training(get_container(root, "training", false, -1), &m->training);
+
+	/* check every layer's length before allocating what the layout implies */
+	weights = get_container(root, "weights", true, n_layers);
+	for (l = 0; l < n_layers; l++)
+	{
+		JsonbContainer *w = get_element(weights, l, jbvBinary, "weights")->val.binary.data;
+		Size		n = (Size) (layout->sizes[l] + 1) * layout->sizes[l + 1];
+
+		if (!JsonContainerIsArray(w) || JsonContainerSize(w) != n)
+			bad_text(psprintf("Weight layer %d must be an array of %zu numbers.", l + 1, n));
+	}
+	m->weights = palloc(sizeof(float) * nn_weight_count(layout));
+	for (l = 0; l < n_layers; l++)
+	{
+		JsonbContainer *w = get_element(weights, l, jbvBinary, "weights")->val.binary.data;
+		Size		n = (Size) (layout->sizes[l] + 1) * layout->sizes[l + 1];
+		float	   *dst = m->weights + nn_layer_offset(layout, l);
+
+		for (i = 0; (Size) i < n; i++)
+		{
+			JsonbValue *v = get_element(w, i, jbvNumeric, "weights");
+
+			dst[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4,
+														NumericGetDatum(v->val.numeric)));
+		}
+	}
+
+	model_validate(m, ERRCODE_INVALID_TEXT_REPRESENTATION);
+	return m;
+}
+
+/* ---------- text I/O of the type ---------- */
+
+Datum
+bpnn_model_in(PG_FUNCTION_ARGS)
+{
+	char	   *text = PG_GETARG_CSTRING(0);
+
+	PG_RETURN_POINTER(model_encode(model_from_json(text)));
+}
+
+Datum
+bpnn_model_out(PG_FUNCTION_ARGS)
+{
+	struct varlena *raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	BpnnModel  *m = model_decode(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw),
+								 ERRCODE_DATA_CORRUPTED);
+
+	PG_RETURN_CSTRING(model_to_json(m, true));
+}

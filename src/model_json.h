@@ -1,0 +1,15 @@
+/*
+ * model_json.h — the JSON text form of bpnn_model (see model_json.c).
+ */
+#ifndef BPNN_MODEL_JSON_H
+#define BPNN_MODEL_JSON_H
+
+#include "model.h"
+
+/* the document; without weights it is what bpnn_info() shows */
+extern char *model_to_json(const BpnnModel *model, bool with_weights);
+
+/* parse and validate a document (errors are invalid text representation) */
+extern BpnnModel *model_from_json(const char *text);
+
+#endif							/* BPNN_MODEL_JSON_H */
