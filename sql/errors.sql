@@ -1,0 +1,94 @@
+-- Bad input gets a clear error with a specific SQLSTATE, and the session
+-- stays usable.  try() shows each error as SQLSTATE: message.
+CREATE FUNCTION try(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	EXECUTE statement;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;
+-- NULL arguments
+SELECT try($$SELECT bpnn_train(NULL, 'label')$$);
+SELECT try($$SELECT bpnn_train('iris', NULL)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => NULL)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', epochs => NULL)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', activation => NULL)$$);
+-- missing relations and columns
+SELECT try($$SELECT bpnn_train('no_such_table', 'label')$$);
+SELECT try($$SELECT bpnn_train(0::oid::regclass, 'label')$$);
+SELECT try($$SELECT bpnn_train('iris', 'no_such_column')$$);
+SELECT try($$SELECT bpnn_train('iris', 'ctid')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', features => '{sepal_length_cm,nope}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', features => '{sepal_length_cm,sepal_length_cm}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', features => '{sepal_length_cm,label}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', features => '{}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', features => ARRAY['sepal_length_cm', NULL])$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', features => '{{sepal_length_cm}}')$$);
+SELECT try($$SELECT bpnn_train('pg_class_oid_index', 'label')$$);
+CREATE TABLE words (w text, label text);
+INSERT INTO words VALUES ('a', 'x'), ('b', 'y');
+SELECT try($$SELECT bpnn_train('words', 'label')$$);
+SELECT try($$SELECT bpnn_train('words', 'label', features => '{w}')$$);
+-- empty tables, all-NULL rows, one class
+CREATE TABLE empty_t (x float8, label text);
+SELECT try($$SELECT bpnn_train('empty_t', 'label')$$);
+INSERT INTO empty_t VALUES (NULL, 'a'), (1, NULL);
+SELECT try($$SELECT bpnn_train('empty_t', 'label')$$);
+INSERT INTO empty_t VALUES (1, 'a'), (2, 'a');
+SELECT try($$SELECT bpnn_train('empty_t', 'label')$$);
+-- NaN and infinities in features and labels
+CREATE TABLE nans (x float8, y float8, label float8);
+INSERT INTO nans VALUES (1, 2, 0), (2, 3, 1), (3, 'NaN', 0);
+SELECT try($$SELECT bpnn_train('nans', 'label')$$);
+UPDATE nans SET y = 'Infinity' WHERE x = 3;
+SELECT try($$SELECT bpnn_train('nans', 'label')$$);
+UPDATE nans SET y = 1e300 WHERE x = 3;
+SELECT try($$SELECT bpnn_train('nans', 'label')$$);
+UPDATE nans SET y = 4, label = 'NaN' WHERE x = 3;
+SELECT try($$SELECT bpnn_train('nans', 'label')$$);
+CREATE TABLE ragged (a float8[], label int);
+INSERT INTO ragged VALUES ('{1,2}', 0), ('{1,2,3}', 1);
+SELECT try($$SELECT bpnn_train('ragged', 'label')$$);
+CREATE TABLE empties (a float8[], label int);
+INSERT INTO empties VALUES ('{}', 0), ('{}', 1);
+SELECT try($$SELECT bpnn_train('empties', 'label')$$);
+-- absurd parameters
+SELECT try($$SELECT bpnn_train('iris', 'label', epochs => 0)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', epochs => -5)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', epochs => 2000000000)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => '{0}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => '{-3}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => '{8,NULL}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => '{1,1,1,1,1,1,1,1,1}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => '{1000000,1000000}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', hidden => '{{4}}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', learning_rate => 0)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', learning_rate => 'NaN')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', learning_rate => 'Infinity')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', momentum => 1)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', momentum => -0.1)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', batch_size => -1)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', init_range => 0)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', activation => 'swish')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', activation => 'linear')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', normalization => 'log')$$);
+-- a learning rate far too high on raw inputs diverges: an error, not a broken model
+SELECT try($$SELECT bpnn_train('iris', 'label', normalization => 'none', activation => 'relu',
+                  learning_rate => 1000, init_range => 100, batch_size => 1, epochs => 50)$$);
+-- predicting with the wrong number of features, or non-finite ones
+CREATE TABLE err_model AS SELECT bpnn_train('iris', 'label', epochs => 5) AS m;
+SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[1, 2, 3])$$);
+SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[1, 2, 3, 4, 5])$$);
+SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), '{}'::float8[])$$);
+SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[1, 2, 3, 'NaN']::float8[])$$);
+SELECT try($$SELECT bpnn_predict_proba((SELECT m FROM err_model), ARRAY[1, 2, 'Infinity', 4]::float8[])$$);
+-- a 2x2 array holds 4 features, in row-major order
+SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[[5.1, 3.5], [1.4, 0.2]])$$);
+-- the session is still usable
+SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[5.1, 3.5, 1.4, 0.2])$$);
+
+-- the full reports, with their details and hints
+SELECT bpnn_train('empty_t', 'label');
+SELECT bpnn_train('iris', 'label', hidden => '{1000000,1000000}');
+SELECT bpnn_predict(m, ARRAY[1, 2, 3]) FROM err_model;

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Runs every test of bpnn on a fresh Debian 12 machine: installs and builds
+# (test/setup.sh), runs the kernel's unit tests (gradient check included),
+# then the pg_regress suites in a throwaway PostgreSQL 15 cluster on a
+# port of its own.  Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+test/setup.sh
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "== unit tests (the math, outside the server)"
+set +e
+make -s unittest | tee "$log"
+unit_status=${PIPESTATUS[0]}
+unit_passed=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
+unit_failed=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
+
+echo "== regression tests (pg_regress in a throwaway cluster)"
+# pg_virtualenv creates a temporary cluster (-t: in a temporary directory),
+# runs the command against it and removes it.  PostgreSQL refuses to run as
+# root, so the cluster runs as the postgres user.
+rm -rf results regression.diffs regression.out
+port=${BPNN_TEST_PORT:-55433}
+pg_virtualenv -t -v 15 -o "port=$port" \
+	make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config 2>&1 | tee "$log"
+regress_status=${PIPESTATUS[0]}
+set -e
+regress_passed=$(grep -cE '\.\.\. ok' "$log" || true)
+regress_failed=$(grep -cE '\.\.\. FAILED' "$log" || true)
+if [ "$regress_status" -ne 0 ] && [ -f regression.diffs ]; then
+	head -300 regression.diffs
+fi
+if [ "$regress_status" -ne 0 ] && [ "$regress_failed" -eq 0 ]; then
+	regress_failed=1	# the run itself failed before any suite reported
+fi
+
+echo "unit: ${unit_passed:-0} passed, ${unit_failed:-1} failed; regression suites: $regress_passed passed, $regress_failed failed"
+echo "$(( ${unit_passed:-0} + regress_passed )) passed, $(( ${unit_failed:-1} + regress_failed )) failed"
+[ "$unit_status" -eq 0 ] && [ "$regress_status" -eq 0 ]

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what bpnn needs on a fresh Debian 12 machine (apt), then builds
+# and installs the extension into the system PostgreSQL 15.  Idempotent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+need=()
+for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common; do
+	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+	echo "== installing ${need[*]}"
+	$SUDO apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+echo "== building bpnn"
+make -s PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
+$SUDO make -s install PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
