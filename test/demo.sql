@@ -1,0 +1,54 @@
+-- The main job on real data (run by test/demo.sh in a throwaway cluster):
+-- train a network on the UCI letter data set, score held-out rows, predict,
+-- and show what the model knows about itself.
+\set ON_ERROR_STOP on
+\timing off
+CREATE EXTENSION bpnn;
+\echo '== loading the UCI data sets from test/data'
+\set QUIET on
+\o /dev/null
+\i test/load_data.sql
+\copy csv_lines(line) FROM 'test/data/letter.csv'
+SELECT pg_temp.load_csv('letter');
+\o
+\set QUIET off
+SELECT count(*) AS letter_rows, count(DISTINCT label) AS classes FROM letter_cv;
+
+\echo '== training on 90% of letter (fold 0 held out), default settings'
+CREATE VIEW letter_train AS SELECT * FROM letter_cv WHERE fold <> 0;
+\timing on
+CREATE TABLE letter_model AS
+SELECT bpnn_train('letter_train', 'label',
+                  features => ARRAY['x_box','y_box','width','high','onpix','x_bar','y_bar','x2bar',
+                                    'y2bar','xybar','x2ybr','xy2br','x_ege','xegvy','y_ege','yegvx']) AS model;
+\timing off
+SELECT bpnn_info(model)->'layers' AS layers,
+       bpnn_info(model)->'training'->'rows_used' AS rows,
+       round((bpnn_info(model)->'training'->>'seconds')::numeric, 2) AS seconds,
+       round((bpnn_info(model)->'training'->>'train_accuracy')::numeric, 4) AS train_accuracy
+FROM letter_model;
+
+\echo '== held-out accuracy on the 10% the model never saw'
+SELECT count(*) AS held_out_rows,
+       round(avg((bpnn_predict(m.model, ARRAY[x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar,
+                                              y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx])
+                  = label)::int), 4) AS held_out_accuracy
+FROM letter_cv, letter_model m WHERE fold = 0;
+
+\echo '== a few predictions, with the probability of the predicted class'
+SELECT n AS row, label AS actual,
+       bpnn_predict(m.model, f) AS predicted,
+       round((SELECT max(p) FROM unnest(bpnn_predict_proba(m.model, f)) p)::numeric, 3) AS probability
+FROM (SELECT n, label, ARRAY[x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar,
+                             y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx] AS f
+      FROM letter_cv WHERE fold = 0 ORDER BY n LIMIT 8) r, letter_model m;
+
+\echo '== 10-fold cross-validated accuracy, default settings, against scikit-learn (test/data/README.md)'
+SELECT name, round(cv_accuracy(name)::numeric, 3) AS bpnn, reference AS scikit_learn
+FROM (VALUES ('iris', 0.953), ('wine', 0.983), ('breast_cancer', 0.967), ('digits', 0.972),
+             ('pima', 0.763), ('glass', 0.682)) r(name, reference);
+
+\echo '== the research''s configuration is one call away (decimal scaling, whole-set batches, momentum 0.7)'
+SELECT name, round(cv_accuracy(name, '{"normalization": "decimal", "batch_size": 0, "hidden": [32],
+                                        "epochs": 200, "learning_rate": 0.1}')::numeric, 3) AS research_200_epochs
+FROM unnest(ARRAY['iris', 'wine', 'breast_cancer', 'pima', 'glass']) name;
