@@ -75,6 +75,7 @@ typedef struct NnWorkspace
 	int			max_rows;
 	float	   *act[NN_MAX_LAYERS + 1]; /* act[0] is the input batch */
 	float	   *delta[NN_MAX_LAYERS + 1];	/* delta[l] pairs with act[l], l >= 1 */
+	float	   *wt;				/* a transposed weight matrix (backward pass) */
 } NnWorkspace;
 
 extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
