@@ -59,6 +59,12 @@ SELECT n, label, bpnn_predict((SELECT model FROM iris_model), ARRAY[sepal_length
 FROM iris_cv;
 SELECT count(*) FROM iris_scored WHERE predicted = label::text;
 DROP INDEX iris_predicted;
+-- a generated column classifies rows as they are written (an ETL load)
+CREATE TABLE incoming (id int, a float8, b float8, c float8, d float8,
+  predicted text GENERATED ALWAYS AS (bpnn_predict(:'m'::bpnn_model, ARRAY[a, b, c, d])) STORED);
+INSERT INTO incoming (id, a, b, c, d)
+VALUES (1, 5.1, 3.5, 1.4, 0.2), (2, 6.0, 2.9, 4.5, 1.5), (3, 7.7, 3.0, 6.1, 2.3), (4, 5.0, NULL, 1.4, 0.2);
+SELECT id, predicted FROM incoming ORDER BY id;
 
 -- a model large enough to be stored out of line (TOAST), read row by row
 CREATE TABLE digits_model AS SELECT bpnn_train('digits_pixels', 'label', epochs => 30) AS model;

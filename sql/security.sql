@@ -1,0 +1,36 @@
+-- Training reads the source as the calling user: table and column
+-- privileges and row-level security apply exactly as to a SELECT, and no
+-- bpnn function runs with its owner's rights.
+CREATE ROLE regress_bpnn_analyst;
+CREATE TABLE guarded AS SELECT * FROM iris;
+GRANT SELECT (sepal_length_cm, petal_length_cm, label) ON guarded TO regress_bpnn_analyst;
+SET ROLE regress_bpnn_analyst;
+-- every numeric column: two of them are not granted
+SELECT try($$SELECT bpnn_train('guarded', 'label', epochs => 5)$$);
+-- only the granted columns: allowed
+SELECT bpnn_info(bpnn_train('guarded', 'label', features => '{sepal_length_cm,petal_length_cm}', epochs => 5))->'features' AS granted;
+-- no privilege at all on the table
+SELECT try($$SELECT bpnn_train('iris_cv', 'label', epochs => 5)$$);
+RESET ROLE;
+
+-- row-level security hides rows from training as from a SELECT
+CREATE TABLE policed AS SELECT * FROM iris;
+ALTER TABLE policed ENABLE ROW LEVEL SECURITY;
+CREATE POLICY no_virginica ON policed FOR SELECT TO regress_bpnn_analyst USING (label <> 'virginica');
+GRANT SELECT ON policed TO regress_bpnn_analyst;
+SET ROLE regress_bpnn_analyst;
+SELECT count(*) AS visible_rows FROM policed;
+SELECT bpnn_classes(m) AS classes, bpnn_info(m)->'training'->'rows_used' AS rows_used
+FROM (SELECT bpnn_train('policed', 'label', epochs => 5) AS m) s;
+RESET ROLE;
+-- the owner is not subject to the policy
+SELECT bpnn_info(bpnn_train('policed', 'label', epochs => 5))->'training'->'rows_used' AS owner_rows;
+
+-- nothing in the extension is SECURITY DEFINER
+SELECT count(*) AS security_definer_functions
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass
+JOIN pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_extension'::regclass
+WHERE e.extname = 'bpnn' AND p.prosecdef;
+
+DROP TABLE guarded, policed;
+DROP ROLE regress_bpnn_analyst;
