@@ -156,20 +156,17 @@ read_args(FunctionCallInfo fcinfo, TrainArgs *args)
 static void
 check_network_size(const NnLayout *layout, Size memory_limit)
 {
-	Size		weights = 0;
-	int			l;
+	Size		weights = nn_weight_count(layout);
+	Size		max_weights = (MaxAllocSize - 1024 * 1024) / sizeof(float);
 
-	for (l = 0; l < layout->n_layers; l++)
-		weights += (Size) (layout->sizes[l] + 1) * layout->sizes[l + 1];
-	/* weights, gradient and previous gradient, as float4 */
-	if (weights > (MaxAllocSize - 1024 * 1024) / sizeof(float) ||
-		weights * 3 * sizeof(float) > memory_limit)
+	/* weights, gradient, previous gradient and the chunk's scratch space */
+	if (weights > max_weights ||
+		(weights * 3 + nn_workspace_floats(layout, FIT_CHUNK_ROWS)) * sizeof(float) > memory_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the network is too large: it has %zu weights", weights),
-				 errdetail("A model holds at most %zu weights, and training needs 12 bytes per weight within bpnn.memory_limit (%zu kB).",
-						   (Size) ((MaxAllocSize - 1024 * 1024) / sizeof(float)),
-						   memory_limit / 1024),
+				 errdetail("A model holds at most %zu weights, and training needs 12 bytes per weight plus scratch space for %d rows within bpnn.memory_limit (%zu kB).",
+						   max_weights, FIT_CHUNK_ROWS, memory_limit / 1024),
 				 errhint("Use fewer or smaller hidden layers.")));
 }
 
