@@ -7,13 +7,13 @@ EXTVERSION = 0.1.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
-	src/model_json.o src/scan.o src/train.o src/predict.o
+	src/model_json.o src/scan.o src/train.o src/predict.o src/evaluate.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
-REGRESS = data model_io train predict errors security accuracy
+REGRESS = data model_io train predict errors security evaluate accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \

@@ -95,6 +95,35 @@ fit_score(const NnLayout *layout, const float *weights, const FitData *data,
 	score_with(layout, weights, data, hooks, &s, mean_loss, accuracy);
 }
 
+double
+fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
+			const FitHooks *hooks, int32_t *predicted)
+{
+	const int	n_inputs = layout->sizes[0];
+	const int	n_out = layout->sizes[layout->n_layers];
+	FitScratch	s;
+	double		loss = 0.0;
+	int64_t		first;
+
+	scratch_init(&s, layout, hooks);
+	for (first = 0; first < data->n_rows; first += FIT_CHUNK_ROWS)
+	{
+		int			rows = (int) (data->n_rows - first < FIT_CHUNK_ROWS ?
+								  data->n_rows - first : FIT_CHUNK_ROWS);
+		int			correct,
+					i;
+
+		gather(&s, data, n_inputs, NULL, first, rows);
+		nn_forward(layout, weights, &s.ws, rows);
+		loss += nn_batch_loss(layout, &s.ws, rows, s.labels, &correct);
+		for (i = 0; i < rows; i++)
+			predicted[first + i] = nn_argmax(s.ws.act[layout->n_layers] + (size_t) i * n_out, n_out);
+		if (hooks->between_chunks)
+			hooks->between_chunks(hooks->arg);
+	}
+	return loss;
+}
+
 void
 fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			const FitData *data, const FitHooks *hooks, FitResult *result)

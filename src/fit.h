@@ -62,4 +62,12 @@ extern void fit_score(const NnLayout *layout, const float *weights,
 					  const FitData *data, const FitHooks *hooks,
 					  double *mean_loss, double *accuracy);
 
+/*
+ * The predicted class of every row of data (data->y may hold -1 for a label
+ * the network does not know: always wrong); returns the summed squared error.
+ */
+extern double fit_predict(const NnLayout *layout, const float *weights,
+						  const FitData *data, const FitHooks *hooks,
+						  int32_t *predicted);
+
 #endif							/* BPNN_FIT_H */

@@ -99,6 +99,25 @@ model_validate(const BpnnModel *model, int sqlstate)
 				invalid(sqlstate, psprintf("The class \"%s\" appears twice.",
 										  model->class_names[i]));
 	}
+	if (model->n_columns < 1 || model->n_columns > n_features)
+		invalid(sqlstate, "The number of source columns is inconsistent.");
+	{
+		int64		width_sum = 0;
+
+		for (i = 0; i < model->n_columns; i++)
+		{
+			validate_name(model->column_names[i], sqlstate, "column");
+			if (model->column_widths[i] < 1)
+				invalid(sqlstate, "A source column has no inputs.");
+			width_sum += model->column_widths[i];
+			for (j = 0; j < i; j++)
+				if (strcmp(model->column_names[i], model->column_names[j]) == 0)
+					invalid(sqlstate, psprintf("The column \"%s\" appears twice.",
+											   model->column_names[i]));
+		}
+		if (width_sum != n_features)
+			invalid(sqlstate, "The source columns' widths do not add up to the inputs.");
+	}
 	validate_finite(model->shift, n_features, sqlstate, "normalization shifts");
 	validate_finite(model->scale, n_features, sqlstate, "normalization scales");
 	for (i = 0; i < n_features; i++)
@@ -164,6 +183,11 @@ model_encode(const BpnnModel *model)
 		send_string(&buf, model->feature_names[i]);
 	for (i = 0; i < model_n_classes(model); i++)
 		send_string(&buf, model->class_names[i]);
+	pq_sendint32(&buf, (uint32) model->n_columns);
+	for (i = 0; i < model->n_columns; i++)
+		send_string(&buf, model->column_names[i]);
+	for (i = 0; i < model->n_columns; i++)
+		pq_sendint32(&buf, (uint32) model->column_widths[i]);
 	for (i = 0; i < model_n_features(model); i++)
 		pq_sendfloat8(&buf, model->shift[i]);
 	for (i = 0; i < model_n_features(model); i++)
@@ -360,6 +384,18 @@ model_decode(const char *data, Size len, int sqlstate)
 
 	m->feature_names = read_strings(&r, model_n_features(m), "feature names");
 	m->class_names = read_strings(&r, model_n_classes(m), "class names");
+	{
+		uint32		n_columns = read_u32(&r, "source columns");
+
+		if (n_columns < 1 || n_columns > (uint32) model_n_features(m))
+			invalid(sqlstate, "The number of source columns is inconsistent.");
+		m->n_columns = (int) n_columns;
+		m->column_names = read_strings(&r, m->n_columns, "source columns");
+		need(&r, (Size) m->n_columns * 4, "source columns");
+		m->column_widths = palloc(sizeof(int32) * m->n_columns);
+		for (i = 0; i < m->n_columns; i++)
+			m->column_widths[i] = (int32) read_u32(&r, "source columns");
+	}
 	m->shift = palloc(sizeof(double) * model_n_features(m));
 	m->scale = palloc(sizeof(double) * model_n_features(m));
 	read_f8_array(&r, m->shift, model_n_features(m), "normalization");

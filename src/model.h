@@ -12,6 +12,7 @@
  *            uint8 normalization, uint8 reserved (0)
  *            uint16 weight layers, uint32 sizes[layers + 1]
  *            feature names, class names (uint32 length + bytes each)
+ *            uint32 source columns, their names, uint32 widths[columns]
  *            float8 shift[features], float8 scale[features]
  *            float4 weights[...]            (layer after layer, see nn.h)
  *            training record (see BpnnTrainingInfo and model.c)
@@ -61,8 +62,11 @@ typedef struct BpnnModel
 {
 	NnLayout	layout;			/* sizes[0] = features, last = classes */
 	NormMethod	normalization;
-	char	  **feature_names;
+	char	  **feature_names;	/* one per input; array elements as "col[i]" */
 	char	  **class_names;
+	int			n_columns;		/* the source columns the inputs come from */
+	char	  **column_names;
+	int32	   *column_widths;	/* 1 for a number, the length for an array */
 	double	   *shift;			/* x' = (x - shift) * scale, per feature */
 	double	   *scale;
 	float	   *weights;		/* nn_weight_count(&layout) floats */

@@ -124,6 +124,15 @@ model_to_json(const BpnnModel *m, bool with_weights)
 	write_strings(&buf, m->feature_names, model_n_features(m));
 	write_key(&buf, "classes");
 	write_strings(&buf, m->class_names, model_n_classes(m));
+	write_key(&buf, "columns");
+	appendStringInfoChar(&buf, '[');
+	for (l = 0; l < m->n_columns; l++)
+	{
+		appendStringInfoString(&buf, l ? ", {\"name\": " : "{\"name\": ");
+		escape_json(&buf, m->column_names[l]);
+		appendStringInfo(&buf, ", \"width\": %d}", m->column_widths[l]);
+	}
+	appendStringInfoChar(&buf, ']');
 	appendStringInfo(&buf, ", \"normalization\": {\"method\": \"%s\", \"shift\": ",
 					 norm_method_name(m->normalization));
 	write_doubles(&buf, m->shift, model_n_features(m));
@@ -358,6 +367,24 @@ model_from_json(const char *text)
 		bad_text("The model has too many classes.");
 	m->feature_names = get_strings(root, "features", model_n_features(m));
 	m->class_names = get_strings(root, "classes", model_n_classes(m));
+	{
+		JsonbContainer *cols = get_container(root, "columns", true, -1);
+
+		m->n_columns = (int) JsonContainerSize(cols);
+		if (m->n_columns < 1 || m->n_columns > model_n_features(m))
+			bad_text("The number of source columns is inconsistent.");
+		m->column_names = palloc(sizeof(char *) * m->n_columns);
+		m->column_widths = palloc(sizeof(int32) * m->n_columns);
+		for (i = 0; i < m->n_columns; i++)
+		{
+			JsonbValue *col = get_element(cols, i, jbvBinary, "columns");
+
+			if (!JsonContainerIsObject(col->val.binary.data))
+				bad_text("An element of \"columns\" must be a JSON object.");
+			m->column_names[i] = get_string(col->val.binary.data, "name");
+			m->column_widths[i] = get_int32(col->val.binary.data, "width");
+		}
+	}
 
 	norm = get_container(root, "normalization", false, -1);
 	m->normalization = enum_from_name(get_string(norm, "method"),

@@ -79,13 +79,14 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 {
 	TupleDesc	desc = RelationGetDescr(rel);
 	const char *relname = RelationGetRelationName(rel);
-	FeatureColumn *cols = palloc0(sizeof(FeatureColumn) * (desc->natts + 1));
+	FeatureColumn *cols;
 	int			n = 0;
 	int			i,
 				j;
 
 	if (features == NULL)
 	{
+		cols = palloc0(sizeof(FeatureColumn) * (desc->natts + 1));
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
@@ -124,10 +125,7 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("features must name at least one column"),
 					 errhint("Pass NULL to use every numeric column except the label.")));
-		if (count > desc->natts)
-			ereport(ERROR,
-					(errcode(ERRCODE_DUPLICATE_COLUMN),
-					 errmsg("features names more columns than relation \"%s\" has", relname)));
+		cols = palloc0(sizeof(FeatureColumn) * count);
 		for (i = 0; i < count; i++)
 		{
 			char	   *name;
@@ -202,6 +200,44 @@ label_match(const void *a, const void *b, Size keysize)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+LabelIds *
+label_ids_create(long expected)
+{
+	HASHCTL		hctl = {0};
+
+	/* the key is a pointer to the label: any length, hashed by content */
+	hctl.keysize = sizeof(char *);
+	hctl.entrysize = sizeof(LabelEntry);
+	hctl.hash = label_hash;
+	hctl.match = label_match;
+	hctl.hcxt = CurrentMemoryContext;
+	return hash_create("bpnn labels", expected, &hctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+int32
+label_ids_find(LabelIds *ids, const char *label)
+{
+	LabelEntry *e = hash_search(ids, &label, HASH_FIND, NULL);
+
+	return e ? e->id : -1;
+}
+
+void
+label_ids_add(LabelIds *ids, const char *label, int32 id)
+{
+	bool		found;
+	LabelEntry *e = hash_search(ids, &label, HASH_ENTER, &found);
+
+	e->id = id;
+}
+
+long
+label_ids_count(LabelIds *ids)
+{
+	return hash_get_num_entries(ids);
+}
+
 static bool label_sort_numeric;
 
 static int
@@ -246,7 +282,7 @@ typedef struct BpnnScan
 	int			n_cols;
 	int64		capacity;		/* rows x and y have room for */
 	Size		memory_limit;
-	HTAB	   *labels;
+	LabelIds   *labels;
 	bool		numeric_label;
 	double	   *row;			/* one row of values, for the statistics */
 } BpnnScan;
@@ -291,6 +327,14 @@ fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 			for (k = 0; k < st->cols[c].width; k++)
 				set->feature_names[n++] = psprintf("%s[%d]", st->cols[c].name, k + 1);
 	}
+	set->n_columns = st->n_cols;
+	set->column_names = palloc(sizeof(char *) * st->n_cols);
+	set->column_widths = palloc(sizeof(int32) * st->n_cols);
+	for (c = 0; c < st->n_cols; c++)
+	{
+		set->column_names[c] = st->cols[c].name;
+		set->column_widths[c] = st->cols[c].width;
+	}
 	set->stats = palloc(sizeof(FeatureStats) * set->n_inputs);
 	feature_stats_init(set->stats, set->n_inputs);
 	st->row = palloc(sizeof(double) * set->n_inputs);
@@ -332,8 +376,7 @@ ensure_capacity(BpnnScan *st)
 static int32
 label_id(BpnnScan *st, const char *label, const char *label_column)
 {
-	LabelEntry *entry;
-	bool		found;
+	int32		id;
 
 	if (st->numeric_label && (strcmp(label, "NaN") == 0 ||
 							  strcmp(label, "Infinity") == 0 ||
@@ -341,20 +384,19 @@ label_id(BpnnScan *st, const char *label, const char *label_column)
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("label column \"%s\" contains %s", label_column, label)));
-	entry = hash_search(st->labels, &label, HASH_FIND, NULL);
-	if (entry)
-		return entry->id;
-	if (hash_get_num_entries(st->labels) >= BPNN_MAX_CLASSES)
+	id = label_ids_find(st->labels, label);
+	if (id >= 0)
+		return id;
+	if (label_ids_count(st->labels) >= BPNN_MAX_CLASSES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("label column \"%s\" has more than %d distinct values",
 						label_column, BPNN_MAX_CLASSES),
 				 errhint("A label names a class; is \"%s\" an identifier column?",
 						 label_column)));
-	label = MemoryContextStrdup(st->target, label);
-	entry = hash_search(st->labels, &label, HASH_ENTER, &found);
-	entry->id = (int32) hash_get_num_entries(st->labels) - 1;
-	return entry->id;
+	id = (int32) label_ids_count(st->labels);
+	label_ids_add(st->labels, MemoryContextStrdup(st->target, label), id);
+	return id;
 }
 
 static void
@@ -430,26 +472,21 @@ static void
 order_classes(BpnnScan *st)
 {
 	TrainingSet *set = st->set;
-	int			n = (int) hash_get_num_entries(st->labels);
-	char	  **by_id = palloc(sizeof(char *) * n);
+	int			n = (int) label_ids_count(st->labels);
 	int32	   *new_id = palloc(sizeof(int32) * n);
 	HASH_SEQ_STATUS seq;
 	LabelEntry *e;
 	int64		r;
 	int			i;
 
+	set->class_names = MemoryContextAlloc(st->target, sizeof(char *) * n);
 	hash_seq_init(&seq, st->labels);
 	while ((e = hash_seq_search(&seq)) != NULL)
-		by_id[e->id] = e->name;
-	set->class_names = MemoryContextAlloc(st->target, sizeof(char *) * n);
-	memcpy(set->class_names, by_id, sizeof(char *) * n);
+		set->class_names[e->id] = e->name;
 	label_sort_numeric = st->numeric_label;
 	qsort(set->class_names, n, sizeof(char *), compare_labels);
 	for (i = 0; i < n; i++)
-	{
-		e = hash_search(st->labels, &set->class_names[i], HASH_FIND, NULL);
-		new_id[e->id] = i;
-	}
+		new_id[label_ids_find(st->labels, set->class_names[i])] = i;
 	for (r = 0; r < set->n_rows; r++)
 		set->y[r] = new_id[set->y[r]];
 	set->n_classes = n;
@@ -457,7 +494,7 @@ order_classes(BpnnScan *st)
 
 TrainingSet *
 scan_training_set(Oid relid, const char *label_column, ArrayType *features,
-				  Size memory_limit)
+				  Size memory_limit, bool need_two_classes)
 {
 	BpnnScan	st = {0};
 	TrainingSet *set = palloc0(sizeof(TrainingSet));
@@ -465,7 +502,6 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 	AttrNumber	label_attnum;
 	char		relkind = get_rel_relkind(relid);
 	char	   *query;
-	HASHCTL		hctl = {0};
 	MemoryContext batch_cxt;
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -499,13 +535,7 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 												  RelationGetRelationName(rel));
 	relation_close(rel, NoLock);
 
-	hctl.keysize = sizeof(char *);
-	hctl.entrysize = sizeof(LabelEntry);
-	hctl.hash = label_hash;
-	hctl.match = label_match;
-	hctl.hcxt = CurrentMemoryContext;
-	st.labels = hash_create("bpnn labels", 64, &hctl,
-							HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+	st.labels = label_ids_create(64);
 	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn scan batch",
 									  ALLOCSET_DEFAULT_SIZES);
 
@@ -544,7 +574,7 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
 						   set->rows_skipped) : 0));
 	order_classes(&st);
-	if (set->n_classes < 2)
+	if (need_two_classes && set->n_classes < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("label column \"%s\" has only one class, \"%s\"",

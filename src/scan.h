@@ -19,6 +19,9 @@ typedef struct TrainingSet
 	int64		rows_skipped;	/* rows with a NULL label or feature */
 	int			n_inputs;		/* matrix columns (array columns widen it) */
 	char	  **feature_names;	/* n_inputs names; array elements as "col[i]" */
+	int			n_columns;		/* the source columns the inputs come from */
+	char	  **column_names;
+	int32	   *column_widths;
 	float	   *x;				/* n_rows x n_inputs, raw values */
 	int32	   *y;				/* class ids */
 	int			n_classes;
@@ -27,13 +30,22 @@ typedef struct TrainingSet
 } TrainingSet;
 
 /*
- * Scan relid for training.  features NULL means every numeric column (and
- * numeric array column) except the label.  The packed rows may take at
- * most memory_limit bytes.  Everything is allocated in the current memory
- * context.  Errors: missing or unsuitable columns, non-finite values, no
- * usable rows, a single class, the memory limit.
+ * Scan relid for training (or evaluation).  features NULL means every
+ * numeric column (and numeric array column) except the label.  The packed
+ * rows may take at most memory_limit bytes.  Everything is allocated in the
+ * current memory context.  Errors: missing or unsuitable columns,
+ * non-finite values, no usable rows, the memory limit, and a single class
+ * when need_two_classes.
  */
 extern TrainingSet *scan_training_set(Oid relid, const char *label_column,
-									  ArrayType *features, Size memory_limit);
+									  ArrayType *features, Size memory_limit,
+									  bool need_two_classes);
+
+/* a dictionary of strings to ids (class labels), in the current context */
+typedef struct HTAB LabelIds;
+extern LabelIds *label_ids_create(long expected);
+extern int32 label_ids_find(LabelIds *ids, const char *label);	/* -1: absent */
+extern void label_ids_add(LabelIds *ids, const char *label, int32 id);	/* label is kept, not copied */
+extern long label_ids_count(LabelIds *ids);
 
 #endif							/* BPNN_SCAN_H */

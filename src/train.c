@@ -2,6 +2,7 @@
  * train.c — bpnn_train(): checks the arguments, scans the source (scan.c),
  * normalizes (normalize.c), runs the training loop (fit.c) in a memory
  * context of its own, and packs the result into a bpnn_model (model.c).
+ * train_model() is shared with cross-validation (evaluate.c).
  */
 #include "postgres.h"
 
@@ -17,17 +18,13 @@
 
 #include "bpnn.h"
 #include "fit.h"
-#include "model.h"
-#include "normalize.h"
-#include "scan.h"
+#include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train);
 
-/* argument positions of bpnn_train, as declared in SQL */
+/* positions of the training arguments, counted from the first of them */
 enum
 {
-	ARG_SOURCE,
-	ARG_LABEL,
 	ARG_FEATURES,
 	ARG_HIDDEN,
 	ARG_EPOCHS,
@@ -41,29 +38,17 @@ enum
 };
 
 static const char *const arg_names[] = {
-	"source", "label_col", "features", "hidden", "epochs", "learning_rate",
-	"momentum", "batch_size", "activation", "normalization", "init_range", "seed"
+	"features", "hidden", "epochs", "learning_rate", "momentum",
+	"batch_size", "activation", "normalization", "init_range", "seed"
 };
 
-typedef struct TrainArgs
-{
-	Oid			source;
-	char	   *label_column;
-	ArrayType  *features;		/* NULL: every numeric column */
-	int			n_hidden;
-	int			hidden[NN_MAX_HIDDEN];
-	NnActivation activation;
-	NormMethod	normalization;
-	FitOptions	fit;
-} TrainArgs;
-
 static void
-require(FunctionCallInfo fcinfo, int arg)
+require(FunctionCallInfo fcinfo, int arg, const char *name)
 {
 	if (PG_ARGISNULL(arg))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", arg_names[arg])));
+				 errmsg("%s must not be NULL", name)));
 }
 
 static void
@@ -104,46 +89,49 @@ read_hidden(ArrayType *a, TrainArgs *args)
 	args->n_hidden = n;
 }
 
-static void
-read_args(FunctionCallInfo fcinfo, TrainArgs *args)
+void
+train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 {
 	char	   *name;
 	int			arg;
 
-	for (arg = ARG_SOURCE; arg <= ARG_SEED; arg++)
-		if (arg != ARG_FEATURES)
-			require(fcinfo, arg);
+	memset(args, 0, sizeof(*args));
+	require(fcinfo, 0, "source");
+	require(fcinfo, 1, "label_col");
+	for (arg = ARG_HIDDEN; arg <= ARG_SEED; arg++)
+		require(fcinfo, first + arg, arg_names[arg]);
 
-	args->source = PG_GETARG_OID(ARG_SOURCE);
-	args->label_column = text_to_cstring(PG_GETARG_TEXT_PP(ARG_LABEL));
-	args->features = PG_ARGISNULL(ARG_FEATURES) ? NULL : PG_GETARG_ARRAYTYPE_P(ARG_FEATURES);
-	read_hidden(PG_GETARG_ARRAYTYPE_P(ARG_HIDDEN), args);
+	args->source = PG_GETARG_OID(0);
+	args->label_column = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	args->features = PG_ARGISNULL(first + ARG_FEATURES) ? NULL
+		: PG_GETARG_ARRAYTYPE_P(first + ARG_FEATURES);
+	read_hidden(PG_GETARG_ARRAYTYPE_P(first + ARG_HIDDEN), args);
 
-	args->fit.epochs = PG_GETARG_INT32(ARG_EPOCHS);
+	args->fit.epochs = PG_GETARG_INT32(first + ARG_EPOCHS);
 	if (args->fit.epochs < 1 || args->fit.epochs > BPNN_MAX_EPOCHS)
 		out_of_range("epochs", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
-	args->fit.learning_rate = PG_GETARG_FLOAT8(ARG_LEARNING_RATE);
+	args->fit.learning_rate = PG_GETARG_FLOAT8(first + ARG_LEARNING_RATE);
 	if (!(args->fit.learning_rate > 0.0 && args->fit.learning_rate <= 1000.0))
 		out_of_range("learning_rate", "greater than 0 and at most 1000");
-	args->fit.momentum = PG_GETARG_FLOAT8(ARG_MOMENTUM);
+	args->fit.momentum = PG_GETARG_FLOAT8(first + ARG_MOMENTUM);
 	if (!(args->fit.momentum >= 0.0 && args->fit.momentum < 1.0))
 		out_of_range("momentum", "at least 0 and less than 1");
-	args->fit.batch_size = PG_GETARG_INT32(ARG_BATCH_SIZE);
+	args->fit.batch_size = PG_GETARG_INT32(first + ARG_BATCH_SIZE);
 	if (args->fit.batch_size < 0)
 		out_of_range("batch_size", "0 (the whole data set) or a positive number of rows");
-	args->fit.init_range = PG_GETARG_FLOAT8(ARG_INIT_RANGE);
+	args->fit.init_range = PG_GETARG_FLOAT8(first + ARG_INIT_RANGE);
 	if (!(args->fit.init_range > 0.0 && args->fit.init_range <= 100.0))
 		out_of_range("init_range", "greater than 0 and at most 100");
-	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(ARG_SEED);
+	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(first + ARG_SEED);
 
-	name = text_to_cstring(PG_GETARG_TEXT_PP(ARG_ACTIVATION));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_ACTIVATION));
 	args->activation = nn_activation_from_name(name);
 	if ((int) args->activation < 0 || args->activation == NN_ACT_LINEAR)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown activation \"%s\"", name),
 				 errhint("Use bipolar_sigmoid, tanh, sigmoid or relu.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(ARG_NORMALIZATION));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_NORMALIZATION));
 	args->normalization = norm_method_from_name(name);
 	if ((int) args->normalization < 0)
 		ereport(ERROR,
@@ -183,22 +171,43 @@ fit_interrupts(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* x <- (x - shift) * scale in place, as predict does for one row */
-static void
-normalize_in_place(TrainingSet *set, const double *shift, const double *scale)
+void
+train_hooks(FitHooks *hooks, MemoryContext cxt)
 {
-	int64		r;
+	hooks->alloc = fit_alloc;
+	hooks->between_chunks = fit_interrupts;
+	hooks->after_epoch = NULL;
+	hooks->arg = cxt;
+}
+
+/* x' = (x - shift) * scale, as predict does for one row */
+static inline void
+normalize_row(float *dst, const float *src, int n, const double *shift,
+			  const double *scale)
+{
 	int			f;
 
-	for (r = 0; r < set->n_rows; r++)
-	{
-		float	   *row = set->x + (Size) r * set->n_inputs;
+	for (f = 0; f < n; f++)
+		dst[f] = (float) (((double) src[f] - shift[f]) * scale[f]);
+}
 
-		for (f = 0; f < set->n_inputs; f++)
-			row[f] = (float) (((double) row[f] - shift[f]) * scale[f]);
-		if ((r & 0xFFFF) == 0)
+float *
+normalized_rows(const BpnnModel *model, const TrainingSet *set,
+				const int64 *rows, int64 n_rows)
+{
+	int			n = set->n_inputs;
+	float	   *x = MemoryContextAllocHuge(CurrentMemoryContext,
+										   sizeof(float) * (Size) n * (rows ? n_rows : set->n_rows));
+	int64		i;
+
+	for (i = 0; i < (rows ? n_rows : set->n_rows); i++)
+	{
+		normalize_row(x + (Size) i * n, set->x + (Size) (rows ? rows[i] : i) * n, n,
+					  model->shift, model->scale);
+		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+	return x;
 }
 
 /* did training stay finite (it diverges when the learning rate is too high)? */
@@ -217,95 +226,139 @@ all_finite(const BpnnModel *model, const FitResult *result)
 	return isfinite(result->final_loss);
 }
 
+BpnnModel *
+train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
+			int64 n_rows)
+{
+	BpnnModel  *model = palloc0(sizeof(BpnnModel));
+	FeatureStats *stats = set->stats;
+	FitData		data;
+	FitHooks	hooks;
+	FitResult	result;
+	int			l;
+
+	model->layout.n_layers = args->n_hidden + 1;
+	model->layout.sizes[0] = set->n_inputs;
+	for (l = 0; l < args->n_hidden; l++)
+		model->layout.sizes[l + 1] = args->hidden[l];
+	model->layout.sizes[args->n_hidden + 1] = set->n_classes;
+	model->layout.hidden_act = args->activation;
+	model->layout.output_act = nn_output_activation_for(args->activation);
+	check_network_size(&model->layout, (Size) bpnn_memory_limit_kb * 1024);
+
+	model->normalization = args->normalization;
+	model->feature_names = set->feature_names;
+	model->class_names = set->class_names;
+	model->n_columns = set->n_columns;
+	model->column_names = set->column_names;
+	model->column_widths = set->column_widths;
+	model->shift = palloc(sizeof(double) * set->n_inputs);
+	model->scale = palloc(sizeof(double) * set->n_inputs);
+
+	if (rows != NULL)
+	{
+		/* a subset (a cross-validation fold): its own statistics, and a copy */
+		int64		i;
+		double	   *row = palloc(sizeof(double) * set->n_inputs);
+
+		stats = palloc(sizeof(FeatureStats) * set->n_inputs);
+		feature_stats_init(stats, set->n_inputs);
+		for (i = 0; i < n_rows; i++)
+		{
+			const float *src = set->x + (Size) rows[i] * set->n_inputs;
+
+			for (l = 0; l < set->n_inputs; l++)
+				row[l] = src[l];
+			feature_stats_add(stats, row, set->n_inputs);
+		}
+		norm_fit(args->normalization, stats, set->n_inputs, model->shift, model->scale);
+		data.x = normalized_rows(model, set, rows, n_rows);
+		data.n_rows = n_rows;
+		data.y = palloc(sizeof(int32) * n_rows);
+		for (i = 0; i < n_rows; i++)
+			((int32 *) data.y)[i] = set->y[rows[i]];
+	}
+	else
+	{
+		int64		i;
+
+		norm_fit(args->normalization, stats, set->n_inputs, model->shift, model->scale);
+		for (i = 0; i < set->n_rows; i++)
+		{
+			float	   *x = set->x + (Size) i * set->n_inputs;
+
+			normalize_row(x, x, set->n_inputs, model->shift, model->scale);
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+		data.x = set->x;
+		data.y = set->y;
+		data.n_rows = set->n_rows;
+	}
+
+	train_hooks(&hooks, CurrentMemoryContext);
+	model->weights = fit_alloc(CurrentMemoryContext,
+							   sizeof(float) * nn_weight_count(&model->layout));
+	fit_network(&model->layout, model->weights, &args->fit, &data, &hooks, &result);
+	if (!all_finite(model, &result))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("training diverged: the weights are no longer finite"),
+				 errhint("Lower learning_rate, or normalize the inputs.")));
+
+	model->training.source = set->source_name;
+	model->training.label_column = args->label_column;
+	model->training.epochs = args->fit.epochs;
+	model->training.learning_rate = args->fit.learning_rate;
+	model->training.momentum = args->fit.momentum;
+	model->training.batch_size = args->fit.batch_size;
+	model->training.init_range = args->fit.init_range;
+	model->training.seed = (int64) args->fit.seed;
+	model->training.rows_used = data.n_rows;
+	model->training.rows_skipped = set->rows_skipped;
+	model->training.epochs_run = result.epochs_run;
+	model->training.final_loss = result.final_loss;
+	model->training.train_accuracy = result.train_accuracy;
+	model->training.n_epoch_loss = result.epochs_run;
+	model->training.epoch_loss = result.epoch_loss;
+	return model;
+}
+
 Datum
 bpnn_train(PG_FUNCTION_ARGS)
 {
 	TrainArgs	args;
 	MemoryContext train_cxt,
 				old;
-	Size		memory_limit = (Size) bpnn_memory_limit_kb * 1024;
 	TrainingSet *set;
-	BpnnModel	model;
-	FitData		data;
-	FitHooks	hooks;
-	FitResult	result;
+	BpnnModel  *model;
 	instr_time	start,
 				elapsed;
 	struct varlena *encoded;
-	int			l;
 
 	INSTR_TIME_SET_CURRENT(start);
-	memset(&args, 0, sizeof(args));
-	read_args(fcinfo, &args);
+	train_args_read(fcinfo, 2, &args);
 
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn training",
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 
 	set = scan_training_set(args.source, args.label_column, args.features,
-							memory_limit);
+							(Size) bpnn_memory_limit_kb * 1024, true);
 	if (set->rows_skipped > 0)
 		ereport(NOTICE,
 				(errmsg("skipped " INT64_FORMAT " rows with a NULL label or feature",
 						set->rows_skipped),
 				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
-
-	memset(&model, 0, sizeof(model));
-	model.layout.n_layers = args.n_hidden + 1;
-	model.layout.sizes[0] = set->n_inputs;
-	for (l = 0; l < args.n_hidden; l++)
-		model.layout.sizes[l + 1] = args.hidden[l];
-	model.layout.sizes[args.n_hidden + 1] = set->n_classes;
-	model.layout.hidden_act = args.activation;
-	model.layout.output_act = nn_output_activation_for(args.activation);
-	check_network_size(&model.layout, memory_limit);
-
-	model.normalization = args.normalization;
-	model.feature_names = set->feature_names;
-	model.class_names = set->class_names;
-	model.shift = palloc(sizeof(double) * set->n_inputs);
-	model.scale = palloc(sizeof(double) * set->n_inputs);
-	norm_fit(args.normalization, set->stats, set->n_inputs, model.shift, model.scale);
-	normalize_in_place(set, model.shift, model.scale);
-
-	data.x = set->x;
-	data.y = set->y;
-	data.n_rows = set->n_rows;
-	hooks.alloc = fit_alloc;
-	hooks.between_chunks = fit_interrupts;
-	hooks.after_epoch = NULL;
-	hooks.arg = train_cxt;
-	model.weights = fit_alloc(train_cxt, sizeof(float) * nn_weight_count(&model.layout));
-	fit_network(&model.layout, model.weights, &args.fit, &data, &hooks, &result);
-
-	if (!all_finite(&model, &result))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("training diverged: the weights are no longer finite"),
-				 errhint("Lower learning_rate, or normalize the inputs.")));
+	model = train_model(&args, set, NULL, set->n_rows);
 
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);
-	model.training.source = set->source_name;
-	model.training.label_column = args.label_column;
-	model.training.epochs = args.fit.epochs;
-	model.training.learning_rate = args.fit.learning_rate;
-	model.training.momentum = args.fit.momentum;
-	model.training.batch_size = args.fit.batch_size;
-	model.training.init_range = args.fit.init_range;
-	model.training.seed = (int64) args.fit.seed;
-	model.training.rows_used = set->n_rows;
-	model.training.rows_skipped = set->rows_skipped;
-	model.training.epochs_run = result.epochs_run;
-	model.training.final_loss = result.final_loss;
-	model.training.train_accuracy = result.train_accuracy;
-	model.training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-	model.training.n_epoch_loss = result.epochs_run;
-	model.training.epoch_loss = result.epoch_loss;
-	model_validate(&model, ERRCODE_INTERNAL_ERROR);
+	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	model_validate(model, ERRCODE_INTERNAL_ERROR);
 
 	MemoryContextSwitchTo(old);
-	encoded = model_encode(&model);
+	encoded = model_encode(model);
 	MemoryContextDelete(train_cxt);
 	PG_RETURN_POINTER(encoded);
 }

@@ -28,12 +28,15 @@ SELECT bpnn_info(model)->'layers' AS layers,
        round((bpnn_info(model)->'training'->>'train_accuracy')::numeric, 4) AS train_accuracy
 FROM letter_model;
 
-\echo '== held-out accuracy on the 10% the model never saw'
-SELECT count(*) AS held_out_rows,
-       round(avg((bpnn_predict(m.model, ARRAY[x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar,
-                                              y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx])
-                  = label)::int), 4) AS held_out_accuracy
-FROM letter_cv, letter_model m WHERE fold = 0;
+\echo '== held-out evaluation on the 10% the model never saw'
+CREATE VIEW letter_test AS SELECT * FROM letter_cv WHERE fold = 0;
+SELECT e->'rows_used' AS held_out_rows, round((e->>'accuracy')::numeric, 4) AS accuracy,
+       round((e->>'macro_f1')::numeric, 4) AS macro_f1
+FROM (SELECT bpnn_evaluate(model, 'letter_test', 'label') AS e FROM letter_model) s;
+\echo '   the most confused pairs'
+SELECT actual, predicted, count
+FROM bpnn_confusion((SELECT model FROM letter_model), 'letter_test', 'label')
+WHERE actual <> predicted ORDER BY count DESC, actual, predicted LIMIT 5;
 
 \echo '== a few predictions, with the probability of the predicted class'
 SELECT n AS row, label AS actual,
@@ -41,14 +44,18 @@ SELECT n AS row, label AS actual,
        round((SELECT max(p) FROM unnest(bpnn_predict_proba(m.model, f)) p)::numeric, 3) AS probability
 FROM (SELECT n, label, ARRAY[x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar,
                              y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx] AS f
-      FROM letter_cv WHERE fold = 0 ORDER BY n LIMIT 8) r, letter_model m;
+      FROM letter_test ORDER BY n LIMIT 8) r, letter_model m;
 
-\echo '== 10-fold cross-validated accuracy, default settings, against scikit-learn (test/data/README.md)'
-SELECT name, round(cv_accuracy(name)::numeric, 3) AS bpnn, reference AS scikit_learn
+\echo '== 10-fold cross-validation (bpnn_cross_validate), default settings, against scikit-learn (test/data/README.md)'
+SELECT name, round(avg(accuracy)::numeric, 3) AS bpnn, round(stddev(accuracy)::numeric, 3) AS std,
+       reference AS scikit_learn, round(sum(seconds)::numeric, 2) AS seconds
 FROM (VALUES ('iris', 0.953), ('wine', 0.983), ('breast_cancer', 0.967), ('digits', 0.972),
-             ('pima', 0.763), ('glass', 0.682)) r(name, reference);
+             ('pima', 0.763), ('glass', 0.682)) r(name, reference),
+     LATERAL bpnn_cross_validate(name::regclass, 'label')
+GROUP BY name, reference ORDER BY name;
 
 \echo '== the research''s configuration is one call away (decimal scaling, whole-set batches, momentum 0.7)'
-SELECT name, round(cv_accuracy(name, '{"normalization": "decimal", "batch_size": 0, "hidden": [32],
-                                        "epochs": 200, "learning_rate": 0.1}')::numeric, 3) AS research_200_epochs
-FROM unnest(ARRAY['iris', 'wine', 'breast_cancer', 'pima', 'glass']) name;
+SELECT name, round(avg(accuracy)::numeric, 3) AS research_200_epochs
+FROM unnest(ARRAY['iris', 'wine', 'breast_cancer', 'pima', 'glass']) name,
+     LATERAL bpnn_cross_validate(name::regclass, 'label', normalization => 'decimal', batch_size => 0)
+GROUP BY name ORDER BY name;

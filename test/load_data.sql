@@ -2,6 +2,7 @@
 -- tests and the demo.  Run by psql from the repository root (paths are
 -- relative to it).  For each data set NAME it creates
 --   NAME_cv  the rows with a running number n and a stratified fold 0..9
+--            (each class dealt round-robin in file order), for hold-out tests
 --   NAME     a view of the features and the label only
 -- Labels made only of digits become integer columns, others text.
 
@@ -52,40 +53,3 @@ SELECT pg_temp.load_csv('digits');
 SELECT pg_temp.load_csv('pima');
 \copy csv_lines(line) FROM 'test/data/glass.csv'
 SELECT pg_temp.load_csv('glass');
-
--- 10-fold cross-validated accuracy of bpnn_train on the folds of NAME_cv,
--- with its default settings but those given, e.g. '{"epochs": 50, "hidden": [8]}'
-CREATE FUNCTION cv_accuracy(name text, settings jsonb DEFAULT '{}') RETURNS float8
-LANGUAGE plpgsql SET client_min_messages = warning AS $$
-DECLARE
-	feats text[];
-	feature_list text;
-	m bpnn_model;
-	correct bigint := 0;
-	total bigint := 0;
-	c bigint;
-	t bigint;
-	k int;
-BEGIN
-	SELECT array_agg(attname::text ORDER BY attnum) INTO feats FROM pg_attribute
-	WHERE attrelid = name::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'label';
-	SELECT string_agg(format('%I', f), ', ') INTO feature_list FROM unnest(feats) f;
-	FOR k IN 0..9 LOOP
-		EXECUTE format('DROP VIEW IF EXISTS cv_train; CREATE TEMP VIEW cv_train AS SELECT * FROM %I WHERE fold <> %s',
-					   name || '_cv', k);
-		-- only the settings given are passed: the rest are bpnn_train's defaults
-		EXECUTE format('SELECT bpnn_train(''cv_train'', ''label'', features => $1%s)',
-					   (SELECT coalesce(string_agg(format(', %I => %L', key,
-								CASE jsonb_typeof(value) WHEN 'array' THEN translate(value::text, '[]', '{}')
-									 ELSE value #>> '{}' END), ''), '')
-						FROM jsonb_each(settings)))
-			INTO m USING feats;
-		EXECUTE format('SELECT count(*) FILTER (WHERE bpnn_predict($1, ARRAY[%s]) = label::text), count(*) '
-					   'FROM %I WHERE fold = %s', feature_list, name || '_cv', k)
-			INTO c, t USING m;
-		correct := correct + c;
-		total := total + t;
-	END LOOP;
-	RETURN correct::float8 / total;
-END
-$$;

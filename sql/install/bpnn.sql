@@ -81,3 +81,37 @@ CREATE FUNCTION bpnn_info(model bpnn_model) RETURNS jsonb
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION bpnn_info(bpnn_model) IS
 	'everything about a model but its weights: layers, features, classes, normalization, training record';
+
+-- ---------------------------------------------------------------------------
+-- Evaluation (src/evaluate.c)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION bpnn_evaluate(model bpnn_model, source regclass, label_col text) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION bpnn_evaluate(bpnn_model, regclass, text) IS
+	'accuracy, loss, per-class precision, recall, F1 and support, macro F1 and the confusion matrix of a model on a table or view';
+
+CREATE FUNCTION bpnn_confusion(model bpnn_model, source regclass, label_col text,
+	OUT actual text, OUT predicted text, OUT count bigint) RETURNS SETOF record
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 100;
+COMMENT ON FUNCTION bpnn_confusion(bpnn_model, regclass, text) IS
+	'the confusion matrix of a model on a table or view, one row per (actual, predicted) pair';
+
+CREATE FUNCTION bpnn_cross_validate(
+	source regclass,
+	label_col text,
+	folds int DEFAULT 10,
+	features text[] DEFAULT NULL,
+	hidden int[] DEFAULT '{32}',
+	epochs int DEFAULT 200,
+	learning_rate float8 DEFAULT 0.1,
+	momentum float8 DEFAULT 0.7,
+	batch_size int DEFAULT 32,
+	activation text DEFAULT 'bipolar_sigmoid',
+	normalization text DEFAULT 'zscore',
+	init_range float8 DEFAULT 0.1,
+	seed int DEFAULT 1)
+RETURNS TABLE (fold int, train_rows bigint, test_rows bigint, accuracy float8, loss float8, seconds float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text, float8, int) IS
+	'stratified k-fold cross-validation of bpnn_train: each fold trained on the others and scored on its own rows';

@@ -1,0 +1,67 @@
+-- Evaluation in SQL: bpnn_evaluate (metrics), bpnn_confusion (rows) and
+-- bpnn_cross_validate (stratified, seeded folds).
+CREATE VIEW iris_train AS SELECT * FROM iris_cv WHERE fold <> 0;
+CREATE VIEW iris_test AS SELECT * FROM iris_cv WHERE fold = 0;
+CREATE TABLE eval_model AS
+SELECT bpnn_train('iris_train', 'label', features => '{sepal_length_cm,sepal_width_cm,petal_length_cm,petal_width_cm}') AS m;
+
+-- the metrics document
+SELECT jsonb_object_keys(bpnn_evaluate(m, 'iris_test', 'label')) AS key FROM eval_model ORDER BY 1;
+SELECT e->'rows_used' AS rows, e->'rows_skipped' AS skipped, e->'unknown_labels' AS unknown,
+       (e->>'accuracy')::float8 >= 0.9 AS accurate,
+       jsonb_path_query_array(e, '$.classes[*].class') AS classes,
+       jsonb_path_query_array(e, '$.classes[*].support') AS support,
+       e->'confusion'->'actual' AS actual
+FROM (SELECT bpnn_evaluate(m, 'iris_test', 'label') AS e FROM eval_model) s;
+-- on its own training rows the accuracy is the one training recorded
+SELECT (bpnn_evaluate(m, 'iris_train', 'label')->>'accuracy')::float8
+       = (bpnn_info(m)->'training'->>'train_accuracy')::float8 AS same_as_training
+FROM eval_model;
+-- accuracy agrees with bpnn_predict row by row; the confusion counts add up
+SELECT (e->>'accuracy')::float8 = p.accuracy AS agrees_with_predict,
+       (SELECT sum(c::int) FROM jsonb_array_elements(e->'confusion'->'counts') r,
+               jsonb_array_elements_text(r) c) = 15 AS counts_add_up
+FROM (SELECT bpnn_evaluate(m, 'iris_test', 'label') AS e FROM eval_model) s,
+     (SELECT avg((bpnn_predict(m, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm]) = label)::int)::float8 AS accuracy
+      FROM iris_test, eval_model) p;
+
+-- the confusion matrix as rows, for reporting tools
+SELECT * FROM bpnn_confusion((SELECT m FROM eval_model), 'iris_cv', 'label')
+ORDER BY actual, predicted;
+
+-- a label the model never saw is counted, and always wrong
+CREATE VIEW two_species AS SELECT * FROM iris WHERE label <> 'virginica';
+SELECT e->'unknown_labels' AS unknown, e->'confusion'->'actual' AS actual,
+       (e->>'accuracy')::float8 <= 2.0 / 3 AS at_most_two_thirds
+FROM (SELECT bpnn_evaluate(bpnn_train('two_species', 'label', epochs => 20), 'iris', 'label') AS e) s;
+-- rows with a NULL label or feature are skipped
+SELECT bpnn_evaluate(bpnn_train('iris_gaps', 'label', features => '{sepal_length_cm,sepal_width_cm}', epochs => 5),
+                     'iris_gaps', 'label')->'rows_skipped' AS skipped;
+-- array features, evaluated on a table with the same array column
+SELECT (bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 10), 'digits_pixels', 'label')->>'accuracy')::float8 > 0.9 AS digits_fit;
+
+-- cross-validation: every row is tested once, each fold trains on the others
+SELECT count(*) AS folds, sum(test_rows) AS tested, min(train_rows + test_rows) = 150 AND max(train_rows + test_rows) = 150 AS partition,
+       min(test_rows) AS smallest, max(test_rows) AS largest, avg(accuracy) > 0.9 AS accurate,
+       bool_and(loss > 0 AND seconds >= 0) AS sane
+FROM bpnn_cross_validate('iris', 'label');
+-- stratified: every fold of 150 iris rows in 10 folds has 5 of each class,
+-- so every fold has 15 rows; same seed, same folds and results
+SELECT a.fold, a.test_rows, a.accuracy = b.accuracy AND a.loss = b.loss AS repeatable
+FROM bpnn_cross_validate('iris', 'label', folds => 5, epochs => 20) a
+JOIN bpnn_cross_validate('iris', 'label', folds => 5, epochs => 20) b USING (fold) ORDER BY fold;
+-- the training arguments are bpnn_train's
+SELECT count(*) AS folds, avg(accuracy) > 0.8 AS accurate
+FROM bpnn_cross_validate('iris', 'label', 3, hidden => '{8,4}', activation => 'tanh', normalization => 'minmax',
+                         batch_size => 0, epochs => 300, learning_rate => 0.1, seed => 7);
+
+-- bad input
+SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', folds => 1)$$);
+SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', folds => NULL)$$);
+SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', folds => 151)$$);
+SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', epochs => 0)$$);
+SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'wine', 'label')$$);
+SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'iris', 'nope')$$);
+SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'empty_t', 'label')$$);
+CREATE TABLE short_pixels AS SELECT pixels[1:32] AS pixels, label FROM digits_pixels;
+SELECT try($$SELECT bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 1), 'short_pixels', 'label')$$);

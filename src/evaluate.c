@@ -1,0 +1,379 @@
+/*
+ * evaluate.c — how good is a model: bpnn_evaluate (metrics as jsonb),
+ * bpnn_confusion (the confusion matrix as rows, for reporting tools) and
+ * bpnn_cross_validate (stratified, seeded k-fold cross-validation).
+ *
+ * Scoring reads the source like training does (scan.c, as the calling
+ * user), normalizes with the model's own scaler and runs the same forward
+ * pass as bpnn_predict, in chunks.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/builtins.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/tuplestore.h"
+
+#include "bpnn.h"
+#include "train.h"
+
+PG_FUNCTION_INFO_V1(bpnn_evaluate);
+PG_FUNCTION_INFO_V1(bpnn_confusion);
+PG_FUNCTION_INFO_V1(bpnn_cross_validate);
+
+#define MAX_FOLDS 1000
+
+/* a model's predictions on a source, as counts */
+typedef struct Scored
+{
+	int			n_classes;		/* the model's */
+	int			n_actual;		/* the model's classes, then unknown labels */
+	char	  **actual_names;
+	int64	   *counts;			/* n_actual x n_classes */
+	int64		rows;
+	int64		skipped;
+	int64		unknown;		/* rows whose label the model does not know */
+	double		loss;			/* mean squared error per row */
+} Scored;
+
+/* the model's feature columns, as the text[] scan_training_set takes */
+static ArrayType *
+model_columns(const BpnnModel *m)
+{
+	Datum	   *names = palloc(sizeof(Datum) * m->n_columns);
+	int			i;
+
+	for (i = 0; i < m->n_columns; i++)
+		names[i] = CStringGetTextDatum(m->column_names[i]);
+	return construct_array(names, m->n_columns, TEXTOID, -1, false, TYPALIGN_INT);
+}
+
+/* id of each of the set's classes among the model's, -1 when unknown */
+static int32 *
+map_classes(const BpnnModel *m, const TrainingSet *set)
+{
+	int32	   *map = palloc(sizeof(int32) * set->n_classes);
+	LabelIds   *ids = label_ids_create(model_n_classes(m));
+	int			i;
+
+	for (i = 0; i < model_n_classes(m); i++)
+		label_ids_add(ids, m->class_names[i], i);
+	for (i = 0; i < set->n_classes; i++)
+		map[i] = label_ids_find(ids, set->class_names[i]);
+	return map;
+}
+
+static void
+score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
+{
+	TrainingSet *set;
+	int32	   *class_map,
+			   *actual,
+			   *unknown_index,
+			   *predicted;
+	FitData		data;
+	FitHooks	hooks;
+	int64		i;
+	int			c;
+
+	set = scan_training_set(relid, label_column, model_columns(m),
+							(Size) bpnn_memory_limit_kb * 1024, false);
+	for (c = 0; c < m->n_columns; c++)
+		if (set->column_widths[c] != m->column_widths[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\" has %d elements, but the model was trained on %d",
+							m->column_names[c], set->column_widths[c], m->column_widths[c])));
+
+	class_map = map_classes(m, set);
+	s->n_classes = model_n_classes(m);
+	s->n_actual = s->n_classes;
+	s->actual_names = palloc(sizeof(char *) * (s->n_classes + set->n_classes));
+	memcpy(s->actual_names, m->class_names, sizeof(char *) * s->n_classes);
+	unknown_index = palloc(sizeof(int32) * set->n_classes);
+	for (c = 0; c < set->n_classes; c++)
+	{
+		unknown_index[c] = -1;
+		if (class_map[c] < 0)
+		{
+			unknown_index[c] = s->n_actual;
+			s->actual_names[s->n_actual++] = set->class_names[c];
+		}
+	}
+
+	actual = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * set->n_rows);
+	predicted = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * set->n_rows);
+	for (i = 0; i < set->n_rows; i++)
+		actual[i] = class_map[set->y[i]];
+	data.x = normalized_rows(m, set, NULL, set->n_rows);
+	data.y = actual;
+	data.n_rows = set->n_rows;
+	train_hooks(&hooks, CurrentMemoryContext);
+	s->loss = fit_predict(&m->layout, m->weights, &data, &hooks, predicted) / set->n_rows;
+
+	s->counts = palloc0(sizeof(int64) * s->n_actual * s->n_classes);
+	s->unknown = 0;
+	for (i = 0; i < set->n_rows; i++)
+	{
+		int			a = actual[i] >= 0 ? actual[i] : unknown_index[set->y[i]];
+
+		s->counts[(Size) a * s->n_classes + predicted[i]]++;
+		if (actual[i] < 0)
+			s->unknown++;
+	}
+	s->rows = set->n_rows;
+	s->skipped = set->rows_skipped;
+}
+
+static void
+write_number(StringInfo buf, const char *key, double v)
+{
+	appendStringInfo(buf, ", \"%s\": %s", key,
+					 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
+}
+
+Datum
+bpnn_evaluate(PG_FUNCTION_ARGS)
+{
+	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
+	Scored		s;
+	StringInfoData buf;
+	int64		correct = 0;
+	double		f1_sum = 0.0;
+	int			f1_count = 0;
+	int			a,
+				p;
+
+	score_source(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), &s);
+	for (a = 0; a < s.n_classes; a++)
+		correct += s.counts[(Size) a * s.n_classes + a];
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"rows_used\": " INT64_FORMAT ", \"rows_skipped\": " INT64_FORMAT
+					 ", \"unknown_labels\": " INT64_FORMAT,
+					 s.rows, s.skipped, s.unknown);
+	write_number(&buf, "accuracy", (double) correct / s.rows);
+	write_number(&buf, "loss", s.loss);
+	appendStringInfoString(&buf, ", \"classes\": [");
+	for (p = 0; p < s.n_classes; p++)
+	{
+		int64		tp = s.counts[(Size) p * s.n_classes + p];
+		int64		support = 0,
+					predicted = 0;
+		double		precision,
+					recall,
+					f1;
+
+		for (a = 0; a < s.n_classes; a++)
+			support += s.counts[(Size) p * s.n_classes + a];
+		for (a = 0; a < s.n_actual; a++)
+			predicted += s.counts[(Size) a * s.n_classes + p];
+		precision = predicted > 0 ? (double) tp / predicted : 0.0;
+		recall = support > 0 ? (double) tp / support : 0.0;
+		f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
+		/* macro F1 over the classes that occur, as actual or predicted */
+		if (support > 0 || predicted > 0)
+		{
+			f1_sum += f1;
+			f1_count++;
+		}
+		appendStringInfoString(&buf, p ? ", {\"class\": " : "{\"class\": ");
+		escape_json(&buf, m->class_names[p]);
+		write_number(&buf, "precision", precision);
+		write_number(&buf, "recall", recall);
+		write_number(&buf, "f1", f1);
+		appendStringInfo(&buf, ", \"support\": " INT64_FORMAT "}", support);
+	}
+	appendStringInfoChar(&buf, ']');
+	write_number(&buf, "macro_f1", f1_count ? f1_sum / f1_count : 0.0);
+	appendStringInfoString(&buf, ", \"confusion\": {\"actual\": [");
+	for (a = 0; a < s.n_actual; a++)
+	{
+		if (a)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, s.actual_names[a]);
+	}
+	appendStringInfoString(&buf, "], \"predicted\": [");
+	for (p = 0; p < s.n_classes; p++)
+	{
+		if (p)
+			appendStringInfoString(&buf, ", ");
+		escape_json(&buf, m->class_names[p]);
+	}
+	appendStringInfoString(&buf, "], \"counts\": [");
+	for (a = 0; a < s.n_actual; a++)
+	{
+		appendStringInfoString(&buf, a ? ", [" : "[");
+		for (p = 0; p < s.n_classes; p++)
+			appendStringInfo(&buf, p ? ", " INT64_FORMAT : INT64_FORMAT,
+							 s.counts[(Size) a * s.n_classes + p]);
+		appendStringInfoChar(&buf, ']');
+	}
+	appendStringInfoString(&buf, "]}}");
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+Datum
+bpnn_confusion(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
+	Scored		s;
+	int			a,
+				p;
+
+	InitMaterializedSRF(fcinfo, 0);
+	score_source(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), &s);
+	for (a = 0; a < s.n_actual; a++)
+		for (p = 0; p < s.n_classes; p++)
+		{
+			Datum		values[3];
+			bool		nulls[3] = {false, false, false};
+
+			values[0] = CStringGetTextDatum(s.actual_names[a]);
+			values[1] = CStringGetTextDatum(m->class_names[p]);
+			values[2] = Int64GetDatum(s.counts[(Size) a * s.n_classes + p]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	return (Datum) 0;
+}
+
+/*
+ * Stratified folds: the rows in a seeded random order, grouped by class
+ * (stable), then dealt round-robin, so every fold gets each class in
+ * proportion and the same seed gives the same folds.
+ */
+static int *
+assign_folds(const TrainingSet *set, int folds, uint64 seed)
+{
+	int64		n = set->n_rows;
+	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
+	int64	   *by_class = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
+	int64	   *start = palloc0(sizeof(int64) * (set->n_classes + 1));
+	int		   *fold_of = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * n);
+	NnRng		rng;
+	int64		i;
+
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	nn_rng_seed(&rng, seed ^ UINT64CONST(0xF01D5EED));
+	for (i = n - 1; i > 0; i--)
+	{
+		int64		j = (int64) (nn_rng_uniform(&rng) * (double) (i + 1));
+		int64		t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	for (i = 0; i < n; i++)
+		start[set->y[i] + 1]++;
+	for (i = 0; i < set->n_classes; i++)
+		start[i + 1] += start[i];
+	for (i = 0; i < n; i++)
+		by_class[start[set->y[order[i]]]++] = order[i];
+	for (i = 0; i < n; i++)
+		fold_of[by_class[i]] = (int) (i % folds);
+	return fold_of;
+}
+
+Datum
+bpnn_cross_validate(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TrainArgs	args;
+	MemoryContext cv_cxt,
+				fold_cxt,
+				old;
+	TrainingSet *set;
+	int		   *fold_of;
+	int			folds,
+				k;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("folds must not be NULL")));
+	folds = PG_GETARG_INT32(2);
+	if (folds < 2 || folds > MAX_FOLDS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("folds must be between 2 and %d", MAX_FOLDS)));
+	train_args_read(fcinfo, 3, &args);
+	InitMaterializedSRF(fcinfo, 0);
+
+	cv_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn cross-validation",
+								   ALLOCSET_DEFAULT_SIZES);
+	fold_cxt = AllocSetContextCreate(cv_cxt, "bpnn fold", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cv_cxt);
+	set = scan_training_set(args.source, args.label_column, args.features,
+							(Size) bpnn_memory_limit_kb * 1024, true);
+	if (folds > set->n_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot make %d folds of " INT64_FORMAT " rows", folds, set->n_rows)));
+	fold_of = assign_folds(set, folds, args.fit.seed);
+
+	for (k = 0; k < folds; k++)
+	{
+		int64	   *train_rows,
+				   *test_rows;
+		int64		n_train = 0,
+					n_test = 0,
+					i,
+					correct = 0;
+		BpnnModel  *model;
+		FitData		test;
+		FitHooks	hooks;
+		int32	   *predicted;
+		double		loss;
+		instr_time	start,
+					elapsed;
+		Datum		values[6];
+		bool		nulls[6] = {false, false, false, false, false, false};
+
+		MemoryContextSwitchTo(fold_cxt);
+		INSTR_TIME_SET_CURRENT(start);
+		train_rows = MemoryContextAllocHuge(fold_cxt, sizeof(int64) * set->n_rows);
+		test_rows = MemoryContextAllocHuge(fold_cxt, sizeof(int64) * set->n_rows);
+		for (i = 0; i < set->n_rows; i++)
+		{
+			if (fold_of[i] == k)
+				test_rows[n_test++] = i;
+			else
+				train_rows[n_train++] = i;
+		}
+		model = train_model(&args, set, train_rows, n_train);
+
+		test.x = normalized_rows(model, set, test_rows, n_test);
+		test.y = palloc(sizeof(int32) * n_test);
+		for (i = 0; i < n_test; i++)
+			((int32 *) test.y)[i] = set->y[test_rows[i]];
+		test.n_rows = n_test;
+		predicted = palloc(sizeof(int32) * n_test);
+		train_hooks(&hooks, fold_cxt);
+		loss = fit_predict(&model->layout, model->weights, &test, &hooks, predicted);
+		for (i = 0; i < n_test; i++)
+			correct += predicted[i] == test.y[i];
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, start);
+
+		MemoryContextSwitchTo(old);
+		values[0] = Int32GetDatum(k + 1);
+		values[1] = Int64GetDatum(n_train);
+		values[2] = Int64GetDatum(n_test);
+		values[3] = Float8GetDatum((double) correct / n_test);
+		values[4] = Float8GetDatum(loss / n_test);
+		values[5] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(elapsed));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextReset(fold_cxt);
+	}
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cv_cxt);
+	return (Datum) 0;
+}
