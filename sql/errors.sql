@@ -92,3 +92,16 @@ SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[5.1, 3.5, 1.4,
 SELECT bpnn_train('empty_t', 'label');
 SELECT bpnn_train('iris', 'label', hidden => '{1000000,1000000}');
 SELECT bpnn_predict(m, ARRAY[1, 2, 3]) FROM err_model;
+-- the options beyond the research
+SELECT try($$SELECT bpnn_train('iris', 'label', loss => 'hinge')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', optimizer => 'sgd2')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', weight_decay => -1)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', validation_fraction => 1)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', validation_fraction => 0.001)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', patience => 0)$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => 'heavy')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '[1, 2]')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '{"rose": 2}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '{"setosa": 0}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '{"setosa": "2"}')$$);
+SELECT try($$SELECT bpnn_train('iris', 'label', loss => NULL)$$);

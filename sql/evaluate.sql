@@ -52,8 +52,9 @@ FROM bpnn_cross_validate('iris', 'label', folds => 5, epochs => 20) a
 JOIN bpnn_cross_validate('iris', 'label', folds => 5, epochs => 20) b USING (fold) ORDER BY fold;
 -- the training arguments are bpnn_train's
 SELECT count(*) AS folds, avg(accuracy) > 0.8 AS accurate
-FROM bpnn_cross_validate('iris', 'label', 3, hidden => '{8,4}', activation => 'tanh', normalization => 'minmax',
-                         batch_size => 0, epochs => 300, learning_rate => 0.1, seed => 7);
+FROM bpnn_cross_validate('iris', 'label', 3, hidden => '{8,4}', activation => 'tanh', normalization => 'zscore',
+                         batch_size => 16, epochs => 100, learning_rate => 0.05, seed => 7,
+                         loss => 'cross_entropy', optimizer => 'adam', weight_decay => 0.0001);
 
 -- bad input
 SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', folds => 1)$$);

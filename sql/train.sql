@@ -89,3 +89,28 @@ SELECT bpnn_train('digits_pixels', 'label');
 SHOW bpnn.memory_limit;
 RESET bpnn.memory_limit;
 SHOW bpnn.memory_limit;
+
+-- beyond the research: softmax with cross-entropy, Adam, L2 weight decay
+SELECT bpnn_train('iris', 'label', loss => 'cross_entropy', optimizer => 'adam',
+                  learning_rate => 0.01, weight_decay => 0.001) AS ce \gset
+SELECT bpnn_info(:'ce')->>'loss' AS loss, bpnn_info(:'ce')->>'output_activation' AS output,
+       bpnn_info(:'ce')->'training'->>'optimizer' AS optimizer,
+       (bpnn_info(:'ce')->'training'->>'train_accuracy')::float8 > 0.95 AS fits,
+       abs((SELECT sum(p) FROM unnest(bpnn_predict_proba(:'ce', ARRAY[5.1, 3.5, 1.4, 0.2])) p) - 1) < 1e-6 AS softmax_sums_to_one;
+-- weight decay keeps weights smaller
+SELECT (SELECT max(abs(w::float8)) FROM jsonb_array_elements(bpnn_train('iris', 'label', weight_decay => 0.05)::text::jsonb->'weights'->0) w)
+     < (SELECT max(abs(w::float8)) FROM jsonb_array_elements(bpnn_train('iris', 'label')::text::jsonb->'weights'->0) w)
+  AS decay_shrinks_weights;
+
+-- early stopping: a stratified validation share, the best epoch's weights kept
+SELECT t->'rows_used' AS trained, t->'validation_rows' AS validated,
+       (t->>'epochs_run')::int < 2000 AS stopped_early,
+       (t->>'epochs_run')::int - (t->>'best_epoch')::int AS epochs_after_best,
+       (t->>'validation_loss')::float8 > 0 AS has_validation_loss
+FROM (SELECT bpnn_info(bpnn_train('pima', 'label', epochs => 2000, validation_fraction => 0.2, patience => 15))->'training' AS t) s;
+
+-- class weights: balanced, or per class; a weighted class is found more often
+SELECT bpnn_info(bpnn_train('pima', 'label', class_weights => 'balanced', epochs => 5))->'training'->'class_weights' AS balanced;
+SELECT (w->'classes'->1->>'recall')::float8 > (u->'classes'->1->>'recall')::float8 AS weighted_class_recalled_more
+FROM (SELECT bpnn_evaluate(bpnn_train('pima', 'label', class_weights => '{"pos": 3}'), 'pima', 'label') AS w,
+             bpnn_evaluate(bpnn_train('pima', 'label'), 'pima', 'label') AS u) s;

@@ -10,6 +10,29 @@
 
 #include <string.h>
 
+static const char *const optimizer_names[FIT_OPTIMIZER_COUNT] = {
+	"momentum", "adam"
+};
+
+const char *
+fit_optimizer_name(FitOptimizer optimizer)
+{
+	if ((int) optimizer < 0 || (int) optimizer >= FIT_OPTIMIZER_COUNT)
+		return NULL;
+	return optimizer_names[optimizer];
+}
+
+int
+fit_optimizer_from_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < FIT_OPTIMIZER_COUNT; i++)
+		if (strcmp(name, optimizer_names[i]) == 0)
+			return i;
+	return -1;
+}
+
 typedef struct FitScratch
 {
 	NnWorkspace ws;
@@ -126,7 +149,8 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 
 void
 fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
-			const FitData *data, const FitHooks *hooks, FitResult *result)
+			const FitData *data, const FitData *validation,
+			const FitHooks *hooks, FitResult *result)
 {
 	const int	n_inputs = layout->sizes[0];
 	const size_t n_weights = nn_weight_count(layout);
@@ -134,15 +158,23 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
 		? n : options->batch_size;
 	float	   *grad = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-	float	   *grad_prev = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	/* momentum: the previous gradient; Adam: the two moment estimates */
+	float	   *state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	float	   *state2 = options->optimizer == FIT_ADAM ?
+		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
+	float	   *best = validation ?
+		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
 	uint32_t   *order = NULL;
 	FitScratch	s;
 	NnRng		rng;
+	long		step = 0;
 	int			epoch;
 
 	scratch_init(&s, layout, hooks);
 	nn_rng_seed(&rng, options->seed);
 	nn_init_weights(layout, weights, options->init_range, &rng);
+	result->best_epoch = 0;
+	result->validation_loss = 0.0;
 
 	/* the whole-set batch sees every row each step: order does not matter */
 	if (batch < n)
@@ -175,19 +207,43 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 
 				gather(&s, data, n_inputs, order, start + done, rows);
 				nn_forward(layout, weights, &s.ws, rows);
-				loss += nn_backward(layout, weights, &s.ws, rows, s.labels, grad);
+				loss += nn_backward(layout, weights, &s.ws, rows, s.labels,
+									options->class_weight, grad);
 				if (hooks->between_chunks)
 					hooks->between_chunks(hooks->arg);
 			}
-			nn_update(n_weights, weights, grad, grad_prev,
-					  1.0 / (double) batch_rows, options->learning_rate,
-					  options->momentum);
+			if (options->optimizer == FIT_ADAM)
+				nn_update_adam(n_weights, weights, grad, state1, state2, ++step,
+							   1.0 / (double) batch_rows, options->learning_rate,
+							   options->weight_decay);
+			else
+				nn_update(n_weights, weights, grad, state1,
+						  1.0 / (double) batch_rows, options->learning_rate,
+						  options->momentum, options->weight_decay);
 		}
 		result->epoch_loss[epoch] = loss / (double) n;
+		result->epochs_run = epoch + 1;
 		if (hooks->after_epoch)
 			hooks->after_epoch(hooks->arg, epoch, result->epoch_loss[epoch]);
+
+		if (validation)
+		{
+			double		val_loss,
+						val_accuracy;
+
+			score_with(layout, weights, validation, hooks, &s, &val_loss, &val_accuracy);
+			if (result->best_epoch == 0 || val_loss < result->validation_loss)
+			{
+				result->best_epoch = epoch + 1;
+				result->validation_loss = val_loss;
+				memcpy(best, weights, sizeof(float) * n_weights);
+			}
+			else if (epoch + 1 - result->best_epoch >= options->patience)
+				break;
+		}
 	}
-	result->epochs_run = options->epochs;
+	if (validation && result->best_epoch > 0)
+		memcpy(weights, best, sizeof(float) * n_weights);
 	score_with(layout, weights, data, hooks, &s, &result->final_loss,
 			   &result->train_accuracy);
 }

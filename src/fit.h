@@ -16,6 +16,15 @@
 /* rows pushed through the network at once; bounds the scratch memory */
 #define FIT_CHUNK_ROWS 256
 
+/* values are stored in models: never renumber */
+typedef enum FitOptimizer
+{
+	FIT_MOMENTUM = 0,			/* the research's rule (nn_update) */
+	FIT_ADAM = 1
+} FitOptimizer;
+
+#define FIT_OPTIMIZER_COUNT 2
+
 typedef struct FitOptions
 {
 	int			epochs;
@@ -24,7 +33,15 @@ typedef struct FitOptions
 	int			batch_size;		/* 0 = whole data set (the research), 1 = online */
 	double		init_range;
 	uint64_t	seed;
+	FitOptimizer optimizer;
+	double		weight_decay;	/* L2 */
+	const float *class_weight;	/* per class; NULL = all 1 */
+	int			patience;		/* early stopping: epochs without a better
+								 * validation loss before stopping */
 } FitOptions;
+
+extern const char *fit_optimizer_name(FitOptimizer optimizer);
+extern int	fit_optimizer_from_name(const char *name);	/* -1 if unknown */
 
 typedef struct FitData
 {
@@ -45,17 +62,23 @@ typedef struct FitResult
 {
 	int			epochs_run;
 	double	   *epoch_loss;		/* epochs_run mean losses, from hooks->alloc */
-	double		final_loss;		/* mean squared error of the final weights */
+	double		final_loss;		/* mean loss of the final weights */
 	double		train_accuracy; /* of the final weights */
+	int			best_epoch;		/* with validation: the epoch kept (1-based) */
+	double		validation_loss;	/* with validation: its mean loss then */
 } FitResult;
 
 /*
  * Initialize weights (uniform in +-init_range from the seed) and train
- * them on data.  weights must hold nn_weight_count(layout) floats.
+ * them on data.  weights must hold nn_weight_count(layout) floats.  With
+ * validation rows, training stops once the validation loss has not
+ * improved for options->patience epochs, and the weights of the best epoch
+ * are restored (early stopping).
  */
 extern void fit_network(const NnLayout *layout, float *weights,
 						const FitOptions *options, const FitData *data,
-						const FitHooks *hooks, FitResult *result);
+						const FitData *validation, const FitHooks *hooks,
+						FitResult *result);
 
 /* mean loss and accuracy of weights over data (forward passes only) */
 extern void fit_score(const NnLayout *layout, const float *weights,

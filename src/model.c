@@ -16,6 +16,7 @@
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
+#include "fit.h"
 #include "model.h"
 
 PG_FUNCTION_INFO_V1(bpnn_model_recv);
@@ -81,10 +82,12 @@ model_validate(const BpnnModel *model, int sqlstate)
 	if (n_classes < 2 || n_classes > BPNN_MAX_CLASSES)
 		invalid(sqlstate, psprintf("A model has 2 to %d classes, not %d.",
 								  BPNN_MAX_CLASSES, n_classes));
-	if ((int) layout->hidden_act < 0 || layout->hidden_act >= NN_ACT_LINEAR)
+	if ((int) layout->hidden_act < 0 || layout->hidden_act >= NN_HIDDEN_ACT_COUNT)
 		invalid(sqlstate, "The activation is unknown.");
-	if (layout->output_act != nn_output_activation_for(layout->hidden_act))
-		invalid(sqlstate, "The output activation does not match the hidden activation.");
+	if ((int) layout->loss < 0 || layout->loss >= NN_LOSS_COUNT)
+		invalid(sqlstate, "The loss is unknown.");
+	if (layout->output_act != nn_output_activation_for(layout->hidden_act, layout->loss))
+		invalid(sqlstate, "The output activation does not match the hidden activation and loss.");
 	if ((int) model->normalization < 0 ||
 		(int) model->normalization >= NORM_METHOD_COUNT)
 		invalid(sqlstate, "The normalization method is unknown.");
@@ -133,14 +136,23 @@ model_validate(const BpnnModel *model, int sqlstate)
 		invalid(sqlstate, "The training record lacks its source or label column.");
 	if (t->epochs < 0 || t->epochs > BPNN_MAX_EPOCHS || t->epochs_run < 0 ||
 		t->epochs_run > t->epochs || t->batch_size < 0 || t->rows_used < 0 ||
-		t->rows_skipped < 0 || t->n_epoch_loss != t->epochs_run)
+		t->rows_skipped < 0 || t->n_epoch_loss != t->epochs_run ||
+		t->optimizer >= FIT_OPTIMIZER_COUNT || !(t->weight_decay >= 0.0) ||
+		!(t->validation_fraction >= 0.0 && t->validation_fraction < 1.0) ||
+		t->patience < 1 || t->validation_rows < 0 || t->best_epoch < 0 ||
+		t->best_epoch > t->epochs_run || !(t->validation_loss >= 0.0))
 		invalid(sqlstate, "The training record is inconsistent.");
 	{
-		double		numbers[6] = {t->learning_rate, t->momentum, t->init_range,
-		t->final_loss, t->train_accuracy, t->seconds};
+		double		numbers[8] = {t->learning_rate, t->momentum, t->init_range,
+			t->final_loss, t->train_accuracy, t->seconds, t->weight_decay,
+		t->validation_loss};
 
-		validate_finite(numbers, 6, sqlstate, "training figures");
+		validate_finite(numbers, 8, sqlstate, "training figures");
 	}
+	validate_finite(t->class_weights, n_classes, sqlstate, "class weights");
+	for (i = 0; i < n_classes; i++)
+		if (!(t->class_weights[i] > 0.0))
+			invalid(sqlstate, "A class weight is not positive.");
 	validate_finite(t->epoch_loss, t->n_epoch_loss, sqlstate, "epoch losses");
 }
 
@@ -175,7 +187,7 @@ model_encode(const BpnnModel *model)
 	pq_sendbyte(&buf, (uint8) layout->hidden_act);
 	pq_sendbyte(&buf, (uint8) layout->output_act);
 	pq_sendbyte(&buf, (uint8) model->normalization);
-	pq_sendbyte(&buf, 0);
+	pq_sendbyte(&buf, (uint8) layout->loss);
 	pq_sendint16(&buf, (uint16) layout->n_layers);
 	for (i = 0; i <= layout->n_layers; i++)
 		pq_sendint32(&buf, (uint32) layout->sizes[i]);
@@ -203,9 +215,18 @@ model_encode(const BpnnModel *model)
 	pq_sendint32(&buf, (uint32) t->batch_size);
 	pq_sendfloat8(&buf, t->init_range);
 	pq_sendint64(&buf, t->seed);
+	pq_sendbyte(&buf, t->optimizer);
+	pq_sendfloat8(&buf, t->weight_decay);
+	pq_sendfloat8(&buf, t->validation_fraction);
+	pq_sendint32(&buf, (uint32) t->patience);
+	for (i = 0; i < model_n_classes(model); i++)
+		pq_sendfloat8(&buf, t->class_weights[i]);
 	pq_sendint64(&buf, t->rows_used);
+	pq_sendint64(&buf, t->validation_rows);
 	pq_sendint64(&buf, t->rows_skipped);
 	pq_sendint32(&buf, (uint32) t->epochs_run);
+	pq_sendint32(&buf, (uint32) t->best_epoch);
+	pq_sendfloat8(&buf, t->validation_loss);
 	pq_sendfloat8(&buf, t->final_loss);
 	pq_sendfloat8(&buf, t->train_accuracy);
 	pq_sendfloat8(&buf, t->seconds);
@@ -363,8 +384,7 @@ model_decode(const char *data, Size len, int sqlstate)
 	layout->hidden_act = (NnActivation) read_u8(&r, "layout");
 	layout->output_act = (NnActivation) read_u8(&r, "layout");
 	m->normalization = (NormMethod) read_u8(&r, "layout");
-	if (read_u8(&r, "layout") != 0)
-		invalid(sqlstate, "A reserved layout field is not zero.");
+	layout->loss = (NnLoss) read_u8(&r, "layout");
 	layout->n_layers = read_u16(&r, "layout");
 	if (layout->n_layers < 1 || layout->n_layers > NN_MAX_LAYERS)
 		invalid(sqlstate, psprintf("A model has 1 to %d weight layers, not %d.",
@@ -421,9 +441,18 @@ model_decode(const char *data, Size len, int sqlstate)
 	t->batch_size = (int32) read_u32(&r, "training record");
 	t->init_range = read_f8(&r, "training record");
 	t->seed = (int64) read_u64(&r, "training record");
+	t->optimizer = read_u8(&r, "training record");
+	t->weight_decay = read_f8(&r, "training record");
+	t->validation_fraction = read_f8(&r, "training record");
+	t->patience = (int32) read_u32(&r, "training record");
+	t->class_weights = palloc(sizeof(double) * model_n_classes(m));
+	read_f8_array(&r, t->class_weights, model_n_classes(m), "class weights");
 	t->rows_used = (int64) read_u64(&r, "training record");
+	t->validation_rows = (int64) read_u64(&r, "training record");
 	t->rows_skipped = (int64) read_u64(&r, "training record");
 	t->epochs_run = (int32) read_u32(&r, "training record");
+	t->best_epoch = (int32) read_u32(&r, "training record");
+	t->validation_loss = read_f8(&r, "training record");
 	t->final_loss = read_f8(&r, "training record");
 	t->train_accuracy = read_f8(&r, "training record");
 	t->seconds = read_f8(&r, "training record");

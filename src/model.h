@@ -9,7 +9,7 @@
  *   header:  "BPNN"  uint16 format_version  uint16 reserved (0)
  *            uint64 checksum of the body (hash_bytes_extended, seed 0)
  *   body:    uint8 hidden activation, uint8 output activation,
- *            uint8 normalization, uint8 reserved (0)
+ *            uint8 normalization, uint8 loss
  *            uint16 weight layers, uint32 sizes[layers + 1]
  *            feature names, class names (uint32 length + bytes each)
  *            uint32 source columns, their names, uint32 widths[columns]
@@ -48,9 +48,17 @@ typedef struct BpnnTrainingInfo
 	int32		batch_size;
 	double		init_range;
 	int64		seed;
-	int64		rows_used;
+	uint8		optimizer;		/* FitOptimizer */
+	double		weight_decay;
+	double		validation_fraction;	/* 0: no early stopping */
+	int32		patience;
+	double	   *class_weights;	/* one per class, 1 when not weighted */
+	int64		rows_used;		/* rows trained on */
+	int64		validation_rows;	/* rows held out for early stopping */
 	int64		rows_skipped;
 	int32		epochs_run;
+	int32		best_epoch;		/* early stopping: the epoch kept, else 0 */
+	double		validation_loss;	/* early stopping: its loss, else 0 */
 	double		final_loss;
 	double		train_accuracy;
 	double		seconds;

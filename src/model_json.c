@@ -7,6 +7,7 @@
  * The document:
  *   {"format_version": 1, "layers": [4, 32, 3],
  *    "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid",
+ *    "loss": "squared_error",
  *    "features": [...], "classes": [...],
  *    "normalization": {"method": "zscore", "shift": [...], "scale": [...]},
  *    "training": {...}, "weights": [[layer 1], [layer 2], ...]}
@@ -22,6 +23,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
+#include "fit.h"
 #include "model.h"
 #include "model_json.h"
 
@@ -76,7 +78,7 @@ write_key(StringInfo buf, const char *key)
 }
 
 static void
-write_training(StringInfo buf, const BpnnTrainingInfo *t)
+write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes)
 {
 	appendStringInfoString(buf, "{\"source\": ");
 	escape_json(buf, t->source);
@@ -91,9 +93,21 @@ write_training(StringInfo buf, const BpnnTrainingInfo *t)
 	write_key(buf, "init_range");
 	write_double(buf, t->init_range);
 	appendStringInfo(buf, ", \"seed\": " INT64_FORMAT, t->seed);
+	appendStringInfo(buf, ", \"optimizer\": \"%s\"", fit_optimizer_name(t->optimizer));
+	write_key(buf, "weight_decay");
+	write_double(buf, t->weight_decay);
+	write_key(buf, "validation_fraction");
+	write_double(buf, t->validation_fraction);
+	appendStringInfo(buf, ", \"patience\": %d", t->patience);
+	write_key(buf, "class_weights");
+	write_doubles(buf, t->class_weights, n_classes);
 	appendStringInfo(buf, ", \"rows_used\": " INT64_FORMAT, t->rows_used);
+	appendStringInfo(buf, ", \"validation_rows\": " INT64_FORMAT, t->validation_rows);
 	appendStringInfo(buf, ", \"rows_skipped\": " INT64_FORMAT, t->rows_skipped);
 	appendStringInfo(buf, ", \"epochs_run\": %d", t->epochs_run);
+	appendStringInfo(buf, ", \"best_epoch\": %d", t->best_epoch);
+	write_key(buf, "validation_loss");
+	write_double(buf, t->validation_loss);
 	write_key(buf, "final_loss");
 	write_double(buf, t->final_loss);
 	write_key(buf, "train_accuracy");
@@ -117,9 +131,10 @@ model_to_json(const BpnnModel *m, bool with_weights)
 					 BPNN_FORMAT_VERSION);
 	for (l = 0; l <= layout->n_layers; l++)
 		appendStringInfo(&buf, l ? ", %d" : "%d", layout->sizes[l]);
-	appendStringInfo(&buf, "], \"activation\": \"%s\", \"output_activation\": \"%s\"",
+	appendStringInfo(&buf, "], \"activation\": \"%s\", \"output_activation\": \"%s\", \"loss\": \"%s\"",
 					 nn_activation_name(layout->hidden_act),
-					 nn_activation_name(layout->output_act));
+					 nn_activation_name(layout->output_act),
+					 nn_loss_name(layout->loss));
 	write_key(&buf, "features");
 	write_strings(&buf, m->feature_names, model_n_features(m));
 	write_key(&buf, "classes");
@@ -140,7 +155,7 @@ model_to_json(const BpnnModel *m, bool with_weights)
 	write_doubles(&buf, m->scale, model_n_features(m));
 	appendStringInfoChar(&buf, '}');
 	write_key(&buf, "training");
-	write_training(&buf, &m->training);
+	write_training(&buf, &m->training, model_n_classes(m));
 	if (with_weights)
 	{
 		write_key(&buf, "weights");
@@ -300,7 +315,7 @@ enum_from_name(const char *name, int (*lookup) (const char *), const char *key)
 }
 
 static void
-parse_training(JsonbContainer *obj, BpnnTrainingInfo *t)
+parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes)
 {
 	JsonbContainer *losses;
 
@@ -312,9 +327,18 @@ parse_training(JsonbContainer *obj, BpnnTrainingInfo *t)
 	t->batch_size = get_int32(obj, "batch_size");
 	t->init_range = get_double(obj, "init_range");
 	t->seed = number_to_int64(get_key(obj, "seed", jbvNumeric), "seed");
+	t->optimizer = (uint8) enum_from_name(get_string(obj, "optimizer"),
+										  fit_optimizer_from_name, "optimizer");
+	t->weight_decay = get_double(obj, "weight_decay");
+	t->validation_fraction = get_double(obj, "validation_fraction");
+	t->patience = get_int32(obj, "patience");
+	t->class_weights = get_doubles(obj, "class_weights", n_classes);
 	t->rows_used = number_to_int64(get_key(obj, "rows_used", jbvNumeric), "rows_used");
+	t->validation_rows = number_to_int64(get_key(obj, "validation_rows", jbvNumeric), "validation_rows");
 	t->rows_skipped = number_to_int64(get_key(obj, "rows_skipped", jbvNumeric), "rows_skipped");
 	t->epochs_run = get_int32(obj, "epochs_run");
+	t->best_epoch = get_int32(obj, "best_epoch");
+	t->validation_loss = get_double(obj, "validation_loss");
 	t->final_loss = get_double(obj, "final_loss");
 	t->train_accuracy = get_double(obj, "train_accuracy");
 	t->seconds = get_double(obj, "seconds");
@@ -363,6 +387,7 @@ model_from_json(const char *text)
 										nn_activation_from_name, "activation");
 	layout->output_act = enum_from_name(get_string(root, "output_activation"),
 										nn_activation_from_name, "output_activation");
+	layout->loss = enum_from_name(get_string(root, "loss"), nn_loss_from_name, "loss");
 	if (model_n_classes(m) > BPNN_MAX_CLASSES)
 		bad_text("The model has too many classes.");
 	m->feature_names = get_strings(root, "features", model_n_features(m));
@@ -392,7 +417,8 @@ model_from_json(const char *text)
 	m->shift = get_doubles(norm, "shift", model_n_features(m));
 	m->scale = get_doubles(norm, "scale", model_n_features(m));
 
-	parse_training(get_container(root, "training", false, -1), &m->training);
+	parse_training(get_container(root, "training", false, -1), &m->training,
+				   model_n_classes(m));
 
 	/* check every layer's length before allocating what the layout implies */
 	weights = get_container(root, "weights", true, n_layers);

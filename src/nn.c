@@ -12,7 +12,11 @@
 #include <string.h>
 
 static const char *const activation_names[NN_ACT_COUNT] = {
-	"bipolar_sigmoid", "tanh", "sigmoid", "relu", "linear"
+	"bipolar_sigmoid", "tanh", "sigmoid", "relu", "linear", "softmax"
+};
+
+static const char *const loss_names[NN_LOSS_COUNT] = {
+	"squared_error", "cross_entropy"
 };
 
 void
@@ -57,9 +61,30 @@ nn_activation_from_name(const char *name)
 	return -1;
 }
 
-NnActivation
-nn_output_activation_for(NnActivation hidden)
+const char *
+nn_loss_name(NnLoss loss)
 {
+	if ((int) loss < 0 || (int) loss >= NN_LOSS_COUNT)
+		return NULL;
+	return loss_names[loss];
+}
+
+int
+nn_loss_from_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < NN_LOSS_COUNT; i++)
+		if (strcmp(name, loss_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+NnActivation
+nn_output_activation_for(NnActivation hidden, NnLoss loss)
+{
+	if (loss == NN_LOSS_CROSS_ENTROPY)
+		return NN_ACT_SOFTMAX;
 	/* a relu output could never reach the lower target: use a linear one */
 	return hidden == NN_ACT_RELU ? NN_ACT_LINEAR : hidden;
 }
@@ -67,7 +92,7 @@ nn_output_activation_for(NnActivation hidden)
 void
 nn_target_bounds(NnActivation output_act, float *lo, float *hi)
 {
-	*lo = output_act == NN_ACT_SIGMOID ? 0.0f : -1.0f;
+	*lo = output_act == NN_ACT_SIGMOID || output_act == NN_ACT_SOFTMAX ? 0.0f : -1.0f;
 	*hi = 1.0f;
 }
 
@@ -206,11 +231,38 @@ vec_tanhf(float x)
 	return x < 0.0f ? -t : t;
 }
 
-/* apply an activation in place to n pre-activations */
+/* softmax of each row of rows x n, shifted by the row's maximum for range */
 NN_KERNEL
 static void
-activate(NnActivation act, float *v, size_t n)
+softmax_rows(float *v, int rows, int n)
 {
+	int			i,
+				j;
+
+	for (i = 0; i < rows; i++)
+	{
+		float	   *o = v + (size_t) i * n;
+		float		top = o[0],
+					sum = 0.0f;
+
+		for (j = 1; j < n; j++)
+			top = o[j] > top ? o[j] : top;
+		for (j = 0; j < n; j++)
+		{
+			o[j] = vec_expf(o[j] - top);
+			sum += o[j];
+		}
+		for (j = 0; j < n; j++)
+			o[j] /= sum;
+	}
+}
+
+/* apply an activation in place to rows x n pre-activations */
+NN_KERNEL
+static void
+activate(NnActivation act, float *v, int rows, int n_per_row)
+{
+	size_t		n = (size_t) rows * n_per_row;
 	size_t		i;
 
 	switch (act)
@@ -234,6 +286,9 @@ activate(NnActivation act, float *v, size_t n)
 			break;
 		case NN_ACT_LINEAR:
 			break;
+		case NN_ACT_SOFTMAX:
+			softmax_rows(v, rows, n_per_row);
+			break;
 	}
 }
 
@@ -252,6 +307,7 @@ derivative(NnActivation act, float o)
 		case NN_ACT_RELU:
 			return o > 0.0f ? 1.0f : 0.0f;
 		case NN_ACT_LINEAR:
+		case NN_ACT_SOFTMAX:	/* only with cross-entropy, which needs none */
 			return 1.0f;
 	}
 	return 0.0f;
@@ -285,7 +341,7 @@ layer_forward(const float *in, int n_in, const float *w, int n_out,
 				o[j] += a * wk[j];
 		}
 	}
-	activate(act, out, (size_t) rows * n_out);
+	activate(act, out, rows, n_out);
 }
 
 void
@@ -302,10 +358,14 @@ nn_forward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 					  : layout->hidden_act);
 }
 
-/* output error signals dO = (t - o) f'(o); returns the squared error */
+/*
+ * Output error signals: dO = (t - o) f'(o) for squared error, dO = t - p
+ * for softmax with cross-entropy; each row weighted by its class's weight.
+ * Returns the weighted loss.
+ */
 static double
 output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
-			  const int32_t *labels)
+			  const int32_t *labels, const float *class_weight)
 {
 	const int	L = layout->n_layers;
 	const int	n_out = layout->sizes[L];
@@ -320,14 +380,24 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 	{
 		const float *o = ws->act[L] + (size_t) i * n_out;
 		float	   *d = ws->delta[L] + (size_t) i * n_out;
+		float		weight = class_weight ? class_weight[labels[i]] : 1.0f;
+		double		row_loss = 0.0;
 
 		for (j = 0; j < n_out; j++)
 		{
 			float		err = (j == labels[i] ? hi : lo) - o[j];
 
-			loss += 0.5 * (double) err * err;
-			d[j] = err * derivative(layout->output_act, o[j]);
+			if (layout->loss == NN_LOSS_CROSS_ENTROPY)
+				d[j] = weight * err;
+			else
+			{
+				row_loss += 0.5 * (double) err * err;
+				d[j] = weight * err * derivative(layout->output_act, o[j]);
+			}
 		}
+		if (layout->loss == NN_LOSS_CROSS_ENTROPY)
+			row_loss = -log(fmax((double) o[labels[i]], 1e-30));
+		loss += weight * row_loss;
 	}
 	return loss;
 }
@@ -400,9 +470,10 @@ propagate_deltas(const float *d_all, int n_o, const float *wt, int n_in,
 
 double
 nn_backward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
-			int rows, const int32_t *labels, float *grad)
+			int rows, const int32_t *labels, const float *class_weight,
+			float *grad)
 {
-	double		loss = output_deltas(layout, ws, rows, labels);
+	double		loss = output_deltas(layout, ws, rows, labels, class_weight);
 	int			l,
 				j,
 				k;
@@ -456,12 +527,18 @@ nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws, int rows,
 	{
 		const float *o = ws->act[layout->n_layers] + (size_t) i * n_out;
 
-		for (j = 0; j < n_out; j++)
+		if (layout->loss == NN_LOSS_CROSS_ENTROPY)
 		{
-			double		err = (double) (j == labels[i] ? hi : lo) - o[j];
-
-			loss += 0.5 * err * err;
+			if (labels[i] >= 0)
+				loss -= log(fmax((double) o[labels[i]], 1e-30));
 		}
+		else
+			for (j = 0; j < n_out; j++)
+			{
+				double		err = (double) (j == labels[i] ? hi : lo) - o[j];
+
+				loss += 0.5 * err * err;
+			}
 		if (nn_argmax(o, n_out) == labels[i])
 			(*correct)++;
 	}
@@ -470,19 +547,46 @@ nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws, int rows,
 
 void
 nn_update(size_t count, float *weights, float *grad, float *grad_prev,
-		  double scale, double rate, double momentum)
+		  double scale, double rate, double momentum, double decay)
 {
-	const float step = (float) (rate * scale);
+	const float g_scale = (float) scale;
+	const float lr = (float) rate;
 	const float step_prev = (float) (momentum * rate);
+	const float l2 = (float) decay;
 	size_t		i;
 
 	for (i = 0; i < count; i++)
 	{
-		float		g = grad[i];
+		/* the batch mean, pulled towards zero by weight decay */
+		float		g = grad[i] * g_scale - l2 * weights[i];
 
-		/* grad_prev already holds the previous batch's mean, g_prev */
-		weights[i] += step * g + step_prev * grad_prev[i];
-		grad_prev[i] = (float) (g * scale);
+		weights[i] += lr * g + step_prev * grad_prev[i];
+		grad_prev[i] = g;
+		grad[i] = 0.0f;
+	}
+}
+
+void
+nn_update_adam(size_t count, float *weights, float *grad, float *m, float *v,
+			   long step, double scale, double rate, double decay)
+{
+	const double beta1 = 0.9,
+				beta2 = 0.999;
+	const float g_scale = (float) scale;
+	const float l2 = (float) decay;
+	/* bias corrections folded into the step size, as the paper suggests */
+	const float alpha = (float) (rate * sqrt(1.0 - pow(beta2, (double) step)) /
+								 (1.0 - pow(beta1, (double) step)));
+	const float eps = 1e-8f;
+	size_t		i;
+
+	for (i = 0; i < count; i++)
+	{
+		float		g = grad[i] * g_scale - l2 * weights[i];
+
+		m[i] = (float) beta1 * m[i] + (float) (1.0 - beta1) * g;
+		v[i] = (float) beta2 * v[i] + (float) (1.0 - beta2) * g * g;
+		weights[i] += alpha * m[i] / (sqrtf(v[i]) + eps);
 		grad[i] = 0.0f;
 	}
 }
@@ -496,6 +600,12 @@ nn_outputs_to_proba(NnActivation output_act, const float *outputs, int n,
 	double		sum = 0.0;
 	int			j;
 
+	if (output_act == NN_ACT_SOFTMAX)
+	{
+		for (j = 0; j < n; j++)
+			proba[j] = outputs[j];
+		return;
+	}
 	nn_target_bounds(output_act, &lo, &hi);
 	for (j = 0; j < n; j++)
 	{

@@ -27,10 +27,21 @@ typedef enum NnActivation
 	NN_ACT_TANH = 1,
 	NN_ACT_SIGMOID = 2,
 	NN_ACT_RELU = 3,
-	NN_ACT_LINEAR = 4			/* output layer of relu networks only */
+	NN_ACT_LINEAR = 4,			/* output layer of relu networks only */
+	NN_ACT_SOFTMAX = 5			/* output layer of cross-entropy networks only */
 } NnActivation;
 
-#define NN_ACT_COUNT 5
+#define NN_ACT_COUNT 6
+#define NN_HIDDEN_ACT_COUNT 4	/* the ones allowed in hidden layers */
+
+/* values are stored in models: never renumber */
+typedef enum NnLoss
+{
+	NN_LOSS_SQUARED_ERROR = 0,	/* the research: 1/2 sum (t - o)^2, +-1 targets */
+	NN_LOSS_CROSS_ENTROPY = 1	/* softmax outputs, -log p(class) */
+} NnLoss;
+
+#define NN_LOSS_COUNT 2
 
 typedef struct NnLayout
 {
@@ -38,6 +49,7 @@ typedef struct NnLayout
 	int			sizes[NN_MAX_LAYERS + 1];	/* sizes[0] inputs ... outputs */
 	NnActivation hidden_act;
 	NnActivation output_act;
+	NnLoss		loss;
 } NnLayout;
 
 /* splitmix64: small, fast, and the same sequence on every platform */
@@ -52,7 +64,9 @@ extern double nn_rng_uniform(NnRng *rng);	/* in [0, 1) */
 
 extern const char *nn_activation_name(NnActivation act);
 extern int	nn_activation_from_name(const char *name);	/* -1 if unknown */
-extern NnActivation nn_output_activation_for(NnActivation hidden);
+extern const char *nn_loss_name(NnLoss loss);
+extern int	nn_loss_from_name(const char *name);	/* -1 if unknown */
+extern NnActivation nn_output_activation_for(NnActivation hidden, NnLoss loss);
 
 /* the target values the output units are trained towards */
 extern void nn_target_bounds(NnActivation output_act, float *lo, float *hi);
@@ -93,33 +107,49 @@ extern void nn_forward(const NnLayout *layout, const float *weights,
  * Backward pass after nn_forward: adds to grad (same shape as weights) the
  * error-signal products of this batch, i.e. the research's
  * dV = X^T * dY and dW = Y^T * dO, which point downhill (they are minus the
- * gradient of the squared error).  Returns the batch's squared error
- * sum over rows of 1/2 * sum_k (t_k - o_k)^2.
+ * gradient of the loss).  Each row counts class_weight[its class] times
+ * (class_weight NULL: once).  Returns the batch's weighted loss: the sum
+ * over rows of 1/2 sum_k (t_k - o_k)^2, or of -log p(class) for
+ * cross-entropy.
  */
 extern double nn_backward(const NnLayout *layout, const float *weights,
 						  NnWorkspace *ws, int rows, const int32_t *labels,
-						  float *grad);
+						  const float *class_weight, float *grad);
 
-/* squared error and number of correct argmax predictions of a forward pass */
+/*
+ * Loss (unweighted) and number of correct argmax predictions of a forward
+ * pass; a label of -1 (unknown to the network) is always wrong and adds
+ * no cross-entropy.
+ */
 extern double nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws,
 							int rows, const int32_t *labels, int *correct);
 
 /*
  * The research's update rule, per weight:
  *   w <- w + rate * g + momentum * rate * g_prev,    then g_prev <- g
- * where g = grad * scale (scale = 1 / batch rows gives the batch mean).
- * grad is cleared for the next batch.
+ * where g = grad * scale - decay * w (scale = 1 / batch rows gives the
+ * batch mean; decay is L2 weight decay, 0 in the research).  grad is
+ * cleared for the next batch.
  */
 extern void nn_update(size_t count, float *weights, float *grad,
 					  float *grad_prev, double scale, double rate,
-					  double momentum);
+					  double momentum, double decay);
+
+/*
+ * Adam (Kingma and Ba, 2015) on the same g: m and v are its moment
+ * estimates, step the number of updates so far including this one.
+ */
+extern void nn_update_adam(size_t count, float *weights, float *grad,
+						   float *m, float *v, long step, double scale,
+						   double rate, double decay);
 
 /* index of the largest output of one row */
 extern int	nn_argmax(const float *outputs, int n);
 
 /*
- * Probabilities from one row of outputs: each output rescaled from its
- * target range to [0, 1], clipped, and normalized to sum to 1.
+ * Probabilities from one row of outputs: softmax outputs as they are;
+ * others rescaled from their target range to [0, 1], clipped, and
+ * normalized to sum to 1.
  */
 extern void nn_outputs_to_proba(NnActivation output_act, const float *outputs,
 								int n, double *proba);

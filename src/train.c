@@ -14,7 +14,9 @@
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/numeric.h"
 
 #include "bpnn.h"
 #include "fit.h"
@@ -34,12 +36,20 @@ enum
 	ARG_ACTIVATION,
 	ARG_NORMALIZATION,
 	ARG_INIT_RANGE,
-	ARG_SEED
+	ARG_SEED,
+	ARG_LOSS,
+	ARG_OPTIMIZER,
+	ARG_WEIGHT_DECAY,
+	ARG_VALIDATION_FRACTION,
+	ARG_PATIENCE,
+	ARG_CLASS_WEIGHTS
 };
 
 static const char *const arg_names[] = {
 	"features", "hidden", "epochs", "learning_rate", "momentum",
-	"batch_size", "activation", "normalization", "init_range", "seed"
+	"batch_size", "activation", "normalization", "init_range", "seed",
+	"loss", "optimizer", "weight_decay", "validation_fraction", "patience",
+	"class_weights"
 };
 
 static void
@@ -98,7 +108,7 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	memset(args, 0, sizeof(*args));
 	require(fcinfo, 0, "source");
 	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg <= ARG_SEED; arg++)
+	for (arg = ARG_HIDDEN; arg <= ARG_PATIENCE; arg++)
 		require(fcinfo, first + arg, arg_names[arg]);
 
 	args->source = PG_GETARG_OID(0);
@@ -126,7 +136,7 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 
 	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_ACTIVATION));
 	args->activation = nn_activation_from_name(name);
-	if ((int) args->activation < 0 || args->activation == NN_ACT_LINEAR)
+	if ((int) args->activation < 0 || args->activation >= NN_HIDDEN_ACT_COUNT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown activation \"%s\"", name),
@@ -138,6 +148,31 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown normalization \"%s\"", name),
 				 errhint("Use decimal, minmax, zscore or none.")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_LOSS));
+	args->loss = nn_loss_from_name(name);
+	if ((int) args->loss < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown loss \"%s\"", name),
+				 errhint("Use squared_error or cross_entropy.")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_OPTIMIZER));
+	args->fit.optimizer = fit_optimizer_from_name(name);
+	if ((int) args->fit.optimizer < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown optimizer \"%s\"", name),
+				 errhint("Use momentum or adam.")));
+	args->fit.weight_decay = PG_GETARG_FLOAT8(first + ARG_WEIGHT_DECAY);
+	if (!(args->fit.weight_decay >= 0.0 && args->fit.weight_decay <= 1000.0))
+		out_of_range("weight_decay", "at least 0 and at most 1000");
+	args->validation_fraction = PG_GETARG_FLOAT8(first + ARG_VALIDATION_FRACTION);
+	if (!(args->validation_fraction >= 0.0 && args->validation_fraction < 1.0))
+		out_of_range("validation_fraction", "at least 0 and less than 1");
+	args->fit.patience = PG_GETARG_INT32(first + ARG_PATIENCE);
+	if (args->fit.patience < 1 || args->fit.patience > BPNN_MAX_EPOCHS)
+		out_of_range("patience", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
+	args->class_weights = PG_ARGISNULL(first + ARG_CLASS_WEIGHTS) ? NULL
+		: text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_CLASS_WEIGHTS));
 }
 
 /* refuse networks that would not fit in memory or in a stored value */
@@ -226,16 +261,192 @@ all_finite(const BpnnModel *model, const FitResult *result)
 	return isfinite(result->final_loss);
 }
 
+/* the rows of set (all when rows is NULL) split into training and validation */
+typedef struct RowSplit
+{
+	int64	   *train;
+	int64		n_train;
+	int64	   *validation;
+	int64		n_validation;
+} RowSplit;
+
+/*
+ * Hold out validation_fraction of the rows for early stopping, stratified
+ * and seeded: each class's rows in a seeded random order, the first share
+ * of them held out, at least one row of every class left for training.
+ */
+static void
+split_rows(const TrainingSet *set, const int64 *rows, int64 n_rows,
+		   double fraction, uint64 seed, RowSplit *split)
+{
+	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
+	int64	   *per_class = palloc0(sizeof(int64) * set->n_classes);
+	int64	   *taken = palloc0(sizeof(int64) * set->n_classes);
+	NnRng		rng;
+	int64		i;
+
+	for (i = 0; i < n_rows; i++)
+	{
+		order[i] = rows ? rows[i] : i;
+		per_class[set->y[order[i]]]++;
+	}
+	nn_rng_seed(&rng, seed ^ UINT64CONST(0x5A11D8));
+	for (i = n_rows - 1; i > 0; i--)
+	{
+		int64		j = (int64) (nn_rng_uniform(&rng) * (double) (i + 1));
+		int64		t = order[i];
+
+		order[i] = order[j];
+		order[j] = t;
+	}
+	split->train = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
+	split->validation = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
+	split->n_train = split->n_validation = 0;
+	for (i = 0; i < n_rows; i++)
+	{
+		int32		c = set->y[order[i]];
+		int64		share = Min((int64) floor(per_class[c] * fraction + 0.5), per_class[c] - 1);
+
+		if (taken[c] < share)
+		{
+			taken[c]++;
+			split->validation[split->n_validation++] = order[i];
+		}
+		else
+			split->train[split->n_train++] = order[i];
+	}
+	if (split->n_validation == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("validation_fraction %g leaves no rows for validation", fraction),
+				 errhint("Raise validation_fraction, or train on more rows.")));
+}
+
+/* feature statistics of some rows, from their raw float4 values */
+static FeatureStats *
+rows_stats(const TrainingSet *set, const int64 *rows, int64 n_rows)
+{
+	FeatureStats *stats = palloc(sizeof(FeatureStats) * set->n_inputs);
+	double	   *row = palloc(sizeof(double) * set->n_inputs);
+	int64		i;
+	int			f;
+
+	feature_stats_init(stats, set->n_inputs);
+	for (i = 0; i < n_rows; i++)
+	{
+		const float *src = set->x + (Size) rows[i] * set->n_inputs;
+
+		for (f = 0; f < set->n_inputs; f++)
+			row[f] = src[f];
+		feature_stats_add(stats, row, set->n_inputs);
+	}
+	return stats;
+}
+
+/* the class ids of some rows */
+static int32 *
+rows_labels(const TrainingSet *set, const int64 *rows, int64 n_rows)
+{
+	int32	   *y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * n_rows);
+	int64		i;
+
+	for (i = 0; i < n_rows; i++)
+		y[i] = set->y[rows[i]];
+	return y;
+}
+
+/*
+ * Per-class weights: 1 each (class_weights NULL), "balanced" (rows / (classes
+ * x rows of the class), as scikit-learn does), or a JSON object naming
+ * classes and their weights (others 1).
+ */
+static double *
+class_weights(const char *spec, const TrainingSet *set, const FitData *data)
+{
+	double	   *w = palloc(sizeof(double) * set->n_classes);
+	int			c;
+
+	for (c = 0; c < set->n_classes; c++)
+		w[c] = 1.0;
+	if (spec == NULL)
+		return w;
+	if (strcmp(spec, "balanced") == 0)
+	{
+		int64	   *count = palloc0(sizeof(int64) * set->n_classes);
+		int64		i;
+
+		for (i = 0; i < data->n_rows; i++)
+			count[data->y[i]]++;
+		for (c = 0; c < set->n_classes; c++)
+			if (count[c] > 0)
+				w[c] = (double) data->n_rows / ((double) set->n_classes * count[c]);
+	}
+	else
+	{
+		const char *p = spec;
+		Jsonb	   *jb;
+		LabelIds   *ids = label_ids_create(set->n_classes);
+		JsonbIterator *it;
+		JsonbValue	v;
+		JsonbIteratorToken tok;
+		char	   *key = NULL;
+
+		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		jb = *p == '{' ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(spec))) : NULL;
+		if (jb == NULL || !JB_ROOT_IS_OBJECT(jb))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("class_weights must be 'balanced' or a JSON object of class weights"),
+					 errhint("For example: class_weights => '{\"pos\": 3}'.")));
+		for (c = 0; c < set->n_classes; c++)
+			label_ids_add(ids, set->class_names[c], c);
+		it = JsonbIteratorInit(&jb->root);
+		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+		{
+			if (tok == WJB_KEY)
+				key = pnstrdup(v.val.string.val, v.val.string.len);
+			else if (tok == WJB_VALUE)
+			{
+				double		weight;
+
+				c = label_ids_find(ids, key);
+				if (c < 0)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("class_weights names \"%s\", which is not a class", key)));
+				if (v.type != jbvNumeric)
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("the weight of class \"%s\" must be a number", key)));
+				weight = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+															NumericGetDatum(v.val.numeric)));
+				if (!(weight > 0.0 && weight <= 1e6))
+					ereport(ERROR,
+							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+							 errmsg("the weight of class \"%s\" must be greater than 0 and at most 1000000", key)));
+				w[c] = weight;
+			}
+		}
+	}
+	return w;
+}
+
 BpnnModel *
 train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 			int64 n_rows)
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
-	FeatureStats *stats = set->stats;
-	FitData		data;
+	FitData		data,
+				validation;
+	FitOptions	options = args->fit;
 	FitHooks	hooks;
 	FitResult	result;
-	int			l;
+	RowSplit	split = {0};
+	double	   *weights_per_class;
+	float	   *class_weight_f;
+	int			l,
+				c;
 
 	model->layout.n_layers = args->n_hidden + 1;
 	model->layout.sizes[0] = set->n_inputs;
@@ -243,7 +454,8 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		model->layout.sizes[l + 1] = args->hidden[l];
 	model->layout.sizes[args->n_hidden + 1] = set->n_classes;
 	model->layout.hidden_act = args->activation;
-	model->layout.output_act = nn_output_activation_for(args->activation);
+	model->layout.loss = args->loss;
+	model->layout.output_act = nn_output_activation_for(args->activation, args->loss);
 	check_network_size(&model->layout, (Size) bpnn_memory_limit_kb * 1024);
 
 	model->normalization = args->normalization;
@@ -255,34 +467,29 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->shift = palloc(sizeof(double) * set->n_inputs);
 	model->scale = palloc(sizeof(double) * set->n_inputs);
 
-	if (rows != NULL)
+	if (args->validation_fraction > 0.0)
+		split_rows(set, rows, n_rows, args->validation_fraction, args->fit.seed, &split);
+	else if (rows != NULL)
 	{
-		/* a subset (a cross-validation fold): its own statistics, and a copy */
-		int64		i;
-		double	   *row = palloc(sizeof(double) * set->n_inputs);
+		split.train = (int64 *) rows;
+		split.n_train = n_rows;
+	}
 
-		stats = palloc(sizeof(FeatureStats) * set->n_inputs);
-		feature_stats_init(stats, set->n_inputs);
-		for (i = 0; i < n_rows; i++)
-		{
-			const float *src = set->x + (Size) rows[i] * set->n_inputs;
-
-			for (l = 0; l < set->n_inputs; l++)
-				row[l] = src[l];
-			feature_stats_add(stats, row, set->n_inputs);
-		}
-		norm_fit(args->normalization, stats, set->n_inputs, model->shift, model->scale);
-		data.x = normalized_rows(model, set, rows, n_rows);
-		data.n_rows = n_rows;
-		data.y = palloc(sizeof(int32) * n_rows);
-		for (i = 0; i < n_rows; i++)
-			((int32 *) data.y)[i] = set->y[rows[i]];
+	if (split.train != NULL)
+	{
+		/* a subset (a fold, or rows beside a validation set): a normalized copy */
+		norm_fit(args->normalization, rows_stats(set, split.train, split.n_train),
+				 set->n_inputs, model->shift, model->scale);
+		data.x = normalized_rows(model, set, split.train, split.n_train);
+		data.y = rows_labels(set, split.train, split.n_train);
+		data.n_rows = split.n_train;
 	}
 	else
 	{
+		/* every row: normalize in place, no copy */
 		int64		i;
 
-		norm_fit(args->normalization, stats, set->n_inputs, model->shift, model->scale);
+		norm_fit(args->normalization, set->stats, set->n_inputs, model->shift, model->scale);
 		for (i = 0; i < set->n_rows; i++)
 		{
 			float	   *x = set->x + (Size) i * set->n_inputs;
@@ -295,11 +502,24 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		data.y = set->y;
 		data.n_rows = set->n_rows;
 	}
+	if (split.n_validation > 0)
+	{
+		validation.x = normalized_rows(model, set, split.validation, split.n_validation);
+		validation.y = rows_labels(set, split.validation, split.n_validation);
+		validation.n_rows = split.n_validation;
+	}
+
+	weights_per_class = class_weights(args->class_weights, set, &data);
+	class_weight_f = palloc(sizeof(float) * set->n_classes);
+	for (c = 0; c < set->n_classes; c++)
+		class_weight_f[c] = (float) weights_per_class[c];
+	options.class_weight = args->class_weights ? class_weight_f : NULL;
 
 	train_hooks(&hooks, CurrentMemoryContext);
 	model->weights = fit_alloc(CurrentMemoryContext,
 							   sizeof(float) * nn_weight_count(&model->layout));
-	fit_network(&model->layout, model->weights, &args->fit, &data, &hooks, &result);
+	fit_network(&model->layout, model->weights, &options, &data,
+				split.n_validation > 0 ? &validation : NULL, &hooks, &result);
 	if (!all_finite(model, &result))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
@@ -314,9 +534,17 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->training.batch_size = args->fit.batch_size;
 	model->training.init_range = args->fit.init_range;
 	model->training.seed = (int64) args->fit.seed;
+	model->training.optimizer = (uint8) args->fit.optimizer;
+	model->training.weight_decay = args->fit.weight_decay;
+	model->training.validation_fraction = args->validation_fraction;
+	model->training.patience = args->fit.patience;
+	model->training.class_weights = weights_per_class;
 	model->training.rows_used = data.n_rows;
+	model->training.validation_rows = split.n_validation;
 	model->training.rows_skipped = set->rows_skipped;
 	model->training.epochs_run = result.epochs_run;
+	model->training.best_epoch = result.best_epoch;
+	model->training.validation_loss = result.validation_loss;
 	model->training.final_loss = result.final_loss;
 	model->training.train_accuracy = result.train_accuracy;
 	model->training.n_epoch_loss = result.epochs_run;

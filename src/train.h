@@ -25,13 +25,18 @@ typedef struct TrainArgs
 	int			hidden[NN_MAX_HIDDEN];
 	NnActivation activation;
 	NormMethod	normalization;
-	FitOptions	fit;
+	NnLoss		loss;
+	double		validation_fraction;	/* early stopping when > 0 */
+	char	   *class_weights;	/* NULL, "balanced" or a JSON object */
+	FitOptions	fit;			/* class_weight is set by train_model */
 } TrainArgs;
 
 /*
  * Read and check source (argument 0), label_col (1), and the training
  * arguments features, hidden, epochs, learning_rate, momentum, batch_size,
- * activation, normalization, init_range and seed from argument first on.
+ * activation, normalization, init_range, seed, loss, optimizer,
+ * weight_decay, validation_fraction, patience and class_weights from
+ * argument first on.
  */
 extern void train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args);
 

@@ -52,11 +52,18 @@ CREATE FUNCTION bpnn_train(
 	activation text DEFAULT 'bipolar_sigmoid',
 	normalization text DEFAULT 'zscore',
 	init_range float8 DEFAULT 0.1,
-	seed int DEFAULT 1)
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL)
 RETURNS bpnn_model
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
-COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text, float8, int) IS
+COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text, float8, int,
+                               text, text, float8, float8, int, text) IS
 	'trains a backpropagation network that predicts label_col from the features of a table or view';
 
 -- ---------------------------------------------------------------------------
@@ -110,8 +117,15 @@ CREATE FUNCTION bpnn_cross_validate(
 	activation text DEFAULT 'bipolar_sigmoid',
 	normalization text DEFAULT 'zscore',
 	init_range float8 DEFAULT 0.1,
-	seed int DEFAULT 1)
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL)
 RETURNS TABLE (fold int, train_rows bigint, test_rows bigint, accuracy float8, loss float8, seconds float8)
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
-COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text, float8, int) IS
+COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text, float8, int,
+                                        text, text, float8, float8, int, text) IS
 	'stratified k-fold cross-validation of bpnn_train: each fold trained on the others and scored on its own rows';

@@ -5,6 +5,7 @@
  *
  *   cv FILE [hidden=32,16] [epochs=200] [lr=0.1] [momentum=0.7] [batch=0]
  *           [norm=decimal] [act=bipolar_sigmoid] [folds=10] [seed=1] [range=0.1]
+ *           [loss=squared_error] [optimizer=momentum] [decay=0]
  *
  * Prints one line: file, settings, mean and standard deviation of the fold
  * accuracies, and the seconds spent training.
@@ -47,7 +48,8 @@ main(int argc, char **argv)
 {
 	CsvData		d;
 	NnLayout	layout = {0};
-	FitOptions	opt = {200, 0.1, 0.7, 0, 0.1, 1};
+	FitOptions	opt = {200, 0.1, 0.7, 0, 0.1, 1, FIT_MOMENTUM, 0.0, NULL, 0};
+	NnLoss		loss = NN_LOSS_SQUARED_ERROR;
 	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
 	NormMethod	norm = NORM_DECIMAL;
 	NnActivation act = NN_ACT_BIPOLAR_SIGMOID;
@@ -95,6 +97,12 @@ main(int argc, char **argv)
 			norm = norm_method_from_name(v);
 		else if (!strcmp(argv[a], "act"))
 			act = nn_activation_from_name(v);
+		else if (!strcmp(argv[a], "loss"))
+			loss = nn_loss_from_name(v);
+		else if (!strcmp(argv[a], "optimizer"))
+			opt.optimizer = fit_optimizer_from_name(v);
+		else if (!strcmp(argv[a], "decay"))
+			opt.weight_decay = atof(v);
 		else
 		{
 			fprintf(stderr, "cv: unknown option %s\n", argv[a]);
@@ -102,7 +110,7 @@ main(int argc, char **argv)
 		}
 		*eq = '=';
 	}
-	if ((int) norm < 0 || (int) act < 0)
+	if ((int) norm < 0 || (int) act < 0 || (int) loss < 0 || (int) opt.optimizer < 0)
 	{
 		fprintf(stderr, "cv: unknown norm or act\n");
 		return 2;
@@ -123,7 +131,8 @@ main(int argc, char **argv)
 	}
 	layout.sizes[++layout.n_layers] = d.n_classes;
 	layout.hidden_act = act;
-	layout.output_act = nn_output_activation_for(act);
+	layout.output_act = nn_output_activation_for(act, loss);
+	layout.loss = loss;
 
 	/* stratified folds: shuffle, then deal each class's rows round-robin */
 	fold_of = malloc(sizeof(int) * d.n_rows);
@@ -197,7 +206,7 @@ main(int argc, char **argv)
 		test.y = yte;
 		test.n_rows = n_test;
 		t0 = now();
-		fit_network(&layout, w, &opt, &train, &hooks, &res);
+		fit_network(&layout, w, &opt, &train, NULL, &hooks, &res);
 		seconds += now() - t0;
 		fit_score(&layout, w, &test, &hooks, &loss, &acc);
 		acc_sum += acc;
@@ -216,10 +225,11 @@ main(int argc, char **argv)
 		double		sd = sqrt(fmax(0.0, acc_sq / folds - mean * mean));
 		const char *base = strrchr(argv[1], '/');
 
-		printf("%-18s hidden=%s epochs=%d lr=%g momentum=%g batch=%d norm=%s act=%s  acc %.4f +- %.4f  train %.2fs\n",
+		printf("%-18s hidden=%s epochs=%d lr=%g momentum=%g batch=%d norm=%s act=%s loss=%s optimizer=%s decay=%g  acc %.4f +- %.4f  train %.2fs\n",
 			   base ? base + 1 : argv[1], hidden, opt.epochs, opt.learning_rate,
 			   opt.momentum, opt.batch_size, norm_method_name(norm),
-			   nn_activation_name(act), mean, sd, seconds);
+			   nn_activation_name(act), nn_loss_name(loss),
+			   fit_optimizer_name(opt.optimizer), opt.weight_decay, mean, sd, seconds);
 	}
 	return 0;
 }

@@ -1,8 +1,10 @@
 /*
  * test_nn.c — unit tests of the network math outside the server: the
  * finite-difference gradient check of the backward pass (every activation,
- * two hidden layers), the research's momentum rule, decimal scaling,
- * seeded reproducibility, and that training actually learns.
+ * squared error and softmax with cross-entropy, class weights, two hidden
+ * layers), the research's momentum rule, Adam, weight decay, early
+ * stopping, decimal scaling, seeded reproducibility, and that training
+ * actually learns.
  *
  * Prints one line per check and closes with "N passed, N failed".
  */
@@ -36,25 +38,28 @@ alloc_zero(void *arg, size_t bytes)
 
 #define ROWS 7
 
-/* squared error of the batch in ws->act[0] under weights */
+/* weighted loss of the batch in ws->act[0] under weights */
 static double
 batch_loss(const NnLayout *layout, const float *w, NnWorkspace *ws,
-		   const int32_t *labels)
+		   const int32_t *labels, const float *class_weight)
 {
-	int			correct;
+	float	   *scratch = calloc(nn_weight_count(layout), sizeof(float));
+	double		loss;
 
 	nn_forward(layout, w, ws, ROWS);
-	return nn_batch_loss(layout, ws, ROWS, labels, &correct);
+	loss = nn_backward(layout, w, ws, ROWS, labels, class_weight, scratch);
+	free(scratch);
+	return loss;
 }
 
 /*
- * nn_backward returns minus the gradient of the squared error: compare it
- * with central differences of the loss, weight by weight.
+ * nn_backward returns minus the gradient of the loss: compare it with
+ * central differences of the loss, weight by weight.
  */
 static void
-gradient_check(NnActivation act)
+gradient_check(NnActivation act, NnLoss loss, const float *class_weight)
 {
-	NnLayout	layout = {3, {5, 4, 3, 3}, act, nn_output_activation_for(act)};
+	NnLayout	layout = {3, {5, 4, 3, 3}, act, nn_output_activation_for(act, loss), loss};
 	size_t		n = nn_weight_count(&layout);
 	float	   *w = malloc(sizeof(float) * n);
 	float	   *grad = calloc(n, sizeof(float));
@@ -67,7 +72,7 @@ gradient_check(NnActivation act)
 				sum2 = 0.0,
 				worst;
 	size_t		i;
-	char		what[128];
+	char		what[160];
 
 	nn_rng_seed(&rng, 42 + act);
 	nn_init_weights(&layout, w, 0.8, &rng);
@@ -79,7 +84,7 @@ gradient_check(NnActivation act)
 
 	memcpy(ws.act[0], inputs, sizeof(inputs));
 	nn_forward(&layout, w, &ws, ROWS);
-	nn_backward(&layout, w, &ws, ROWS, labels, grad);
+	nn_backward(&layout, w, &ws, ROWS, labels, class_weight, grad);
 
 	for (i = 0; i < n; i++)
 	{
@@ -90,9 +95,11 @@ gradient_check(NnActivation act)
 					numeric;
 
 		w[i] = saved + h;
-		up = batch_loss(&layout, w, &ws, labels);
+		memcpy(ws.act[0], inputs, sizeof(inputs));
+		up = batch_loss(&layout, w, &ws, labels, class_weight);
 		w[i] = saved - h;
-		down = batch_loss(&layout, w, &ws, labels);
+		memcpy(ws.act[0], inputs, sizeof(inputs));
+		down = batch_loss(&layout, w, &ws, labels, class_weight);
 		w[i] = saved;
 		numeric = -(up - down) / ((double) (saved + h) - (double) (saved - h));
 		diff2 += (numeric - grad[i]) * (numeric - grad[i]);
@@ -101,8 +108,9 @@ gradient_check(NnActivation act)
 	/* float32 limits single tiny entries; the whole vector is what counts */
 	worst = sqrt(diff2 / sum2);
 	snprintf(what, sizeof(what),
-			 "gradient check, %s, 2 hidden layers, %zu weights (relative error %.2e)",
-			 nn_activation_name(act), n, worst);
+			 "gradient check, %s, %s%s, 2 hidden layers, %zu weights (relative error %.2e)",
+			 nn_activation_name(act), nn_loss_name(loss),
+			 class_weight ? ", class weights" : "", n, worst);
 	check(worst < 1e-3, what);
 	free(w);
 	free(grad);
@@ -113,7 +121,7 @@ gradient_check(NnActivation act)
 static void
 gradient_check_catches_errors(void)
 {
-	NnLayout	layout = {2, {3, 4, 2}, NN_ACT_BIPOLAR_SIGMOID, NN_ACT_BIPOLAR_SIGMOID};
+	NnLayout	layout = {2, {3, 4, 2}, NN_ACT_BIPOLAR_SIGMOID, NN_ACT_BIPOLAR_SIGMOID, NN_LOSS_SQUARED_ERROR};
 	size_t		n = nn_weight_count(&layout);
 	float	   *w = malloc(sizeof(float) * n);
 	float	   *grad = calloc(n, sizeof(float));
@@ -135,7 +143,7 @@ gradient_check_catches_errors(void)
 	ws.act[0][1] = -1.0f;
 	ws.act[0][2] = 2.0f;
 	nn_forward(&layout, w, &ws, 1);
-	nn_backward(&layout, w, &ws, 1, &label, grad);
+	nn_backward(&layout, w, &ws, 1, &label, NULL, grad);
 	saved = w[0];
 	w[0] = saved + h;
 	nn_forward(&layout, w, &ws, 1);
@@ -160,13 +168,34 @@ momentum_rule(void)
 				g_prev[1] = {0.0f};
 
 	/* batch of 4 rows: mean 0.5; first step has no previous gradient */
-	nn_update(1, w, g, g_prev, 0.25, 0.1, 0.7);
+	nn_update(1, w, g, g_prev, 0.25, 0.1, 0.7, 0.0);
 	check(fabsf(w[0] - 1.05f) < 1e-6f && g[0] == 0.0f && fabsf(g_prev[0] - 0.5f) < 1e-7f,
 		  "update: w += rate * mean gradient, gradient cleared, remembered");
 	g[0] = -4.0f;				/* mean -1 */
-	nn_update(1, w, g, g_prev, 0.25, 0.1, 0.7);
+	nn_update(1, w, g, g_prev, 0.25, 0.1, 0.7, 0.0);
 	/* 1.05 + 0.1 * -1 + 0.7 * 0.1 * 0.5 = 0.985 */
 	check(fabsf(w[0] - 0.985f) < 1e-6f, "update: + momentum * rate * previous mean gradient");
+
+	/* weight decay alone pulls a weight towards zero by rate * decay * w */
+	w[0] = 2.0f;
+	g[0] = 0.0f;
+	g_prev[0] = 0.0f;
+	nn_update(1, w, g, g_prev, 1.0, 0.1, 0.0, 0.5);
+	check(fabsf(w[0] - 1.9f) < 1e-6f, "update: L2 weight decay shrinks a weight by rate * decay * w");
+}
+
+static void
+adam_rule(void)
+{
+	float		w[2] = {1.0f, 1.0f},
+				g[2] = {3.0f, -0.001f},
+				m[2] = {0, 0},
+				v[2] = {0, 0};
+
+	/* Adam's first step moves every weight by about the rate, whatever the scale */
+	nn_update_adam(2, w, g, m, v, 1, 1.0, 0.01, 0.0);
+	check(fabsf(w[0] - 1.01f) < 1e-5f && fabsf(w[1] - 0.99f) < 1e-4f && g[0] == 0.0f,
+		  "Adam: the first step is the rate in the gradient's sign, gradient cleared");
 }
 
 static void
@@ -206,12 +235,13 @@ stats_combine(void)
 
 /* XOR with a +-1 encoding: needs the hidden layer */
 static void
-learns_and_repeats(int batch_size)
+learns_and_repeats(int batch_size, NnLoss loss, FitOptimizer optimizer)
 {
 	float		x[8] = {-1, -1, -1, 1, 1, -1, 1, 1};
 	int32_t		y[4] = {0, 1, 1, 0};
-	NnLayout	layout = {2, {2, 8, 2}, NN_ACT_BIPOLAR_SIGMOID, NN_ACT_BIPOLAR_SIGMOID};
-	FitOptions	opt = {3000, 0.05, 0.7, batch_size, 0.5, 3};
+	NnLayout	layout = {2, {2, 8, 2}, NN_ACT_BIPOLAR_SIGMOID,
+	nn_output_activation_for(NN_ACT_BIPOLAR_SIGMOID, loss), loss};
+	FitOptions	opt = {3000, 0.05, 0.7, batch_size, 0.5, 3, optimizer, 0.0, NULL, 0};
 	FitData		data = {x, y, 4};
 	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
 	FitResult	r1,
@@ -219,37 +249,76 @@ learns_and_repeats(int batch_size)
 	size_t		n = nn_weight_count(&layout);
 	float	   *w1 = malloc(sizeof(float) * n);
 	float	   *w2 = malloc(sizeof(float) * n);
-	char		what[128];
+	char		what[160];
 
-	fit_network(&layout, w1, &opt, &data, &hooks, &r1);
-	fit_network(&layout, w2, &opt, &data, &hooks, &r2);
-	snprintf(what, sizeof(what), "batch size %d learns XOR (accuracy %.2f, loss %.4f)",
-			 batch_size, r1.train_accuracy, r1.final_loss);
+	fit_network(&layout, w1, &opt, &data, NULL, &hooks, &r1);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	snprintf(what, sizeof(what), "batch size %d, %s, %s learns XOR (accuracy %.2f, loss %.6f)",
+			 batch_size, nn_loss_name(loss), fit_optimizer_name(optimizer),
+			 r1.train_accuracy, r1.final_loss);
 	check(r1.train_accuracy == 1.0 && r1.final_loss < r1.epoch_loss[0], what);
 	snprintf(what, sizeof(what), "batch size %d: same seed, bit-identical weights", batch_size);
 	check(memcmp(w1, w2, sizeof(float) * n) == 0, what);
 	opt.seed = 4;
-	fit_network(&layout, w2, &opt, &data, &hooks, &r2);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
 	snprintf(what, sizeof(what), "batch size %d: another seed, other weights", batch_size);
 	check(memcmp(w1, w2, sizeof(float) * n) != 0, what);
 	free(w1);
 	free(w2);
 }
 
+/*
+ * Early stopping: with validation rows that contradict the training rows,
+ * the validation loss is best at the start; training must stop after
+ * `patience` epochs and restore the weights of the best epoch.
+ */
+static void
+early_stopping(void)
+{
+	float		x[8] = {-1, -1, -1, 1, 1, -1, 1, 1};
+	int32_t		y[4] = {0, 1, 1, 0};
+	int32_t		flipped[4] = {1, 0, 0, 1};
+	NnLayout	layout = {2, {2, 8, 2}, NN_ACT_TANH, NN_ACT_TANH, NN_LOSS_SQUARED_ERROR};
+	FitOptions	opt = {3000, 0.05, 0.7, 0, 0.5, 3, FIT_MOMENTUM, 0.0, NULL, 5};
+	FitData		data = {x, y, 4};
+	FitData		validation = {x, flipped, 4};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
+	FitResult	r;
+	float		w[64];
+	char		what[160];
+
+	fit_network(&layout, w, &opt, &data, &validation, &hooks, &r);
+	snprintf(what, sizeof(what),
+			 "early stopping: stops %d epochs after the best (epoch %d of %d run), keeps its weights",
+			 opt.patience, r.best_epoch, r.epochs_run);
+	check(r.epochs_run == r.best_epoch + opt.patience && r.epochs_run < opt.epochs &&
+		  r.train_accuracy < 1.0, what);
+}
+
 int
 main(void)
 {
 	int			act;
+	float		class_weight[3] = {0.5f, 2.0f, 1.25f};
 
 	for (act = NN_ACT_BIPOLAR_SIGMOID; act <= NN_ACT_RELU; act++)
-		gradient_check((NnActivation) act);
+	{
+		gradient_check((NnActivation) act, NN_LOSS_SQUARED_ERROR, NULL);
+		gradient_check((NnActivation) act, NN_LOSS_CROSS_ENTROPY, NULL);
+	}
+	gradient_check(NN_ACT_BIPOLAR_SIGMOID, NN_LOSS_SQUARED_ERROR, class_weight);
+	gradient_check(NN_ACT_RELU, NN_LOSS_CROSS_ENTROPY, class_weight);
 	gradient_check_catches_errors();
 	momentum_rule();
+	adam_rule();
 	decimal_scaling();
 	stats_combine();
-	learns_and_repeats(0);
-	learns_and_repeats(1);
-	learns_and_repeats(3);
+	learns_and_repeats(0, NN_LOSS_SQUARED_ERROR, FIT_MOMENTUM);
+	learns_and_repeats(1, NN_LOSS_SQUARED_ERROR, FIT_MOMENTUM);
+	learns_and_repeats(3, NN_LOSS_SQUARED_ERROR, FIT_MOMENTUM);
+	learns_and_repeats(3, NN_LOSS_CROSS_ENTROPY, FIT_MOMENTUM);
+	learns_and_repeats(0, NN_LOSS_CROSS_ENTROPY, FIT_ADAM);
+	early_stopping();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
