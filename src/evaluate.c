@@ -263,14 +263,7 @@ assign_folds(const TrainingSet *set, int folds, uint64 seed)
 	for (i = 0; i < n; i++)
 		order[i] = i;
 	nn_rng_seed(&rng, seed ^ UINT64CONST(0xF01D5EED));
-	for (i = n - 1; i > 0; i--)
-	{
-		int64		j = (int64) (nn_rng_uniform(&rng) * (double) (i + 1));
-		int64		t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
+	nn_rng_shuffle(order, n, &rng);
 	for (i = 0; i < n; i++)
 		start[set->y[i] + 1]++;
 	for (i = 0; i < set->n_classes; i++)

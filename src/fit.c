@@ -17,20 +17,13 @@ static const char *const optimizer_names[FIT_OPTIMIZER_COUNT] = {
 const char *
 fit_optimizer_name(FitOptimizer optimizer)
 {
-	if ((int) optimizer < 0 || (int) optimizer >= FIT_OPTIMIZER_COUNT)
-		return NULL;
-	return optimizer_names[optimizer];
+	return nn_name_of(optimizer_names, FIT_OPTIMIZER_COUNT, (int) optimizer);
 }
 
 int
 fit_optimizer_from_name(const char *name)
 {
-	int			i;
-
-	for (i = 0; i < FIT_OPTIMIZER_COUNT; i++)
-		if (strcmp(name, optimizer_names[i]) == 0)
-			return i;
-	return -1;
+	return nn_value_of(optimizer_names, FIT_OPTIMIZER_COUNT, name);
 }
 
 typedef struct FitScratch

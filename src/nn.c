@@ -42,42 +42,61 @@ nn_rng_uniform(NnRng *rng)
 	return (double) (nn_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+void
+nn_rng_shuffle(int64_t *values, int64_t n, NnRng *rng)
+{
+	int64_t		i;
+
+	/* Fisher-Yates, from the end */
+	for (i = n - 1; i > 0; i--)
+	{
+		int64_t		j = (int64_t) (nn_rng_uniform(rng) * (double) (i + 1));
+		int64_t		t = values[i];
+
+		values[i] = values[j];
+		values[j] = t;
+	}
+}
+
+const char *
+nn_name_of(const char *const *names, int count, int value)
+{
+	return value >= 0 && value < count ? names[value] : NULL;
+}
+
+int
+nn_value_of(const char *const *names, int count, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < count; i++)
+		if (strcmp(name, names[i]) == 0)
+			return i;
+	return -1;
+}
+
 const char *
 nn_activation_name(NnActivation act)
 {
-	if ((int) act < 0 || (int) act >= NN_ACT_COUNT)
-		return NULL;
-	return activation_names[act];
+	return nn_name_of(activation_names, NN_ACT_COUNT, (int) act);
 }
 
 int
 nn_activation_from_name(const char *name)
 {
-	int			i;
-
-	for (i = 0; i < NN_ACT_COUNT; i++)
-		if (strcmp(name, activation_names[i]) == 0)
-			return i;
-	return -1;
+	return nn_value_of(activation_names, NN_ACT_COUNT, name);
 }
 
 const char *
 nn_loss_name(NnLoss loss)
 {
-	if ((int) loss < 0 || (int) loss >= NN_LOSS_COUNT)
-		return NULL;
-	return loss_names[loss];
+	return nn_name_of(loss_names, NN_LOSS_COUNT, (int) loss);
 }
 
 int
 nn_loss_from_name(const char *name)
 {
-	int			i;
-
-	for (i = 0; i < NN_LOSS_COUNT; i++)
-		if (strcmp(name, loss_names[i]) == 0)
-			return i;
-	return -1;
+	return nn_value_of(loss_names, NN_LOSS_COUNT, name);
 }
 
 NnActivation

@@ -61,6 +61,11 @@ typedef struct NnRng
 extern void nn_rng_seed(NnRng *rng, uint64_t seed);
 extern uint64_t nn_rng_next(NnRng *rng);
 extern double nn_rng_uniform(NnRng *rng);	/* in [0, 1) */
+extern void nn_rng_shuffle(int64_t *values, int64_t n, NnRng *rng);
+
+/* the names of stored enums: value -> name (NULL if out of range), name -> value (-1) */
+extern const char *nn_name_of(const char *const *names, int count, int value);
+extern int	nn_value_of(const char *const *names, int count, const char *name);
 
 extern const char *nn_activation_name(NnActivation act);
 extern int	nn_activation_from_name(const char *name);	/* -1 if unknown */

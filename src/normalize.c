@@ -2,6 +2,7 @@
  * normalize.c — per-feature statistics and the scalers (see normalize.h).
  */
 #include "normalize.h"
+#include "nn.h"
 
 #include <math.h>
 #include <string.h>
@@ -13,20 +14,13 @@ static const char *const method_names[NORM_METHOD_COUNT] = {
 const char *
 norm_method_name(NormMethod method)
 {
-	if ((int) method < 0 || (int) method >= NORM_METHOD_COUNT)
-		return NULL;
-	return method_names[method];
+	return nn_name_of(method_names, NORM_METHOD_COUNT, (int) method);
 }
 
 int
 norm_method_from_name(const char *name)
 {
-	int			i;
-
-	for (i = 0; i < NORM_METHOD_COUNT; i++)
-		if (strcmp(name, method_names[i]) == 0)
-			return i;
-	return -1;
+	return nn_value_of(method_names, NORM_METHOD_COUNT, name);
 }
 
 void

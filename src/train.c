@@ -291,14 +291,7 @@ split_rows(const TrainingSet *set, const int64 *rows, int64 n_rows,
 		per_class[set->y[order[i]]]++;
 	}
 	nn_rng_seed(&rng, seed ^ UINT64CONST(0x5A11D8));
-	for (i = n_rows - 1; i > 0; i--)
-	{
-		int64		j = (int64) (nn_rng_uniform(&rng) * (double) (i + 1));
-		int64		t = order[i];
-
-		order[i] = order[j];
-		order[j] = t;
-	}
+	nn_rng_shuffle(order, n_rows, &rng);
 	split->train = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
 	split->validation = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
 	split->n_train = split->n_validation = 0;
