@@ -26,10 +26,10 @@ SELECT try($$SELECT bpnn_train('iris', 'label', features => '{}')$$);
 SELECT try($$SELECT bpnn_train('iris', 'label', features => ARRAY['sepal_length_cm', NULL])$$);
 SELECT try($$SELECT bpnn_train('iris', 'label', features => '{{sepal_length_cm}}')$$);
 SELECT try($$SELECT bpnn_train('pg_class_oid_index', 'label')$$);
-CREATE TABLE words (w text, label text);
-INSERT INTO words VALUES ('a', 'x'), ('b', 'y');
-SELECT try($$SELECT bpnn_train('words', 'label')$$);
-SELECT try($$SELECT bpnn_train('words', 'label', features => '{w}')$$);
+CREATE TABLE shapes (p point, label text);
+INSERT INTO shapes VALUES (point(1, 2), 'x'), (point(3, 4), 'y');
+SELECT try($$SELECT bpnn_train('shapes', 'label')$$);
+SELECT try($$SELECT bpnn_train('shapes', 'label', features => '{p}')$$);
 -- empty tables, all-NULL rows, one class
 CREATE TABLE empty_t (x float8, label text);
 SELECT try($$SELECT bpnn_train('empty_t', 'label')$$);

@@ -42,18 +42,6 @@ typedef struct Scored
 	double		loss;			/* mean squared error per row */
 } Scored;
 
-/* the model's feature columns, as the text[] scan_training_set takes */
-static ArrayType *
-model_columns(const BpnnModel *m)
-{
-	Datum	   *names = palloc(sizeof(Datum) * m->n_columns);
-	int			i;
-
-	for (i = 0; i < m->n_columns; i++)
-		names[i] = CStringGetTextDatum(m->column_names[i]);
-	return construct_array(names, m->n_columns, TEXTOID, -1, false, TYPALIGN_INT);
-}
-
 /* id of each of the set's classes among the model's, -1 when unknown */
 static int32 *
 map_classes(const BpnnModel *m, const TrainingSet *set)
@@ -73,6 +61,7 @@ static void
 score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 {
 	TrainingSet *set;
+	ScanSpec	spec;
 	int32	   *class_map,
 			   *actual,
 			   *unknown_index,
@@ -82,14 +71,12 @@ score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 	int64		i;
 	int			c;
 
-	set = scan_training_set(relid, label_column, model_columns(m),
-							(Size) bpnn_memory_limit_kb * 1024, false);
-	for (c = 0; c < m->n_columns; c++)
-		if (set->column_widths[c] != m->column_widths[c])
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("column \"%s\" has %d elements, but the model was trained on %d",
-							m->column_names[c], set->column_widths[c], m->column_widths[c])));
+	spec.features = NULL;
+	spec.memory_limit = (Size) bpnn_memory_limit_kb * 1024;
+	spec.need_two_classes = false;
+	spec.impute = m->missing == BPNN_MISSING_IMPUTE;
+	spec.model = m;
+	set = scan_training_set(relid, label_column, &spec);
 
 	class_map = map_classes(m, set);
 	s->n_classes = model_n_classes(m);
@@ -304,8 +291,7 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	fold_cxt = AllocSetContextCreate(cv_cxt, "bpnn fold", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cv_cxt);
-	set = scan_training_set(args.source, args.label_column, args.features,
-							(Size) bpnn_memory_limit_kb * 1024, true);
+	set = scan_training_set(args.source, args.label_column, train_scan_spec(&args));
 	if (folds > set->n_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -120,7 +120,33 @@ model_validate(const BpnnModel *model, int sqlstate)
 		}
 		if (width_sum != n_features)
 			invalid(sqlstate, "The source columns' widths do not add up to the inputs.");
+		for (i = 0; i < model->n_columns; i++)
+		{
+			if (model->column_kinds[i] >= BPNN_COLUMN_KIND_COUNT)
+				invalid(sqlstate, "A source column's kind is unknown.");
+			if (model->column_kinds[i] == BPNN_COLUMN_NUMBER && model->column_widths[i] != 1)
+				invalid(sqlstate, "A number column gives more than one input.");
+			if (model->column_kinds[i] == BPNN_COLUMN_CATEGORY)
+			{
+				if (model->column_widths[i] > BPNN_MAX_CATEGORIES)
+					invalid(sqlstate, "A text column has too many values.");
+				for (j = 0; j < model->column_widths[i]; j++)
+				{
+					int			k;
+
+					if (!pg_verifymbstr(model->categories[i][j],
+										(int) strlen(model->categories[i][j]), true))
+						invalid(sqlstate, "A category is not valid in the server encoding.");
+					for (k = 0; k < j; k++)
+						if (strcmp(model->categories[i][j], model->categories[i][k]) == 0)
+							invalid(sqlstate, "A category appears twice.");
+				}
+			}
+		}
 	}
+	if (model->missing > BPNN_MISSING_IMPUTE)
+		invalid(sqlstate, "The missing-value policy is unknown.");
+	validate_finite(model->impute, n_features, sqlstate, "imputed values");
 	validate_finite(model->shift, n_features, sqlstate, "normalization shifts");
 	validate_finite(model->scale, n_features, sqlstate, "normalization scales");
 	for (i = 0; i < n_features; i++)
@@ -200,6 +226,19 @@ model_encode(const BpnnModel *model)
 		send_string(&buf, model->column_names[i]);
 	for (i = 0; i < model->n_columns; i++)
 		pq_sendint32(&buf, (uint32) model->column_widths[i]);
+	for (i = 0; i < model->n_columns; i++)
+		pq_sendbyte(&buf, model->column_kinds[i]);
+	for (i = 0; i < model->n_columns; i++)
+	{
+		int			j;
+
+		if (model->column_kinds[i] == BPNN_COLUMN_CATEGORY)
+			for (j = 0; j < model->column_widths[i]; j++)
+				send_string(&buf, model->categories[i][j]);
+	}
+	pq_sendbyte(&buf, model->missing);
+	for (i = 0; i < model_n_features(model); i++)
+		pq_sendfloat8(&buf, model->impute[i]);
 	for (i = 0; i < model_n_features(model); i++)
 		pq_sendfloat8(&buf, model->shift[i]);
 	for (i = 0; i < model_n_features(model); i++)
@@ -415,6 +454,20 @@ model_decode(const char *data, Size len, int sqlstate)
 		m->column_widths = palloc(sizeof(int32) * m->n_columns);
 		for (i = 0; i < m->n_columns; i++)
 			m->column_widths[i] = (int32) read_u32(&r, "source columns");
+		m->column_kinds = palloc(sizeof(uint8) * m->n_columns);
+		for (i = 0; i < m->n_columns; i++)
+			m->column_kinds[i] = read_u8(&r, "source columns");
+		m->categories = palloc0(sizeof(char **) * m->n_columns);
+		for (i = 0; i < m->n_columns; i++)
+			if (m->column_kinds[i] == BPNN_COLUMN_CATEGORY)
+			{
+				if (m->column_widths[i] < 1 || m->column_widths[i] > BPNN_MAX_CATEGORIES)
+					invalid(sqlstate, "A text column has too many values.");
+				m->categories[i] = read_strings(&r, m->column_widths[i], "categories");
+			}
+		m->missing = read_u8(&r, "missing-value policy");
+		m->impute = palloc(sizeof(double) * model_n_features(m));
+		read_f8_array(&r, m->impute, model_n_features(m), "imputed values");
 	}
 	m->shift = palloc(sizeof(double) * model_n_features(m));
 	m->scale = palloc(sizeof(double) * model_n_features(m));

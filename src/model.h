@@ -12,7 +12,9 @@
  *            uint8 normalization, uint8 loss
  *            uint16 weight layers, uint32 sizes[layers + 1]
  *            feature names, class names (uint32 length + bytes each)
- *            uint32 source columns, their names, uint32 widths[columns]
+ *            uint32 source columns, their names, uint32 widths[columns],
+ *            uint8 kinds[columns], the values of each category column
+ *            uint8 missing, float8 impute[features]
  *            float8 shift[features], float8 scale[features]
  *            float4 weights[...]            (layer after layer, see nn.h)
  *            training record (see BpnnTrainingInfo and model.c)
@@ -37,6 +39,24 @@
 #define BPNN_MAX_CLASSES 100000
 #define BPNN_MAX_NAME_BYTES 10000
 #define BPNN_MAX_EPOCHS 1000000
+#define BPNN_MAX_CATEGORIES 1000	/* distinct values of a one-hot column */
+
+/* how a source column becomes inputs; stored in models: never renumber */
+typedef enum BpnnColumnKind
+{
+	BPNN_COLUMN_NUMBER = 0,		/* one input */
+	BPNN_COLUMN_ARRAY = 1,		/* one input per element */
+	BPNN_COLUMN_CATEGORY = 2	/* text-like: one-hot, an input per value */
+} BpnnColumnKind;
+
+#define BPNN_COLUMN_KIND_COUNT 3
+
+/* what NULL features do; stored in models: never renumber */
+typedef enum BpnnMissing
+{
+	BPNN_MISSING_SKIP = 0,		/* the row is skipped (predict: NULL) */
+	BPNN_MISSING_IMPUTE = 1		/* numbers: the training mean; categories: none */
+} BpnnMissing;
 
 typedef struct BpnnTrainingInfo
 {
@@ -74,7 +94,12 @@ typedef struct BpnnModel
 	char	  **class_names;
 	int			n_columns;		/* the source columns the inputs come from */
 	char	  **column_names;
-	int32	   *column_widths;	/* 1 for a number, the length for an array */
+	int32	   *column_widths;	/* 1 for a number, the length for an array,
+								 * the number of values for a category */
+	uint8	   *column_kinds;	/* BpnnColumnKind */
+	char	 ***categories;		/* per column: its values (category columns) */
+	uint8		missing;		/* BpnnMissing */
+	double	   *impute;			/* per feature: the raw value a NULL becomes */
 	double	   *shift;			/* x' = (x - shift) * scale, per feature */
 	double	   *scale;
 	float	   *weights;		/* nn_weight_count(&layout) floats */

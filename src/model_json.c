@@ -143,11 +143,24 @@ model_to_json(const BpnnModel *m, bool with_weights)
 	appendStringInfoChar(&buf, '[');
 	for (l = 0; l < m->n_columns; l++)
 	{
+		static const char *const kinds[BPNN_COLUMN_KIND_COUNT] = {"number", "array", "text"};
+
 		appendStringInfoString(&buf, l ? ", {\"name\": " : "{\"name\": ");
 		escape_json(&buf, m->column_names[l]);
-		appendStringInfo(&buf, ", \"width\": %d}", m->column_widths[l]);
+		appendStringInfo(&buf, ", \"kind\": \"%s\", \"width\": %d", kinds[m->column_kinds[l]],
+						 m->column_widths[l]);
+		if (m->column_kinds[l] == BPNN_COLUMN_CATEGORY)
+		{
+			appendStringInfoString(&buf, ", \"values\": ");
+			write_strings(&buf, m->categories[l], m->column_widths[l]);
+		}
+		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, ']');
+	appendStringInfo(&buf, ", \"missing\": \"%s\"",
+					 m->missing == BPNN_MISSING_IMPUTE ? "impute" : "skip");
+	write_key(&buf, "impute");
+	write_doubles(&buf, m->impute, model_n_features(m));
 	appendStringInfo(&buf, ", \"normalization\": {\"method\": \"%s\", \"shift\": ",
 					 norm_method_name(m->normalization));
 	write_doubles(&buf, m->shift, model_n_features(m));
@@ -394,12 +407,15 @@ model_from_json(const char *text)
 	m->class_names = get_strings(root, "classes", model_n_classes(m));
 	{
 		JsonbContainer *cols = get_container(root, "columns", true, -1);
+		char	   *kind;
 
 		m->n_columns = (int) JsonContainerSize(cols);
 		if (m->n_columns < 1 || m->n_columns > model_n_features(m))
 			bad_text("The number of source columns is inconsistent.");
 		m->column_names = palloc(sizeof(char *) * m->n_columns);
 		m->column_widths = palloc(sizeof(int32) * m->n_columns);
+		m->column_kinds = palloc(sizeof(uint8) * m->n_columns);
+		m->categories = palloc0(sizeof(char **) * m->n_columns);
 		for (i = 0; i < m->n_columns; i++)
 		{
 			JsonbValue *col = get_element(cols, i, jbvBinary, "columns");
@@ -408,7 +424,27 @@ model_from_json(const char *text)
 				bad_text("An element of \"columns\" must be a JSON object.");
 			m->column_names[i] = get_string(col->val.binary.data, "name");
 			m->column_widths[i] = get_int32(col->val.binary.data, "width");
+			kind = get_string(col->val.binary.data, "kind");
+			m->column_kinds[i] = strcmp(kind, "number") == 0 ? BPNN_COLUMN_NUMBER :
+				strcmp(kind, "array") == 0 ? BPNN_COLUMN_ARRAY :
+				strcmp(kind, "text") == 0 ? BPNN_COLUMN_CATEGORY : BPNN_COLUMN_KIND_COUNT;
+			if (m->column_kinds[i] == BPNN_COLUMN_KIND_COUNT)
+				bad_text(psprintf("The column kind \"%s\" is unknown.", kind));
+			if (m->column_kinds[i] == BPNN_COLUMN_CATEGORY)
+			{
+				if (m->column_widths[i] < 1 || m->column_widths[i] > BPNN_MAX_CATEGORIES)
+					bad_text("A text column has too many values.");
+				m->categories[i] = get_strings(col->val.binary.data, "values", m->column_widths[i]);
+			}
 		}
+		kind = get_string(root, "missing");
+		if (strcmp(kind, "skip") == 0)
+			m->missing = BPNN_MISSING_SKIP;
+		else if (strcmp(kind, "impute") == 0)
+			m->missing = BPNN_MISSING_IMPUTE;
+		else
+			bad_text(psprintf("The missing-value policy \"%s\" is unknown.", kind));
+		m->impute = get_doubles(root, "impute", model_n_features(m));
 	}
 
 	norm = get_container(root, "normalization", false, -1);

@@ -49,6 +49,8 @@ feature_stats_add(FeatureStats *stats, const double *row, int n)
 		double		x = row[i];
 		double		delta = x - s->mean;
 
+		if (isnan(x))
+			continue;			/* a missing value */
 		s->count += 1.0;
 		s->mean += delta / s->count;
 		s->m2 += delta * (x - s->mean);

@@ -36,6 +36,7 @@ extern const char *norm_method_name(NormMethod method);
 extern int	norm_method_from_name(const char *name);	/* -1 if unknown */
 
 extern void feature_stats_init(FeatureStats *stats, int n);
+/* add one row; NaN marks a missing value and is not counted */
 extern void feature_stats_add(FeatureStats *stats, const double *row, int n);
 extern void feature_stats_combine(FeatureStats *into, const FeatureStats *from,
 								  int n);

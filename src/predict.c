@@ -13,38 +13,27 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "model.h"
 #include "model_json.h"
 
 PG_FUNCTION_INFO_V1(bpnn_predict);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba);
+PG_FUNCTION_INFO_V1(bpnn_predict_row);
+PG_FUNCTION_INFO_V1(bpnn_predict_proba_row);
 PG_FUNCTION_INFO_V1(bpnn_classes);
 PG_FUNCTION_INFO_V1(bpnn_info);
 
-/*
- * Run one row of features through the model.  Returns the output layer,
- * or NULL when a feature is NULL (the prediction is then unknown).
- */
+/* run one row of raw feature values through the model: the output layer */
 static const float *
-forward_one(CachedModel *cm, ArrayType *features)
+forward_raw(CachedModel *cm, const double *values)
 {
 	const BpnnModel *m = cm->model;
-	int			n_features = model_n_features(m);
-	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	const double *values;
 	float	   *inputs = cm->ws.act[0];
 	int			f;
 
-	if (count != n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model expects %d features, not %d", n_features, count),
-				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
-	if (array_contains_nulls(features))
-		return NULL;
-	values = (const double *) ARR_DATA_PTR(features);
-	for (f = 0; f < n_features; f++)
+	for (f = 0; f < model_n_features(m); f++)
 	{
 		if (!isfinite(values[f]))
 			ereport(ERROR,
@@ -57,36 +46,209 @@ forward_one(CachedModel *cm, ArrayType *features)
 	return cm->ws.act[m->layout.n_layers];
 }
 
+/*
+ * One row given as float8[], in bpnn_info(model)->'features' order.  A NULL
+ * element is imputed when the model imputes, else the prediction is NULL.
+ */
+static const float *
+forward_array(CachedModel *cm, ArrayType *features)
+{
+	const BpnnModel *m = cm->model;
+	int			n_features = model_n_features(m);
+	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	double	   *values;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			f;
+
+	for (f = 0; f < m->n_columns; f++)
+		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
+					 errhint("Pass the row as jsonb instead, for example bpnn_predict(model, to_jsonb(t)).")));
+	if (count != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model expects %d features, not %d", n_features, count),
+				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
+	if (!array_contains_nulls(features))
+		return forward_raw(cm, (const double *) ARR_DATA_PTR(features));
+	if (m->missing != BPNN_MISSING_IMPUTE)
+		return NULL;
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &count);
+	values = palloc(sizeof(double) * n_features);
+	for (f = 0; f < n_features; f++)
+		values[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
+	return forward_raw(cm, values);
+}
+
+/* a JSON scalar as the text a text column would hold */
+static char *
+json_scalar_text(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvString:
+			return pnstrdup(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+		case jbvBool:
+			return pstrdup(v->val.boolean ? "true" : "false");
+		default:
+			return NULL;
+	}
+}
+
+static double
+json_number(JsonbValue *v, const char *column)
+{
+	if (v->type == jbvNumeric)
+		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("feature \"%s\" must be a number", column)));
+	return 0.0;
+}
+
+/*
+ * One row given as a jsonb object of column values (to_jsonb(t) of a row
+ * of the source, say): numbers, arrays of numbers, and text for one-hot
+ * columns; keys the model does not use are ignored.  A missing key or a
+ * null is imputed when the model imputes, else the prediction is NULL.
+ */
+static const float *
+forward_jsonb(CachedModel *cm, Jsonb *row)
+{
+	const BpnnModel *m = cm->model;
+	double	   *values = palloc0(sizeof(double) * model_n_features(m));
+	int			c,
+				k,
+				n = 0;
+
+	if (!JB_ROOT_IS_OBJECT(row))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the features must be a JSON object of column values")));
+	for (c = 0; c < m->n_columns; c++)
+	{
+		const char *name = m->column_names[c];
+		int			width = m->column_widths[c];
+		JsonbValue *v = getKeyJsonValueFromContainer(&row->root, name, strlen(name), NULL);
+		bool		missing = (v == NULL || v->type == jbvNull);
+
+		if (missing && m->missing != BPNN_MISSING_IMPUTE)
+			return NULL;
+		if (m->column_kinds[c] == BPNN_COLUMN_CATEGORY)
+		{
+			char	   *text = missing ? NULL : json_scalar_text(v);
+
+			if (!missing && text == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("feature \"%s\" must be a JSON string, number or boolean", name)));
+			/* an unknown value (or a missing one) is no category at all */
+			for (k = 0; k < width; k++)
+				values[n + k] = text != NULL && strcmp(text, m->categories[c][k]) == 0 ? 1.0 : 0.0;
+		}
+		else if (missing)
+		{
+			for (k = 0; k < width; k++)
+				values[n + k] = m->impute[n + k];
+		}
+		else if (m->column_kinds[c] == BPNN_COLUMN_NUMBER)
+			values[n] = json_number(v, name);
+		else
+		{
+			JsonbContainer *a = v->type == jbvBinary ? v->val.binary.data : NULL;
+
+			if (a == NULL || !JsonContainerIsArray(a) || (int) JsonContainerSize(a) != width)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("feature \"%s\" must be a JSON array of %d numbers", name, width)));
+			for (k = 0; k < width; k++)
+			{
+				JsonbValue *e = getIthJsonbValueFromContainer(a, k);
+
+				if (e->type == jbvNull)
+				{
+					if (m->missing != BPNN_MISSING_IMPUTE)
+						return NULL;
+					values[n + k] = m->impute[n + k];
+				}
+				else
+					values[n + k] = json_number(e, name);
+			}
+		}
+		n += width;
+	}
+	return forward_raw(cm, values);
+}
+
+static Datum
+predicted_class(CachedModel *cm, const float *out)
+{
+	return PointerGetDatum(cstring_to_text(cm->model->class_names[nn_argmax(out, model_n_classes(cm->model))]));
+}
+
+static Datum
+predicted_proba(CachedModel *cm, const float *out)
+{
+	int			n = model_n_classes(cm->model);
+	double	   *proba = palloc(sizeof(double) * n);
+	Datum	   *elems = palloc(sizeof(Datum) * n);
+	int			j;
+
+	nn_outputs_to_proba(cm->model->layout.output_act, out, n, proba);
+	for (j = 0; j < n; j++)
+		elems[j] = Float8GetDatum(proba[j]);
+	return PointerGetDatum(construct_array(elems, n, FLOAT8OID, 8, FLOAT8PASSBYVAL,
+										   TYPALIGN_DOUBLE));
+}
+
 Datum
 bpnn_predict(PG_FUNCTION_ARGS)
 {
 	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_one(cm, PG_GETARG_ARRAYTYPE_P(1));
+	const float *out = forward_array(cm, PG_GETARG_ARRAYTYPE_P(1));
 
 	if (out == NULL)
 		PG_RETURN_NULL();
-	PG_RETURN_TEXT_P(cstring_to_text(cm->model->class_names[nn_argmax(out, model_n_classes(cm->model))]));
+	return predicted_class(cm, out);
 }
 
 Datum
 bpnn_predict_proba(PG_FUNCTION_ARGS)
 {
 	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_one(cm, PG_GETARG_ARRAYTYPE_P(1));
-	int			n = model_n_classes(cm->model);
-	double	   *proba;
-	Datum	   *elems;
-	int			j;
+	const float *out = forward_array(cm, PG_GETARG_ARRAYTYPE_P(1));
 
 	if (out == NULL)
 		PG_RETURN_NULL();
-	proba = palloc(sizeof(double) * n);
-	elems = palloc(sizeof(Datum) * n);
-	nn_outputs_to_proba(cm->model->layout.output_act, out, n, proba);
-	for (j = 0; j < n; j++)
-		elems[j] = Float8GetDatum(proba[j]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, 8, FLOAT8PASSBYVAL,
-										  TYPALIGN_DOUBLE));
+	return predicted_proba(cm, out);
+}
+
+Datum
+bpnn_predict_row(PG_FUNCTION_ARGS)
+{
+	CachedModel *cm = model_from_arg(fcinfo, 0);
+	const float *out = forward_jsonb(cm, PG_GETARG_JSONB_P(1));
+
+	if (out == NULL)
+		PG_RETURN_NULL();
+	return predicted_class(cm, out);
+}
+
+Datum
+bpnn_predict_proba_row(PG_FUNCTION_ARGS)
+{
+	CachedModel *cm = model_from_arg(fcinfo, 0);
+	const float *out = forward_jsonb(cm, PG_GETARG_JSONB_P(1));
+
+	if (out == NULL)
+		PG_RETURN_NULL();
+	return predicted_proba(cm, out);
 }
 
 Datum

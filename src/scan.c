@@ -4,9 +4,10 @@
  * The rows are read with one SPI cursor over a query made of catalog names
  * (quote_identifier), so the executor checks the calling user's privileges
  * and applies row-level security exactly as for the user's own SELECT.
- * Values are decoded straight into a growing float32 matrix in the
- * caller's memory context; per-batch garbage goes into a context that is
- * reset after every fetch.
+ * Numbers and numeric arrays are decoded straight into a growing float32
+ * matrix in the caller's memory context; text-like columns into category
+ * ids beside it, one-hot encoded once the scan has seen every value.
+ * Per-batch garbage goes into a context that is reset after every fetch.
  */
 #include "postgres.h"
 
@@ -35,8 +36,14 @@
 typedef struct FeatureColumn
 {
 	char	   *name;
-	bool		is_array;
-	int			width;			/* inputs it gives; arrays: set by the first row */
+	BpnnColumnKind kind;
+	int			width;			/* inputs it gives; arrays: set by the first row,
+								 * categories: by the end of the scan */
+	int			first;			/* numbers and arrays: first column in the
+								 * numeric part; categories: index among them */
+	LabelIds   *values;			/* categories: value -> id */
+	int			n_values;
+	char	  **value_names;	/* categories: by id (first seen, or the model's) */
 } FeatureColumn;
 
 typedef struct LabelEntry
@@ -62,15 +69,28 @@ is_number_type(Oid type)
 	}
 }
 
-/* is the column usable as a feature, and is it an array of numbers? */
-static bool
-feature_type(Oid atttypid, bool *is_array)
+/*
+ * How a column of this type becomes inputs: numbers, arrays of numbers, or
+ * one-hot categories for text-like types (strings, booleans, enums); -1 for
+ * a type that cannot be a feature.
+ */
+static int
+column_kind(Oid atttypid)
 {
 	Oid			base = getBaseType(atttypid);
 	Oid			elem = get_element_type(base);
+	char		category;
+	bool		preferred;
 
-	*is_array = OidIsValid(elem);
-	return *is_array ? is_number_type(getBaseType(elem)) : is_number_type(base);
+	if (OidIsValid(elem))
+		return is_number_type(getBaseType(elem)) ? BPNN_COLUMN_ARRAY : -1;
+	if (is_number_type(base))
+		return BPNN_COLUMN_NUMBER;
+	get_type_category_preferred(base, &category, &preferred);
+	if (category == TYPCATEGORY_STRING || category == TYPCATEGORY_BOOLEAN ||
+		category == TYPCATEGORY_ENUM)
+		return BPNN_COLUMN_CATEGORY;
+	return -1;
 }
 
 static FeatureColumn *
@@ -90,23 +110,23 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 		for (i = 0; i < desc->natts; i++)
 		{
 			Form_pg_attribute att = TupleDescAttr(desc, i);
-			bool		is_array;
+			int			kind;
 
 			if (att->attisdropped || strcmp(NameStr(att->attname), label_column) == 0)
 				continue;
-			if (feature_type(att->atttypid, &is_array))
+			kind = column_kind(att->atttypid);
+			if (kind >= 0)
 			{
 				cols[n].name = pstrdup(NameStr(att->attname));
-				cols[n].is_array = is_array;
-				cols[n].width = is_array ? 0 : 1;
+				cols[n].kind = (BpnnColumnKind) kind;
 				n++;
 			}
 		}
 		if (n == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("relation \"%s\" has no numeric columns besides the label", relname),
-					 errhint("Feature columns must be numbers or arrays of numbers.")));
+					 errmsg("relation \"%s\" has no feature columns besides the label", relname),
+					 errhint("Feature columns are numbers, arrays of numbers, or text-like columns (one-hot encoded).")));
 	}
 	else
 	{
@@ -124,13 +144,13 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("features must name at least one column"),
-					 errhint("Pass NULL to use every numeric column except the label.")));
+					 errhint("Pass NULL to use every suitable column except the label.")));
 		cols = palloc0(sizeof(FeatureColumn) * count);
 		for (i = 0; i < count; i++)
 		{
 			char	   *name;
 			AttrNumber	attnum;
-			bool		is_array;
+			int			kind;
 
 			if (nulls[i])
 				ereport(ERROR,
@@ -152,15 +172,15 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 					ereport(ERROR,
 							(errcode(ERRCODE_DUPLICATE_COLUMN),
 							 errmsg("feature column \"%s\" is named more than once", name)));
-			if (!feature_type(TupleDescAttr(desc, attnum - 1)->atttypid, &is_array))
+			kind = column_kind(TupleDescAttr(desc, attnum - 1)->atttypid);
+			if (kind < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("feature column \"%s\" has type %s, which is not numeric",
+						 errmsg("feature column \"%s\" has type %s, which cannot be a feature",
 								name, format_type_be(TupleDescAttr(desc, attnum - 1)->atttypid)),
-						 errhint("Feature columns must be numbers or arrays of numbers.")));
+						 errhint("Feature columns are numbers, arrays of numbers, or text-like columns (one-hot encoded).")));
 			cols[n].name = name;
-			cols[n].is_array = is_array;
-			cols[n].width = is_array ? 0 : 1;
+			cols[n].kind = (BpnnColumnKind) kind;
 			n++;
 		}
 	}
@@ -168,18 +188,20 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 	return cols;
 }
 
-/* SELECT label::text, f::float8, a::float8[] ... FROM rel: catalog names only */
+/* SELECT label::text, f::float8, a::float8[], c::text ... FROM rel: catalog names only */
 static char *
 build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 {
+	static const char *const casts[BPNN_COLUMN_KIND_COUNT] = {
+		"pg_catalog.float8", "pg_catalog.float8[]", "pg_catalog.text"
+	};
 	StringInfoData q;
 	int			i;
 
 	initStringInfo(&q);
 	appendStringInfo(&q, "SELECT (%s)::pg_catalog.text", quote_identifier(label_column));
 	for (i = 0; i < n; i++)
-		appendStringInfo(&q, ", (%s)::pg_catalog.float8%s",
-						 quote_identifier(cols[i].name), cols[i].is_array ? "[]" : "");
+		appendStringInfo(&q, ", (%s)::%s", quote_identifier(cols[i].name), casts[cols[i].kind]);
 	appendStringInfo(&q, " FROM %s",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
@@ -277,76 +299,87 @@ check_finite(double v, const char *column)
 typedef struct BpnnScan
 {
 	TrainingSet *set;
+	const ScanSpec *spec;
 	MemoryContext target;
 	FeatureColumn *cols;
 	int			n_cols;
-	int64		capacity;		/* rows x and y have room for */
-	Size		memory_limit;
+	int			n_numeric;		/* inputs from numbers and arrays */
+	int			n_category_cols;
+	float	   *num;			/* n_rows x n_numeric, NaN where NULL */
+	int32	   *cat;			/* n_rows x n_category_cols, -1 where NULL or unknown */
+	FeatureStats *num_stats;	/* of the numeric part, from the float8 values */
+	double	   *row;			/* one row of the numeric part, NaN where NULL */
+	int64		capacity;		/* rows num, cat and y have room for */
 	LabelIds   *labels;
 	bool		numeric_label;
-	double	   *row;			/* one row of values, for the statistics */
 } BpnnScan;
 
-/* the first complete row fixes the array widths and the matrix layout */
+/* a category column's dictionary: given by the model, or grown by the scan */
+static void
+init_category(BpnnScan *st, FeatureColumn *col, int model_column)
+{
+	MemoryContext old = MemoryContextSwitchTo(st->target);
+	int			v;
+
+	col->values = label_ids_create(64);
+	if (model_column >= 0)
+	{
+		const BpnnModel *m = st->spec->model;
+
+		col->n_values = m->column_widths[model_column];
+		col->value_names = m->categories[model_column];
+		for (v = 0; v < col->n_values; v++)
+			label_ids_add(col->values, col->value_names[v], v);
+	}
+	else
+		col->value_names = palloc(sizeof(char *) * BPNN_MAX_CATEGORIES);
+	MemoryContextSwitchTo(old);
+}
+
+/* the first row with every array present fixes the array widths */
 static void
 fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 {
-	TrainingSet *set = st->set;
-	MemoryContext old = MemoryContextSwitchTo(st->target);
 	int			c,
-				k,
 				n = 0;
 
 	for (c = 0; c < st->n_cols; c++)
 	{
-		if (st->cols[c].is_array)
+		FeatureColumn *col = &st->cols[c];
+
+		if (col->kind == BPNN_COLUMN_CATEGORY)
+			continue;
+		if (col->kind == BPNN_COLUMN_ARRAY)
 		{
 			bool		isnull;
 			ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(tuple, desc, c + 2, &isnull));
 
-			st->cols[c].width = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
-			if (st->cols[c].width == 0)
+			col->width = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+			if (col->width == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-						 errmsg("array column \"%s\" contains an empty array", st->cols[c].name)));
+						 errmsg("array column \"%s\" contains an empty array", col->name)));
 		}
-		n += st->cols[c].width;
+		col->first = n;
+		n += col->width;
 		if (n > BPNN_MAX_UNITS)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 					 errmsg("too many inputs: at most %d are allowed", BPNN_MAX_UNITS)));
 	}
-	set->n_inputs = n;
-	set->feature_names = palloc(sizeof(char *) * n);
-	n = 0;
-	for (c = 0; c < st->n_cols; c++)
-	{
-		if (!st->cols[c].is_array)
-			set->feature_names[n++] = st->cols[c].name;
-		else
-			for (k = 0; k < st->cols[c].width; k++)
-				set->feature_names[n++] = psprintf("%s[%d]", st->cols[c].name, k + 1);
-	}
-	set->n_columns = st->n_cols;
-	set->column_names = palloc(sizeof(char *) * st->n_cols);
-	set->column_widths = palloc(sizeof(int32) * st->n_cols);
-	for (c = 0; c < st->n_cols; c++)
-	{
-		set->column_names[c] = st->cols[c].name;
-		set->column_widths[c] = st->cols[c].width;
-	}
-	set->stats = palloc(sizeof(FeatureStats) * set->n_inputs);
-	feature_stats_init(set->stats, set->n_inputs);
-	st->row = palloc(sizeof(double) * set->n_inputs);
-	MemoryContextSwitchTo(old);
+	st->n_numeric = n;
+	st->num_stats = MemoryContextAlloc(st->target, sizeof(FeatureStats) * Max(n, 1));
+	feature_stats_init(st->num_stats, n);
+	st->row = MemoryContextAlloc(st->target, sizeof(double) * Max(n, 1));
 }
 
 static void
 ensure_capacity(BpnnScan *st)
 {
 	TrainingSet *set = st->set;
-	Size		row_bytes = sizeof(float) * (Size) set->n_inputs + sizeof(int32);
-	int64		max_rows = (int64) Min(st->memory_limit / row_bytes, (Size) PG_INT32_MAX);
+	Size		row_bytes = sizeof(float) * (Size) st->n_numeric +
+		sizeof(int32) * (st->n_category_cols + 1);
+	int64		max_rows = (int64) Min(st->spec->memory_limit / row_bytes, (Size) PG_INT32_MAX);
 	int64		want;
 
 	if (set->n_rows < st->capacity)
@@ -357,17 +390,19 @@ ensure_capacity(BpnnScan *st)
 				 errmsg("training data exceeds bpnn.memory_limit"),
 				 errdetail("The rows read so far take %zu kB as float4; bpnn.memory_limit is %zu kB.",
 						   (Size) ((set->n_rows + 1) * row_bytes / 1024),
-						   st->memory_limit / 1024),
+						   st->spec->memory_limit / 1024),
 				 errhint("Raise bpnn.memory_limit, or train on fewer rows or features.")));
 	want = Min(Max(st->capacity * 2, 1024), max_rows);
-	if (set->x == NULL)
+	if (st->capacity == 0)
 	{
-		set->x = MemoryContextAllocHuge(st->target, sizeof(float) * (Size) set->n_inputs * want);
+		st->num = MemoryContextAllocHuge(st->target, sizeof(float) * (Size) Max(st->n_numeric, 1) * want);
+		st->cat = MemoryContextAllocHuge(st->target, sizeof(int32) * (Size) Max(st->n_category_cols, 1) * want);
 		set->y = MemoryContextAllocHuge(st->target, sizeof(int32) * (Size) want);
 	}
 	else
 	{
-		set->x = repalloc_huge(set->x, sizeof(float) * (Size) set->n_inputs * want);
+		st->num = repalloc_huge(st->num, sizeof(float) * (Size) Max(st->n_numeric, 1) * want);
+		st->cat = repalloc_huge(st->cat, sizeof(int32) * (Size) Max(st->n_category_cols, 1) * want);
 		set->y = repalloc_huge(set->y, sizeof(int32) * (Size) want);
 	}
 	st->capacity = want;
@@ -399,70 +434,169 @@ label_id(BpnnScan *st, const char *label, const char *label_column)
 	return id;
 }
 
+/* the id of a category value: known, new (training), or -1 (unknown to a model) */
+static int32
+category_id(BpnnScan *st, FeatureColumn *col, const char *value)
+{
+	int32		id = label_ids_find(col->values, value);
+
+	if (id >= 0 || st->spec->model != NULL)
+		return id;
+	if (col->n_values >= BPNN_MAX_CATEGORIES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" has more than %d distinct values", col->name,
+						BPNN_MAX_CATEGORIES),
+				 errhint("A text feature is one-hot encoded, one input per value; leave \"%s\" out of features.",
+						 col->name)));
+	id = col->n_values++;
+	col->value_names[id] = MemoryContextStrdup(st->target, value);
+	label_ids_add(col->values, col->value_names[id], id);
+	return id;
+}
+
+/* is any feature of the row NULL (a NULL array, or a NULL element)? */
+static bool
+row_has_null(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+{
+	int			c;
+
+	for (c = 0; c < st->n_cols; c++)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
+
+		if (isnull || (st->cols[c].kind == BPNN_COLUMN_ARRAY &&
+					   array_contains_nulls(DatumGetArrayTypeP(d))))
+			return true;
+	}
+	return false;
+}
+
+/* do all arrays of the row have values, so that their widths can be read? */
+static bool
+arrays_present(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+{
+	int			c;
+
+	for (c = 0; c < st->n_cols; c++)
+	{
+		bool		isnull;
+
+		if (st->cols[c].kind == BPNN_COLUMN_ARRAY)
+		{
+			(void) SPI_getbinval(tuple, desc, c + 2, &isnull);
+			if (isnull)
+				return false;
+		}
+	}
+	return true;
+}
+
 static void
 read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column)
 {
 	TrainingSet *set = st->set;
 	bool		isnull;
 	Datum		label = SPI_getbinval(tuple, desc, 1, &isnull);
-	float	   *dst;
+	float	   *num;
+	int32	   *cat;
 	int			c,
-				n = 0;
+				k;
 
 	if (isnull)
 	{
 		set->rows_skipped++;
 		return;
 	}
-	/* a NULL anywhere among the features skips the row */
-	for (c = 0; c < st->n_cols; c++)
+	if (!st->spec->impute && row_has_null(st, tuple, desc))
 	{
-		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
-
-		if (isnull || (st->cols[c].is_array && array_contains_nulls(DatumGetArrayTypeP(d))))
+		set->rows_skipped++;
+		return;
+	}
+	if (st->n_numeric < 0)
+	{
+		/* array widths come from the first row that has every array */
+		if (!arrays_present(st, tuple, desc))
 		{
 			set->rows_skipped++;
 			return;
 		}
-	}
-	if (set->feature_names == NULL)
 		fix_layout(st, tuple, desc);
+	}
 	ensure_capacity(st);
 
-	dst = set->x + (Size) set->n_rows * set->n_inputs;
+	num = st->num + (Size) set->n_rows * st->n_numeric;
+	cat = st->cat + (Size) set->n_rows * st->n_category_cols;
 	for (c = 0; c < st->n_cols; c++)
 	{
+		FeatureColumn *col = &st->cols[c];
 		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
 
-		if (!st->cols[c].is_array)
-			st->row[n++] = DatumGetFloat8(d);
+		if (col->kind == BPNN_COLUMN_CATEGORY)
+		{
+			cat[col->first] = isnull ? -1 : category_id(st, col, TextDatumGetCString(d));
+			if (isnull)
+				set->values_imputed++;
+		}
+		else if (isnull)
+		{
+			for (k = 0; k < col->width; k++)
+				st->row[col->first + k] = NAN;
+			set->values_imputed += col->width;
+		}
+		else if (col->kind == BPNN_COLUMN_NUMBER)
+		{
+			double		v = DatumGetFloat8(d);
+
+			check_finite(v, col->name);
+			st->row[col->first] = v;
+		}
 		else
 		{
 			ArrayType  *a = DatumGetArrayTypeP(d);
 			int			count = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
+			Datum	   *elems;
+			bool	   *nulls;
 
-			if (count != st->cols[c].width)
+			if (count != col->width)
 				ereport(ERROR,
 						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 						 errmsg("array column \"%s\" has %d elements in one row and %d in another",
-								st->cols[c].name, st->cols[c].width, count),
+								col->name, col->width, count),
 						 errhint("Every row of an array feature must have the same length.")));
-			memcpy(st->row + n, ARR_DATA_PTR(a), sizeof(double) * count);
-			n += count;
-		}
-	}
-	n = 0;
-	for (c = 0; c < st->n_cols; c++)
-	{
-		int			k;
+			if (!array_contains_nulls(a))
+			{
+				const double *v = (const double *) ARR_DATA_PTR(a);
 
-		for (k = 0; k < st->cols[c].width; k++, n++)
-		{
-			check_finite(st->row[n], st->cols[c].name);
-			dst[n] = (float) st->row[n];
+				for (k = 0; k < count; k++)
+				{
+					check_finite(v[k], col->name);
+					st->row[col->first + k] = v[k];
+				}
+			}
+			else
+			{
+				deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+								  &elems, &nulls, &count);
+				for (k = 0; k < count; k++)
+				{
+					if (nulls[k])
+					{
+						st->row[col->first + k] = NAN;
+						set->values_imputed++;
+						continue;
+					}
+					check_finite(DatumGetFloat8(elems[k]), col->name);
+					st->row[col->first + k] = DatumGetFloat8(elems[k]);
+				}
+			}
 		}
 	}
-	feature_stats_add(set->stats, st->row, set->n_inputs);
+	/* statistics from the float8 values, the matrix in float4 (NaN stays NaN) */
+	feature_stats_add(st->num_stats, st->row, st->n_numeric);
+	for (k = 0; k < st->n_numeric; k++)
+		num[k] = (float) st->row[k];
 	set->y[set->n_rows] = label_id(st, TextDatumGetCString(label), label_column);
 	set->n_rows++;
 }
@@ -492,9 +626,160 @@ order_classes(BpnnScan *st)
 	set->n_classes = n;
 }
 
+/* training: each category column's values sorted, its ids renumbered */
+static void
+order_categories(BpnnScan *st)
+{
+	int			c;
+	int64		r;
+
+	for (c = 0; c < st->n_cols; c++)
+	{
+		FeatureColumn *col = &st->cols[c];
+		int32	   *new_id;
+		char	  **sorted;
+		int			v;
+
+		if (col->kind != BPNN_COLUMN_CATEGORY)
+			continue;
+		if (col->n_values == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("column \"%s\" has only NULL values", col->name)));
+		sorted = MemoryContextAlloc(st->target, sizeof(char *) * col->n_values);
+		memcpy(sorted, col->value_names, sizeof(char *) * col->n_values);
+		label_sort_numeric = false;
+		qsort(sorted, col->n_values, sizeof(char *), compare_labels);
+		new_id = palloc(sizeof(int32) * col->n_values);
+		for (v = 0; v < col->n_values; v++)
+			new_id[label_ids_find(col->values, sorted[v])] = v;
+		for (r = 0; r < st->set->n_rows; r++)
+		{
+			int32	   *id = &st->cat[(Size) r * st->n_category_cols + col->first];
+
+			if (*id >= 0)
+				*id = new_id[*id];
+		}
+		col->value_names = sorted;
+		col->width = col->n_values;
+	}
+}
+
+/*
+ * The final inputs: the numeric part with NULLs imputed, category columns
+ * one-hot encoded, in column order; names, statistics and imputed values
+ * to match.
+ */
+static void
+assemble(BpnnScan *st)
+{
+	TrainingSet *set = st->set;
+	const BpnnModel *m = st->spec->model;
+	MemoryContext old = MemoryContextSwitchTo(st->target);
+	FeatureStats *num_stats = st->num_stats;
+	double	   *num_impute = palloc(sizeof(double) * Max(st->n_numeric, 1));
+	int			c,
+				k,
+				n;
+	int64		r;
+
+	set->n_inputs = 0;
+	for (c = 0; c < st->n_cols; c++)
+	{
+		if (m != NULL && st->cols[c].width != m->column_widths[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+					 errmsg("column \"%s\" has %d elements, but the model was trained on %d",
+							st->cols[c].name, st->cols[c].width, m->column_widths[c])));
+		set->n_inputs += st->cols[c].width;
+	}
+	set->feature_names = palloc(sizeof(char *) * set->n_inputs);
+	set->stats = palloc(sizeof(FeatureStats) * set->n_inputs);
+	set->impute = palloc0(sizeof(double) * set->n_inputs);
+	set->n_columns = st->n_cols;
+	set->column_names = palloc(sizeof(char *) * st->n_cols);
+	set->column_widths = palloc(sizeof(int32) * st->n_cols);
+	set->column_kinds = palloc(sizeof(uint8) * st->n_cols);
+	set->categories = palloc0(sizeof(char **) * st->n_cols);
+	feature_stats_init(set->stats, set->n_inputs);
+
+	n = 0;
+	for (c = 0; c < st->n_cols; c++)
+	{
+		FeatureColumn *col = &st->cols[c];
+
+		set->column_names[c] = col->name;
+		set->column_widths[c] = col->width;
+		set->column_kinds[c] = (uint8) col->kind;
+		for (k = 0; k < col->width; k++, n++)
+		{
+			if (col->kind == BPNN_COLUMN_CATEGORY)
+			{
+				set->feature_names[n] = psprintf("%s=%s", col->name, col->value_names[k]);
+				continue;		/* one-hot inputs impute to 0 and keep empty stats */
+			}
+			set->feature_names[n] = col->kind == BPNN_COLUMN_NUMBER ? col->name
+				: psprintf("%s[%d]", col->name, k + 1);
+			set->stats[n] = num_stats[col->first + k];
+			if (m != NULL)
+				set->impute[n] = m->impute[n];
+			else if (num_stats[col->first + k].count > 0)
+				set->impute[n] = num_stats[col->first + k].mean;
+			else if (st->spec->impute)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("column \"%s\" has only NULL values", col->name)));
+			num_impute[col->first + k] = set->impute[n];
+		}
+		if (col->kind == BPNN_COLUMN_CATEGORY)
+			set->categories[c] = col->value_names;
+	}
+
+	if (st->n_category_cols == 0)
+	{
+		/* no one-hot columns: the numeric part is the matrix, NULLs imputed */
+		set->x = st->num;
+		for (r = 0; set->values_imputed > 0 && r < set->n_rows; r++)
+			for (k = 0; k < st->n_numeric; k++)
+				if (isnan(set->x[(Size) r * st->n_numeric + k]))
+					set->x[(Size) r * st->n_numeric + k] = (float) num_impute[k];
+	}
+	else
+	{
+		set->x = MemoryContextAllocHuge(st->target,
+										sizeof(float) * (Size) set->n_inputs * Max(set->n_rows, 1));
+		for (r = 0; r < set->n_rows; r++)
+		{
+			const float *src = st->num + (Size) r * st->n_numeric;
+			const int32 *ids = st->cat + (Size) r * st->n_category_cols;
+			float	   *dst = set->x + (Size) r * set->n_inputs;
+
+			for (c = 0; c < st->n_cols; c++)
+			{
+				FeatureColumn *col = &st->cols[c];
+
+				if (col->kind == BPNN_COLUMN_CATEGORY)
+				{
+					for (k = 0; k < col->width; k++)
+						dst[k] = 0.0f;
+					if (ids[col->first] >= 0)
+						dst[ids[col->first]] = 1.0f;
+				}
+				else
+					for (k = 0; k < col->width; k++)
+						dst[k] = isnan(src[col->first + k]) ?
+							(float) num_impute[col->first + k] : src[col->first + k];
+				dst += col->width;
+			}
+			if ((r & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
 TrainingSet *
-scan_training_set(Oid relid, const char *label_column, ArrayType *features,
-				  Size memory_limit, bool need_two_classes)
+scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 {
 	BpnnScan	st = {0};
 	TrainingSet *set = palloc0(sizeof(TrainingSet));
@@ -505,6 +790,8 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 	MemoryContext batch_cxt;
 	SPIPlanPtr	plan;
 	Portal		portal;
+	ArrayType  *features = spec->features;
+	int			c;
 
 	if (relkind == '\0')
 		ereport(ERROR,
@@ -517,6 +804,17 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("\"%s\" is not a table or view", get_rel_name(relid))));
 
+	if (spec->model != NULL)
+	{
+		/* evaluation reads the model's columns */
+		Datum	   *names = palloc(sizeof(Datum) * spec->model->n_columns);
+
+		for (c = 0; c < spec->model->n_columns; c++)
+			names[c] = CStringGetTextDatum(spec->model->column_names[c]);
+		features = construct_array(names, spec->model->n_columns, TEXTOID, -1, false,
+								   TYPALIGN_INT);
+	}
+
 	/* the lock a SELECT would take; privileges are checked by the scan */
 	rel = relation_open(relid, AccessShareLock);
 	label_attnum = get_attnum(relid, label_column);
@@ -527,9 +825,32 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 						label_column, RelationGetRelationName(rel))));
 	st.numeric_label = is_number_type(getBaseType(get_atttype(relid, label_attnum)));
 	st.set = set;
+	st.spec = spec;
 	st.target = CurrentMemoryContext;
-	st.memory_limit = memory_limit;
 	st.cols = resolve_features(rel, label_column, features, &st.n_cols);
+	st.n_numeric = -1;			/* until the first row fixes the array widths */
+	for (c = 0; c < st.n_cols; c++)
+	{
+		FeatureColumn *col = &st.cols[c];
+
+		if (spec->model != NULL && col->kind != spec->model->column_kinds[c])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" is not of the kind the model was trained on",
+							col->name),
+					 errdetail("The model takes it as %s.",
+							   spec->model->column_kinds[c] == BPNN_COLUMN_NUMBER ? "a number" :
+							   spec->model->column_kinds[c] == BPNN_COLUMN_ARRAY ? "an array of numbers" :
+							   "text (one-hot encoded)")));
+		if (col->kind == BPNN_COLUMN_NUMBER)
+			col->width = 1;
+		else if (col->kind == BPNN_COLUMN_CATEGORY)
+		{
+			col->first = st.n_category_cols++;
+			init_category(&st, col, spec->model ? c : -1);
+			col->width = col->n_values;
+		}
+	}
 	query = build_query(rel, label_column, st.cols, st.n_cols);
 	set->source_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												  RelationGetRelationName(rel));
@@ -574,11 +895,14 @@ scan_training_set(Oid relid, const char *label_column, ArrayType *features,
 				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
 						   set->rows_skipped) : 0));
 	order_classes(&st);
-	if (need_two_classes && set->n_classes < 2)
+	if (spec->need_two_classes && set->n_classes < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("label column \"%s\" has only one class, \"%s\"",
 						label_column, set->class_names[0]),
 				 errdetail("A classifier needs at least two distinct labels.")));
+	if (spec->model == NULL)
+		order_categories(&st);
+	assemble(&st);
 	return set;
 }

@@ -1,7 +1,9 @@
 /*
  * scan.h — reading a training set out of a table or view: one scan, as
  * the calling user, into a packed float32 matrix with class ids and
- * per-feature statistics.
+ * per-feature statistics.  Numbers and numeric arrays become inputs as
+ * they are; text-like columns are one-hot encoded; NULL features are
+ * skipped with their row or imputed.
  */
 #ifndef BPNN_SCAN_H
 #define BPNN_SCAN_H
@@ -10,36 +12,47 @@
 
 #include "utils/array.h"
 
+#include "model.h"
 #include "normalize.h"
 
 typedef struct TrainingSet
 {
 	char	   *source_name;	/* schema-qualified, quoted where needed */
 	int64		n_rows;			/* rows read into x and y */
-	int64		rows_skipped;	/* rows with a NULL label or feature */
-	int			n_inputs;		/* matrix columns (array columns widen it) */
-	char	  **feature_names;	/* n_inputs names; array elements as "col[i]" */
+	int64		rows_skipped;	/* rows with a NULL label (or feature, unless imputed) */
+	int64		values_imputed; /* NULL feature values replaced */
+	int			n_inputs;		/* matrix columns (arrays and categories widen it) */
+	char	  **feature_names;	/* n_inputs: "col", "col[i]" or "col=value" */
 	int			n_columns;		/* the source columns the inputs come from */
 	char	  **column_names;
 	int32	   *column_widths;
-	float	   *x;				/* n_rows x n_inputs, raw values */
+	uint8	   *column_kinds;	/* BpnnColumnKind */
+	char	 ***categories;		/* per category column: its values, sorted */
+	float	   *x;				/* n_rows x n_inputs, raw values, one-hot */
 	int32	   *y;				/* class ids */
 	int			n_classes;
 	char	  **class_names;	/* sorted: numerically for numeric labels */
-	FeatureStats *stats;		/* n_inputs statistics of the raw values */
+	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */
+	double	   *impute;			/* n_inputs: the value a NULL became */
 } TrainingSet;
 
+typedef struct ScanSpec
+{
+	ArrayType  *features;		/* NULL: every numeric, array and text-like column */
+	Size		memory_limit;	/* bytes the packed rows may take */
+	bool		need_two_classes;
+	bool		impute;			/* NULL features: impute (else skip the row) */
+	const BpnnModel *model;		/* evaluation: read the model's columns, with
+								 * its categories and imputed values */
+} ScanSpec;
+
 /*
- * Scan relid for training (or evaluation).  features NULL means every
- * numeric column (and numeric array column) except the label.  The packed
- * rows may take at most memory_limit bytes.  Everything is allocated in the
- * current memory context.  Errors: missing or unsuitable columns,
- * non-finite values, no usable rows, the memory limit, and a single class
- * when need_two_classes.
+ * Scan relid.  Everything is allocated in the current memory context.
+ * Errors: missing or unsuitable columns, non-finite values, no usable rows,
+ * the memory limit, and a single class when need_two_classes.
  */
 extern TrainingSet *scan_training_set(Oid relid, const char *label_column,
-									  ArrayType *features, Size memory_limit,
-									  bool need_two_classes);
+									  const ScanSpec *spec);
 
 /* a dictionary of strings to ids (class labels), in the current context */
 typedef struct HTAB LabelIds;

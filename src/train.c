@@ -42,14 +42,15 @@ enum
 	ARG_WEIGHT_DECAY,
 	ARG_VALIDATION_FRACTION,
 	ARG_PATIENCE,
-	ARG_CLASS_WEIGHTS
+	ARG_CLASS_WEIGHTS,
+	ARG_MISSING
 };
 
 static const char *const arg_names[] = {
 	"features", "hidden", "epochs", "learning_rate", "momentum",
 	"batch_size", "activation", "normalization", "init_range", "seed",
 	"loss", "optimizer", "weight_decay", "validation_fraction", "patience",
-	"class_weights"
+	"class_weights", "missing"
 };
 
 static void
@@ -108,8 +109,9 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	memset(args, 0, sizeof(*args));
 	require(fcinfo, 0, "source");
 	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg <= ARG_PATIENCE; arg++)
-		require(fcinfo, first + arg, arg_names[arg]);
+	for (arg = ARG_HIDDEN; arg <= ARG_MISSING; arg++)
+		if (arg != ARG_CLASS_WEIGHTS)
+			require(fcinfo, first + arg, arg_names[arg]);
 
 	args->source = PG_GETARG_OID(0);
 	args->label_column = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -173,6 +175,16 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 		out_of_range("patience", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
 	args->class_weights = PG_ARGISNULL(first + ARG_CLASS_WEIGHTS) ? NULL
 		: text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_CLASS_WEIGHTS));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_MISSING));
+	if (strcmp(name, "skip") == 0)
+		args->missing = BPNN_MISSING_SKIP;
+	else if (strcmp(name, "impute") == 0)
+		args->missing = BPNN_MISSING_IMPUTE;
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown missing-value policy \"%s\"", name),
+				 errhint("Use skip (rows with a NULL feature are left out) or impute.")));
 }
 
 /* refuse networks that would not fit in memory or in a stored value */
@@ -259,6 +271,23 @@ all_finite(const BpnnModel *model, const FitResult *result)
 		if (!isfinite(result->epoch_loss[i]))
 			return false;
 	return isfinite(result->final_loss);
+}
+
+/* one-hot inputs stay 0 or 1, whatever the normalization */
+static void
+keep_one_hot(const TrainingSet *set, BpnnModel *model)
+{
+	int			c,
+				k,
+				n = 0;
+
+	for (c = 0; c < set->n_columns; c++)
+		for (k = 0; k < set->column_widths[c]; k++, n++)
+			if (set->column_kinds[c] == BPNN_COLUMN_CATEGORY)
+			{
+				model->shift[n] = 0.0;
+				model->scale[n] = 1.0;
+			}
 }
 
 /* the rows of set (all when rows is NULL) split into training and validation */
@@ -457,6 +486,10 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->n_columns = set->n_columns;
 	model->column_names = set->column_names;
 	model->column_widths = set->column_widths;
+	model->column_kinds = set->column_kinds;
+	model->categories = set->categories;
+	model->missing = (uint8) args->missing;
+	model->impute = set->impute;
 	model->shift = palloc(sizeof(double) * set->n_inputs);
 	model->scale = palloc(sizeof(double) * set->n_inputs);
 
@@ -473,6 +506,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		/* a subset (a fold, or rows beside a validation set): a normalized copy */
 		norm_fit(args->normalization, rows_stats(set, split.train, split.n_train),
 				 set->n_inputs, model->shift, model->scale);
+		keep_one_hot(set, model);
 		data.x = normalized_rows(model, set, split.train, split.n_train);
 		data.y = rows_labels(set, split.train, split.n_train);
 		data.n_rows = split.n_train;
@@ -483,6 +517,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		int64		i;
 
 		norm_fit(args->normalization, set->stats, set->n_inputs, model->shift, model->scale);
+		keep_one_hot(set, model);
 		for (i = 0; i < set->n_rows; i++)
 		{
 			float	   *x = set->x + (Size) i * set->n_inputs;
@@ -545,6 +580,19 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	return model;
 }
 
+const ScanSpec *
+train_scan_spec(const TrainArgs *args)
+{
+	ScanSpec   *spec = palloc0(sizeof(ScanSpec));
+
+	spec->features = args->features;
+	spec->memory_limit = (Size) bpnn_memory_limit_kb * 1024;
+	spec->need_two_classes = true;
+	spec->impute = args->missing == BPNN_MISSING_IMPUTE;
+	spec->model = NULL;
+	return spec;
+}
+
 Datum
 bpnn_train(PG_FUNCTION_ARGS)
 {
@@ -564,13 +612,16 @@ bpnn_train(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 
-	set = scan_training_set(args.source, args.label_column, args.features,
-							(Size) bpnn_memory_limit_kb * 1024, true);
+	set = scan_training_set(args.source, args.label_column, train_scan_spec(&args));
 	if (set->rows_skipped > 0)
 		ereport(NOTICE,
-				(errmsg("skipped " INT64_FORMAT " rows with a NULL label or feature",
-						set->rows_skipped),
+				(errmsg("skipped " INT64_FORMAT " rows with a NULL label%s",
+						set->rows_skipped, args.missing == BPNN_MISSING_IMPUTE ? "" : " or feature"),
 				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
+	if (set->values_imputed > 0)
+		ereport(NOTICE,
+				(errmsg("imputed " INT64_FORMAT " NULL feature values", set->values_imputed),
+				 errdetail("Numbers became their column's training mean; text became no category.")));
 	model = train_model(&args, set, NULL, set->n_rows);
 
 	INSTR_TIME_SET_CURRENT(elapsed);

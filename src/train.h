@@ -28,6 +28,7 @@ typedef struct TrainArgs
 	NnLoss		loss;
 	double		validation_fraction;	/* early stopping when > 0 */
 	char	   *class_weights;	/* NULL, "balanced" or a JSON object */
+	BpnnMissing missing;
 	FitOptions	fit;			/* class_weight is set by train_model */
 } TrainArgs;
 
@@ -35,8 +36,8 @@ typedef struct TrainArgs
  * Read and check source (argument 0), label_col (1), and the training
  * arguments features, hidden, epochs, learning_rate, momentum, batch_size,
  * activation, normalization, init_range, seed, loss, optimizer,
- * weight_decay, validation_fraction, patience and class_weights from
- * argument first on.
+ * weight_decay, validation_fraction, patience, class_weights and missing
+ * from argument first on.
  */
 extern void train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args);
 
@@ -52,6 +53,9 @@ extern BpnnModel *train_model(const TrainArgs *args, TrainingSet *set,
 /* rows of set (all when rows is NULL), normalized with the model's scaler */
 extern float *normalized_rows(const BpnnModel *model, const TrainingSet *set,
 							  const int64 *rows, int64 n_rows);
+
+/* how training scans its source, for these arguments */
+extern const ScanSpec *train_scan_spec(const TrainArgs *args);
 
 /* FitHooks that allocate in a memory context and check for interrupts */
 extern void train_hooks(FitHooks *hooks, MemoryContext cxt);

@@ -58,12 +58,13 @@ CREATE FUNCTION bpnn_train(
 	weight_decay float8 DEFAULT 0,
 	validation_fraction float8 DEFAULT 0,
 	patience int DEFAULT 10,
-	class_weights text DEFAULT NULL)
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip')
 RETURNS bpnn_model
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 
 COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text, float8, int,
-                               text, text, float8, float8, int, text) IS
+                               text, text, float8, float8, int, text, text) IS
 	'trains a backpropagation network that predicts label_col from the features of a table or view';
 
 -- ---------------------------------------------------------------------------
@@ -79,6 +80,16 @@ CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features float8[]) RETURNS 
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, float8[]) IS
 	'one probability per class, in bpnn_classes(model) order (NULL if a feature is NULL)';
+
+CREATE FUNCTION bpnn_predict(model bpnn_model, features jsonb) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, jsonb) IS
+	'the class the model predicts for one row given as a JSON object of column values, e.g. to_jsonb(t); text columns are one-hot encoded';
+
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features jsonb) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, jsonb) IS
+	'one probability per class for one row given as a JSON object of column values';
 
 CREATE FUNCTION bpnn_classes(model bpnn_model) RETURNS text[]
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
@@ -123,9 +134,10 @@ CREATE FUNCTION bpnn_cross_validate(
 	weight_decay float8 DEFAULT 0,
 	validation_fraction float8 DEFAULT 0,
 	patience int DEFAULT 10,
-	class_weights text DEFAULT NULL)
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip')
 RETURNS TABLE (fold int, train_rows bigint, test_rows bigint, accuracy float8, loss float8, seconds float8)
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
 COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text, float8, int,
-                                        text, text, float8, float8, int, text) IS
+                                        text, text, float8, float8, int, text, text) IS
 	'stratified k-fold cross-validation of bpnn_train: each fold trained on the others and scored on its own rows';
