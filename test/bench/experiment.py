@@ -26,7 +26,7 @@ CONFIGS = [
     ("b_research", "(b) batch + momentum 0.7, decimal (the research)"),
     ("c_research_raw", "(c) (b) without normalization"),
     ("d_defaults", "(d) bpnn defaults"),
-    ("e_modern", "(e) bpnn modern: softmax + cross-entropy, Adam"),
+    ("e_modern", "(e) bpnn modern: relu, softmax + cross-entropy, Adam"),
     ("f_sklearn", "(f) scikit-learn MLPClassifier"),
 ]
 

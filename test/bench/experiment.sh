@@ -5,7 +5,7 @@
 #   (b) the research's batch learning (whole-set batches, momentum 0.7, decimal scaling),
 #   (c) the same without normalization,
 #   (d) bpnn_train's defaults,
-#   (e) bpnn's modern settings (softmax + cross-entropy, Adam, z-score),
+#   (e) bpnn's modern settings (relu, softmax + cross-entropy, Adam, 64 hidden units),
 #   (f) scikit-learn's MLPClassifier (the reference of test/data/README.md),
 # on the UCI data sets in test/data.  Writes docs/experiment.md (mean +- std
 # accuracy and seconds per fold) and docs/experiment.png.
@@ -19,7 +19,7 @@ for pkg in python3-sklearn python3-matplotlib; do
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$pkg" >/dev/null; }
 done
 datasets=${DATASETS:-iris wine breast_cancer digits letter pima sonar ionosphere glass}
-modern=${MODERN:-'{"loss": "cross_entropy", "optimizer": "adam", "learning_rate": 0.01}'}
+modern=${MODERN:-'{"activation": "relu", "loss": "cross_entropy", "optimizer": "adam", "learning_rate": 0.01, "hidden": [64]}'}
 out=$(mktemp -d)
 chmod 777 "$out"
 trap 'rm -rf "$out"' EXIT
