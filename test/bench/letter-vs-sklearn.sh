@@ -2,8 +2,11 @@
 # Training time of letter.csv, bpnn_train against scikit-learn's
 # MLPClassifier on the same machine in the same run: hidden 32, 200 epochs,
 # batch 200, learning rate 0.01, momentum 0.9, z-score inputs, 90% of the
-# rows (fold 0 of test/load_data.sql held out).  Three runs each; prints
-# the median seconds, the ratio and the held-out accuracy of each.
+# rows (fold 0 of test/load_data.sql held out).  bpnn runs twice: with the
+# research's momentum rule at those settings, and with softmax +
+# cross-entropy and Adam (learning rate 0.01) at the same layout, epochs and
+# batch size.  Three runs each; prints the median seconds, the ratio and the
+# held-out accuracy of each.
 #   bash test/bench/letter-vs-sklearn.sh
 # Needs test/setup.sh done and python3-sklearn (installed here if missing).
 set -euo pipefail
@@ -24,27 +27,31 @@ CREATE EXTENSION bpnn;
 SELECT pg_temp.load_csv('letter');
 \o
 CREATE VIEW letter_train AS SELECT * FROM letter_cv WHERE fold <> 0;
-CREATE TABLE runs (run int, seconds float8, accuracy float8);
+CREATE TABLE runs (variant text, run int, seconds float8, accuracy float8);
 DO \$\$
 DECLARE
-	m bpnn_model; t0 timestamptz; secs float8; acc float8;
+	m bpnn_model; t0 timestamptz; secs float8; acc float8; v text;
 BEGIN
-	FOR run IN 1..$runs LOOP
-		t0 := clock_timestamp();
-		m := bpnn_train('letter_train', 'label',
-			features => ARRAY['x_box','y_box','width','high','onpix','x_bar','y_bar','x2bar',
-			                  'y2bar','xybar','x2ybr','xy2br','x_ege','xegvy','y_ege','yegvx'],
-			hidden => '{32}', epochs => 200, batch_size => 200, learning_rate => 0.01,
-			momentum => 0.9, normalization => 'zscore');
-		secs := extract(epoch FROM clock_timestamp() - t0);
-		SELECT avg((bpnn_predict(m, ARRAY[x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar,
-		            y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx]) = label)::int)
-		INTO acc FROM letter_cv WHERE fold = 0;
-		INSERT INTO runs VALUES (run, secs, acc);
+	FOREACH v IN ARRAY ARRAY['momentum', 'adam'] LOOP
+		FOR run IN 1..$runs LOOP
+			t0 := clock_timestamp();
+			m := bpnn_train('letter_train', 'label',
+				features => ARRAY['x_box','y_box','width','high','onpix','x_bar','y_bar','x2bar',
+				                  'y2bar','xybar','x2ybr','xy2br','x_ege','xegvy','y_ege','yegvx'],
+				hidden => '{32}', epochs => 200, batch_size => 200, learning_rate => 0.01,
+				momentum => 0.9, normalization => 'zscore', optimizer => v,
+				loss => CASE v WHEN 'adam' THEN 'cross_entropy' ELSE 'squared_error' END);
+			secs := extract(epoch FROM clock_timestamp() - t0);
+			SELECT avg((bpnn_predict(m, ARRAY[x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar,
+			            y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx]) = label)::int)
+			INTO acc FROM letter_cv WHERE fold = 0;
+			INSERT INTO runs VALUES (v, run, secs, acc);
+		END LOOP;
 	END LOOP;
 END
 \$\$;
-\copy (SELECT seconds, accuracy FROM runs ORDER BY run) TO '$out/bpnn.txt'
+\copy (SELECT seconds, accuracy FROM runs WHERE variant = 'momentum' ORDER BY run) TO '$out/bpnn.txt'
+\copy (SELECT seconds, accuracy FROM runs WHERE variant = 'adam' ORDER BY run) TO '$out/bpnn_adam.txt'
 \copy (SELECT fold FROM letter_cv ORDER BY n) TO '$out/folds.txt'
 SQL
 pg_virtualenv -t -v 15 -o "port=${BPNN_BENCH_PORT:-55435}" psql -X -q -f "$out/bench.sql"
@@ -70,11 +77,13 @@ for run in range(runs):
         t0 = time.perf_counter(); clf.fit(Xtr, y[train]); secs = time.perf_counter() - t0
     sk.append((secs, clf.score(Xte, y[test])))
 bp = [tuple(map(float, l.split())) for l in open(f'{out}/bpnn.txt')]
+ba = [tuple(map(float, l.split())) for l in open(f'{out}/bpnn_adam.txt')]
 med = lambda rows, i: statistics.median(r[i] for r in rows)
 print(f"letter.csv, {train.sum()} training rows, {test.sum()} held out; hidden 32, 200 epochs, batch 200, lr 0.01, momentum 0.9, z-score; median of {runs} runs")
-print(f"{'':24}{'seconds':>10}{'held-out accuracy':>20}")
-print(f"{'bpnn_train (SQL)':24}{med(bp,0):10.2f}{med(bp,1):20.4f}")
-print(f"{'scikit-learn fit':24}{med(sk,0):10.2f}{med(sk,1):20.4f}")
-print(f"bpnn / scikit-learn time ratio: {med(bp,0)/med(sk,0):.2f}")
+print(f"{'':34}{'seconds':>10}{'held-out accuracy':>20}")
+print(f"{'bpnn_train, research momentum':34}{med(bp,0):10.2f}{med(bp,1):20.4f}")
+print(f"{'bpnn_train, cross-entropy + Adam':34}{med(ba,0):10.2f}{med(ba,1):20.4f}")
+print(f"{'scikit-learn fit':34}{med(sk,0):10.2f}{med(sk,1):20.4f}")
+print(f"time ratio bpnn / scikit-learn: research momentum {med(bp,0)/med(sk,0):.2f}, Adam {med(ba,0)/med(sk,0):.2f}")
 PY
 rm -rf "$out"
