@@ -59,7 +59,11 @@ SELECT jsonb_set(:'doc', '{layers}', '[4, 8, 4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers}', '[4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers,1}', '0')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{classes,1}', '"setosa"')::text::bpnn_model;
-SELECT jsonb_set(:'doc', '{classes,1}', '""')::text::bpnn_model;
+SELECT jsonb_set(:'doc', '{classes,1}', to_jsonb(repeat('x', 10001)))::text::bpnn_model;
+SELECT jsonb_set(:'doc', '{training,source}', to_jsonb(repeat('x', 10001)))::text::bpnn_model;
+SELECT jsonb_set(:'doc', '{training,source}', '""')::text::bpnn_model;
+-- an empty class name is a class like any other
+SELECT bpnn_classes(jsonb_set(:'doc', '{classes,1}', '""')::text::bpnn_model);
 SELECT jsonb_set(:'doc', '{activation}', '"swish"')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{output_activation}', '"linear"')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{normalization,method}', '"log"')::text::bpnn_model;

@@ -255,6 +255,7 @@ assign_folds(const TrainingSet *set, int folds, uint64 seed)
 		start[set->y[i] + 1]++;
 	for (i = 0; i < set->n_classes; i++)
 		start[i + 1] += start[i];
+	CHECK_FOR_INTERRUPTS();
 	for (i = 0; i < n; i++)
 		by_class[start[set->y[order[i]]]++] = order[i];
 	for (i = 0; i < n; i++)

@@ -35,17 +35,23 @@ invalid(int sqlstate, const char *detail)
 
 /* ---------- validation ---------- */
 
+/* a stored string: bounded, valid in the server encoding, empty only if allowed */
 static void
-validate_name(const char *name, int sqlstate, const char *what)
+validate_string(const char *name, int sqlstate, const char *what, bool may_be_empty)
 {
 	size_t		len = strlen(name);
 
-	if (len == 0 || len > BPNN_MAX_NAME_BYTES)
-		invalid(sqlstate, psprintf("A %s name is empty or longer than %d bytes.",
-								  what, BPNN_MAX_NAME_BYTES));
+	if ((len == 0 && !may_be_empty) || len > BPNN_MAX_NAME_BYTES)
+		invalid(sqlstate, psprintf("A %s is %s.", what,
+								   len == 0 ? "empty" : "longer than 10000 bytes"));
 	if (!pg_verifymbstr(name, (int) len, true))
-		invalid(sqlstate, psprintf("A %s name is not valid in the server encoding.",
-								  what));
+		invalid(sqlstate, psprintf("A %s is not valid in the server encoding.", what));
+}
+
+static void
+validate_name(const char *name, int sqlstate, const char *what)
+{
+	validate_string(name, sqlstate, psprintf("%s name", what), false);
 }
 
 static void
@@ -96,7 +102,7 @@ model_validate(const BpnnModel *model, int sqlstate)
 		validate_name(model->feature_names[i], sqlstate, "feature");
 	for (i = 0; i < n_classes; i++)
 	{
-		validate_name(model->class_names[i], sqlstate, "class");
+		validate_string(model->class_names[i], sqlstate, "class name", true);
 		for (j = 0; j < i; j++)
 			if (strcmp(model->class_names[i], model->class_names[j]) == 0)
 				invalid(sqlstate, psprintf("The class \"%s\" appears twice.",
@@ -134,9 +140,7 @@ model_validate(const BpnnModel *model, int sqlstate)
 				{
 					int			k;
 
-					if (!pg_verifymbstr(model->categories[i][j],
-										(int) strlen(model->categories[i][j]), true))
-						invalid(sqlstate, "A category is not valid in the server encoding.");
+					validate_string(model->categories[i][j], sqlstate, "category", true);
 					for (k = 0; k < j; k++)
 						if (strcmp(model->categories[i][j], model->categories[i][k]) == 0)
 							invalid(sqlstate, "A category appears twice.");
@@ -154,12 +158,16 @@ model_validate(const BpnnModel *model, int sqlstate)
 			invalid(sqlstate, "A normalization scale is zero.");
 
 	n_weights = nn_weight_count(layout);
+	if (n_weights > BPNN_MAX_WEIGHTS)
+		invalid(sqlstate, psprintf("A model has at most %d weights.", BPNN_MAX_WEIGHTS));
 	for (i = 0; (Size) i < n_weights; i++)
 		if (!isfinite(model->weights[i]))
 			invalid(sqlstate, "The weights contain a non-finite value.");
 
 	if (t->source == NULL || t->label_column == NULL)
 		invalid(sqlstate, "The training record lacks its source or label column.");
+	validate_string(t->source, sqlstate, "source name", false);
+	validate_string(t->label_column, sqlstate, "label column name", false);
 	if (t->epochs < 0 || t->epochs > BPNN_MAX_EPOCHS || t->epochs_run < 0 ||
 		t->epochs_run > t->epochs || t->batch_size < 0 || t->rows_used < 0 ||
 		t->rows_skipped < 0 || t->n_epoch_loss != t->epochs_run ||
@@ -562,6 +570,8 @@ typedef struct ModelCacheEntry
 	Oid			valueid;
 	Size		len;
 	uint64		checksum;
+	char	   *bytes;			/* content-keyed: the stored bytes, to compare */
+	const void *last_seen;		/* the datum last found equal to them */
 	MemoryContext cxt;
 	CachedModel cached;
 } ModelCacheEntry;
@@ -610,9 +620,19 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	{
 		plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
 		content_key(plain, &len, &checksum);
+		/*
+		 * The checksum is no proof of identity: compare the bytes, unless
+		 * this is the very datum compared last time (a constant or a
+		 * parameter, seen row after row)
+		 */
 		if (entry->valid && !entry->external && entry->len == len &&
-			entry->checksum == checksum)
+			entry->checksum == checksum &&
+			((const void *) plain == entry->last_seen ||
+			 memcmp(VARDATA_ANY(plain), entry->bytes, len) == 0))
+		{
+			entry->last_seen = plain;
 			return &entry->cached;
+		}
 	}
 
 	/* a miss: decode into a fresh context under fn_mcxt */
@@ -636,6 +656,14 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	entry->toastrelid = toast.va_toastrelid;
 	entry->valueid = toast.va_valueid;
 	content_key(plain, &entry->len, &entry->checksum);
+	entry->bytes = NULL;
+	entry->last_seen = NULL;
+	if (!external)
+	{
+		entry->bytes = MemoryContextAlloc(entry->cxt, entry->len);
+		memcpy(entry->bytes, VARDATA_ANY(plain), entry->len);
+		entry->last_seen = plain;
+	}
 	entry->valid = true;
 	return &entry->cached;
 }

@@ -40,6 +40,8 @@
 #define BPNN_MAX_NAME_BYTES 10000
 #define BPNN_MAX_EPOCHS 1000000
 #define BPNN_MAX_CATEGORIES 1000	/* distinct values of a one-hot column */
+/* the text form (JSON, parsed as jsonb: 256 MB per array) must hold every model */
+#define BPNN_MAX_WEIGHTS 10000000
 
 /* how a source column becomes inputs; stored in models: never renumber */
 typedef enum BpnnColumnKind

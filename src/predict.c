@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -39,6 +40,11 @@ forward_raw(CachedModel *cm, const double *values)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("feature %d (\"%s\") is not finite", f + 1, m->feature_names[f])));
+		if (fabs(values[f]) > FLT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d (\"%s\") is out of range", f + 1, m->feature_names[f]),
+					 errdetail("Models take values as float4, which ends near 3.4e38.")));
 		/* the same float4 rounding training applied to the raw value */
 		inputs[f] = (float) (((double) (float) values[f] - m->shift[f]) * m->scale[f]);
 	}
@@ -101,6 +107,34 @@ json_scalar_text(JsonbValue *v)
 	}
 }
 
+/*
+ * The index of a text value among a column's categories, -1 if none.
+ * Training reads values with ::text, which drops the blank padding of
+ * char(n); to_jsonb keeps it, so a padded value matches without it.
+ */
+static int
+category_index(const BpnnModel *m, int column, const char *text)
+{
+	size_t		len;
+	int			k;
+
+	if (text == NULL)
+		return -1;
+	for (k = 0; k < m->column_widths[column]; k++)
+		if (strcmp(text, m->categories[column][k]) == 0)
+			return k;
+	len = strlen(text);
+	while (len > 0 && text[len - 1] == ' ')
+		len--;
+	if (len == strlen(text))
+		return -1;
+	for (k = 0; k < m->column_widths[column]; k++)
+		if (strlen(m->categories[column][k]) == len &&
+			strncmp(text, m->categories[column][k], len) == 0)
+			return k;
+	return -1;
+}
+
 static double
 json_number(JsonbValue *v, const char *column)
 {
@@ -143,14 +177,17 @@ forward_jsonb(CachedModel *cm, Jsonb *row)
 		if (m->column_kinds[c] == BPNN_COLUMN_CATEGORY)
 		{
 			char	   *text = missing ? NULL : json_scalar_text(v);
+			int			hit;
 
 			if (!missing && text == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("feature \"%s\" must be a JSON string, number or boolean", name)));
 			/* an unknown value (or a missing one) is no category at all */
+			hit = category_index(m, c, text);
+
 			for (k = 0; k < width; k++)
-				values[n + k] = text != NULL && strcmp(text, m->categories[c][k]) == 0 ? 1.0 : 0.0;
+				values[n + k] = k == hit ? 1.0 : 0.0;
 		}
 		else if (missing)
 		{

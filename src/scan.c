@@ -422,6 +422,11 @@ label_id(BpnnScan *st, const char *label, const char *label_column)
 	id = label_ids_find(st->labels, label);
 	if (id >= 0)
 		return id;
+	if (strlen(label) > BPNN_MAX_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("label column \"%s\" has a value longer than %d bytes",
+						label_column, BPNN_MAX_NAME_BYTES)));
 	if (label_ids_count(st->labels) >= BPNN_MAX_CLASSES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -442,6 +447,11 @@ category_id(BpnnScan *st, FeatureColumn *col, const char *value)
 
 	if (id >= 0 || st->spec->model != NULL)
 		return id;
+	if (strlen(value) > BPNN_MAX_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("column \"%s\" has a value longer than %d bytes", col->name,
+						BPNN_MAX_NAME_BYTES)));
 	if (col->n_values >= BPNN_MAX_CATEGORIES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -693,6 +703,20 @@ assemble(BpnnScan *st)
 							st->cols[c].name, st->cols[c].width, m->column_widths[c])));
 		set->n_inputs += st->cols[c].width;
 	}
+	if (set->n_inputs > BPNN_MAX_UNITS)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many inputs: %d, at most %d are allowed", set->n_inputs, BPNN_MAX_UNITS),
+				 errhint("Text columns give one input per distinct value.")));
+	if (st->n_category_cols > 0 &&
+		sizeof(float) * (Size) set->n_inputs * set->n_rows > st->spec->memory_limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training data exceeds bpnn.memory_limit"),
+				 errdetail("The rows with their one-hot inputs take %zu kB as float4; bpnn.memory_limit is %zu kB.",
+						   sizeof(float) * (Size) set->n_inputs * set->n_rows / 1024,
+						   st->spec->memory_limit / 1024),
+				 errhint("Raise bpnn.memory_limit, or leave text columns with many values out of features.")));
 	set->feature_names = palloc(sizeof(char *) * set->n_inputs);
 	set->stats = palloc(sizeof(FeatureStats) * set->n_inputs);
 	set->impute = palloc0(sizeof(double) * set->n_inputs);
@@ -774,6 +798,8 @@ assemble(BpnnScan *st)
 			if ((r & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
+		pfree(st->num);
+		st->num = NULL;
 	}
 	MemoryContextSwitchTo(old);
 }

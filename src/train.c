@@ -192,16 +192,18 @@ static void
 check_network_size(const NnLayout *layout, Size memory_limit)
 {
 	Size		weights = nn_weight_count(layout);
-	Size		max_weights = (MaxAllocSize - 1024 * 1024) / sizeof(float);
 
-	/* weights, gradient, previous gradient and the chunk's scratch space */
-	if (weights > max_weights ||
-		(weights * 3 + nn_workspace_floats(layout, FIT_CHUNK_ROWS)) * sizeof(float) > memory_limit)
+	/*
+	 * Up to five arrays of weights (weights, gradient, two optimizer states,
+	 * the best epoch's copy) and the chunk's scratch space
+	 */
+	if (weights > BPNN_MAX_WEIGHTS ||
+		(weights * 5 + nn_workspace_floats(layout, FIT_CHUNK_ROWS)) * sizeof(float) > memory_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the network is too large: it has %zu weights", weights),
-				 errdetail("A model holds at most %zu weights, and training needs 12 bytes per weight plus scratch space for %d rows within bpnn.memory_limit (%zu kB).",
-						   max_weights, FIT_CHUNK_ROWS, memory_limit / 1024),
+				 errdetail("A model holds at most %d weights, and training needs 20 bytes per weight plus scratch space for %d rows within bpnn.memory_limit (%zu kB).",
+						   BPNN_MAX_WEIGHTS, FIT_CHUNK_ROWS, memory_limit / 1024),
 				 errhint("Use fewer or smaller hidden layers.")));
 }
 
@@ -243,9 +245,18 @@ normalized_rows(const BpnnModel *model, const TrainingSet *set,
 				const int64 *rows, int64 n_rows)
 {
 	int			n = set->n_inputs;
-	float	   *x = MemoryContextAllocHuge(CurrentMemoryContext,
-										   sizeof(float) * (Size) n * (rows ? n_rows : set->n_rows));
+	Size		bytes = sizeof(float) * (Size) n * (rows ? n_rows : set->n_rows);
+	float	   *x;
 	int64		i;
+
+	if (bytes > (Size) bpnn_memory_limit_kb * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a normalized copy of the rows exceeds bpnn.memory_limit"),
+				 errdetail("The copy takes %zu kB; bpnn.memory_limit is %d kB.",
+						   bytes / 1024, bpnn_memory_limit_kb),
+				 errhint("Raise bpnn.memory_limit, or use fewer rows or features.")));
+	x = MemoryContextAllocHuge(CurrentMemoryContext, bytes);
 
 	for (i = 0; i < (rows ? n_rows : set->n_rows); i++)
 	{
@@ -361,6 +372,8 @@ rows_stats(const TrainingSet *set, const int64 *rows, int64 n_rows)
 		for (f = 0; f < set->n_inputs; f++)
 			row[f] = src[f];
 		feature_stats_add(stats, row, set->n_inputs);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 	}
 	return stats;
 }
