@@ -647,9 +647,9 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	old = MemoryContextSwitchTo(entry->cxt);
 	entry->cached.model = model_decode(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain),
 									   ERRCODE_DATA_CORRUPTED);
-	nn_workspace_bind(&entry->cached.ws, &entry->cached.model->layout, 1,
-					  palloc(sizeof(float) *
-							 nn_workspace_floats(&entry->cached.model->layout, 1)));
+	nn_forward_workspace_bind(&entry->cached.ws, &entry->cached.model->layout, 1,
+							  palloc(sizeof(float) *
+									 nn_forward_workspace_floats(&entry->cached.model->layout, 1)));
 	MemoryContextSwitchTo(old);
 
 	entry->external = external;

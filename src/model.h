@@ -133,7 +133,7 @@ extern struct varlena *model_encode(const BpnnModel *model);
 /* decode and validate stored bytes (VARDATA of a detoasted value) */
 extern BpnnModel *model_decode(const char *data, Size len, int sqlstate);
 
-/* a decoded model with scratch space for one-row forward passes */
+/* a decoded model with scratch space for one-row forward passes (no backward) */
 typedef struct CachedModel
 {
 	BpnnModel  *model;

@@ -200,6 +200,32 @@ nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout, int max_rows,
 	ws->wt = memory;
 }
 
+size_t
+nn_forward_workspace_floats(const NnLayout *layout, int max_rows)
+{
+	size_t		total = 0;
+	int			l;
+
+	for (l = 0; l <= layout->n_layers; l++)
+		total += (size_t) max_rows * layout->sizes[l];
+	return total;
+}
+
+void
+nn_forward_workspace_bind(NnWorkspace *ws, const NnLayout *layout, int max_rows,
+						  float *memory)
+{
+	int			l;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->max_rows = max_rows;
+	for (l = 0; l <= layout->n_layers; l++)
+	{
+		ws->act[l] = memory;
+		memory += (size_t) max_rows * layout->sizes[l];
+	}
+}
+
 /*
  * The hot loops are compiled for AVX-512 and AVX2 as well as the baseline,
  * chosen at load time (as pgvector does), so one binary stays portable.

@@ -101,6 +101,11 @@ extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
 extern void nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout,
 							  int max_rows, float *memory);
 
+/* the same for forward passes only (prediction): activations, no error signals */
+extern size_t nn_forward_workspace_floats(const NnLayout *layout, int max_rows);
+extern void nn_forward_workspace_bind(NnWorkspace *ws, const NnLayout *layout,
+									  int max_rows, float *memory);
+
 /*
  * Forward pass of rows already placed in ws->act[0] (rows x sizes[0]).
  * Afterwards ws->act[n_layers] holds the outputs.
