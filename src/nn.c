@@ -185,17 +185,13 @@ nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout, int max_rows,
 {
 	int			l;
 
-	memset(ws, 0, sizeof(*ws));
-	ws->max_rows = max_rows;
-	for (l = 0; l <= layout->n_layers; l++)
+	/* the activations first, as for forward passes, then the error signals */
+	nn_forward_workspace_bind(ws, layout, max_rows, memory);
+	memory += nn_forward_workspace_floats(layout, max_rows);
+	for (l = 1; l <= layout->n_layers; l++)
 	{
-		ws->act[l] = memory;
+		ws->delta[l] = memory;
 		memory += (size_t) max_rows * layout->sizes[l];
-		if (l > 0)
-		{
-			ws->delta[l] = memory;
-			memory += (size_t) max_rows * layout->sizes[l];
-		}
 	}
 	ws->wt = memory;
 }
