@@ -114,3 +114,10 @@ SELECT bpnn_info(bpnn_train('pima', 'label', class_weights => 'balanced', epochs
 SELECT (w->'classes'->1->>'recall')::float8 > (u->'classes'->1->>'recall')::float8 AS weighted_class_recalled_more
 FROM (SELECT bpnn_evaluate(bpnn_train('pima', 'label', class_weights => '{"pos": 3}'), 'pima', 'label') AS w,
              bpnn_evaluate(bpnn_train('pima', 'label'), 'pima', 'label') AS u) s;
+
+-- bpnn.progress reports training as it goes (details, with times, left out here)
+SET bpnn.progress = on;
+\set VERBOSITY terse
+SELECT bpnn_info(bpnn_train('iris', 'label', epochs => 20))->'training'->'epochs_run' AS epochs_run;
+\set VERBOSITY default
+RESET bpnn.progress;

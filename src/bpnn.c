@@ -14,6 +14,7 @@
 PG_MODULE_MAGIC;
 
 int			bpnn_memory_limit_kb = 1024 * 1024;
+bool		bpnn_progress = false;
 
 void		_PG_init(void);
 
@@ -31,5 +32,14 @@ _PG_init(void)
 							PGC_USERSET,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+	DefineCustomBoolVariable("bpnn.progress",
+							 "Makes training report its progress as NOTICEs.",
+							 "About ten times per training: the epoch, its loss, the time "
+							 "elapsed and rows per second.",
+							 &bpnn_progress,
+							 false,
+							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bpnn");
 }

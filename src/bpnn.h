@@ -7,4 +7,7 @@
 /* bpnn.memory_limit, in kB: the most the packed training data may take */
 extern int	bpnn_memory_limit_kb;
 
+/* bpnn.progress: training reports its progress as NOTICEs (not "verbose", a keyword SET cannot take) */
+extern bool bpnn_progress;
+
 #endif							/* BPNN_H */

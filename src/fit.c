@@ -217,7 +217,7 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 		result->epoch_loss[epoch] = loss / (double) n;
 		result->epochs_run = epoch + 1;
 		if (hooks->after_epoch)
-			hooks->after_epoch(hooks->arg, epoch, result->epoch_loss[epoch]);
+			hooks->after_epoch(hooks->after_epoch_arg, epoch, result->epoch_loss[epoch]);
 
 		if (validation)
 		{

@@ -55,7 +55,8 @@ typedef struct FitHooks
 	void	   *(*alloc) (void *arg, size_t bytes); /* zeroed memory, never NULL */
 	void		(*between_chunks) (void *arg);	/* may be NULL */
 	void		(*after_epoch) (void *arg, int epoch, double mean_loss);	/* may be NULL */
-	void	   *arg;
+	void	   *arg;			/* for alloc and between_chunks */
+	void	   *after_epoch_arg;
 } FitHooks;
 
 typedef struct FitResult

@@ -227,6 +227,34 @@ train_hooks(FitHooks *hooks, MemoryContext cxt)
 	hooks->between_chunks = fit_interrupts;
 	hooks->after_epoch = NULL;
 	hooks->arg = cxt;
+	hooks->after_epoch_arg = NULL;
+}
+
+/* what bpnn.progress reports between epochs */
+typedef struct TrainProgress
+{
+	instr_time	start;
+	int			epochs;
+	int64		rows;
+	int			every;
+} TrainProgress;
+
+static void
+report_progress(void *arg, int epoch, double mean_loss)
+{
+	TrainProgress *p = (TrainProgress *) arg;
+	instr_time	now;
+	double		seconds;
+
+	if (epoch != 0 && (epoch + 1) % p->every != 0 && epoch + 1 != p->epochs)
+		return;
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, p->start);
+	seconds = INSTR_TIME_GET_DOUBLE(now);
+	ereport(NOTICE,
+			(errmsg("epoch %d of %d: loss %.6g", epoch + 1, p->epochs, mean_loss),
+			 errdetail("%.1f s elapsed, %.0f rows per second.", seconds,
+					   seconds > 0 ? (double) p->rows * (epoch + 1) / seconds : 0.0)));
 }
 
 /* x' = (x - shift) * scale, as predict does for one row */
@@ -557,6 +585,17 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	options.class_weight = args->class_weights ? class_weight_f : NULL;
 
 	train_hooks(&hooks, CurrentMemoryContext);
+	if (bpnn_progress)
+	{
+		TrainProgress *progress = palloc0(sizeof(TrainProgress));
+
+		INSTR_TIME_SET_CURRENT(progress->start);
+		progress->epochs = options.epochs;
+		progress->rows = data.n_rows;
+		progress->every = Max(1, options.epochs / 10);
+		hooks.after_epoch = report_progress;
+		hooks.after_epoch_arg = progress;
+	}
 	model->weights = fit_alloc(CurrentMemoryContext,
 							   sizeof(float) * nn_weight_count(&model->layout));
 	fit_network(&model->layout, model->weights, &options, &data,

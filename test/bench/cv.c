@@ -50,7 +50,7 @@ main(int argc, char **argv)
 	NnLayout	layout = {0};
 	FitOptions	opt = {200, 0.1, 0.7, 0, 0.1, 1, FIT_MOMENTUM, 0.0, NULL, 0};
 	NnLoss		loss = NN_LOSS_SQUARED_ERROR;
-	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
 	NormMethod	norm = NORM_DECIMAL;
 	NnActivation act = NN_ACT_BIPOLAR_SIGMOID;
 	char		hidden[256] = "32";

@@ -243,7 +243,7 @@ learns_and_repeats(int batch_size, NnLoss loss, FitOptimizer optimizer)
 	nn_output_activation_for(NN_ACT_BIPOLAR_SIGMOID, loss), loss};
 	FitOptions	opt = {3000, 0.05, 0.7, batch_size, 0.5, 3, optimizer, 0.0, NULL, 0};
 	FitData		data = {x, y, 4};
-	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
 	FitResult	r1,
 				r2;
 	size_t		n = nn_weight_count(&layout);
@@ -282,7 +282,7 @@ early_stopping(void)
 	FitOptions	opt = {3000, 0.05, 0.7, 0, 0.5, 3, FIT_MOMENTUM, 0.0, NULL, 5};
 	FitData		data = {x, y, 4};
 	FitData		validation = {x, flipped, 4};
-	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
 	FitResult	r;
 	float		w[64];
 	char		what[160];
