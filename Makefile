@@ -18,6 +18,9 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 	-Wno-missing-field-initializers
+ifdef WERROR
+PG_CFLAGS += -Werror
+endif
 EXTRA_CLEAN = test/unit/test_nn test/bench/cv
 
 PG_CONFIG ?= pg_config

@@ -66,3 +66,7 @@ SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'iris', 'nope')$$)
 SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'empty_t', 'label')$$);
 CREATE TABLE short_pixels AS SELECT pixels[1:32] AS pixels, label FROM digits_pixels;
 SELECT try($$SELECT bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 1), 'short_pixels', 'label')$$);
+-- statement_timeout stops cross-validation too
+SET statement_timeout = '200ms';
+SELECT count(*) FROM bpnn_cross_validate('digits_pixels', 'label', epochs => 1000000);
+RESET statement_timeout;

@@ -6,6 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# warnings are errors in the tests' build
+export WERROR=1
 test/setup.sh
 
 log=$(mktemp)
@@ -30,6 +32,14 @@ regress_status=${PIPESTATUS[0]}
 set -e
 regress_passed=$(grep -cE '\.\.\. ok' "$log" || true)
 regress_failed=$(grep -cE '\.\.\. FAILED' "$log" || true)
+
+echo "== cluster-level tests (test/t/*.sh, each in a throwaway cluster)"
+: > "$log"
+for t in test/t/*.sh; do
+	pg_virtualenv -t -v 15 -o "port=$port" bash "$t" 2>&1 | tee -a "$log" || echo "FAILED: $t exited with an error" | tee -a "$log"
+done
+regress_passed=$(( regress_passed + $(grep -c '^ok: ' "$log" || true) ))
+regress_failed=$(( regress_failed + $(grep -c '^FAILED: ' "$log" || true) ))
 if [ "$regress_status" -ne 0 ] && [ -f regression.diffs ]; then
 	head -300 regression.diffs
 fi
@@ -37,6 +47,6 @@ if [ "$regress_status" -ne 0 ] && [ "$regress_failed" -eq 0 ]; then
 	regress_failed=1	# the run itself failed before any suite reported
 fi
 
-echo "unit: ${unit_passed:-0} passed, ${unit_failed:-1} failed; regression suites: $regress_passed passed, $regress_failed failed"
+echo "unit: ${unit_passed:-0} passed, ${unit_failed:-1} failed; regression suites and cluster tests: $regress_passed passed, $regress_failed failed"
 echo "$(( ${unit_passed:-0} + regress_passed )) passed, $(( ${unit_failed:-1} + regress_failed )) failed"
-[ "$unit_status" -eq 0 ] && [ "$regress_status" -eq 0 ]
+[ "$unit_status" -eq 0 ] && [ "$regress_status" -eq 0 ] && [ "$regress_failed" -eq 0 ]
