@@ -59,6 +59,21 @@ gather(FitScratch *s, const FitData *data, int n_inputs,
 	}
 }
 
+/*
+ * Rows per chunk: FIT_CHUNK_ROWS, fewer for large networks, so that the
+ * between_chunks hook (the server's interrupt check) runs every few
+ * million multiply-adds.  The gradient sums rows in the same order
+ * whatever the chunking, so the weights do not depend on it.
+ */
+static int
+chunk_rows(const NnLayout *layout)
+{
+	size_t		weights = nn_weight_count(layout);
+	size_t		rows = weights > 0 ? ((size_t) 1 << 24) / weights : FIT_CHUNK_ROWS;
+
+	return rows < 1 ? 1 : (rows > FIT_CHUNK_ROWS ? FIT_CHUNK_ROWS : (int) rows);
+}
+
 static void
 shuffle(uint32_t *order, int64_t n, NnRng *rng)
 {
@@ -80,14 +95,15 @@ score_with(const NnLayout *layout, const float *weights, const FitData *data,
 		   double *accuracy)
 {
 	const int	n_inputs = layout->sizes[0];
+	const int	chunk = chunk_rows(layout);
 	double		loss = 0.0;
 	int64_t		correct = 0;
 	int64_t		first;
 
-	for (first = 0; first < data->n_rows; first += FIT_CHUNK_ROWS)
+	for (first = 0; first < data->n_rows; first += chunk)
 	{
-		int			rows = (int) (data->n_rows - first < FIT_CHUNK_ROWS ?
-								  data->n_rows - first : FIT_CHUNK_ROWS);
+		int			rows = (int) (data->n_rows - first < chunk ?
+								  data->n_rows - first : chunk);
 		int			c;
 
 		gather(s, data, n_inputs, NULL, first, rows);
@@ -117,15 +133,16 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 {
 	const int	n_inputs = layout->sizes[0];
 	const int	n_out = layout->sizes[layout->n_layers];
+	const int	chunk = chunk_rows(layout);
 	FitScratch	s;
 	double		loss = 0.0;
 	int64_t		first;
 
 	scratch_init(&s, layout, hooks);
-	for (first = 0; first < data->n_rows; first += FIT_CHUNK_ROWS)
+	for (first = 0; first < data->n_rows; first += chunk)
 	{
-		int			rows = (int) (data->n_rows - first < FIT_CHUNK_ROWS ?
-								  data->n_rows - first : FIT_CHUNK_ROWS);
+		int			rows = (int) (data->n_rows - first < chunk ?
+								  data->n_rows - first : chunk);
 		int			correct,
 					i;
 
@@ -150,6 +167,7 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	const int64_t n = data->n_rows;
 	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
 		? n : options->batch_size;
+	const int	chunk = chunk_rows(layout);
 	float	   *grad = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
 	/* momentum: the previous gradient; Adam: the two moment estimates */
 	float	   *state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
@@ -193,10 +211,10 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			int64_t		batch_rows = n - start < batch ? n - start : batch;
 			int64_t		done;
 
-			for (done = 0; done < batch_rows; done += FIT_CHUNK_ROWS)
+			for (done = 0; done < batch_rows; done += chunk)
 			{
-				int			rows = (int) (batch_rows - done < FIT_CHUNK_ROWS ?
-										  batch_rows - done : FIT_CHUNK_ROWS);
+				int			rows = (int) (batch_rows - done < chunk ?
+										  batch_rows - done : chunk);
 
 				gather(&s, data, n_inputs, order, start + done, rows);
 				nn_forward(layout, weights, &s.ws, rows);

@@ -753,7 +753,12 @@ assemble(BpnnScan *st)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("column \"%s\" has only NULL values", col->name)));
-			num_impute[col->first + k] = set->impute[n];
+			/*
+			 * Evaluation imputes with the model's values now; training keeps
+			 * NaN, so that each training run (a cross-validation fold, say)
+			 * imputes with the means of its own rows
+			 */
+			num_impute[col->first + k] = m != NULL ? set->impute[n] : NAN;
 		}
 		if (col->kind == BPNN_COLUMN_CATEGORY)
 			set->categories[c] = col->value_names;
@@ -761,7 +766,7 @@ assemble(BpnnScan *st)
 
 	if (st->n_category_cols == 0)
 	{
-		/* no one-hot columns: the numeric part is the matrix, NULLs imputed */
+		/* no one-hot columns: the numeric part is the matrix */
 		set->x = st->num;
 		for (r = 0; set->values_imputed > 0 && r < set->n_rows; r++)
 			for (k = 0; k < st->n_numeric; k++)

@@ -28,12 +28,14 @@ typedef struct TrainingSet
 	int32	   *column_widths;
 	uint8	   *column_kinds;	/* BpnnColumnKind */
 	char	 ***categories;		/* per category column: its values, sorted */
-	float	   *x;				/* n_rows x n_inputs, raw values, one-hot */
+	float	   *x;				/* n_rows x n_inputs, raw values, one-hot; NaN
+								 * where a NULL awaits imputation (training) */
 	int32	   *y;				/* class ids */
 	int			n_classes;
 	char	  **class_names;	/* sorted: numerically for numeric labels */
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */
-	double	   *impute;			/* n_inputs: the value a NULL became */
+	double	   *impute;			/* n_inputs: the means of all rows (training) or
+								 * the model's values (evaluation) */
 } TrainingSet;
 
 typedef struct ScanSpec

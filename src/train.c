@@ -257,15 +257,19 @@ report_progress(void *arg, int epoch, double mean_loss)
 					   seconds > 0 ? (double) p->rows * (epoch + 1) / seconds : 0.0)));
 }
 
-/* x' = (x - shift) * scale, as predict does for one row */
+/* x' = (x - shift) * scale, as predict does for one row; NaN (a NULL) is imputed first */
 static inline void
 normalize_row(float *dst, const float *src, int n, const double *shift,
-			  const double *scale)
+			  const double *scale, const double *impute)
 {
 	int			f;
 
 	for (f = 0; f < n; f++)
-		dst[f] = (float) (((double) src[f] - shift[f]) * scale[f]);
+	{
+		double		v = isnan(src[f]) ? (double) (float) impute[f] : (double) src[f];
+
+		dst[f] = (float) ((v - shift[f]) * scale[f]);
+	}
 }
 
 float *
@@ -289,7 +293,7 @@ normalized_rows(const BpnnModel *model, const TrainingSet *set,
 	for (i = 0; i < (rows ? n_rows : set->n_rows); i++)
 	{
 		normalize_row(x + (Size) i * n, set->x + (Size) (rows ? rows[i] : i) * n, n,
-					  model->shift, model->scale);
+					  model->shift, model->scale, model->impute);
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
@@ -312,6 +316,16 @@ all_finite(const BpnnModel *model, const FitResult *result)
 	return isfinite(result->final_loss);
 }
 
+/* a NULL number becomes the mean of the training rows' values (0 if none) */
+static void
+impute_with_means(const FeatureStats *stats, int n, double *impute)
+{
+	int			f;
+
+	for (f = 0; f < n; f++)
+		impute[f] = stats[f].count > 0 ? stats[f].mean : 0.0;
+}
+
 /* one-hot inputs stay 0 or 1, whatever the normalization */
 static void
 keep_one_hot(const TrainingSet *set, BpnnModel *model)
@@ -326,6 +340,7 @@ keep_one_hot(const TrainingSet *set, BpnnModel *model)
 			{
 				model->shift[n] = 0.0;
 				model->scale[n] = 1.0;
+				model->impute[n] = 0.0; /* a NULL text value is no category */
 			}
 }
 
@@ -530,7 +545,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->column_kinds = set->column_kinds;
 	model->categories = set->categories;
 	model->missing = (uint8) args->missing;
-	model->impute = set->impute;
+	model->impute = palloc(sizeof(double) * set->n_inputs);
 	model->shift = palloc(sizeof(double) * set->n_inputs);
 	model->scale = palloc(sizeof(double) * set->n_inputs);
 
@@ -545,8 +560,10 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	if (split.train != NULL)
 	{
 		/* a subset (a fold, or rows beside a validation set): a normalized copy */
-		norm_fit(args->normalization, rows_stats(set, split.train, split.n_train),
-				 set->n_inputs, model->shift, model->scale);
+		FeatureStats *stats = rows_stats(set, split.train, split.n_train);
+
+		norm_fit(args->normalization, stats, set->n_inputs, model->shift, model->scale);
+		impute_with_means(stats, set->n_inputs, model->impute);
 		keep_one_hot(set, model);
 		data.x = normalized_rows(model, set, split.train, split.n_train);
 		data.y = rows_labels(set, split.train, split.n_train);
@@ -558,12 +575,13 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		int64		i;
 
 		norm_fit(args->normalization, set->stats, set->n_inputs, model->shift, model->scale);
+		impute_with_means(set->stats, set->n_inputs, model->impute);
 		keep_one_hot(set, model);
 		for (i = 0; i < set->n_rows; i++)
 		{
 			float	   *x = set->x + (Size) i * set->n_inputs;
 
-			normalize_row(x, x, set->n_inputs, model->shift, model->scale);
+			normalize_row(x, x, set->n_inputs, model->shift, model->scale, model->impute);
 			if ((i & 0xFFFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
