@@ -13,7 +13,7 @@ DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
-REGRESS = data model_io train predict errors security evaluate features accuracy
+REGRESS = data model_io train predict errors security evaluate features fuzz accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
