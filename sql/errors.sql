@@ -105,3 +105,10 @@ SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '{"rose": 2}')$
 SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '{"setosa": 0}')$$);
 SELECT try($$SELECT bpnn_train('iris', 'label', class_weights => '{"setosa": "2"}')$$);
 SELECT try($$SELECT bpnn_train('iris', 'label', loss => NULL)$$);
+-- errors leave no memory behind: the backend's contexts do not grow over
+-- many failed trainings (each builds a training context before failing)
+CREATE TEMP TABLE mem AS SELECT sum(total_bytes) AS bytes FROM pg_backend_memory_contexts;
+SELECT count(*) FILTER (WHERE try($$SELECT bpnn_train('nans', 'label')$$) LIKE '22003%') AS failed,
+       count(*) FILTER (WHERE try($$SELECT bpnn_train('iris', 'label', epochs => 5, learning_rate => 1000, normalization => 'none', activation => 'relu', init_range => 100, batch_size => 1)$$) LIKE '22003%') AS diverged
+FROM generate_series(1, 30);
+SELECT (SELECT sum(total_bytes) FROM pg_backend_memory_contexts) - bytes < 1024 * 1024 AS no_growth FROM mem;

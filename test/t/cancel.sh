@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# pg_cancel_backend stops a long training within a second, and the session
+# goes on: run under pg_virtualenv (test/run-tests.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+work=$(mktemp -d)
+createdb bpnn_cancel
+trap 'rm -rf "$work"; dropdb --if-exists bpnn_cancel >/dev/null 2>&1' EXIT
+psql -X -q -v ON_ERROR_STOP=1 -d bpnn_cancel <<'SQL'
+CREATE EXTENSION bpnn;
+CREATE TABLE flowers (a float8, b float8, c float8, d float8, kind text);
+\copy flowers FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER)
+SQL
+for what in "SELECT bpnn_train('flowers', 'kind', epochs => 1000000)" \
+            "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', epochs => 1000000)"; do
+	psql -X -q -d bpnn_cancel -c "SET application_name = 'bpnn_cancel_me'" -c "$what" > "$work/out" 2>&1 &
+	client=$!
+	sleep 1.5
+	start=$(date +%s%N)
+	psql -X -Atq -d bpnn_cancel -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'bpnn_cancel_me'" > /dev/null
+	wait "$client" || true
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	if grep -q "canceling statement due to user request" "$work/out" && [ "$ms" -lt 1000 ]; then
+		echo "ok: pg_cancel_backend stopped '${what:7:40}...' in $ms ms"
+	else
+		echo "FAILED: cancel of '$what' took $ms ms: $(cat "$work/out")"
+	fi
+done
