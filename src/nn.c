@@ -357,8 +357,8 @@ derivative(NnActivation act, float o)
 /* out (rows x n_out) = f(in (rows x n_in) * W + bias) */
 NN_KERNEL
 static void
-layer_forward(const float *in, int n_in, const float *w, int n_out,
-			  float *out, int rows, NnActivation act)
+layer_forward(const float *restrict in, int n_in, const float *restrict w, int n_out,
+			  float *restrict out, int rows, NnActivation act)
 {
 	const float *bias = w + (size_t) n_in * n_out;
 	int			i,
@@ -367,14 +367,14 @@ layer_forward(const float *in, int n_in, const float *w, int n_out,
 
 	for (i = 0; i < rows; i++)
 	{
-		const float *x = in + (size_t) i * n_in;
-		float	   *o = out + (size_t) i * n_out;
+		const float *restrict x = in + (size_t) i * n_in;
+		float	   *restrict o = out + (size_t) i * n_out;
 
 		memcpy(o, bias, sizeof(float) * n_out);
 		for (k = 0; k < n_in; k++)
 		{
 			const float a = x[k];
-			const float *wk = w + (size_t) k * n_out;
+			const float *restrict wk = w + (size_t) k * n_out;
 
 			if (a == 0.0f)
 				continue;		/* sparse inputs (pixels, one-hot) are common */
@@ -446,10 +446,10 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 /* error products of one layer: g += x^T d, biases see a constant input 1 */
 NN_KERNEL
 static void
-accumulate_products(const float *x_all, int n_in, const float *d_all, int n_o,
-					int rows, float *g)
+accumulate_products(const float *restrict x_all, int n_in, const float *restrict d_all,
+					int n_o, int rows, float *restrict g)
 {
-	float	   *g_bias = g + (size_t) n_in * n_o;
+	float	   *restrict g_bias = g + (size_t) n_in * n_o;
 	int			i,
 				j,
 				k;
@@ -481,8 +481,8 @@ accumulate_products(const float *x_all, int n_in, const float *d_all, int n_o,
  */
 NN_KERNEL
 static void
-propagate_deltas(const float *d_all, int n_o, const float *wt, int n_in,
-				 int rows, const float *y_all, float *dp_all, NnActivation act)
+propagate_deltas(const float *restrict d_all, int n_o, const float *restrict wt, int n_in,
+				 int rows, const float *restrict y_all, float *restrict dp_all, NnActivation act)
 {
 	int			i,
 				j,
