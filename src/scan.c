@@ -921,7 +921,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	if (set->n_rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no rows to train on in relation %s", set->source_name),
+				 errmsg("no usable rows in relation %s", set->source_name),
 				 set->rows_skipped > 0 ?
 				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
 						   set->rows_skipped) : 0));
