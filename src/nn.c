@@ -399,7 +399,44 @@ layer_forward(const float *restrict in, int n_in, const float *restrict w, int n
 			for (t = 0; t < NN_COLUMN_BLOCK; t++)
 				o[j + t] = acc[t];
 		}
-		if (j < n_out)
+		if (j < n_out && n_out - j <= 4)
+		{
+			/*
+			 * At most four last columns (the output layer of a small
+			 * classifier): scalar accumulators, so each sum stays in a
+			 * register instead of going through memory at every input
+			 */
+			int			first = j,
+						rem = n_out - j;
+			float		s0 = bias[first],
+						s1 = rem > 1 ? bias[first + 1] : 0.0f,
+						s2 = rem > 2 ? bias[first + 2] : 0.0f,
+						s3 = rem > 3 ? bias[first + 3] : 0.0f;
+
+			for (k = 0; k < n_in; k++)
+			{
+				const float a = x[k];
+				const float *restrict wk = w + (size_t) k * n_out + first;
+
+				if (a == 0.0f)
+					continue;
+				s0 += a * wk[0];
+				if (rem > 1)
+					s1 += a * wk[1];
+				if (rem > 2)
+					s2 += a * wk[2];
+				if (rem > 3)
+					s3 += a * wk[3];
+			}
+			o[first] = s0;
+			if (rem > 1)
+				o[first + 1] = s1;
+			if (rem > 2)
+				o[first + 2] = s2;
+			if (rem > 3)
+				o[first + 3] = s3;
+		}
+		else if (j < n_out)
 		{
 			/* the last columns, fewer than a block */
 			int			first = j;
