@@ -3,14 +3,8 @@
 # goes on: run under pg_virtualenv (test/run-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-createdb bpnn_cancel
-trap 'rm -rf "$work"; dropdb --if-exists bpnn_cancel >/dev/null 2>&1' EXIT
-psql -X -q -v ON_ERROR_STOP=1 -d bpnn_cancel <<'SQL'
-CREATE EXTENSION bpnn;
-CREATE TABLE flowers (a float8, b float8, c float8, d float8, kind text);
-\copy flowers FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER)
-SQL
+source test/t/lib.bash
+test_database bpnn_cancel
 for what in "SELECT bpnn_train('flowers', 'kind', epochs => 1000000)" \
             "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', epochs => 1000000)"; do
 	psql -X -q -d bpnn_cancel -c "SET application_name = 'bpnn_cancel_me'" -c "$what" > "$work/out" 2>&1 &

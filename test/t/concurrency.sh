@@ -5,13 +5,9 @@
 # Run under pg_virtualenv (test/run-tests.sh); bounded to a few seconds.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-work=$(mktemp -d)
-createdb bpnn_concurrency
-trap 'rm -rf "$work"; dropdb --if-exists bpnn_concurrency >/dev/null 2>&1' EXIT
+source test/t/lib.bash
+test_database bpnn_concurrency
 psql -X -q -v ON_ERROR_STOP=1 -d bpnn_concurrency <<'SQL'
-CREATE EXTENSION bpnn;
-CREATE TABLE flowers (a float8, b float8, c float8, d float8, kind text);
-\copy flowers FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER)
 CREATE TABLE models (name text PRIMARY KEY, model bpnn_model);
 INSERT INTO models VALUES ('current', bpnn_train('flowers', 'kind', epochs => 20));
 SQL

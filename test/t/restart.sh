@@ -3,12 +3,9 @@
 # replays them from WAL): run under pg_virtualenv (test/run-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-createdb bpnn_restart
-trap 'dropdb --if-exists bpnn_restart >/dev/null 2>&1' EXIT
+source test/t/lib.bash
+test_database bpnn_restart
 psql -X -q -v ON_ERROR_STOP=1 -d bpnn_restart <<'SQL'
-CREATE EXTENSION bpnn;
-CREATE TABLE flowers (a float8, b float8, c float8, d float8, kind text);
-\copy flowers FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER)
 CREATE TABLE models AS SELECT g AS id, bpnn_train('flowers', 'kind', hidden => ARRAY[4 + g], epochs => 20, seed => g) AS model
 FROM generate_series(1, 5) g;
 SQL
