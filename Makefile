@@ -3,13 +3,15 @@
 # `make unittest` (the kernel's tests, no server needed).
 
 EXTENSION = bpnn
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 	src/model_json.o src/scan.o src/train.o src/predict.o src/evaluate.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
+# released versions stay installable, with the scripts that update them
+DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.0.sql
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
