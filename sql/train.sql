@@ -83,7 +83,9 @@ SET statement_timeout = '200ms';
 SELECT bpnn_train('digits_pixels', 'label', epochs => 1000000);
 RESET statement_timeout;
 
--- the packed data must fit in bpnn.memory_limit
+-- rows beyond bpnn.memory_limit are trained by streaming (see sql/stream.sql)
+SET bpnn.memory_limit = '256kB';
+SELECT bpnn_info(bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 5))->'training'->>'rows_used' AS streamed_rows;
 SET bpnn.memory_limit = '64kB';
 SELECT bpnn_train('digits_pixels', 'label');
 SHOW bpnn.memory_limit;

@@ -24,7 +24,8 @@ _PG_init(void)
 	DefineCustomIntVariable("bpnn.memory_limit",
 							"Sets the most memory the packed training data of bpnn_train may use.",
 							"Training reads its rows into memory as float4; a larger "
-							"training set is refused with an error.",
+							"training set is trained by streaming, one aggregate scan "
+							"per epoch.",
 							&bpnn_memory_limit_kb,
 							1024 * 1024,
 							64,

@@ -6,6 +6,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "access/detoast.h"
@@ -560,6 +561,29 @@ bpnn_model_send(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
 
+/* ---------- one row of inputs ---------- */
+
+void
+model_normalize_features(const BpnnModel *m, const double *values, float *inputs)
+{
+	int			f;
+
+	for (f = 0; f < model_n_features(m); f++)
+	{
+		if (!isfinite(values[f]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d (\"%s\") is not finite", f + 1, m->feature_names[f])));
+		if (fabs(values[f]) > FLT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d (\"%s\") is out of range", f + 1, m->feature_names[f]),
+					 errdetail("Models take values as float4, which ends near 3.4e38.")));
+		/* the same float4 rounding training applied to the raw value */
+		inputs[f] = (float) (((double) (float) values[f] - m->shift[f]) * m->scale[f]);
+	}
+}
+
 /* ---------- per-query cache ---------- */
 
 typedef struct ModelCacheEntry
@@ -570,7 +594,7 @@ typedef struct ModelCacheEntry
 	Oid			valueid;
 	Size		len;
 	uint64		checksum;
-	char	   *bytes;			/* content-keyed: the stored bytes, to compare */
+	char	   *bytes;			/* the stored bytes (content-keyed: to compare) */
 	const void *last_seen;		/* the datum last found equal to them */
 	MemoryContext cxt;
 	CachedModel cached;
@@ -656,14 +680,14 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	entry->toastrelid = toast.va_toastrelid;
 	entry->valueid = toast.va_valueid;
 	content_key(plain, &entry->len, &entry->checksum);
-	entry->bytes = NULL;
-	entry->last_seen = NULL;
-	if (!external)
-	{
-		entry->bytes = MemoryContextAlloc(entry->cxt, entry->len);
-		memcpy(entry->bytes, VARDATA_ANY(plain), entry->len);
-		entry->last_seen = plain;
-	}
+	entry->bytes = MemoryContextAlloc(entry->cxt, entry->len);
+	memcpy(entry->bytes, VARDATA_ANY(plain), entry->len);
+	entry->last_seen = external ? NULL : plain;
+	entry->cached.bytes = entry->bytes;
+	entry->cached.len = entry->len;
+	entry->cached.checksum = entry->checksum;
+	entry->cached.cxt = entry->cxt;
+	entry->cached.extra = NULL;
 	entry->valid = true;
 	return &entry->cached;
 }

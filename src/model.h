@@ -133,17 +133,31 @@ extern struct varlena *model_encode(const BpnnModel *model);
 /* decode and validate stored bytes (VARDATA of a detoasted value) */
 extern BpnnModel *model_decode(const char *data, Size len, int sqlstate);
 
+/*
+ * One row of raw feature values (the model's feature order) as network
+ * inputs: rounded to float4 as training does, then normalized.  Errors on a
+ * non-finite or out-of-range value.
+ */
+extern void model_normalize_features(const BpnnModel *model, const double *values,
+									 float *inputs);
+
 /* a decoded model with scratch space for one-row forward passes (no backward) */
 typedef struct CachedModel
 {
 	BpnnModel  *model;
 	NnWorkspace ws;
+	const char *bytes;			/* its stored bytes (VARDATA of the value) */
+	Size		len;
+	uint64		checksum;		/* from its header: names the model */
+	MemoryContext cxt;			/* lives as long as this entry */
+	void	   *extra;			/* a caller's own per-model data, in cxt */
 } CachedModel;
 
 /*
  * The model in argument argno, decoded once per query: it is cached in
  * fn_extra (keyed by the TOAST pointer, or by length and checksum) and
- * lives in fn_mcxt.  Callers must not modify the model.
+ * lives in fn_mcxt.  Callers must not modify the model; they may hang data
+ * of their own on extra (allocated in cxt), which a new model discards.
  */
 extern CachedModel *model_from_arg(FunctionCallInfo fcinfo, int argno);
 

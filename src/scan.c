@@ -279,6 +279,13 @@ compare_labels(const void *a, const void *b)
 	return strcmp(x, y);
 }
 
+void
+scan_sort_class_names(char **names, int n, bool numeric)
+{
+	label_sort_numeric = numeric;
+	qsort(names, n, sizeof(char *), compare_labels);
+}
+
 static void
 check_finite(double v, const char *column)
 {
@@ -373,7 +380,8 @@ fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 	st->row = MemoryContextAlloc(st->target, sizeof(double) * Max(n, 1));
 }
 
-static void
+/* room for one more row; false when the memory limit stops a streamable scan */
+static bool
 ensure_capacity(BpnnScan *st)
 {
 	TrainingSet *set = st->set;
@@ -383,7 +391,12 @@ ensure_capacity(BpnnScan *st)
 	int64		want;
 
 	if (set->n_rows < st->capacity)
-		return;
+		return true;
+	if (set->n_rows >= max_rows && st->spec->stream_over_limit)
+	{
+		set->over_limit = true;
+		return false;
+	}
 	if (set->n_rows >= max_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -406,6 +419,7 @@ ensure_capacity(BpnnScan *st)
 		set->y = repalloc_huge(set->y, sizeof(int32) * (Size) want);
 	}
 	st->capacity = want;
+	return true;
 }
 
 static int32
@@ -534,7 +548,8 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 		}
 		fix_layout(st, tuple, desc);
 	}
-	ensure_capacity(st);
+	if (!ensure_capacity(st))
+		return;
 
 	num = st->num + (Size) set->n_rows * st->n_numeric;
 	cat = st->cat + (Size) set->n_rows * st->n_category_cols;
@@ -627,8 +642,7 @@ order_classes(BpnnScan *st)
 	hash_seq_init(&seq, st->labels);
 	while ((e = hash_seq_search(&seq)) != NULL)
 		set->class_names[e->id] = e->name;
-	label_sort_numeric = st->numeric_label;
-	qsort(set->class_names, n, sizeof(char *), compare_labels);
+	scan_sort_class_names(set->class_names, n, st->numeric_label);
 	for (i = 0; i < n; i++)
 		new_id[label_ids_find(st->labels, set->class_names[i])] = i;
 	for (r = 0; r < set->n_rows; r++)
@@ -908,11 +922,13 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 		if (SPI_processed == 0)
 			break;
 		old = MemoryContextSwitchTo(batch_cxt);
-		for (i = 0; i < SPI_processed; i++)
+		for (i = 0; i < SPI_processed && !set->over_limit; i++)
 			read_row(&st, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, label_column);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(batch_cxt);
 		SPI_freetuptable(SPI_tuptable);
+		if (set->over_limit)
+			break;				/* the caller streams instead */
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
@@ -925,8 +941,15 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 				 set->rows_skipped > 0 ?
 				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
 						   set->rows_skipped) : 0));
+	if (set->over_limit && st.n_category_cols > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("training data exceeds bpnn.memory_limit"),
+				 errdetail("Tables larger than bpnn.memory_limit are trained by streaming, which takes numbers and arrays of numbers only."),
+				 errhint("Raise bpnn.memory_limit, or leave text columns out of features.")));
+	set->numeric_label = st.numeric_label;
 	order_classes(&st);
-	if (spec->need_two_classes && set->n_classes < 2)
+	if (spec->need_two_classes && set->n_classes < 2 && !set->over_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("label column \"%s\" has only one class, \"%s\"",

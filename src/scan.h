@@ -36,6 +36,10 @@ typedef struct TrainingSet
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */
 	double	   *impute;			/* n_inputs: the means of all rows (training) or
 								 * the model's values (evaluation) */
+	bool		numeric_label;	/* classes sort as numbers */
+	bool		over_limit;		/* stream_over_limit: the scan stopped at the
+								 * memory limit, and the rows, classes and
+								 * statistics cover only the rows read */
 } TrainingSet;
 
 typedef struct ScanSpec
@@ -44,6 +48,8 @@ typedef struct ScanSpec
 	Size		memory_limit;	/* bytes the packed rows may take */
 	bool		need_two_classes;
 	bool		impute;			/* NULL features: impute (else skip the row) */
+	bool		stream_over_limit;	/* past memory_limit: stop, set over_limit
+									 * (else: an error) */
 	const BpnnModel *model;		/* evaluation: read the model's columns, with
 								 * its categories and imputed values */
 } ScanSpec;
@@ -55,6 +61,9 @@ typedef struct ScanSpec
  */
 extern TrainingSet *scan_training_set(Oid relid, const char *label_column,
 									  const ScanSpec *spec);
+
+/* sort class names as training orders classes (numbers numerically) */
+extern void scan_sort_class_names(char **names, int n, bool numeric);
 
 /* a dictionary of strings to ids (class labels), in the current context */
 typedef struct HTAB LabelIds;

@@ -15,11 +15,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
 #include "bpnn.h"
 #include "fit.h"
+#include "stream.h"
 #include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train);
@@ -188,8 +190,8 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 }
 
 /* refuse networks that would not fit in memory or in a stored value */
-static void
-check_network_size(const NnLayout *layout, Size memory_limit)
+void
+train_check_network_size(const NnLayout *layout, Size memory_limit)
 {
 	Size		weights = nn_weight_count(layout);
 
@@ -231,18 +233,29 @@ train_hooks(FitHooks *hooks, MemoryContext cxt)
 }
 
 /* what bpnn.progress reports between epochs */
-typedef struct TrainProgress
+struct TrainProgress
 {
 	instr_time	start;
 	int			epochs;
 	int64		rows;
 	int			every;
-} TrainProgress;
+};
 
-static void
-report_progress(void *arg, int epoch, double mean_loss)
+TrainProgress *
+train_progress_start(int epochs, int64 rows)
 {
-	TrainProgress *p = (TrainProgress *) arg;
+	TrainProgress *p = palloc0(sizeof(TrainProgress));
+
+	INSTR_TIME_SET_CURRENT(p->start);
+	p->epochs = epochs;
+	p->rows = rows;
+	p->every = Max(1, epochs / 10);
+	return p;
+}
+
+void
+train_progress_report(TrainProgress *p, int epoch, double mean_loss, double accuracy)
+{
 	instr_time	now;
 	double		seconds;
 
@@ -252,9 +265,18 @@ report_progress(void *arg, int epoch, double mean_loss)
 	INSTR_TIME_SUBTRACT(now, p->start);
 	seconds = INSTR_TIME_GET_DOUBLE(now);
 	ereport(NOTICE,
-			(errmsg("epoch %d of %d: loss %.6g", epoch + 1, p->epochs, mean_loss),
+			(accuracy >= 0.0 ?
+			 errmsg("epoch %d of %d: loss %.6g, training accuracy %.4f", epoch + 1,
+					p->epochs, mean_loss, accuracy) :
+			 errmsg("epoch %d of %d: loss %.6g", epoch + 1, p->epochs, mean_loss),
 			 errdetail("%.1f s elapsed, %.0f rows per second.", seconds,
 					   seconds > 0 ? (double) p->rows * (epoch + 1) / seconds : 0.0)));
+}
+
+static void
+report_progress(void *arg, int epoch, double mean_loss)
+{
+	train_progress_report((TrainProgress *) arg, epoch, mean_loss, -1.0);
 }
 
 /* x' = (x - shift) * scale, as predict does for one row; NaN (a NULL) is imputed first */
@@ -301,19 +323,22 @@ normalized_rows(const BpnnModel *model, const TrainingSet *set,
 }
 
 /* did training stay finite (it diverges when the learning rate is too high)? */
-static bool
-all_finite(const BpnnModel *model, const FitResult *result)
+void
+train_check_finite(const BpnnModel *model, const FitResult *result)
 {
 	Size		n = nn_weight_count(&model->layout);
+	bool		finite = isfinite(result->final_loss);
 	Size		i;
 
-	for (i = 0; i < n; i++)
-		if (!isfinite(model->weights[i]))
-			return false;
-	for (i = 0; i < (Size) result->epochs_run; i++)
-		if (!isfinite(result->epoch_loss[i]))
-			return false;
-	return isfinite(result->final_loss);
+	for (i = 0; finite && i < n; i++)
+		finite = isfinite(model->weights[i]);
+	for (i = 0; finite && i < (Size) result->epochs_run; i++)
+		finite = isfinite(result->epoch_loss[i]);
+	if (!finite)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("training diverged: the weights are no longer finite"),
+				 errhint("Lower learning_rate, or normalize the inputs.")));
 }
 
 /* a NULL number becomes the mean of the training rows' values (0 if none) */
@@ -433,37 +458,28 @@ rows_labels(const TrainingSet *set, const int64 *rows, int64 n_rows)
 	return y;
 }
 
-/*
- * Per-class weights: 1 each (class_weights NULL), "balanced" (rows / (classes
- * x rows of the class), as scikit-learn does), or a JSON object naming
- * classes and their weights (others 1).
- */
-static double *
-class_weights(const char *spec, const TrainingSet *set, const FitData *data)
+double *
+train_class_weights(const char *spec, int n_classes, char **class_names,
+					const int64 *count, int64 n_rows)
 {
-	double	   *w = palloc(sizeof(double) * set->n_classes);
+	double	   *w = palloc(sizeof(double) * n_classes);
 	int			c;
 
-	for (c = 0; c < set->n_classes; c++)
+	for (c = 0; c < n_classes; c++)
 		w[c] = 1.0;
 	if (spec == NULL)
 		return w;
 	if (strcmp(spec, "balanced") == 0)
 	{
-		int64	   *count = palloc0(sizeof(int64) * set->n_classes);
-		int64		i;
-
-		for (i = 0; i < data->n_rows; i++)
-			count[data->y[i]]++;
-		for (c = 0; c < set->n_classes; c++)
+		for (c = 0; c < n_classes; c++)
 			if (count[c] > 0)
-				w[c] = (double) data->n_rows / ((double) set->n_classes * count[c]);
+				w[c] = (double) n_rows / ((double) n_classes * count[c]);
 	}
 	else
 	{
 		const char *p = spec;
 		Jsonb	   *jb;
-		LabelIds   *ids = label_ids_create(set->n_classes);
+		LabelIds   *ids = label_ids_create(n_classes);
 		JsonbIterator *it;
 		JsonbValue	v;
 		JsonbIteratorToken tok;
@@ -477,8 +493,8 @@ class_weights(const char *spec, const TrainingSet *set, const FitData *data)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("class_weights must be 'balanced' or a JSON object of class weights"),
 					 errhint("For example: class_weights => '{\"pos\": 3}'.")));
-		for (c = 0; c < set->n_classes; c++)
-			label_ids_add(ids, set->class_names[c], c);
+		for (c = 0; c < n_classes; c++)
+			label_ids_add(ids, class_names[c], c);
 		it = JsonbIteratorInit(&jb->root);
 		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 		{
@@ -510,21 +526,10 @@ class_weights(const char *spec, const TrainingSet *set, const FitData *data)
 	return w;
 }
 
-BpnnModel *
-train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
-			int64 n_rows)
+void
+train_model_layout(BpnnModel *model, const TrainArgs *args, const TrainingSet *set)
 {
-	BpnnModel  *model = palloc0(sizeof(BpnnModel));
-	FitData		data,
-				validation;
-	FitOptions	options = args->fit;
-	FitHooks	hooks;
-	FitResult	result;
-	RowSplit	split = {0};
-	double	   *weights_per_class;
-	float	   *class_weight_f;
-	int			l,
-				c;
+	int			l;
 
 	model->layout.n_layers = args->n_hidden + 1;
 	model->layout.sizes[0] = set->n_inputs;
@@ -534,7 +539,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->layout.hidden_act = args->activation;
 	model->layout.loss = args->loss;
 	model->layout.output_act = nn_output_activation_for(args->activation, args->loss);
-	check_network_size(&model->layout, (Size) bpnn_memory_limit_kb * 1024);
+	train_check_network_size(&model->layout, (Size) bpnn_memory_limit_kb * 1024);
 
 	model->normalization = args->normalization;
 	model->feature_names = set->feature_names;
@@ -548,6 +553,64 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->impute = palloc(sizeof(double) * set->n_inputs);
 	model->shift = palloc(sizeof(double) * set->n_inputs);
 	model->scale = palloc(sizeof(double) * set->n_inputs);
+}
+
+void
+train_model_scaler(BpnnModel *model, const TrainingSet *set, const FeatureStats *stats)
+{
+	norm_fit(model->normalization, stats, set->n_inputs, model->shift, model->scale);
+	impute_with_means(stats, set->n_inputs, model->impute);
+	keep_one_hot(set, model);
+}
+
+void
+train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
+			 const FitResult *result, int64 rows_used, int64 validation_rows,
+			 double *class_weights)
+{
+	model->training.source = set->source_name;
+	model->training.label_column = args->label_column;
+	model->training.epochs = args->fit.epochs;
+	model->training.learning_rate = args->fit.learning_rate;
+	model->training.momentum = args->fit.momentum;
+	model->training.batch_size = args->fit.batch_size;
+	model->training.init_range = args->fit.init_range;
+	model->training.seed = (int64) args->fit.seed;
+	model->training.optimizer = (uint8) args->fit.optimizer;
+	model->training.weight_decay = args->fit.weight_decay;
+	model->training.validation_fraction = args->validation_fraction;
+	model->training.patience = args->fit.patience;
+	model->training.class_weights = class_weights;
+	model->training.rows_used = rows_used;
+	model->training.validation_rows = validation_rows;
+	model->training.rows_skipped = set->rows_skipped;
+	model->training.epochs_run = result->epochs_run;
+	model->training.best_epoch = result->best_epoch;
+	model->training.validation_loss = result->validation_loss;
+	model->training.final_loss = result->final_loss;
+	model->training.train_accuracy = result->train_accuracy;
+	model->training.n_epoch_loss = result->epochs_run;
+	model->training.epoch_loss = result->epoch_loss;
+}
+
+BpnnModel *
+train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
+			int64 n_rows)
+{
+	BpnnModel  *model = palloc0(sizeof(BpnnModel));
+	FitData		data,
+				validation;
+	FitOptions	options = args->fit;
+	FitHooks	hooks;
+	FitResult	result;
+	RowSplit	split = {0};
+	double	   *weights_per_class;
+	float	   *class_weight_f;
+	int64	   *class_count;
+	int64		i;
+	int			c;
+
+	train_model_layout(model, args, set);
 
 	if (args->validation_fraction > 0.0)
 		split_rows(set, rows, n_rows, args->validation_fraction, args->fit.seed, &split);
@@ -562,9 +625,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		/* a subset (a fold, or rows beside a validation set): a normalized copy */
 		FeatureStats *stats = rows_stats(set, split.train, split.n_train);
 
-		norm_fit(args->normalization, stats, set->n_inputs, model->shift, model->scale);
-		impute_with_means(stats, set->n_inputs, model->impute);
-		keep_one_hot(set, model);
+		train_model_scaler(model, set, stats);
 		data.x = normalized_rows(model, set, split.train, split.n_train);
 		data.y = rows_labels(set, split.train, split.n_train);
 		data.n_rows = split.n_train;
@@ -572,11 +633,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	else
 	{
 		/* every row: normalize in place, no copy */
-		int64		i;
-
-		norm_fit(args->normalization, set->stats, set->n_inputs, model->shift, model->scale);
-		impute_with_means(set->stats, set->n_inputs, model->impute);
-		keep_one_hot(set, model);
+		train_model_scaler(model, set, set->stats);
 		for (i = 0; i < set->n_rows; i++)
 		{
 			float	   *x = set->x + (Size) i * set->n_inputs;
@@ -596,7 +653,11 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		validation.n_rows = split.n_validation;
 	}
 
-	weights_per_class = class_weights(args->class_weights, set, &data);
+	class_count = palloc0(sizeof(int64) * set->n_classes);
+	for (i = 0; i < data.n_rows; i++)
+		class_count[data.y[i]]++;
+	weights_per_class = train_class_weights(args->class_weights, set->n_classes,
+											set->class_names, class_count, data.n_rows);
 	class_weight_f = palloc(sizeof(float) * set->n_classes);
 	for (c = 0; c < set->n_classes; c++)
 		class_weight_f[c] = (float) weights_per_class[c];
@@ -605,48 +666,17 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	train_hooks(&hooks, CurrentMemoryContext);
 	if (bpnn_progress)
 	{
-		TrainProgress *progress = palloc0(sizeof(TrainProgress));
-
-		INSTR_TIME_SET_CURRENT(progress->start);
-		progress->epochs = options.epochs;
-		progress->rows = data.n_rows;
-		progress->every = Max(1, options.epochs / 10);
 		hooks.after_epoch = report_progress;
-		hooks.after_epoch_arg = progress;
+		hooks.after_epoch_arg = train_progress_start(options.epochs, data.n_rows);
 	}
 	model->weights = fit_alloc(CurrentMemoryContext,
 							   sizeof(float) * nn_weight_count(&model->layout));
 	fit_network(&model->layout, model->weights, &options, &data,
 				split.n_validation > 0 ? &validation : NULL, &hooks, &result);
-	if (!all_finite(model, &result))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("training diverged: the weights are no longer finite"),
-				 errhint("Lower learning_rate, or normalize the inputs.")));
+	train_check_finite(model, &result);
 
-	model->training.source = set->source_name;
-	model->training.label_column = args->label_column;
-	model->training.epochs = args->fit.epochs;
-	model->training.learning_rate = args->fit.learning_rate;
-	model->training.momentum = args->fit.momentum;
-	model->training.batch_size = args->fit.batch_size;
-	model->training.init_range = args->fit.init_range;
-	model->training.seed = (int64) args->fit.seed;
-	model->training.optimizer = (uint8) args->fit.optimizer;
-	model->training.weight_decay = args->fit.weight_decay;
-	model->training.validation_fraction = args->validation_fraction;
-	model->training.patience = args->fit.patience;
-	model->training.class_weights = weights_per_class;
-	model->training.rows_used = data.n_rows;
-	model->training.validation_rows = split.n_validation;
-	model->training.rows_skipped = set->rows_skipped;
-	model->training.epochs_run = result.epochs_run;
-	model->training.best_epoch = result.best_epoch;
-	model->training.validation_loss = result.validation_loss;
-	model->training.final_loss = result.final_loss;
-	model->training.train_accuracy = result.train_accuracy;
-	model->training.n_epoch_loss = result.epochs_run;
-	model->training.epoch_loss = result.epoch_loss;
+	train_record(model, args, set, &result, data.n_rows, split.n_validation,
+				 weights_per_class);
 	return model;
 }
 
@@ -663,6 +693,21 @@ train_scan_spec(const TrainArgs *args)
 	return spec;
 }
 
+/* NOTICEs of the rows training skipped or completed */
+static void
+train_report_rows(const TrainArgs *args, const TrainingSet *set)
+{
+	if (set->rows_skipped > 0)
+		ereport(NOTICE,
+				(errmsg("skipped " INT64_FORMAT " rows with a NULL label%s",
+						set->rows_skipped, args->missing == BPNN_MISSING_IMPUTE ? "" : " or feature"),
+				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
+	if (set->values_imputed > 0)
+		ereport(NOTICE,
+				(errmsg("imputed " INT64_FORMAT " NULL feature values", set->values_imputed),
+				 errdetail("Numbers became their column's training mean; text became no category.")));
+}
+
 Datum
 bpnn_train(PG_FUNCTION_ARGS)
 {
@@ -670,6 +715,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	MemoryContext train_cxt,
 				old;
 	TrainingSet *set;
+	ScanSpec   *spec;
 	BpnnModel  *model;
 	instr_time	start,
 				elapsed;
@@ -682,17 +728,26 @@ bpnn_train(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 
-	set = scan_training_set(args.source, args.label_column, train_scan_spec(&args));
-	if (set->rows_skipped > 0)
+	spec = (ScanSpec *) train_scan_spec(&args);
+	spec->stream_over_limit = true;
+	set = scan_training_set(args.source, args.label_column, spec);
+	if (set->over_limit)
+	{
 		ereport(NOTICE,
-				(errmsg("skipped " INT64_FORMAT " rows with a NULL label%s",
-						set->rows_skipped, args.missing == BPNN_MISSING_IMPUTE ? "" : " or feature"),
-				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
-	if (set->values_imputed > 0)
-		ereport(NOTICE,
-				(errmsg("imputed " INT64_FORMAT " NULL feature values", set->values_imputed),
-				 errdetail("Numbers became their column's training mean; text became no category.")));
-	model = train_model(&args, set, NULL, set->n_rows);
+				(errmsg("training data exceeds bpnn.memory_limit (%d kB): training by streaming, one aggregate scan per epoch",
+						bpnn_memory_limit_kb),
+				 errdetail("Streaming is full-batch learning%s.",
+						   args.fit.batch_size != 0 || args.validation_fraction > 0.0 ?
+						   "; batch_size and validation_fraction do not apply" : ""),
+				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch and allows mini-batches.")));
+		model = stream_train_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
+								   get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	}
+	else
+	{
+		train_report_rows(&args, set);
+		model = train_model(&args, set, NULL, set->n_rows);
+	}
 
 	INSTR_TIME_SET_CURRENT(elapsed);
 	INSTR_TIME_SUBTRACT(elapsed, start);

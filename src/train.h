@@ -60,4 +60,41 @@ extern const ScanSpec *train_scan_spec(const TrainArgs *args);
 /* FitHooks that allocate in a memory context and check for interrupts */
 extern void train_hooks(FitHooks *hooks, MemoryContext cxt);
 
+/*
+ * The pieces of train_model that streaming training (stream.c) shares:
+ */
+
+/* the layout, names and columns of a model for set (scaler arrays allocated) */
+extern void train_model_layout(BpnnModel *model, const TrainArgs *args,
+							   const TrainingSet *set);
+
+/* the scaler and imputed values from the statistics of the training rows */
+extern void train_model_scaler(BpnnModel *model, const TrainingSet *set,
+							   const FeatureStats *stats);
+
+/* refuse networks that would not fit in memory or in a stored value */
+extern void train_check_network_size(const NnLayout *layout, Size memory_limit);
+
+/*
+ * Per-class weights: 1 each (spec NULL), "balanced" (rows / (classes x rows
+ * of the class), as scikit-learn does), or a JSON object naming classes and
+ * their weights (others 1).  count[c]: training rows of class c.
+ */
+extern double *train_class_weights(const char *spec, int n_classes, char **class_names,
+								   const int64 *count, int64 n_rows);
+
+/* error out if training diverged (non-finite weights or losses) */
+extern void train_check_finite(const BpnnModel *model, const FitResult *result);
+
+/* the model's training record (all but seconds) */
+extern void train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
+						 const FitResult *result, int64 rows_used,
+						 int64 validation_rows, double *class_weights);
+
+/* bpnn.progress: NOTICEs every tenth of the epochs (accuracy < 0: not known) */
+typedef struct TrainProgress TrainProgress;
+extern TrainProgress *train_progress_start(int epochs, int64 rows);
+extern void train_progress_report(TrainProgress *p, int epoch, double mean_loss,
+								  double accuracy);
+
 #endif							/* BPNN_TRAIN_H */

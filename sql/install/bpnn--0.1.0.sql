@@ -1,5 +1,6 @@
--- bpnn install script (unversioned source; the Makefile generates
--- bpnn--<version>.sql from it).  Sections follow the files in src/.
+-- bpnn 0.1.0 install script, as released.  The install script of the
+-- current version is generated from it and the update scripts that follow
+-- it (see the Makefile).  Sections follow the files in src/.
 
 \echo Use "CREATE EXTENSION bpnn" to load this file. \quit
 

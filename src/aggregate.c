@@ -1,0 +1,478 @@
+/*
+ * aggregate.c — the aggregates that let training run as table scans:
+ *
+ *   bpnn_gradient(model, features, label) -> bpnn_state: the full-batch
+ *     loss and error-signal sums of a model over the rows it sees
+ *     (transition, combine and final functions; parallel safe, and its
+ *     state is a real SQL type, so distributed planners can push it down);
+ *   bpnn_feature_stats(features, skip_incomplete) -> float8[]: combinable
+ *     per-feature count, min, max, mean and M2, for the scalers;
+ *
+ * and the functions around a gradient: bpnn_state_info, bpnn_state_gradient
+ * and bpnn_apply_gradient (one descent step).  Streaming training
+ * (stream.c) is a loop of these scans.
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "aggregate.h"
+#include "model.h"
+#include "scan.h"
+#include "state.h"
+
+PG_FUNCTION_INFO_V1(bpnn_gradient_transfn);
+PG_FUNCTION_INFO_V1(bpnn_gradient_combinefn);
+PG_FUNCTION_INFO_V1(bpnn_gradient_finalfn);
+PG_FUNCTION_INFO_V1(bpnn_state_info);
+PG_FUNCTION_INFO_V1(bpnn_state_gradient);
+PG_FUNCTION_INFO_V1(bpnn_apply_gradient);
+PG_FUNCTION_INFO_V1(bpnn_feature_stats_transfn);
+PG_FUNCTION_INFO_V1(bpnn_feature_stats_combinefn);
+
+static MemoryContext
+aggregate_context(FunctionCallInfo fcinfo, const char *name)
+{
+	MemoryContext cxt;
+
+	if (!AggCheckCallContext(fcinfo, &cxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s called in non-aggregate context", name)));
+	return cxt;
+}
+
+/* ---------- labels as the class names of a model ---------- */
+
+char *
+label_as_text(Datum label, Oid type, FmgrInfo *out)
+{
+	switch (type)
+	{
+		case TEXTOID:
+		case VARCHAROID:
+			return TextDatumGetCString(label);
+		case BPCHAROID:
+			/* ::text drops the blank padding, as training reads labels */
+			return TextDatumGetCString(DirectFunctionCall1(rtrim1, label));
+		case BOOLOID:
+			return pstrdup(DatumGetBool(label) ? "true" : "false");
+		default:
+			return OutputFunctionCall(out, label);
+	}
+}
+
+void
+label_output_init(FunctionCallInfo fcinfo, int argno, Oid *type, FmgrInfo *out,
+				  MemoryContext cxt)
+{
+	Oid			outfunc;
+	bool		varlena;
+
+	*type = get_fn_expr_argtype(fcinfo->flinfo, argno);
+	if (!OidIsValid(*type))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("could not determine the type of the label")));
+	getTypeOutputInfo(*type, &outfunc, &varlena);
+	fmgr_info_cxt(outfunc, out, cxt);
+}
+
+/* ---------- bpnn_gradient ---------- */
+
+/* per model, in the model cache: scratch, class ids, the label's output */
+typedef struct GradientCache
+{
+	StateScratch scratch;
+	LabelIds   *classes;
+	Oid			label_type;
+	FmgrInfo	label_out;
+	double	   *values;			/* one row of raw features */
+} GradientCache;
+
+static GradientCache *
+gradient_cache(FunctionCallInfo fcinfo, CachedModel *cm)
+{
+	GradientCache *gc = (GradientCache *) cm->extra;
+	MemoryContext old;
+	int			c;
+
+	if (gc != NULL)
+		return gc;
+	old = MemoryContextSwitchTo(cm->cxt);
+	gc = palloc0(sizeof(GradientCache));
+	state_scratch_init(&gc->scratch, cm->model);
+	gc->classes = label_ids_create(model_n_classes(cm->model));
+	for (c = 0; c < model_n_classes(cm->model); c++)
+		label_ids_add(gc->classes, cm->model->class_names[c], c);
+	label_output_init(fcinfo, 3, &gc->label_type, &gc->label_out, cm->cxt);
+	gc->values = palloc(sizeof(double) * model_n_features(cm->model));
+	cm->extra = gc;
+	MemoryContextSwitchTo(old);
+	return gc;
+}
+
+/*
+ * The raw features of one row into gc->values: false when the row is
+ * skipped (a NULL feature the model does not impute).
+ */
+static bool
+read_features(const BpnnModel *m, ArrayType *features, double *values)
+{
+	int			n_features = model_n_features(m);
+	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			f;
+
+	if (ARR_ELEMTYPE(features) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the features must be a float8[]")));
+	if (count != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model expects %d features, not %d", n_features, count),
+				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
+	if (!array_contains_nulls(features))
+	{
+		memcpy(values, ARR_DATA_PTR(features), sizeof(double) * n_features);
+		return true;
+	}
+	if (m->missing != BPNN_MISSING_IMPUTE)
+		return false;
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &count);
+	for (f = 0; f < n_features; f++)
+		values[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
+	pfree(elems);
+	pfree(nulls);
+	return true;
+}
+
+/* bpnn_gradient(model bpnn_model, features float8[], label anyelement) */
+Datum
+bpnn_gradient_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_gradient");
+	BpnnState  *s = PG_ARGISNULL(0) ? NULL : (BpnnState *) PG_GETARG_POINTER(0);
+	CachedModel *cm;
+	GradientCache *gc;
+	char	   *label;
+	int32		class_id;
+	int			row;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the model of bpnn_gradient must not be NULL")));
+	cm = model_from_arg(fcinfo, 1);
+	gc = gradient_cache(fcinfo, cm);
+	if (s == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		s = state_create(cm, true);
+		MemoryContextSwitchTo(old);
+	}
+	else if (s->model_checksum != cm->checksum || s->capacity == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bpnn_gradient must be given the same model on every row")));
+
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+	{
+		s->skipped++;
+		PG_RETURN_POINTER(s);
+	}
+	if (!read_features(cm->model, PG_GETARG_ARRAYTYPE_P(2), gc->values))
+	{
+		s->skipped++;
+		PG_RETURN_POINTER(s);
+	}
+	label = label_as_text(PG_GETARG_DATUM(3), gc->label_type, &gc->label_out);
+	class_id = label_ids_find(gc->classes, label);
+	if (class_id < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label \"%s\" is not a class of the model", label),
+				 errhint("The model's classes are listed by bpnn_classes(model).")));
+	pfree(label);
+
+	row = s->buffered++;
+	model_normalize_features(cm->model, gc->values,
+							 state_buffer(s) + (Size) row * s->n_features);
+	state_labels(s)[row] = class_id;
+	if (s->buffered == s->capacity)
+	{
+		CHECK_FOR_INTERRUPTS();
+		state_sum_buffer(s, &gc->scratch);
+	}
+	PG_RETURN_POINTER(s);
+}
+
+/* strict: the executor passes a NULL state through */
+Datum
+bpnn_gradient_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_gradient");
+	BpnnState  *a = PG_GETARG_BPNN_STATE(0);
+	BpnnState  *b = PG_GETARG_BPNN_STATE(1);
+	MemoryContext old = MemoryContextSwitchTo(aggcxt);
+	BpnnState  *sum = state_add(state_compact(a), state_compact(b));
+
+	MemoryContextSwitchTo(old);
+	PG_RETURN_POINTER(sum);
+}
+
+Datum
+bpnn_gradient_finalfn(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(state_compact(PG_GETARG_BPNN_STATE(0)));
+}
+
+/* ---------- reading and applying a gradient ---------- */
+
+Datum
+bpnn_state_info(PG_FUNCTION_ARGS)
+{
+	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
+	const double *sums = state_sums(s);
+	double		norm = 0.0;
+	StringInfoData buf;
+	int32		w;
+
+	for (w = 0; w < s->n_weights; w++)
+		norm += sums[w] * sums[w];
+	initStringInfo(&buf);
+	appendStringInfo(&buf,
+					 "{\"format_version\": %d, \"model_checksum\": \"%08x%08x\", "
+					 "\"rows\": " INT64_FORMAT ", \"skipped\": " INT64_FORMAT ", "
+					 "\"weights\": %d",
+					 (int) s->version, (uint32) (s->model_checksum >> 32),
+					 (uint32) s->model_checksum, s->rows, s->skipped,
+					 s->n_weights);
+	if (s->rows > 0)
+		appendStringInfo(&buf, ", \"loss\": %.17g, \"accuracy\": %.17g, \"gradient_norm\": %.17g",
+						 s->loss / (double) s->rows,
+						 (double) s->correct / (double) s->rows,
+						 sqrt(norm) / (double) s->rows);
+	appendStringInfoChar(&buf, '}');
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
+}
+
+/* the mean loss gradient: minus the mean error-signal products */
+Datum
+bpnn_state_gradient(PG_FUNCTION_ARGS)
+{
+	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
+	const double *sums = state_sums(s);
+	Datum	   *values;
+	int32		w;
+
+	if (s->rows == 0)
+		PG_RETURN_NULL();
+	values = palloc(sizeof(Datum) * s->n_weights);
+	for (w = 0; w < s->n_weights; w++)
+		values[w] = Float8GetDatum(-sums[w] / (double) s->rows);
+	PG_RETURN_ARRAYTYPE_P(construct_array(values, s->n_weights, FLOAT8OID, 8,
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* bpnn_apply_gradient(model, gradient, learning_rate): w <- w - rate * mean gradient */
+Datum
+bpnn_apply_gradient(PG_FUNCTION_ARGS)
+{
+	CachedModel *cm = model_from_arg(fcinfo, 0);
+	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(1));
+	double		rate = PG_GETARG_FLOAT8(2);
+	BpnnModel	stepped = *cm->model;
+	const double *sums = state_sums(s);
+	Size		n = nn_weight_count(&stepped.layout);
+	Size		w;
+
+	if (!(rate > 0.0 && rate <= 1000.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("learning_rate must be greater than 0 and at most 1000")));
+	if (s->model_checksum != cm->checksum || (Size) s->n_weights != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the gradient was not computed for this model"),
+				 errhint("Compute it with bpnn_gradient(model, ...) of the same model.")));
+	if (s->rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the gradient covers no rows")));
+	stepped.weights = palloc(sizeof(float) * n);
+	for (w = 0; w < n; w++)
+	{
+		stepped.weights[w] = (float) (cm->model->weights[w] + rate * sums[w] / (double) s->rows);
+		if (!isfinite(stepped.weights[w]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the step made a weight non-finite"),
+					 errhint("Lower learning_rate.")));
+	}
+	PG_RETURN_POINTER(model_encode(&stepped));
+}
+
+/* ---------- bpnn_feature_stats ---------- */
+
+/*
+ * The state and result, a float8[]: rows, skipped, then count, min, max,
+ * mean and M2 of each feature (FeatureStats, see normalize.h).
+ */
+#define STATS_HEADER 2
+#define STATS_PER_FEATURE 5
+
+static ArrayType *
+stats_create(int n_features)
+{
+	int			n = STATS_HEADER + STATS_PER_FEATURE * n_features;
+	Size		bytes = ARR_OVERHEAD_NONULLS(1) + sizeof(double) * n;
+	ArrayType  *a = palloc0(bytes);
+
+	SET_VARSIZE(a, bytes);
+	a->ndim = 1;
+	a->dataoffset = 0;
+	a->elemtype = FLOAT8OID;
+	ARR_DIMS(a)[0] = n;
+	ARR_LBOUND(a)[0] = 1;
+	feature_stats_init((FeatureStats *) ((double *) ARR_DATA_PTR(a) + STATS_HEADER), n_features);
+	return a;
+}
+
+/* the features of a stats array (checked: it may come from the user) */
+static int
+stats_features(ArrayType *a)
+{
+	int			n;
+
+	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_feature_stats state")));
+	n = ARR_DIMS(a)[0] - STATS_HEADER;
+	if (n < 0 || n % STATS_PER_FEATURE != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_feature_stats state")));
+	return n / STATS_PER_FEATURE;
+}
+
+/* bpnn_feature_stats(features float8[], skip_incomplete boolean) */
+Datum
+bpnn_feature_stats_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_feature_stats");
+	ArrayType  *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *features;
+	bool		skip_incomplete = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *header;
+	double	   *row;
+	int			n,
+				f;
+
+	if (PG_ARGISNULL(1))
+	{
+		if (state != NULL)
+			((double *) ARR_DATA_PTR(state))[1] += 1;
+		PG_RETURN_POINTER(state);
+	}
+	features = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
+	n = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	if (n < 1 || n > BPNN_MAX_UNITS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the features must be an array of 1 to %d values", BPNN_MAX_UNITS)));
+	if (state == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+		state = stats_create(n);
+		MemoryContextSwitchTo(old);
+	}
+	else if (stats_features(state) != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every row must have %d features, not %d", stats_features(state), n)));
+	header = (double *) ARR_DATA_PTR(state);
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	row = palloc(sizeof(double) * n);
+	for (f = 0; f < n; f++)
+	{
+		if (nulls[f])
+		{
+			if (skip_incomplete)
+			{
+				header[1] += 1;
+				PG_RETURN_POINTER(state);
+			}
+			row[f] = NAN;		/* not counted */
+			continue;
+		}
+		row[f] = DatumGetFloat8(elems[f]);
+		if (!isfinite(row[f]) || fabs(row[f]) > FLT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d is %s", f + 1,
+							isnan(row[f]) ? "NaN" : "out of range for training"),
+					 errhint("Remove or replace the non-finite values before training.")));
+	}
+	feature_stats_add((FeatureStats *) (header + STATS_HEADER), row, n);
+	header[0] += 1;
+	pfree(row);
+	pfree(elems);
+	pfree(nulls);
+	PG_RETURN_POINTER(state);
+}
+
+/* strict */
+Datum
+bpnn_feature_stats_combinefn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_feature_stats");
+	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
+	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
+	int			n = stats_features(a);
+	ArrayType  *sum;
+	double	   *hs,
+			   *hb;
+	MemoryContext old;
+
+	if (stats_features(b) != n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every row must have %d features, not %d", n, stats_features(b))));
+	old = MemoryContextSwitchTo(aggcxt);
+	sum = (ArrayType *) palloc(VARSIZE(a));
+	memcpy(sum, a, VARSIZE(a));
+	MemoryContextSwitchTo(old);
+	hs = (double *) ARR_DATA_PTR(sum);
+	hb = (double *) ARR_DATA_PTR(b);
+	hs[0] += hb[0];
+	hs[1] += hb[1];
+	feature_stats_combine((FeatureStats *) (hs + STATS_HEADER),
+						  (const FeatureStats *) (hb + STATS_HEADER), n);
+	PG_RETURN_POINTER(sum);
+}

@@ -1,0 +1,316 @@
+/*
+ * state.c — the bpnn_state type (see state.h): creating, flushing and
+ * adding states, their validation, and their text and binary forms.  The
+ * text form is the binary form in hexadecimal, so both are exact.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "common/int.h"
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "nn.h"
+#include "state.h"
+
+PG_FUNCTION_INFO_V1(bpnn_state_in);
+PG_FUNCTION_INFO_V1(bpnn_state_out);
+PG_FUNCTION_INFO_V1(bpnn_state_recv);
+PG_FUNCTION_INFO_V1(bpnn_state_send);
+
+#define STATE_MAGIC "BPGS"
+
+static Size
+state_size(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
+{
+	return MAXALIGN(sizeof(BpnnState)) + sizeof(double) * (Size) n_weights +
+		MAXALIGN(model_len) +
+		(sizeof(float) * (Size) n_features + sizeof(int32)) * (Size) capacity;
+}
+
+static BpnnState *
+state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
+{
+	Size		size = state_size(n_weights, model_len, capacity, n_features);
+	BpnnState  *s = palloc0(size);
+
+	SET_VARSIZE(s, size);
+	s->version = BPNN_STATE_VERSION;
+	s->n_weights = n_weights;
+	s->model_len = model_len;
+	s->capacity = capacity;
+	s->n_features = n_features;
+	return s;
+}
+
+BpnnState *
+state_create(const CachedModel *cm, bool with_buffer)
+{
+	const BpnnModel *m = cm->model;
+	BpnnState  *s = state_alloc((int32) nn_weight_count(&m->layout),
+								with_buffer ? (int32) cm->len : 0,
+								with_buffer ? BPNN_STATE_CHUNK_ROWS : 0,
+								with_buffer ? model_n_features(m) : 0);
+
+	s->model_checksum = cm->checksum;
+	if (with_buffer)
+		memcpy(state_model_bytes(s), cm->bytes, cm->len);
+	return s;
+}
+
+void
+state_scratch_init(StateScratch *sc, const BpnnModel *m)
+{
+	int			n_out = model_n_classes(m);
+	int			c;
+
+	sc->model = m;
+	nn_workspace_bind(&sc->ws, &m->layout, BPNN_STATE_CHUNK_ROWS,
+					  palloc(sizeof(float) * nn_workspace_floats(&m->layout, BPNN_STATE_CHUNK_ROWS)));
+	sc->grad = palloc0(sizeof(float) * nn_weight_count(&m->layout));
+	sc->class_weight = palloc(sizeof(float) * n_out);
+	for (c = 0; c < n_out; c++)
+		sc->class_weight[c] = m->training.class_weights ? (float) m->training.class_weights[c] : 1.0f;
+}
+
+void
+state_sum_buffer(BpnnState *s, StateScratch *sc)
+{
+	const BpnnModel *m = sc->model;
+	int			n_out = model_n_classes(m);
+	double	   *sums = state_sums(s);
+	const int32 *labels = state_labels(s);
+	const float *out;
+	int			i;
+	Size		w;
+
+	if (s->buffered == 0)
+		return;
+	memcpy(sc->ws.act[0], state_buffer(s), sizeof(float) * (Size) s->buffered * s->n_features);
+	nn_forward(&m->layout, m->weights, &sc->ws, s->buffered);
+	out = sc->ws.act[m->layout.n_layers];
+	for (i = 0; i < s->buffered; i++)
+		if (nn_argmax(out + (Size) i * n_out, n_out) == labels[i])
+			s->correct++;
+	s->loss += nn_backward(&m->layout, m->weights, &sc->ws, s->buffered,
+						   labels, sc->class_weight, sc->grad);
+	for (w = 0; w < (Size) s->n_weights; w++)
+	{
+		sums[w] += sc->grad[w];
+		sc->grad[w] = 0.0f;
+	}
+	s->rows += s->buffered;
+	s->buffered = 0;
+}
+
+void
+state_flush(BpnnState *s)
+{
+	StateScratch sc;
+	MemoryContext cxt,
+				old;
+
+	if (s->buffered == 0)
+		return;
+	if (s->model_len == 0)
+		elog(ERROR, "bpnn_state has buffered rows but no model");
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn state flush",
+								ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	state_scratch_init(&sc, model_decode(state_model_bytes(s), s->model_len,
+										 ERRCODE_DATA_CORRUPTED));
+	state_sum_buffer(s, &sc);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
+}
+
+BpnnState *
+state_compact(BpnnState *s)
+{
+	BpnnState  *c;
+
+	if (s->buffered > 0)
+	{
+		/* the input stays as it is: flush a copy */
+		BpnnState  *copy = palloc(VARSIZE(s));
+
+		memcpy(copy, s, VARSIZE(s));
+		state_flush(copy);
+		s = copy;
+	}
+	c = state_alloc(s->n_weights, 0, 0, 0);
+	c->model_checksum = s->model_checksum;
+	c->rows = s->rows;
+	c->skipped = s->skipped;
+	c->correct = s->correct;
+	c->loss = s->loss;
+	memcpy(state_sums(c), state_sums(s), sizeof(double) * s->n_weights);
+	return c;
+}
+
+BpnnState *
+state_add(const BpnnState *a, const BpnnState *b)
+{
+	BpnnState  *r;
+	const double *sa = state_sums((BpnnState *) a),
+			   *sb = state_sums((BpnnState *) b);
+	double	   *sr;
+	int32		w;
+
+	if (a->model_checksum != b->model_checksum || a->n_weights != b->n_weights)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot combine the gradients of two different models")));
+	r = state_alloc(a->n_weights, 0, 0, 0);
+	r->model_checksum = a->model_checksum;
+	r->rows = a->rows + b->rows;
+	r->skipped = a->skipped + b->skipped;
+	r->correct = a->correct + b->correct;
+	r->loss = a->loss + b->loss;
+	sr = state_sums(r);
+	for (w = 0; w < a->n_weights; w++)
+		sr[w] = sa[w] + sb[w];
+	return r;
+}
+
+/* ---------- binary form ---------- */
+
+static void
+bad_state(int sqlstate, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(sqlstate),
+			 errmsg("invalid bpnn_state"),
+			 errdetail_internal("%s", detail)));
+}
+
+static bytea *
+state_to_bytes(BpnnState *s)
+{
+	StringInfoData buf;
+	const double *sums;
+	int32		w;
+
+	s = state_compact(s);
+	sums = state_sums(s);
+	pq_begintypsend(&buf);
+	pq_sendbytes(&buf, STATE_MAGIC, 4);
+	pq_sendint16(&buf, BPNN_STATE_VERSION);
+	pq_sendint16(&buf, 0);
+	pq_sendint64(&buf, s->model_checksum);
+	pq_sendint64(&buf, s->rows);
+	pq_sendint64(&buf, s->skipped);
+	pq_sendint64(&buf, s->correct);
+	pq_sendfloat8(&buf, s->loss);
+	pq_sendint32(&buf, (uint32) s->n_weights);
+	for (w = 0; w < s->n_weights; w++)
+		pq_sendfloat8(&buf, sums[w]);
+	return pq_endtypsend(&buf);
+}
+
+/* parse and check the binary form; errors carry sqlstate */
+static BpnnState *
+state_from_bytes(const char *data, int len, int sqlstate)
+{
+	StringInfoData buf;
+	BpnnState  *s;
+	uint64		checksum;
+	int64		rows,
+				skipped,
+				correct;
+	double		loss;
+	uint32		n_weights;
+	uint32		w;
+	double	   *sums;
+
+	buf.data = (char *) data;
+	buf.len = len;
+	buf.maxlen = len;
+	buf.cursor = 0;
+	if (len < 52 || memcmp(data, STATE_MAGIC, 4) != 0)
+		bad_state(sqlstate, "It does not start with a bpnn_state header.");
+	buf.cursor = 4;
+	if (pq_getmsgint(&buf, 2) != BPNN_STATE_VERSION)
+		bad_state(sqlstate, "Its format version is not one this bpnn reads.");
+	(void) pq_getmsgint(&buf, 2);
+	checksum = (uint64) pq_getmsgint64(&buf);
+	rows = pq_getmsgint64(&buf);
+	skipped = pq_getmsgint64(&buf);
+	correct = pq_getmsgint64(&buf);
+	loss = pq_getmsgfloat8(&buf);
+	n_weights = (uint32) pq_getmsgint(&buf, 4);
+	if (n_weights < 1 || n_weights > BPNN_MAX_WEIGHTS)
+		bad_state(sqlstate, "Its weight count is out of range.");
+	if ((Size) (len - buf.cursor) != sizeof(double) * n_weights)
+		bad_state(sqlstate, "Its length does not match its weight count.");
+	if (rows < 0 || skipped < 0 || correct < 0 || correct > rows)
+		bad_state(sqlstate, "Its row counts are inconsistent.");
+	if (!isfinite(loss) || loss < 0.0)
+		bad_state(sqlstate, "Its loss is not a finite non-negative number.");
+
+	s = state_alloc((int32) n_weights, 0, 0, 0);
+	s->model_checksum = checksum;
+	s->rows = rows;
+	s->skipped = skipped;
+	s->correct = correct;
+	s->loss = loss;
+	sums = state_sums(s);
+	for (w = 0; w < n_weights; w++)
+	{
+		sums[w] = pq_getmsgfloat8(&buf);
+		if (!isfinite(sums[w]))
+			bad_state(sqlstate, "Its sums are not all finite.");
+	}
+	return s;
+}
+
+Datum
+bpnn_state_send(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(state_to_bytes(PG_GETARG_BPNN_STATE(0)));
+}
+
+Datum
+bpnn_state_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	BpnnState  *s = state_from_bytes(buf->data + buf->cursor, buf->len - buf->cursor,
+									 ERRCODE_INVALID_BINARY_REPRESENTATION);
+
+	buf->cursor = buf->len;
+	PG_RETURN_POINTER(s);
+}
+
+/* ---------- text form: the binary form in hex ---------- */
+
+Datum
+bpnn_state_out(PG_FUNCTION_ARGS)
+{
+	bytea	   *bytes = state_to_bytes(PG_GETARG_BPNN_STATE(0));
+	Size		len = VARSIZE(bytes) - VARHDRSZ;
+	char	   *text = palloc(len * 2 + 1);
+
+	hex_encode(VARDATA(bytes), len, text);
+	text[len * 2] = '\0';
+	PG_RETURN_CSTRING(text);
+}
+
+Datum
+bpnn_state_in(PG_FUNCTION_ARGS)
+{
+	const char *text = PG_GETARG_CSTRING(0);
+	Size		len = strlen(text);
+	char	   *bytes;
+	Size		n;
+
+	if (len % 2 != 0 || len > (Size) MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type bpnn_state"),
+				 errdetail("The text form is an even number of hexadecimal digits.")));
+	bytes = palloc(len / 2 + 1);
+	n = hex_decode(text, len, bytes);	/* errors on a non-hex digit */
+	PG_RETURN_POINTER(state_from_bytes(bytes, (int) n, ERRCODE_INVALID_TEXT_REPRESENTATION));
+}

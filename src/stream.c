@@ -1,0 +1,310 @@
+/*
+ * stream.c — training on tables larger than bpnn.memory_limit: the
+ * research's batch learning as a loop of aggregate scans, so memory stays
+ * flat however many rows there are, and the planner may use parallel
+ * workers for every scan.
+ *
+ *   1. one scan for the classes and the per-feature statistics:
+ *        SELECT label::text, bpnn_feature_stats(features, skip) ... GROUP BY 1
+ *   2. per epoch, one scan for the full-batch gradient of the current
+ *      weights, then one update (momentum rule or Adam, as in memory):
+ *        SELECT bpnn_gradient($1, features, label::text) FROM source
+ *   3. one last scan for the final loss and accuracy.
+ *
+ * Every query is built from catalog names (quote_identifier) and run with
+ * SPI as the calling user, reading the snapshot of the bpnn_train call.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+
+#include "bpnn.h"
+#include "state.h"
+#include "stream.h"
+
+/*
+ * The features of a row as one float8[], in the model's order: runs of
+ * number columns as ARRAY[...], array columns as they are (a NULL array as
+ * NULL elements, so the row is skipped or imputed), joined by array_cat.
+ */
+static char *
+features_expression(const TrainingSet *set)
+{
+	char	   *expr = NULL;
+	int			c = 0;
+
+	while (c < set->n_columns)
+	{
+		StringInfoData piece;
+
+		initStringInfo(&piece);
+		if (set->column_kinds[c] == BPNN_COLUMN_NUMBER)
+		{
+			appendStringInfoString(&piece, "ARRAY[");
+			for (; c < set->n_columns && set->column_kinds[c] == BPNN_COLUMN_NUMBER; c++)
+				appendStringInfo(&piece, "%s(%s)::pg_catalog.float8",
+								 piece.len > 6 ? ", " : "", quote_identifier(set->column_names[c]));
+			appendStringInfoString(&piece, "]::pg_catalog.float8[]");
+		}
+		else
+		{
+			appendStringInfo(&piece, "COALESCE((%s)::pg_catalog.float8[], "
+							 "pg_catalog.array_fill(NULL::pg_catalog.float8, ARRAY[%d]))",
+							 quote_identifier(set->column_names[c]), set->column_widths[c]);
+			c++;
+		}
+		expr = expr == NULL ? piece.data
+			: psprintf("pg_catalog.array_cat(%s, %s)", expr, piece.data);
+	}
+	return expr;
+}
+
+/* the source's rows with their label text, and the aggregate's schema */
+typedef struct StreamQuery
+{
+	const char *schema;			/* quoted */
+	const char *features;
+	const char *label;			/* (label)::pg_catalog.text */
+	const char *source;
+} StreamQuery;
+
+/* the classes, their row counts and the statistics of the usable rows */
+static void
+scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
+				FeatureStats **stats, int64 **class_rows)
+{
+	char	   *sql = psprintf("SELECT %s, pg_catalog.count(*), %s.bpnn_feature_stats(%s, %s) "
+						   "FROM %s GROUP BY 1",
+						   q->label, q->schema, q->features,
+						   args->missing == BPNN_MISSING_IMPUTE ? "false" : "true",
+						   q->source);
+	char	  **names;
+	double	  **per_class;
+	int64	   *rows;
+	int			n_classes = 0,
+				c,
+				i;
+	uint64		r;
+
+	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute failed: %s", sql);
+	names = palloc(sizeof(char *) * Max(SPI_processed, 1));
+	per_class = palloc(sizeof(double *) * Max(SPI_processed, 1));
+	set->rows_skipped = 0;
+	for (r = 0; r < SPI_processed; r++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[r];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		null_label,
+					null_count,
+					null_stats;
+		Datum		label = SPI_getbinval(tuple, desc, 1, &null_label);
+		int64		count = DatumGetInt64(SPI_getbinval(tuple, desc, 2, &null_count));
+		Datum		st = SPI_getbinval(tuple, desc, 3, &null_stats);
+		ArrayType  *a;
+		double	   *v;
+
+		if (null_label || null_stats)
+		{
+			set->rows_skipped += count;
+			continue;
+		}
+		a = DatumGetArrayTypePCopy(st);
+		v = (double *) ARR_DATA_PTR(a);
+		if (ARR_DIMS(a)[0] != 2 + 5 * set->n_inputs)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the rows of %s do not all have %d features", set->source_name,
+							set->n_inputs),
+					 errhint("Every array column must hold the same number of elements in every row.")));
+		set->rows_skipped += (int64) v[1];
+		if (v[0] < 1)
+			continue;			/* every row of this label was skipped */
+		names[n_classes] = TextDatumGetCString(label);
+		per_class[n_classes++] = v;
+	}
+
+	if (n_classes == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no usable rows in relation %s", set->source_name)));
+	if (n_classes < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label column \"%s\" has only one class, \"%s\"",
+						args->label_column, names[0]),
+				 errdetail("A classifier needs at least two distinct labels.")));
+	if (n_classes > BPNN_MAX_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many classes: %d, at most %d are allowed", n_classes, BPNN_MAX_CLASSES)));
+
+	/* the classes in training's order, their statistics combined in it */
+	set->class_names = palloc(sizeof(char *) * n_classes);
+	memcpy(set->class_names, names, sizeof(char *) * n_classes);
+	scan_sort_class_names(set->class_names, n_classes, set->numeric_label);
+	set->n_classes = n_classes;
+	*stats = palloc(sizeof(FeatureStats) * set->n_inputs);
+	feature_stats_init(*stats, set->n_inputs);
+	rows = palloc0(sizeof(int64) * n_classes);
+	set->n_rows = 0;
+	for (c = 0; c < n_classes; c++)
+		for (i = 0; i < n_classes; i++)
+			if (strcmp(set->class_names[c], names[i]) == 0)
+			{
+				feature_stats_combine(*stats, (FeatureStats *) (per_class[i] + 2), set->n_inputs);
+				rows[c] = (int64) per_class[i][0];
+				set->n_rows += rows[c];
+			}
+	*class_rows = rows;
+	SPI_freetuptable(SPI_tuptable);
+}
+
+/* one scan: the gradient of the model's current weights over every row */
+static BpnnState *
+scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
+			  MemoryContext result_cxt)
+{
+	struct varlena *encoded = model_encode(model);
+	Datum		arg = PointerGetDatum(encoded);
+	bool		isnull;
+	Datum		d;
+	BpnnState  *s;
+	MemoryContext old;
+
+	if (SPI_execute_with_args(sql, 1, &model_type, &arg, NULL, true, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("the source has no rows any more")));
+	old = MemoryContextSwitchTo(result_cxt);
+	s = (BpnnState *) PG_DETOAST_DATUM_COPY(d);
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+	pfree(encoded);
+	if (s->rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("the source has no usable rows any more")));
+	return s;
+}
+
+BpnnModel *
+stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
+				   const char *schema)
+{
+	BpnnModel  *model = palloc0(sizeof(BpnnModel));
+	StreamQuery q;
+	FeatureStats *stats;
+	int64	   *class_rows;
+	char	   *gradient_sql;
+	size_t		n_weights;
+	float	   *grad,
+			   *state1,
+			   *state2 = NULL;
+	double	   *class_weights;
+	FitResult	result = {0};
+	TrainProgress *progress = NULL;
+	MemoryContext epoch_cxt,
+				old;
+	NnRng		rng;
+	BpnnState  *s;
+	int			epoch;
+	size_t		w;
+
+	/* the partial scan's rows are of no further use */
+	if (set->x)
+		pfree(set->x);
+	if (set->y)
+		pfree(set->y);
+	set->x = NULL;
+	set->y = NULL;
+
+	q.schema = quote_identifier(schema);
+	q.features = features_expression(set);
+	q.label = psprintf("(%s)::pg_catalog.text", quote_identifier(args->label_column));
+	q.source = set->source_name;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	scan_statistics(&q, args, set, &stats, &class_rows);
+
+	train_model_layout(model, args, set);
+	train_model_scaler(model, set, stats);
+	class_weights = train_class_weights(args->class_weights, set->n_classes,
+										set->class_names, class_rows, set->n_rows);
+
+	n_weights = nn_weight_count(&model->layout);
+	model->weights = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * n_weights);
+	grad = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * n_weights);
+	state1 = MemoryContextAllocExtended(CurrentMemoryContext, sizeof(float) * n_weights,
+										MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	if (args->fit.optimizer == FIT_ADAM)
+		state2 = MemoryContextAllocExtended(CurrentMemoryContext, sizeof(float) * n_weights,
+											MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	nn_rng_seed(&rng, args->fit.seed);
+	nn_init_weights(&model->layout, model->weights, args->fit.init_range, &rng);
+	result.epoch_loss = palloc(sizeof(double) * args->fit.epochs);
+	/* the record the scans' copies of the model carry */
+	train_record(model, args, set, &result, set->n_rows, 0, class_weights);
+
+	gradient_sql = psprintf("SELECT %s.bpnn_gradient($1, %s, %s) FROM %s",
+							q.schema, q.features, q.label, q.source);
+	if (bpnn_progress)
+		progress = train_progress_start(args->fit.epochs, set->n_rows);
+	epoch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn streaming epoch",
+									  ALLOCSET_DEFAULT_SIZES);
+	for (epoch = 0; epoch < args->fit.epochs; epoch++)
+	{
+		double	   *sums;
+
+		CHECK_FOR_INTERRUPTS();
+		old = MemoryContextSwitchTo(epoch_cxt);
+		s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
+		sums = state_sums(s);
+		for (w = 0; w < n_weights; w++)
+			grad[w] = (float) sums[w];
+		result.epoch_loss[epoch] = s->loss / (double) s->rows;
+		result.epochs_run = epoch + 1;
+		if (args->fit.optimizer == FIT_ADAM)
+			nn_update_adam(n_weights, model->weights, grad, state1, state2, epoch + 1,
+						   1.0 / (double) s->rows, args->fit.learning_rate,
+						   args->fit.weight_decay);
+		else
+			nn_update(n_weights, model->weights, grad, state1, 1.0 / (double) s->rows,
+					  args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
+		if (progress)
+			train_progress_report(progress, epoch, result.epoch_loss[epoch],
+								  (double) s->correct / (double) s->rows);
+		MemoryContextSwitchTo(old);
+		MemoryContextReset(epoch_cxt);
+	}
+
+	/* the final weights' loss and accuracy */
+	old = MemoryContextSwitchTo(epoch_cxt);
+	s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
+	result.final_loss = s->loss / (double) s->rows;
+	result.train_accuracy = (double) s->correct / (double) s->rows;
+	set->n_rows = s->rows;
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(epoch_cxt);
+	SPI_finish();
+
+	train_check_finite(model, &result);
+	train_record(model, args, set, &result, set->n_rows, 0, class_weights);
+	/* what was done: full batches, no validation split */
+	model->training.batch_size = 0;
+	model->training.validation_fraction = 0.0;
+	return model;
+}

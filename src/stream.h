@@ -1,0 +1,20 @@
+/*
+ * stream.h — training by aggregate scans when the rows do not fit in
+ * bpnn.memory_limit (see stream.c).
+ */
+#ifndef BPNN_STREAM_H
+#define BPNN_STREAM_H
+
+#include "train.h"
+
+/*
+ * Train on every row of set's source by full-batch epochs of bpnn_gradient
+ * scans.  set describes the columns (from a scan stopped at the memory
+ * limit); its rows, classes and statistics are replaced.  model_type is
+ * the OID of bpnn_model and schema the extension's schema.  Allocates in
+ * the current memory context.
+ */
+extern BpnnModel *stream_train_model(const TrainArgs *args, TrainingSet *set,
+									 Oid model_type, const char *schema);
+
+#endif							/* BPNN_STREAM_H */
