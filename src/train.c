@@ -26,34 +26,22 @@
 
 PG_FUNCTION_INFO_V1(bpnn_train);
 
-/* positions of the training arguments, counted from the first of them */
-enum
-{
-	ARG_FEATURES,
-	ARG_HIDDEN,
-	ARG_EPOCHS,
-	ARG_LEARNING_RATE,
-	ARG_MOMENTUM,
-	ARG_BATCH_SIZE,
-	ARG_ACTIVATION,
-	ARG_NORMALIZATION,
-	ARG_INIT_RANGE,
-	ARG_SEED,
-	ARG_LOSS,
-	ARG_OPTIMIZER,
-	ARG_WEIGHT_DECAY,
-	ARG_VALIDATION_FRACTION,
-	ARG_PATIENCE,
-	ARG_CLASS_WEIGHTS,
-	ARG_MISSING
-};
-
-static const char *const arg_names[] = {
+const char *const train_arg_names[TRAIN_ARG_COUNT] = {
 	"features", "hidden", "epochs", "learning_rate", "momentum",
 	"batch_size", "activation", "normalization", "init_range", "seed",
 	"loss", "optimizer", "weight_decay", "validation_fraction", "patience",
 	"class_weights", "missing"
 };
+
+/*
+ * The defaults of bpnn_train's arguments in the install script, as JSON,
+ * for bpnn_fit's options (sql/group.sql shows that both train alike)
+ */
+const char *const train_arg_defaults =
+"{\"hidden\": [64], \"epochs\": 200, \"learning_rate\": 0.2, \"momentum\": 0.7, "
+"\"batch_size\": 32, \"activation\": \"bipolar_sigmoid\", \"normalization\": \"zscore\", "
+"\"init_range\": 0.1, \"seed\": 1, \"loss\": \"squared_error\", \"optimizer\": \"momentum\", "
+"\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\"}";
 
 static void
 require(FunctionCallInfo fcinfo, int arg, const char *name)
@@ -113,7 +101,7 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	require(fcinfo, 1, "label_col");
 	for (arg = ARG_HIDDEN; arg <= ARG_MISSING; arg++)
 		if (arg != ARG_CLASS_WEIGHTS)
-			require(fcinfo, first + arg, arg_names[arg]);
+			require(fcinfo, first + arg, train_arg_names[arg]);
 
 	args->source = PG_GETARG_OID(0);
 	args->label_column = text_to_cstring(PG_GETARG_TEXT_PP(1));

@@ -15,6 +15,34 @@
 #include "normalize.h"
 #include "scan.h"
 
+/* positions of the training arguments, counted from the first of them */
+typedef enum TrainArg
+{
+	ARG_FEATURES,
+	ARG_HIDDEN,
+	ARG_EPOCHS,
+	ARG_LEARNING_RATE,
+	ARG_MOMENTUM,
+	ARG_BATCH_SIZE,
+	ARG_ACTIVATION,
+	ARG_NORMALIZATION,
+	ARG_INIT_RANGE,
+	ARG_SEED,
+	ARG_LOSS,
+	ARG_OPTIMIZER,
+	ARG_WEIGHT_DECAY,
+	ARG_VALIDATION_FRACTION,
+	ARG_PATIENCE,
+	ARG_CLASS_WEIGHTS,
+	ARG_MISSING
+} TrainArg;
+
+#define TRAIN_ARG_COUNT (ARG_MISSING + 1)
+
+/* their names, and the defaults of all but features and class_weights as JSON */
+extern const char *const train_arg_names[TRAIN_ARG_COUNT];
+extern const char *const train_arg_defaults;
+
 /* the training arguments, in the order every training function takes them */
 typedef struct TrainArgs
 {

@@ -88,3 +88,21 @@ CREATE AGGREGATE bpnn_feature_stats(features float8[], skip_incomplete boolean) 
 );
 COMMENT ON AGGREGATE bpnn_feature_stats(float8[], boolean) IS
 	'per-feature statistics for the scalers: {rows, skipped rows, then count, min, max, mean, M2 of each feature}';
+
+-- ---------------------------------------------------------------------------
+-- Per-group training (src/group.c)
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION bpnn_fit_transfn(internal, float8[], anyelement, jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+CREATE FUNCTION bpnn_fit_finalfn(internal) RETURNS bpnn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C STABLE PARALLEL SAFE;
+
+CREATE AGGREGATE bpnn_fit(features float8[], label anyelement, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], anyelement, jsonb) IS
+	'trains a model on the rows it aggregates (one per group); options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';

@@ -1,0 +1,462 @@
+/*
+ * group.c — bpnn_fit(features, label, options): an aggregate that trains
+ * one model per group, on the rows of any query (GROUP BY region, a join,
+ * a filter).  The transition function packs the rows as the table scan of
+ * bpnn_train does (float32, class ids, per-feature statistics) in the
+ * aggregate's memory, bounded by bpnn.memory_limit; the final function
+ * trains with train_model(), reading the options jsonb as bpnn_train reads
+ * its arguments (same names, same defaults, same checks).
+ */
+#include "postgres.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "portability/instr_time.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "aggregate.h"
+#include "bpnn.h"
+#include "train.h"
+
+PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
+PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
+
+/* one group's rows, packed as they arrive */
+typedef struct GroupRows
+{
+	TrainArgs	args;			/* from the options of the group's first row */
+	int			n_inputs;
+	int64		n_rows;
+	int64		capacity;
+	float	   *x;				/* n_rows x n_inputs, NaN where a NULL awaits imputation */
+	int32	   *y;				/* label ids, in order of first appearance */
+	FeatureStats *stats;
+	double	   *row;
+	int64		rows_skipped;
+	int64		values_imputed;
+	LabelIds   *labels;
+	char	  **label_names;
+	int			n_labels;
+	bool		numeric_label;
+	Oid			label_type;
+	FmgrInfo	label_out;
+} GroupRows;
+
+/* ---------- options ---------- */
+
+static void
+bad_option(const char *name, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" must be %s", name, what)));
+}
+
+static int32
+json_int32(JsonbValue *v, const char *name)
+{
+	char	   *text;
+	char	   *end;
+	long		n;
+
+	if (v->type != jbvNumeric)
+		bad_option(name, "an integer");
+	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno != 0 || *end != '\0' || n < PG_INT32_MIN || n > PG_INT32_MAX)
+		bad_option(name, "an integer");
+	return (int32) n;
+}
+
+/* one option as the Datum bpnn_train's argument of that name would hold */
+static Datum
+option_datum(TrainArg arg, JsonbValue *v)
+{
+	const char *name = train_arg_names[arg];
+
+	switch (arg)
+	{
+		case ARG_HIDDEN:
+			{
+				Datum	   *sizes;
+				int			n,
+							i;
+
+				if (v->type == jbvNumeric)
+				{
+					sizes = palloc(sizeof(Datum));
+					sizes[0] = Int32GetDatum(json_int32(v, name));
+					n = 1;
+				}
+				else if (v->type == jbvBinary && JsonContainerIsArray(v->val.binary.data))
+				{
+					n = JsonContainerSize(v->val.binary.data);
+					sizes = palloc(sizeof(Datum) * Max(n, 1));
+					for (i = 0; i < n; i++)
+						sizes[i] = Int32GetDatum(json_int32(getIthJsonbValueFromContainer(v->val.binary.data, i),
+															name));
+				}
+				else
+					bad_option(name, "an array of layer sizes");
+				return PointerGetDatum(construct_array(sizes, n, INT4OID, 4, true, TYPALIGN_INT));
+			}
+		case ARG_EPOCHS:
+		case ARG_BATCH_SIZE:
+		case ARG_SEED:
+		case ARG_PATIENCE:
+			return Int32GetDatum(json_int32(v, name));
+		case ARG_LEARNING_RATE:
+		case ARG_MOMENTUM:
+		case ARG_INIT_RANGE:
+		case ARG_WEIGHT_DECAY:
+		case ARG_VALIDATION_FRACTION:
+			if (v->type != jbvNumeric)
+				bad_option(name, "a number");
+			return DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric));
+		case ARG_CLASS_WEIGHTS:
+			if (v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data))
+				return CStringGetTextDatum(JsonbToCString(NULL, v->val.binary.data,
+														  v->val.binary.len));
+			/* FALLTHROUGH */
+		default:
+			if (v->type != jbvString)
+				bad_option(name, "a string");
+			return PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
+															v->val.string.len));
+	}
+}
+
+/*
+ * The training arguments from an options object: each option overrides
+ * bpnn_train's default; then bpnn_train's own checks run on the result.
+ */
+static void
+options_to_args(Jsonb *options, TrainArgs *args)
+{
+	Jsonb	   *defaults = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+															  CStringGetDatum(train_arg_defaults)));
+	LOCAL_FCINFO(call, 2 + TRAIN_ARG_COUNT);
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			a;
+
+	if (!JB_ROOT_IS_OBJECT(options))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the options of bpnn_fit must be a JSON object"),
+				 errhint("For example: '{\"hidden\": [8], \"epochs\": 100}'.")));
+	it = JsonbIteratorInit(&options->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		for (a = ARG_HIDDEN; a < TRAIN_ARG_COUNT; a++)
+			if (strcmp(key, train_arg_names[a]) == 0)
+				break;
+		if (a == TRAIN_ARG_COUNT)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown bpnn_fit option \"%s\"", key),
+					 errhint("The options are bpnn_train's arguments from hidden to missing; the features are the aggregate's first argument.")));
+	}
+
+	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
+	call->args[0].value = ObjectIdGetDatum(InvalidOid);
+	call->args[0].isnull = false;
+	call->args[1].value = CStringGetTextDatum("label");
+	call->args[1].isnull = false;
+	for (a = 0; a < TRAIN_ARG_COUNT; a++)
+	{
+		const char *name = train_arg_names[a];
+		JsonbValue *given = getKeyJsonValueFromContainer(&options->root, name, strlen(name), NULL);
+		JsonbValue *value = given ? given
+			: getKeyJsonValueFromContainer(&defaults->root, name, strlen(name), NULL);
+		NullableDatum *d = &call->args[2 + a];
+
+		d->isnull = (value == NULL || value->type == jbvNull);
+		d->value = d->isnull ? (Datum) 0 : option_datum((TrainArg) a, value);
+	}
+	train_args_read(call, 2, args);
+}
+
+/* ---------- the aggregate ---------- */
+
+static GroupRows *
+group_create(FunctionCallInfo fcinfo, MemoryContext cxt, int n_inputs)
+{
+	GroupRows  *g = MemoryContextAllocZero(cxt, sizeof(GroupRows));
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	char		category;
+	bool		preferred;
+
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the options of bpnn_fit must not be NULL"),
+				 errhint("Pass '{}' for bpnn_train's defaults.")));
+	options_to_args(PG_GETARG_JSONB_P(3), &g->args);
+	g->n_inputs = n_inputs;
+	g->stats = palloc(sizeof(FeatureStats) * n_inputs);
+	feature_stats_init(g->stats, n_inputs);
+	g->row = palloc(sizeof(double) * n_inputs);
+	g->labels = label_ids_create(64);
+	g->label_names = palloc(sizeof(char *) * 64);
+	label_output_init(fcinfo, 2, &g->label_type, &g->label_out, cxt);
+	get_type_category_preferred(getBaseType(g->label_type), &category, &preferred);
+	g->numeric_label = (category == TYPCATEGORY_NUMERIC);
+	MemoryContextSwitchTo(old);
+	return g;
+}
+
+/* room for one more row, within bpnn.memory_limit */
+static void
+group_grow(GroupRows *g, MemoryContext cxt)
+{
+	Size		row_bytes = sizeof(float) * g->n_inputs + sizeof(int32);
+	int64		max_rows = (int64) Min((Size) bpnn_memory_limit_kb * 1024 / row_bytes,
+									   (Size) PG_INT32_MAX);
+	int64		want;
+
+	if (g->n_rows < g->capacity)
+		return;
+	if (g->n_rows >= max_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the rows of one bpnn_fit group exceed bpnn.memory_limit"),
+				 errdetail("bpnn.memory_limit is %d kB.", bpnn_memory_limit_kb),
+				 errhint("Raise bpnn.memory_limit, or train the group with bpnn_train on a view, which streams.")));
+	want = Min(Max(g->capacity * 2, 256), max_rows);
+	if (g->x == NULL)
+	{
+		g->x = MemoryContextAllocHuge(cxt, sizeof(float) * g->n_inputs * want);
+		g->y = MemoryContextAllocHuge(cxt, sizeof(int32) * want);
+	}
+	else
+	{
+		g->x = repalloc_huge(g->x, sizeof(float) * g->n_inputs * want);
+		g->y = repalloc_huge(g->y, sizeof(int32) * want);
+	}
+	g->capacity = want;
+}
+
+static int32
+group_label_id(GroupRows *g, Datum label, MemoryContext cxt)
+{
+	char	   *text = label_as_text(label, g->label_type, &g->label_out);
+	int32		id = label_ids_find(g->labels, text);
+	MemoryContext old;
+
+	if (id >= 0)
+	{
+		pfree(text);
+		return id;
+	}
+	if (g->n_labels >= BPNN_MAX_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many classes: at most %d are allowed", BPNN_MAX_CLASSES)));
+	old = MemoryContextSwitchTo(cxt);
+	if (g->n_labels > 0 && (g->n_labels & (g->n_labels - 1)) == 0 && g->n_labels >= 64)
+		g->label_names = repalloc(g->label_names, sizeof(char *) * g->n_labels * 2);
+	g->label_names[g->n_labels] = pstrdup(text);
+	label_ids_add(g->labels, g->label_names[g->n_labels], g->n_labels);
+	MemoryContextSwitchTo(old);
+	pfree(text);
+	return g->n_labels++;
+}
+
+/* bpnn_fit(features float8[], label anyelement, options jsonb) */
+Datum
+bpnn_fit_transfn(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
+	ArrayType  *features;
+	Datum	   *elems;
+	bool	   *nulls;
+	float	   *dst;
+	int			n,
+				f;
+	bool		has_null = false;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("bpnn_fit called in non-aggregate context")));
+	if (PG_ARGISNULL(1))
+	{
+		if (g != NULL)
+			g->rows_skipped++;
+		PG_RETURN_POINTER(g);
+	}
+	features = PG_GETARG_ARRAYTYPE_P(1);
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
+	n = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	if (g == NULL)
+	{
+		if (n < 1 || n > BPNN_MAX_UNITS)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the features must be an array of 1 to %d values", BPNN_MAX_UNITS)));
+		g = group_create(fcinfo, aggcxt, n);
+	}
+	else if (n != g->n_inputs)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("every row must have %d features, not %d", g->n_inputs, n)));
+	if (PG_ARGISNULL(2))
+	{
+		g->rows_skipped++;
+		PG_RETURN_POINTER(g);
+	}
+
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	for (f = 0; f < n; f++)
+	{
+		if (nulls[f])
+		{
+			has_null = true;
+			g->row[f] = NAN;
+			continue;
+		}
+		g->row[f] = DatumGetFloat8(elems[f]);
+		if (!isfinite(g->row[f]) || fabs(g->row[f]) > FLT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d is %s", f + 1,
+							isnan(g->row[f]) ? "NaN" :
+							isinf(g->row[f]) ? "infinite" : "out of range for training"),
+					 errhint("Remove or replace the non-finite values before training.")));
+	}
+	pfree(elems);
+	pfree(nulls);
+	if (has_null && g->args.missing != BPNN_MISSING_IMPUTE)
+	{
+		g->rows_skipped++;
+		PG_RETURN_POINTER(g);
+	}
+
+	group_grow(g, aggcxt);
+	dst = g->x + (Size) g->n_rows * g->n_inputs;
+	for (f = 0; f < n; f++)
+	{
+		dst[f] = (float) g->row[f];		/* NaN stays NaN: imputed later */
+		if (isnan(g->row[f]))
+			g->values_imputed++;
+	}
+	feature_stats_add(g->stats, g->row, n);
+	g->y[g->n_rows] = group_label_id(g, PG_GETARG_DATUM(2), aggcxt);
+	g->n_rows++;
+	if ((g->n_rows & 0xFFFF) == 0)
+		CHECK_FOR_INTERRUPTS();
+	PG_RETURN_POINTER(g);
+}
+
+/* the group's rows as the TrainingSet a scan of one array column gives */
+static TrainingSet *
+group_training_set(GroupRows *g)
+{
+	TrainingSet *set = palloc0(sizeof(TrainingSet));
+	int32	   *new_id = palloc(sizeof(int32) * Max(g->n_labels, 1));
+	int64		r;
+	int			c,
+				f;
+
+	set->source_name = "bpnn_fit";
+	set->n_rows = g->n_rows;
+	set->rows_skipped = g->rows_skipped;
+	set->values_imputed = g->values_imputed;
+	set->n_inputs = g->n_inputs;
+	set->feature_names = palloc(sizeof(char *) * g->n_inputs);
+	for (f = 0; f < g->n_inputs; f++)
+		set->feature_names[f] = psprintf("features[%d]", f + 1);
+	set->n_columns = 1;
+	set->column_names = palloc(sizeof(char *));
+	set->column_names[0] = "features";
+	set->column_widths = palloc(sizeof(int32));
+	set->column_widths[0] = g->n_inputs;
+	set->column_kinds = palloc(sizeof(uint8));
+	set->column_kinds[0] = BPNN_COLUMN_ARRAY;
+	set->categories = palloc0(sizeof(char **));
+	set->stats = g->stats;
+	set->impute = palloc0(sizeof(double) * g->n_inputs);
+	set->numeric_label = g->numeric_label;
+
+	/* classes in training's order; a copy of the rows, so the state stays intact */
+	set->n_classes = g->n_labels;
+	set->class_names = palloc(sizeof(char *) * Max(g->n_labels, 1));
+	memcpy(set->class_names, g->label_names, sizeof(char *) * g->n_labels);
+	scan_sort_class_names(set->class_names, g->n_labels, g->numeric_label);
+	for (c = 0; c < g->n_labels; c++)
+		new_id[label_ids_find(g->labels, set->class_names[c])] = c;
+	set->x = MemoryContextAllocHuge(CurrentMemoryContext,
+									sizeof(float) * g->n_inputs * Max(g->n_rows, 1));
+	memcpy(set->x, g->x, sizeof(float) * g->n_inputs * g->n_rows);
+	set->y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(g->n_rows, 1));
+	for (r = 0; r < g->n_rows; r++)
+		set->y[r] = new_id[g->y[r]];
+	return set;
+}
+
+Datum
+bpnn_fit_finalfn(PG_FUNCTION_ARGS)
+{
+	GroupRows  *g;
+	MemoryContext train_cxt,
+				old;
+	TrainingSet *set;
+	BpnnModel  *model;
+	struct varlena *encoded;
+	TrainArgs	args;
+	instr_time	start,
+				elapsed;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	g = (GroupRows *) PG_GETARG_POINTER(0);
+	if (g->n_rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no usable rows in a bpnn_fit group"),
+				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
+						   g->rows_skipped)));
+	if (g->n_labels < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a bpnn_fit group has only one class, \"%s\"", g->label_names[0]),
+				 errdetail("A classifier needs at least two distinct labels.")));
+
+	INSTR_TIME_SET_CURRENT(start);
+	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn_fit training",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_cxt);
+	set = group_training_set(g);
+	args = g->args;
+	model = train_model(&args, set, NULL, set->n_rows);
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	model_validate(model, ERRCODE_INTERNAL_ERROR);
+	MemoryContextSwitchTo(old);
+	encoded = model_encode(model);
+	MemoryContextDelete(train_cxt);
+	PG_RETURN_POINTER(encoded);
+}
