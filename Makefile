@@ -17,7 +17,7 @@ DATA = $(INSTALL_CHAIN)
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
-REGRESS = data model_io train predict errors security evaluate features fuzz accuracy
+REGRESS = data model_io train predict errors security evaluate features fuzz stream group accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \

@@ -196,7 +196,7 @@ options_to_args(Jsonb *options, TrainArgs *args)
 /* ---------- the aggregate ---------- */
 
 static GroupRows *
-group_create(FunctionCallInfo fcinfo, MemoryContext cxt, int n_inputs)
+group_create(FunctionCallInfo fcinfo, MemoryContext cxt)
 {
 	GroupRows  *g = MemoryContextAllocZero(cxt, sizeof(GroupRows));
 	MemoryContext old = MemoryContextSwitchTo(cxt);
@@ -209,10 +209,7 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt, int n_inputs)
 				 errmsg("the options of bpnn_fit must not be NULL"),
 				 errhint("Pass '{}' for bpnn_train's defaults.")));
 	options_to_args(PG_GETARG_JSONB_P(3), &g->args);
-	g->n_inputs = n_inputs;
-	g->stats = palloc(sizeof(FeatureStats) * n_inputs);
-	feature_stats_init(g->stats, n_inputs);
-	g->row = palloc(sizeof(double) * n_inputs);
+	g->n_inputs = -1;			/* until a row has features */
 	g->labels = label_ids_create(64);
 	g->label_names = palloc(sizeof(char *) * 64);
 	label_output_init(fcinfo, 2, &g->label_type, &g->label_out, cxt);
@@ -297,10 +294,11 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("bpnn_fit called in non-aggregate context")));
+	if (g == NULL)
+		g = group_create(fcinfo, aggcxt);
 	if (PG_ARGISNULL(1))
 	{
-		if (g != NULL)
-			g->rows_skipped++;
+		g->rows_skipped++;
 		PG_RETURN_POINTER(g);
 	}
 	features = PG_GETARG_ARRAYTYPE_P(1);
@@ -309,13 +307,19 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the features must be a one-dimensional array")));
 	n = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	if (g == NULL)
+	if (g->n_inputs < 0)
 	{
+		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
 		if (n < 1 || n > BPNN_MAX_UNITS)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the features must be an array of 1 to %d values", BPNN_MAX_UNITS)));
-		g = group_create(fcinfo, aggcxt, n);
+		g->n_inputs = n;
+		g->stats = palloc(sizeof(FeatureStats) * n);
+		feature_stats_init(g->stats, n);
+		g->row = palloc(sizeof(double) * n);
+		MemoryContextSwitchTo(old);
 	}
 	else if (n != g->n_inputs)
 		ereport(ERROR,

@@ -220,7 +220,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 				old;
 	NnRng		rng;
 	BpnnState  *s;
-	int			epoch;
+	int			epoch,
+				c;
 	size_t		w;
 
 	/* the partial scan's rows are of no further use */
@@ -291,8 +292,11 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 		MemoryContextReset(epoch_cxt);
 	}
 
-	/* the final weights' loss and accuracy */
+	/* the final weights' loss (unweighted, as in memory) and accuracy */
 	old = MemoryContextSwitchTo(epoch_cxt);
+	model->training.class_weights = palloc(sizeof(double) * set->n_classes);
+	for (c = 0; c < set->n_classes; c++)
+		model->training.class_weights[c] = 1.0;
 	s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
 	result.final_loss = s->loss / (double) s->rows;
 	result.train_accuracy = (double) s->correct / (double) s->rows;
