@@ -25,6 +25,20 @@ FROM (SELECT bpnn_train('policed', 'label', epochs => 5) AS m) s;
 RESET ROLE;
 -- the owner is not subject to the policy
 SELECT bpnn_info(bpnn_train('policed', 'label', epochs => 5))->'training'->'rows_used' AS owner_rows;
+-- nor to streaming: its scans are the caller's queries too
+CREATE TABLE policed_pixels AS SELECT * FROM digits_pixels;
+ALTER TABLE policed_pixels ENABLE ROW LEVEL SECURITY;
+CREATE POLICY no_zeros ON policed_pixels FOR SELECT TO regress_bpnn_analyst USING (label <> 0);
+GRANT SELECT ON policed_pixels TO regress_bpnn_analyst;
+SET ROLE regress_bpnn_analyst;
+SET bpnn.memory_limit = '256kB';
+SET client_min_messages = warning;
+SELECT count(*) AS visible_rows FROM policed_pixels;
+SELECT bpnn_classes(m) AS classes, bpnn_info(m)->'training'->'rows_used' AS streamed_rows
+FROM (SELECT bpnn_train('policed_pixels', 'label', hidden => '{4}', epochs => 2) AS m) s;
+RESET client_min_messages;
+RESET bpnn.memory_limit;
+RESET ROLE;
 
 -- nothing in the extension is SECURITY DEFINER
 SELECT count(*) AS security_definer_functions
@@ -32,5 +46,5 @@ FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::re
 JOIN pg_extension e ON e.oid = d.refobjid AND d.refclassid = 'pg_extension'::regclass
 WHERE e.extname = 'bpnn' AND p.prosecdef;
 
-DROP TABLE guarded, policed;
+DROP TABLE guarded, policed, policed_pixels;
 DROP ROLE regress_bpnn_analyst;
