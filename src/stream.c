@@ -216,7 +216,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	double	   *class_weights;
 	FitResult	result = {0};
 	TrainProgress *progress = NULL;
-	MemoryContext epoch_cxt,
+	MemoryContext train_cxt = CurrentMemoryContext,
+				epoch_cxt,
 				old;
 	NnRng		rng;
 	BpnnState  *s;
@@ -239,6 +240,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* the model lives on after SPI_finish: allocate in the caller's context */
+	MemoryContextSwitchTo(train_cxt);
 	scan_statistics(&q, args, set, &stats, &class_rows);
 
 	train_model_layout(model, args, set);
