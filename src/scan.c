@@ -1,13 +1,14 @@
 /*
  * scan.c — reads a training set from a table or view (see scan.h).
  *
- * The rows are read with one SPI cursor over a query made of catalog names
+ * The rows are read with one SPI query made of catalog names
  * (quote_identifier), so the executor checks the calling user's privileges
  * and applies row-level security exactly as for the user's own SELECT.
  * Numbers and numeric arrays are decoded straight into a growing float32
  * matrix in the caller's memory context; text-like columns into category
  * ids beside it, one-hot encoded once the scan has seen every value.
- * Per-batch garbage goes into a context that is reset after every fetch.
+ * The rows reach read_row through a DestReceiver, without SPI's tuple
+ * table; per-row garbage goes into a context reset every SCAN_BATCH_ROWS rows.
  */
 #include "postgres.h"
 
@@ -20,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -31,7 +33,7 @@
 #include "model.h"
 #include "scan.h"
 
-#define SCAN_FETCH_ROWS 1000
+#define SCAN_BATCH_ROWS 1000
 
 typedef struct FeatureColumn
 {
@@ -338,7 +340,7 @@ init_category(BpnnScan *st, FeatureColumn *col, int model_column)
 
 /* the first row with every array present fixes the array widths */
 static void
-fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+fix_layout(BpnnScan *st, const Datum *values)
 {
 	int			c,
 				n = 0;
@@ -351,8 +353,7 @@ fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 			continue;
 		if (col->kind == BPNN_COLUMN_ARRAY)
 		{
-			bool		isnull;
-			ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(tuple, desc, c + 2, &isnull));
+			ArrayType  *a = DatumGetArrayTypeP(values[c + 1]);
 
 			col->width = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 			if (col->width == 0)
@@ -467,17 +468,14 @@ category_id(BpnnScan *st, FeatureColumn *col, const char *value)
 
 /* is any feature of the row NULL (a NULL array, or a NULL element)? */
 static bool
-row_has_null(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+row_has_null(BpnnScan *st, const Datum *values, const bool *nulls)
 {
 	int			c;
 
 	for (c = 0; c < st->n_cols; c++)
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
-
-		if (isnull || (st->cols[c].kind == BPNN_COLUMN_ARRAY &&
-					   array_contains_nulls(DatumGetArrayTypeP(d))))
+		if (nulls[c + 1] || (st->cols[c].kind == BPNN_COLUMN_ARRAY &&
+							 array_contains_nulls(DatumGetArrayTypeP(values[c + 1]))))
 			return true;
 	}
 	return false;
@@ -485,30 +483,23 @@ row_has_null(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 
 /* do all arrays of the row have values, so that their widths can be read? */
 static bool
-arrays_present(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+arrays_present(BpnnScan *st, const bool *nulls)
 {
 	int			c;
 
 	for (c = 0; c < st->n_cols; c++)
-	{
-		bool		isnull;
-
-		if (st->cols[c].kind == BPNN_COLUMN_ARRAY)
-		{
-			(void) SPI_getbinval(tuple, desc, c + 2, &isnull);
-			if (isnull)
-				return false;
-		}
-	}
+		if (st->cols[c].kind == BPNN_COLUMN_ARRAY && nulls[c + 1])
+			return false;
 	return true;
 }
 
+/* one row of the query: values[0] the label, values[c + 1] feature column c */
 static void
-read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column)
+read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label_column)
 {
 	TrainingSet *set = st->set;
-	bool		isnull;
-	Datum		label = SPI_getbinval(tuple, desc, 1, &isnull);
+	bool		isnull = nulls[0];
+	Datum		label = values[0];
 	float	   *num;
 	int32	   *cat;
 	int			c,
@@ -519,7 +510,7 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 		set->rows_skipped++;
 		return;
 	}
-	if (!st->spec->impute && row_has_null(st, tuple, desc))
+	if (!st->spec->impute && row_has_null(st, values, nulls))
 	{
 		set->rows_skipped++;
 		return;
@@ -527,12 +518,12 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 	if (st->n_numeric < 0)
 	{
 		/* array widths come from the first row that has every array */
-		if (!arrays_present(st, tuple, desc))
+		if (!arrays_present(st, nulls))
 		{
 			set->rows_skipped++;
 			return;
 		}
-		fix_layout(st, tuple, desc);
+		fix_layout(st, values);
 	}
 	ensure_capacity(st);
 
@@ -541,8 +532,9 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 	for (c = 0; c < st->n_cols; c++)
 	{
 		FeatureColumn *col = &st->cols[c];
-		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
+		Datum		d = values[c + 1];
 
+		isnull = nulls[c + 1];
 		if (col->kind == BPNN_COLUMN_CATEGORY)
 		{
 			cat[col->first] = isnull ? -1 : category_id(st, col, TextDatumGetCString(d));
@@ -609,6 +601,59 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 		num[k] = (float) st->row[k];
 	set->y[set->n_rows] = label_id(st, TextDatumGetCString(label), label_column);
 	set->n_rows++;
+}
+
+/*
+ * The executor hands each row of the query straight to read_row (a
+ * DestReceiver, as COPY TO and CREATE TABLE AS use): no tuple is formed or
+ * copied into an SPI tuple table, and the slot decodes every column once.
+ * The executor checks for interrupts as it scans.  Per-row garbage goes
+ * into a context reset every SCAN_BATCH_ROWS rows.
+ */
+typedef struct ScanReceiver
+{
+	DestReceiver pub;
+	BpnnScan   *st;
+	const char *label_column;
+	MemoryContext batch_cxt;
+	int			in_batch;
+	ErrorContextCallback *outer_context;	/* the error context outside SPI */
+} ScanReceiver;
+
+static bool
+scan_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ScanReceiver *r = (ScanReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->batch_cxt);
+	ErrorContextCallback *spi_context = error_context_stack;
+
+	slot_getallattrs(slot);
+
+	/*
+	 * Errors about the data are the user's, not the generated query's: leave
+	 * SPI's "SQL statement" context line out of them (an error longjmps
+	 * past the restore; whoever catches it resets the stack)
+	 */
+	error_context_stack = r->outer_context;
+	read_row(r->st, slot->tts_values, slot->tts_isnull, r->label_column);
+	error_context_stack = spi_context;
+	MemoryContextSwitchTo(old);
+	if (++r->in_batch >= SCAN_BATCH_ROWS)
+	{
+		MemoryContextReset(r->batch_cxt);
+		r->in_batch = 0;
+	}
+	return true;
+}
+
+static void
+scan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+scan_shutdown(DestReceiver *self)
+{
 }
 
 /* sort the class names and renumber the class ids to match */
@@ -818,9 +863,10 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	AttrNumber	label_attnum;
 	char		relkind = get_rel_relkind(relid);
 	char	   *query;
-	MemoryContext batch_cxt;
+	ScanReceiver receiver = {0};
+	SPIExecuteOptions options = {0};
 	SPIPlanPtr	plan;
-	Portal		portal;
+	int			rc;
 	ArrayType  *features = spec->features;
 	int			c;
 
@@ -888,8 +934,18 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	relation_close(rel, NoLock);
 
 	st.labels = label_ids_create(64);
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn scan batch",
-									  ALLOCSET_DEFAULT_SIZES);
+	receiver.pub.receiveSlot = scan_receive;
+	receiver.pub.rStartup = scan_startup;
+	receiver.pub.rShutdown = scan_shutdown;
+	receiver.pub.rDestroy = scan_shutdown;
+	receiver.pub.mydest = DestNone;
+	receiver.st = &st;
+	receiver.label_column = label_column;
+	receiver.outer_context = error_context_stack;
+	receiver.batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn scan batch",
+											   ALLOCSET_DEFAULT_SIZES);
+	options.read_only = true;
+	options.dest = &receiver.pub;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -897,26 +953,13 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,
 			 SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	for (;;)
-	{
-		uint64		i;
-		MemoryContext old;
-
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, SCAN_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		old = MemoryContextSwitchTo(batch_cxt);
-		for (i = 0; i < SPI_processed; i++)
-			read_row(&st, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, label_column);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch_cxt);
-		SPI_freetuptable(SPI_tuptable);
-	}
-	SPI_cursor_close(portal);
+	/* a SELECT into a receiver of type DestNone reports SPI_OK_UTILITY */
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan_extended failed for \"%s\": %s", query,
+			 SPI_result_code_string(rc));
 	SPI_finish();
-	MemoryContextDelete(batch_cxt);
+	MemoryContextDelete(receiver.batch_cxt);
 
 	if (set->n_rows == 0)
 		ereport(ERROR,
