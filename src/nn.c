@@ -378,26 +378,33 @@ typedef float NnVec16u __attribute__((vector_size(64), aligned(4)));	/* unaligne
 typedef float NnVec4 __attribute__((vector_size(16)));
 
 /*
- * One block: n_rows (a constant 1 to 4 once inlined) rows by the 16
- * columns j..j+15 of out = start + x * w, where start is a row of n_out
- * values (the biases) or NULL for zeros.  An input that is 0 in all the
- * rows is skipped (sparse inputs such as pixels and one-hot columns are
- * common): its products are zeros, which leave every sum as it is.
+ * One block: n_rows rows by n_blocks * 16 columns from column j of
+ * out = start + x * w, where start is a row of n_out values (the biases)
+ * or NULL for zeros; n_rows * n_blocks is at most four, constants once
+ * inlined (four rows of one block while training, one row of up to four
+ * blocks when scoring row by row), so the sums stay in registers.  An
+ * input that is 0 in all the rows is skipped (sparse inputs such as pixels
+ * and one-hot columns are common): its products are zeros, which leave
+ * every sum as it is.
  */
 static inline __attribute__((always_inline)) void
 product_block(const float *restrict x, int n_in, const float *restrict w, int n_out,
-			  const float *restrict start, float *restrict out, int j, const int n_rows)
+			  const float *restrict start, float *restrict out, int j, const int n_rows,
+			  const int n_blocks)
 {
 	NnVec16		acc[NN_ROW_BLOCK];
 	float		a[NN_ROW_BLOCK];
 	int			k,
-				r;
+				r,
+				b;
 
 	for (r = 0; r < n_rows; r++)
-		acc[r] = start ? *(const NnVec16u *) (start + j) : (NnVec16) {0};
+		for (b = 0; b < n_blocks; b++)
+			acc[r * n_blocks + b] = start ?
+				*(const NnVec16u *) (start + j + b * NN_COLUMN_BLOCK) : (NnVec16) {0};
 	for (k = 0; k < n_in; k++)
 	{
-		NnVec16		wk;
+		const float *restrict wk = w + (size_t) k * n_out + j;
 		bool		zero = true;
 
 		for (r = 0; r < n_rows; r++)
@@ -407,12 +414,18 @@ product_block(const float *restrict x, int n_in, const float *restrict w, int n_
 		}
 		if (zero)
 			continue;
-		wk = *(const NnVec16u *) (w + (size_t) k * n_out + j);
-		for (r = 0; r < n_rows; r++)
-			acc[r] += a[r] * wk;
+		for (b = 0; b < n_blocks; b++)
+		{
+			NnVec16		wkb = *(const NnVec16u *) (wk + b * NN_COLUMN_BLOCK);
+
+			for (r = 0; r < n_rows; r++)
+				acc[r * n_blocks + b] += a[r] * wkb;
+		}
 	}
 	for (r = 0; r < n_rows; r++)
-		*(NnVec16u *) (out + (size_t) r * n_out + j) = acc[r];
+		for (b = 0; b < n_blocks; b++)
+			*(NnVec16u *) (out + (size_t) r * n_out + j + b * NN_COLUMN_BLOCK) =
+				acc[r * n_blocks + b];
 }
 
 /*
@@ -452,9 +465,9 @@ product_narrow(const float *restrict x, int n_in, const float *restrict w, int n
 		{
 			const float *wk = w + (size_t) (k0 + k) * n_out + j;
 
-			pad[k] = (NnVec4) {0};
-			for (t = 0; t < n_cols; t++)
-				pad[k][t] = wk[t];
+			/* built in registers: stores of parts then a vector load would stall */
+			pad[k] = (NnVec4) {wk[0], n_cols > 1 ? wk[1] : 0.0f,
+				n_cols > 2 ? wk[2] : 0.0f, n_cols > 3 ? wk[3] : 0.0f};
 		}
 		for (k = 0; k < n_k; k++)
 		{
@@ -481,10 +494,18 @@ static inline __attribute__((always_inline)) void
 product_rows(const float *restrict x, int n_in, const float *restrict w, int n_out,
 			 const float *restrict start, float *restrict out, const int n_rows)
 {
-	int			j;
+	int			j = 0;
 
-	for (j = 0; j + NN_COLUMN_BLOCK <= n_out; j += NN_COLUMN_BLOCK)
-		product_block(x, n_in, w, n_out, start, out, j, n_rows);
+	if (n_rows == 1)
+		for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK)
+			product_block(x, n_in, w, n_out, start, out, j, 1, 4);
+	if (n_rows == 1 && j + 2 * NN_COLUMN_BLOCK <= n_out)
+	{
+		product_block(x, n_in, w, n_out, start, out, j, 1, 2);
+		j += 2 * NN_COLUMN_BLOCK;
+	}
+	for (; j + NN_COLUMN_BLOCK <= n_out; j += NN_COLUMN_BLOCK)
+		product_block(x, n_in, w, n_out, start, out, j, n_rows, 1);
 	for (; j < n_out; j += NN_NARROW)
 		product_narrow(x, n_in, w, n_out, start, out, j, n_rows, n_out - j);
 }
