@@ -9,6 +9,7 @@
 #include "nn.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char *const activation_names[NN_ACT_COUNT] = {
@@ -354,107 +355,187 @@ derivative(NnActivation act, float o)
 	return 0.0f;
 }
 
-/* columns of the output computed together in registers by layer_forward */
+/*
+ * The products below are register-blocked: NN_ROW_BLOCK rows by
+ * NN_COLUMN_BLOCK columns of results are summed in a local array the
+ * compiler keeps in vector registers (4 zmm with AVX-512, 8 ymm with AVX2),
+ * so each weight loaded serves four rows and four independent sums hide
+ * the latency of the additions.  Every result still adds its terms one at
+ * a time in the same order as the plain loop (its start value, then term
+ * 0, 1, ...), so the bits do not depend on the blocking, the clone chosen
+ * or the number of rows passed at once.
+ */
+#define NN_ROW_BLOCK 4
 #define NN_COLUMN_BLOCK 16
 
 /*
- * out (rows x n_out) = f(in (rows x n_in) * W + bias).  The outputs are
- * computed NN_COLUMN_BLOCK columns at a time in a local accumulator the
- * compiler keeps in vector registers; every output still adds its terms
- * in the same order (bias, then inputs 0, 1, ...), so the results are the
- * same bits as the plain loop.
+ * GCC's generic vectors: 16 floats are one zmm register with AVX-512, two
+ * ymm with AVX2, four xmm otherwise; their arithmetic is element by element,
+ * so a vector sum is sixteen independent scalar sums.
+ */
+typedef float NnVec16 __attribute__((vector_size(64)));
+typedef float NnVec16u __attribute__((vector_size(64), aligned(4)));	/* unaligned loads */
+typedef float NnVec4 __attribute__((vector_size(16)));
+
+/*
+ * One block: n_rows rows by n_blocks * 16 columns from column j of
+ * out = start + x * w, where start is a row of n_out values (the biases)
+ * or NULL for zeros; n_rows * n_blocks is at most four, constants once
+ * inlined (four rows of one block while training, one row of up to four
+ * blocks when scoring row by row), so the sums stay in registers.  An
+ * input that is 0 in all the rows is skipped (sparse inputs such as pixels
+ * and one-hot columns are common): its products are zeros, which leave
+ * every sum as it is.
+ */
+static inline __attribute__((always_inline)) void
+product_block(const float *restrict x, int n_in, const float *restrict w, int n_out,
+			  const float *restrict start, float *restrict out, int j, const int n_rows,
+			  const int n_blocks)
+{
+	NnVec16		acc[NN_ROW_BLOCK];
+	float		a[NN_ROW_BLOCK];
+	int			k,
+				r,
+				b;
+
+	for (r = 0; r < n_rows; r++)
+		for (b = 0; b < n_blocks; b++)
+			acc[r * n_blocks + b] = start ?
+				*(const NnVec16u *) (start + j + b * NN_COLUMN_BLOCK) : (NnVec16) {0};
+	for (k = 0; k < n_in; k++)
+	{
+		const float *restrict wk = w + (size_t) k * n_out + j;
+		bool		zero = true;
+
+		for (r = 0; r < n_rows; r++)
+		{
+			a[r] = x[(size_t) r * n_in + k];
+			zero = zero && a[r] == 0.0f;
+		}
+		if (zero)
+			continue;
+		for (b = 0; b < n_blocks; b++)
+		{
+			NnVec16		wkb = *(const NnVec16u *) (wk + b * NN_COLUMN_BLOCK);
+
+			for (r = 0; r < n_rows; r++)
+				acc[r * n_blocks + b] += a[r] * wkb;
+		}
+	}
+	for (r = 0; r < n_rows; r++)
+		for (b = 0; b < n_blocks; b++)
+			*(NnVec16u *) (out + (size_t) r * n_out + j + b * NN_COLUMN_BLOCK) =
+				acc[r * n_blocks + b];
+}
+
+/*
+ * The same for the last n_cols < 16 columns, four at a time (the output
+ * layer of a classifier is often this narrow).  Their weights are copied,
+ * NN_NARROW_K inputs at a time, into a block padded with zeros to four
+ * columns; the padding's sums are never stored.
+ */
+#define NN_NARROW 4
+#define NN_NARROW_K 64
+
+static inline __attribute__((always_inline)) void
+product_narrow(const float *restrict x, int n_in, const float *restrict w, int n_out,
+			   const float *restrict start, float *restrict out, int j, const int n_rows,
+			   int n_cols)
+{
+	NnVec4		acc[NN_ROW_BLOCK];
+	NnVec4		pad[NN_NARROW_K];
+	NnVec4		first = {0};
+	float		a[NN_ROW_BLOCK];
+	int			k0,
+				k,
+				r,
+				t;
+
+	if (n_cols > NN_NARROW)
+		n_cols = NN_NARROW;
+	for (t = 0; t < n_cols && start; t++)
+		first[t] = start[j + t];
+	for (r = 0; r < n_rows; r++)
+		acc[r] = first;
+	for (k0 = 0; k0 < n_in; k0 += NN_NARROW_K)
+	{
+		const int	n_k = n_in - k0 < NN_NARROW_K ? n_in - k0 : NN_NARROW_K;
+
+		for (k = 0; k < n_k; k++)
+		{
+			const float *wk = w + (size_t) (k0 + k) * n_out + j;
+
+			/* built in registers: stores of parts then a vector load would stall */
+			pad[k] = (NnVec4) {wk[0], n_cols > 1 ? wk[1] : 0.0f,
+				n_cols > 2 ? wk[2] : 0.0f, n_cols > 3 ? wk[3] : 0.0f};
+		}
+		for (k = 0; k < n_k; k++)
+		{
+			bool		zero = true;
+
+			for (r = 0; r < n_rows; r++)
+			{
+				a[r] = x[(size_t) r * n_in + k0 + k];
+				zero = zero && a[r] == 0.0f;
+			}
+			if (zero)
+				continue;
+			for (r = 0; r < n_rows; r++)
+				acc[r] += a[r] * pad[k];
+		}
+	}
+	for (r = 0; r < n_rows; r++)
+		for (t = 0; t < n_cols; t++)
+			out[(size_t) r * n_out + j + t] = acc[r][t];
+}
+
+/* rows r..r+n_rows-1 of matrix_product, n_rows a constant once inlined */
+static inline __attribute__((always_inline)) void
+product_rows(const float *restrict x, int n_in, const float *restrict w, int n_out,
+			 const float *restrict start, float *restrict out, const int n_rows)
+{
+	int			j = 0;
+
+	if (n_rows == 1)
+		for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK)
+			product_block(x, n_in, w, n_out, start, out, j, 1, 4);
+	if (n_rows == 1 && j + 2 * NN_COLUMN_BLOCK <= n_out)
+	{
+		product_block(x, n_in, w, n_out, start, out, j, 1, 2);
+		j += 2 * NN_COLUMN_BLOCK;
+	}
+	for (; j + NN_COLUMN_BLOCK <= n_out; j += NN_COLUMN_BLOCK)
+		product_block(x, n_in, w, n_out, start, out, j, n_rows, 1);
+	for (; j < n_out; j += NN_NARROW)
+		product_narrow(x, n_in, w, n_out, start, out, j, n_rows, n_out - j);
+}
+
+/*
+ * out (rows x n_out) = start + x (rows x n_in) * w (n_in x n_out, row
+ * major); start: n_out values added to every row, or NULL for zeros
  */
 NN_KERNEL
 static void
-layer_forward(const float *restrict in, int n_in, const float *restrict w, int n_out,
-			  float *restrict out, int rows, NnActivation act)
+matrix_product(const float *restrict x, int n_in, const float *restrict w, int n_out,
+			   const float *restrict start, float *restrict out, int rows)
 {
-	const float *bias = w + (size_t) n_in * n_out;
-	int			i,
-				k,
-				j,
-				t;
+	int			i;
 
-	for (i = 0; i < rows; i++)
-	{
-		const float *restrict x = in + (size_t) i * n_in;
-		float	   *restrict o = out + (size_t) i * n_out;
+	for (i = 0; i + NN_ROW_BLOCK <= rows; i += NN_ROW_BLOCK)
+		product_rows(x + (size_t) i * n_in, n_in, w, n_out, start,
+					 out + (size_t) i * n_out, NN_ROW_BLOCK);
+	/* one row at a time is also the scoring path */
+	for (; i < rows; i++)
+		product_rows(x + (size_t) i * n_in, n_in, w, n_out, start,
+					 out + (size_t) i * n_out, 1);
+}
 
-		for (j = 0; j + NN_COLUMN_BLOCK <= n_out; j += NN_COLUMN_BLOCK)
-		{
-			float		acc[NN_COLUMN_BLOCK];
-
-			for (t = 0; t < NN_COLUMN_BLOCK; t++)
-				acc[t] = bias[j + t];
-			for (k = 0; k < n_in; k++)
-			{
-				const float a = x[k];
-				const float *restrict wk = w + (size_t) k * n_out + j;
-
-				if (a == 0.0f)
-					continue;	/* sparse inputs (pixels, one-hot) are common */
-				for (t = 0; t < NN_COLUMN_BLOCK; t++)
-					acc[t] += a * wk[t];
-			}
-			for (t = 0; t < NN_COLUMN_BLOCK; t++)
-				o[j + t] = acc[t];
-		}
-		if (j < n_out && n_out - j <= 4)
-		{
-			/*
-			 * At most four last columns (the output layer of a small
-			 * classifier): scalar accumulators, so each sum stays in a
-			 * register instead of going through memory at every input
-			 */
-			int			first = j,
-						rem = n_out - j;
-			float		s0 = bias[first],
-						s1 = rem > 1 ? bias[first + 1] : 0.0f,
-						s2 = rem > 2 ? bias[first + 2] : 0.0f,
-						s3 = rem > 3 ? bias[first + 3] : 0.0f;
-
-			for (k = 0; k < n_in; k++)
-			{
-				const float a = x[k];
-				const float *restrict wk = w + (size_t) k * n_out + first;
-
-				if (a == 0.0f)
-					continue;
-				s0 += a * wk[0];
-				if (rem > 1)
-					s1 += a * wk[1];
-				if (rem > 2)
-					s2 += a * wk[2];
-				if (rem > 3)
-					s3 += a * wk[3];
-			}
-			o[first] = s0;
-			if (rem > 1)
-				o[first + 1] = s1;
-			if (rem > 2)
-				o[first + 2] = s2;
-			if (rem > 3)
-				o[first + 3] = s3;
-		}
-		else if (j < n_out)
-		{
-			/* the last columns, fewer than a block */
-			int			first = j;
-
-			for (j = first; j < n_out; j++)
-				o[j] = bias[j];
-			for (k = 0; k < n_in; k++)
-			{
-				const float a = x[k];
-				const float *restrict wk = w + (size_t) k * n_out;
-
-				if (a == 0.0f)
-					continue;
-				for (j = first; j < n_out; j++)
-					o[j] += a * wk[j];
-			}
-		}
-	}
+/* out (rows x n_out) = f(in (rows x n_in) * W + bias) */
+static void
+layer_forward(const float *in, int n_in, const float *w, int n_out,
+			  float *out, int rows, NnActivation act)
+{
+	matrix_product(in, n_in, w, n_out, w + (size_t) n_in * n_out, out, rows);
 	activate(act, out, rows, n_out);
 }
 
@@ -516,7 +597,13 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 	return loss;
 }
 
-/* error products of one layer: g += x^T d, biases see a constant input 1 */
+/*
+ * Error products of one layer: g += x^T d, biases see a constant input 1.
+ * Blocked like matrix_product: four inputs by sixteen columns of g stay in
+ * registers while the rows go by, and each of them still adds the rows in
+ * order, one at a time.  Rows whose four inputs are all 0 add zeros and
+ * are skipped; g never holds -0, so skipping them leaves the same bits.
+ */
 NN_KERNEL
 static void
 accumulate_products(const float *restrict x_all, int n_in, const float *restrict d_all,
@@ -525,61 +612,105 @@ accumulate_products(const float *restrict x_all, int n_in, const float *restrict
 	float	   *restrict g_bias = g + (size_t) n_in * n_o;
 	int			i,
 				j,
-				k;
+				k,
+				r,
+				t;
 
-	for (i = 0; i < rows; i++)
+	for (k = 0; k < n_in; k += NN_ROW_BLOCK)
 	{
-		const float *x = x_all + (size_t) i * n_in;
-		const float *d = d_all + (size_t) i * n_o;
+		const int	n_k = n_in - k < NN_ROW_BLOCK ? n_in - k : NN_ROW_BLOCK;
 
-		for (k = 0; k < n_in; k++)
+		for (j = 0; j + NN_COLUMN_BLOCK <= n_o && n_k == NN_ROW_BLOCK; j += NN_COLUMN_BLOCK)
 		{
-			const float a = x[k];
-			float	   *gk = g + (size_t) k * n_o;
+			NnVec16		acc[NN_ROW_BLOCK];
 
-			if (a == 0.0f)
-				continue;
-			for (j = 0; j < n_o; j++)
-				gk[j] += a * d[j];
+			for (r = 0; r < NN_ROW_BLOCK; r++)
+				acc[r] = *(NnVec16u *) (g + (size_t) (k + r) * n_o + j);
+			for (i = 0; i < rows; i++)
+			{
+				const float *xi = x_all + (size_t) i * n_in + k;
+				NnVec16		d;
+
+				if (xi[0] == 0.0f && xi[1] == 0.0f && xi[2] == 0.0f && xi[3] == 0.0f)
+					continue;
+				d = *(const NnVec16u *) (d_all + (size_t) i * n_o + j);
+				for (r = 0; r < NN_ROW_BLOCK; r++)
+					acc[r] += xi[r] * d;
+			}
+			for (r = 0; r < NN_ROW_BLOCK; r++)
+				*(NnVec16u *) (g + (size_t) (k + r) * n_o + j) = acc[r];
 		}
-		for (j = 0; j < n_o; j++)
-			g_bias[j] += d[j];
+		/*
+		 * The last columns (or inputs): four columns at a time, padded with
+		 * zeros, as are missing inputs; the padding's sums are not stored
+		 */
+		for (; j < n_o; j += NN_NARROW)
+		{
+			const int	n_cols = n_o - j < NN_NARROW ? n_o - j : NN_NARROW;
+			NnVec4		acc[NN_ROW_BLOCK];
+
+			for (r = 0; r < NN_ROW_BLOCK; r++)
+			{
+				acc[r] = (NnVec4) {0};
+				for (t = 0; t < n_cols && r < n_k; t++)
+					acc[r][t] = g[(size_t) (k + r) * n_o + j + t];
+			}
+			for (i = 0; i < rows; i++)
+			{
+				const float *xi = x_all + (size_t) i * n_in + k;
+				const float *di = d_all + (size_t) i * n_o + j;
+				float		a[NN_ROW_BLOCK];
+				NnVec4		d = {0};
+				bool		zero = true;
+
+				for (r = 0; r < NN_ROW_BLOCK; r++)
+				{
+					a[r] = r < n_k ? xi[r] : 0.0f;
+					zero = zero && a[r] == 0.0f;
+				}
+				if (zero)
+					continue;
+				for (t = 0; t < n_cols; t++)
+					d[t] = di[t];
+				for (r = 0; r < NN_ROW_BLOCK; r++)
+					acc[r] += a[r] * d;
+			}
+			for (r = 0; r < n_k; r++)
+				for (t = 0; t < n_cols; t++)
+					g[(size_t) (k + r) * n_o + j + t] = acc[r][t];
+		}
+	}
+	for (j = 0; j < n_o; j += NN_COLUMN_BLOCK)
+	{
+		const int	n_cols = n_o - j < NN_COLUMN_BLOCK ? n_o - j : NN_COLUMN_BLOCK;
+		float		acc[NN_COLUMN_BLOCK];
+
+		for (t = 0; t < n_cols; t++)
+			acc[t] = g_bias[j + t];
+		for (i = 0; i < rows; i++)
+			for (t = 0; t < n_cols; t++)
+				acc[t] += d_all[(size_t) i * n_o + j + t];
+		for (t = 0; t < n_cols; t++)
+			g_bias[j + t] = acc[t];
 	}
 }
 
 /*
  * Error signals of the layer below: dY = (dO W^T) .* f'(y).  wt is W
- * transposed (n_o x n_in), so the inner loop runs along contiguous memory
- * and vectorizes without reordering any sum.
+ * transposed (n_o x n_in), so dO W^T is matrix_product's shape; each sum
+ * starts from 0 and adds j = 0, 1, ... in order.
  */
 NN_KERNEL
 static void
 propagate_deltas(const float *restrict d_all, int n_o, const float *restrict wt, int n_in,
 				 int rows, const float *restrict y_all, float *restrict dp_all, NnActivation act)
 {
-	int			i,
-				j,
-				k;
+	size_t		n = (size_t) rows * n_in;
+	size_t		i;
 
-	for (i = 0; i < rows; i++)
-	{
-		const float *d = d_all + (size_t) i * n_o;
-		const float *y = y_all + (size_t) i * n_in;
-		float	   *dp = dp_all + (size_t) i * n_in;
-
-		for (k = 0; k < n_in; k++)
-			dp[k] = 0.0f;
-		for (j = 0; j < n_o; j++)
-		{
-			const float dj = d[j];
-			const float *wj = wt + (size_t) j * n_in;
-
-			for (k = 0; k < n_in; k++)
-				dp[k] += dj * wj[k];
-		}
-		for (k = 0; k < n_in; k++)
-			dp[k] *= derivative(act, y[k]);
-	}
+	matrix_product(d_all, n_o, wt, n_in, NULL, dp_all, rows);
+	for (i = 0; i < n; i++)
+		dp_all[i] *= derivative(act, y_all[i]);
 }
 
 double

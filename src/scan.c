@@ -1,13 +1,14 @@
 /*
  * scan.c — reads a training set from a table or view (see scan.h).
  *
- * The rows are read with one SPI cursor over a query made of catalog names
+ * The rows are read with one SPI query made of catalog names
  * (quote_identifier), so the executor checks the calling user's privileges
  * and applies row-level security exactly as for the user's own SELECT.
  * Numbers and numeric arrays are decoded straight into a growing float32
  * matrix in the caller's memory context; text-like columns into category
  * ids beside it, one-hot encoded once the scan has seen every value.
- * Per-batch garbage goes into a context that is reset after every fetch.
+ * The rows reach read_row through a DestReceiver, without SPI's tuple
+ * table; per-row garbage goes into a context reset after every row.
  */
 #include "postgres.h"
 
@@ -20,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
+#include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -30,8 +32,6 @@
 
 #include "model.h"
 #include "scan.h"
-
-#define SCAN_FETCH_ROWS 1000
 
 typedef struct FeatureColumn
 {
@@ -317,6 +317,7 @@ typedef struct BpnnScan
 	FeatureStats *num_stats;	/* of the numeric part, from the float8 values */
 	double	   *row;			/* one row of the numeric part, NaN where NULL */
 	int64		capacity;		/* rows num, cat and y have room for */
+	int64		expected_rows;	/* pg_class.reltuples of a table, else 0 */
 	LabelIds   *labels;
 	bool		numeric_label;
 } BpnnScan;
@@ -345,7 +346,7 @@ init_category(BpnnScan *st, FeatureColumn *col, int model_column)
 
 /* the first row with every array present fixes the array widths */
 static void
-fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+fix_layout(BpnnScan *st, const Datum *values)
 {
 	int			c,
 				n = 0;
@@ -358,8 +359,7 @@ fix_layout(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 			continue;
 		if (col->kind == BPNN_COLUMN_ARRAY)
 		{
-			bool		isnull;
-			ArrayType  *a = DatumGetArrayTypeP(SPI_getbinval(tuple, desc, c + 2, &isnull));
+			ArrayType  *a = DatumGetArrayTypeP(values[c + 1]);
 
 			col->width = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 			if (col->width == 0)
@@ -405,7 +405,15 @@ ensure_capacity(BpnnScan *st)
 						   (Size) ((set->n_rows + 1) * row_bytes / 1024),
 						   st->spec->memory_limit / 1024),
 				 errhint("Raise bpnn.memory_limit, or train on fewer rows or features.")));
-	want = Min(Max(st->capacity * 2, 1024), max_rows);
+	/*
+	 * The first allocation takes the planner's row estimate of a table, so
+	 * that the matrix is neither copied as it grows nor larger than needed
+	 * (a wrong estimate only means doubling from there)
+	 */
+	if (st->capacity == 0 && st->expected_rows > 0)
+		want = Min(Max(st->expected_rows + 16, 1024), max_rows);
+	else
+		want = Min(Max(st->capacity * 2, 1024), max_rows);
 	if (st->capacity == 0)
 	{
 		st->num = MemoryContextAllocHuge(st->target, sizeof(float) * (Size) Max(st->n_numeric, 1) * want);
@@ -481,17 +489,14 @@ category_id(BpnnScan *st, FeatureColumn *col, const char *value)
 
 /* is any feature of the row NULL (a NULL array, or a NULL element)? */
 static bool
-row_has_null(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+row_has_null(BpnnScan *st, const Datum *values, const bool *nulls)
 {
 	int			c;
 
 	for (c = 0; c < st->n_cols; c++)
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
-
-		if (isnull || (st->cols[c].kind == BPNN_COLUMN_ARRAY &&
-					   array_contains_nulls(DatumGetArrayTypeP(d))))
+		if (nulls[c + 1] || (st->cols[c].kind == BPNN_COLUMN_ARRAY &&
+							 array_contains_nulls(DatumGetArrayTypeP(values[c + 1]))))
 			return true;
 	}
 	return false;
@@ -499,30 +504,23 @@ row_has_null(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
 
 /* do all arrays of the row have values, so that their widths can be read? */
 static bool
-arrays_present(BpnnScan *st, HeapTuple tuple, TupleDesc desc)
+arrays_present(BpnnScan *st, const bool *nulls)
 {
 	int			c;
 
 	for (c = 0; c < st->n_cols; c++)
-	{
-		bool		isnull;
-
-		if (st->cols[c].kind == BPNN_COLUMN_ARRAY)
-		{
-			(void) SPI_getbinval(tuple, desc, c + 2, &isnull);
-			if (isnull)
-				return false;
-		}
-	}
+		if (st->cols[c].kind == BPNN_COLUMN_ARRAY && nulls[c + 1])
+			return false;
 	return true;
 }
 
+/* one row of the query: values[0] the label, values[c + 1] feature column c */
 static void
-read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column)
+read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label_column)
 {
 	TrainingSet *set = st->set;
-	bool		isnull;
-	Datum		label = SPI_getbinval(tuple, desc, 1, &isnull);
+	bool		isnull = nulls[0];
+	Datum		label = values[0];
 	float	   *num;
 	int32	   *cat;
 	int			c,
@@ -533,7 +531,7 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 		set->rows_skipped++;
 		return;
 	}
-	if (!st->spec->impute && row_has_null(st, tuple, desc))
+	if (!st->spec->impute && row_has_null(st, values, nulls))
 	{
 		set->rows_skipped++;
 		return;
@@ -541,12 +539,12 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 	if (st->n_numeric < 0)
 	{
 		/* array widths come from the first row that has every array */
-		if (!arrays_present(st, tuple, desc))
+		if (!arrays_present(st, nulls))
 		{
 			set->rows_skipped++;
 			return;
 		}
-		fix_layout(st, tuple, desc);
+		fix_layout(st, values);
 	}
 	if (!ensure_capacity(st))
 		return;
@@ -556,8 +554,9 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 	for (c = 0; c < st->n_cols; c++)
 	{
 		FeatureColumn *col = &st->cols[c];
-		Datum		d = SPI_getbinval(tuple, desc, c + 2, &isnull);
+		Datum		d = values[c + 1];
 
+		isnull = nulls[c + 1];
 		if (col->kind == BPNN_COLUMN_CATEGORY)
 		{
 			cat[col->first] = isnull ? -1 : category_id(st, col, TextDatumGetCString(d));
@@ -593,12 +592,17 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 			if (!array_contains_nulls(a))
 			{
 				const double *v = (const double *) ARR_DATA_PTR(a);
+				double	   *row = st->row + col->first;
+				bool		bad = false;
 
+				/* one branch-free pass; the slow checks name the problem */
 				for (k = 0; k < count; k++)
 				{
-					check_finite(v[k], col->name);
-					st->row[col->first + k] = v[k];
+					bad |= !(fabs(v[k]) <= FLT_MAX);
+					row[k] = v[k];
 				}
+				for (k = 0; bad && k < count; k++)
+					check_finite(v[k], col->name);
 			}
 			else
 			{
@@ -624,6 +628,54 @@ read_row(BpnnScan *st, HeapTuple tuple, TupleDesc desc, const char *label_column
 		num[k] = (float) st->row[k];
 	set->y[set->n_rows] = label_id(st, TextDatumGetCString(label), label_column);
 	set->n_rows++;
+}
+
+/*
+ * The executor hands each row of the query straight to read_row (a
+ * DestReceiver, as COPY TO and CREATE TABLE AS use): no tuple is formed or
+ * copied into an SPI tuple table, and the slot decodes every column once.
+ * The executor checks for interrupts as it scans.
+ */
+typedef struct ScanReceiver
+{
+	DestReceiver pub;
+	BpnnScan   *st;
+	const char *label_column;
+	MemoryContext batch_cxt;
+	ErrorContextCallback *outer_context;	/* the error context outside SPI */
+} ScanReceiver;
+
+static bool
+scan_receive(TupleTableSlot *slot, DestReceiver *self)
+{
+	ScanReceiver *r = (ScanReceiver *) self;
+	MemoryContext old = MemoryContextSwitchTo(r->batch_cxt);
+	ErrorContextCallback *spi_context = error_context_stack;
+
+	slot_getallattrs(slot);
+
+	/*
+	 * Errors about the data are the user's, not the generated query's: leave
+	 * SPI's "SQL statement" context line out of them (an error longjmps
+	 * past the restore; whoever catches it resets the stack)
+	 */
+	error_context_stack = r->outer_context;
+	read_row(r->st, slot->tts_values, slot->tts_isnull, r->label_column);
+	error_context_stack = spi_context;
+	MemoryContextSwitchTo(old);
+	MemoryContextReset(r->batch_cxt);
+	/* past the memory limit of a streamable scan: stop the executor here */
+	return !r->st->set->over_limit;
+}
+
+static void
+scan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
+{
+}
+
+static void
+scan_shutdown(DestReceiver *self)
+{
 }
 
 /* sort the class names and renumber the class ids to match */
@@ -832,9 +884,10 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	AttrNumber	label_attnum;
 	char		relkind = get_rel_relkind(relid);
 	char	   *query;
-	MemoryContext batch_cxt;
+	ScanReceiver receiver = {0};
+	SPIExecuteOptions options = {0};
 	SPIPlanPtr	plan;
-	Portal		portal;
+	int			rc;
 	ArrayType  *features = spec->features;
 	int			c;
 
@@ -868,6 +921,9 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("column \"%s\" of relation \"%s\" does not exist",
 						label_column, RelationGetRelationName(rel))));
+	if ((relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW) &&
+		rel->rd_rel->reltuples > 0)
+		st.expected_rows = (int64) rel->rd_rel->reltuples;
 	st.numeric_label = is_number_type(getBaseType(get_atttype(relid, label_attnum)));
 	st.set = set;
 	st.spec = spec;
@@ -902,8 +958,25 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	relation_close(rel, NoLock);
 
 	st.labels = label_ids_create(64);
-	batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn scan batch",
-									  ALLOCSET_DEFAULT_SIZES);
+	receiver.pub.receiveSlot = scan_receive;
+	receiver.pub.rStartup = scan_startup;
+	receiver.pub.rShutdown = scan_shutdown;
+	receiver.pub.rDestroy = scan_shutdown;
+	receiver.pub.mydest = DestNone;
+	receiver.st = &st;
+	receiver.label_column = label_column;
+	receiver.outer_context = error_context_stack;
+	/*
+	 * Reset after every row, so its first block (a detoasted array of a few
+	 * thousand elements fits) is reused from the heap: larger blocks freed
+	 * in bulk were mmap'd and unmapped each time, and page faults on the
+	 * fresh ones took half of a 60,000 x 784 scan once the matrix was
+	 * allocated at its final size
+	 */
+	receiver.batch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn scan row",
+											   0, 64 * 1024, ALLOCSET_DEFAULT_MAXSIZE);
+	options.read_only = true;
+	options.dest = &receiver.pub;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -911,28 +984,13 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,
 			 SPI_result_code_string(SPI_result));
-	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
-	for (;;)
-	{
-		uint64		i;
-		MemoryContext old;
-
-		CHECK_FOR_INTERRUPTS();
-		SPI_cursor_fetch(portal, true, SCAN_FETCH_ROWS);
-		if (SPI_processed == 0)
-			break;
-		old = MemoryContextSwitchTo(batch_cxt);
-		for (i = 0; i < SPI_processed && !set->over_limit; i++)
-			read_row(&st, SPI_tuptable->vals[i], SPI_tuptable->tupdesc, label_column);
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(batch_cxt);
-		SPI_freetuptable(SPI_tuptable);
-		if (set->over_limit)
-			break;				/* the caller streams instead */
-	}
-	SPI_cursor_close(portal);
+	/* a SELECT into a receiver of type DestNone reports SPI_OK_UTILITY */
+	rc = SPI_execute_plan_extended(plan, &options);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_plan_extended failed for \"%s\": %s", query,
+			 SPI_result_code_string(rc));
 	SPI_finish();
-	MemoryContextDelete(batch_cxt);
+	MemoryContextDelete(receiver.batch_cxt);
 
 	if (set->n_rows == 0)
 		ereport(ERROR,
