@@ -98,6 +98,7 @@ typedef struct GradientCache
 	Oid			label_type;
 	FmgrInfo	label_out;
 	double	   *values;			/* one row of raw features */
+	int		   *class_len;		/* strlen of each class name */
 } GradientCache;
 
 static GradientCache *
@@ -113,13 +114,42 @@ gradient_cache(FunctionCallInfo fcinfo, CachedModel *cm)
 	gc = palloc0(sizeof(GradientCache));
 	state_scratch_init(&gc->scratch, cm->model);
 	gc->classes = label_ids_create(model_n_classes(cm->model));
+	gc->class_len = palloc(sizeof(int) * model_n_classes(cm->model));
 	for (c = 0; c < model_n_classes(cm->model); c++)
+	{
 		label_ids_add(gc->classes, cm->model->class_names[c], c);
+		gc->class_len[c] = (int) strlen(cm->model->class_names[c]);
+	}
 	label_output_init(fcinfo, 3, &gc->label_type, &gc->label_out, cm->cxt);
 	gc->values = palloc(sizeof(double) * model_n_features(cm->model));
 	cm->extra = gc;
 	MemoryContextSwitchTo(old);
 	return gc;
+}
+
+/*
+ * The class of a text label by comparing bytes with the few class names
+ * (what streaming passes, row after row): no copy, no hashing; -1 when the
+ * label is not text, there are many classes, or no name matched.
+ */
+static int32
+text_class_id(const GradientCache *gc, Datum label)
+{
+	const BpnnModel *m = gc->scratch.model;
+	struct varlena *t;
+	const char *bytes;
+	int			len,
+				c;
+
+	if (gc->label_type != TEXTOID || model_n_classes(m) > 16)
+		return -1;
+	t = PG_DETOAST_DATUM_PACKED(label);
+	bytes = VARDATA_ANY(t);
+	len = VARSIZE_ANY_EXHDR(t);
+	for (c = 0; c < model_n_classes(m); c++)
+		if (gc->class_len[c] == len && memcmp(m->class_names[c], bytes, len) == 0)
+			return c;
+	return -1;
 }
 
 /*
@@ -200,14 +230,18 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	label = label_as_text(PG_GETARG_DATUM(3), gc->label_type, &gc->label_out);
-	class_id = label_ids_find(gc->classes, label);
+	class_id = text_class_id(gc, PG_GETARG_DATUM(3));
 	if (class_id < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label \"%s\" is not a class of the model", label),
-				 errhint("The model's classes are listed by bpnn_classes(model).")));
-	pfree(label);
+	{
+		label = label_as_text(PG_GETARG_DATUM(3), gc->label_type, &gc->label_out);
+		class_id = label_ids_find(gc->classes, label);
+		if (class_id < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("label \"%s\" is not a class of the model", label),
+					 errhint("The model's classes are listed by bpnn_classes(model).")));
+		pfree(label);
+	}
 
 	row = s->buffered++;
 	model_normalize_features(cm->model, gc->values,
