@@ -97,7 +97,6 @@ typedef struct GradientCache
 	LabelIds   *classes;
 	Oid			label_type;
 	FmgrInfo	label_out;
-	double	   *values;			/* one row of raw features */
 	int		   *class_len;		/* strlen of each class name */
 } GradientCache;
 
@@ -121,7 +120,6 @@ gradient_cache(FunctionCallInfo fcinfo, CachedModel *cm)
 		gc->class_len[c] = (int) strlen(cm->model->class_names[c]);
 	}
 	label_output_init(fcinfo, 3, &gc->label_type, &gc->label_out, cm->cxt);
-	gc->values = palloc(sizeof(double) * model_n_features(cm->model));
 	cm->extra = gc;
 	MemoryContextSwitchTo(old);
 	return gc;
@@ -152,44 +150,6 @@ text_class_id(const GradientCache *gc, Datum label)
 	return -1;
 }
 
-/*
- * The raw features of one row into gc->values: false when the row is
- * skipped (a NULL feature the model does not impute).
- */
-static bool
-read_features(const BpnnModel *m, ArrayType *features, double *values)
-{
-	int			n_features = model_n_features(m);
-	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	Datum	   *elems;
-	bool	   *nulls;
-	int			f;
-
-	if (ARR_ELEMTYPE(features) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the features must be a float8[]")));
-	if (count != n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model expects %d features, not %d", n_features, count),
-				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
-	if (!array_contains_nulls(features))
-	{
-		memcpy(values, ARR_DATA_PTR(features), sizeof(double) * n_features);
-		return true;
-	}
-	if (m->missing != BPNN_MISSING_IMPUTE)
-		return false;
-	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &count);
-	for (f = 0; f < n_features; f++)
-		values[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
-	pfree(elems);
-	pfree(nulls);
-	return true;
-}
-
 /* bpnn_gradient(model bpnn_model, features float8[], label anyelement) */
 Datum
 bpnn_gradient_transfn(PG_FUNCTION_ARGS)
@@ -198,6 +158,7 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 	BpnnState  *s = PG_ARGISNULL(0) ? NULL : (BpnnState *) PG_GETARG_POINTER(0);
 	CachedModel *cm;
 	GradientCache *gc;
+	const double *values;
 	char	   *label;
 	int32		class_id;
 	int			row;
@@ -225,7 +186,8 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	if (!read_features(cm->model, PG_GETARG_ARRAYTYPE_P(2), gc->values))
+	values = model_read_features(cm->model, PG_GETARG_ARRAYTYPE_P(2), cm->row);
+	if (values == NULL)
 	{
 		s->skipped++;
 		PG_RETURN_POINTER(s);
@@ -244,7 +206,7 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 	}
 
 	row = s->buffered++;
-	model_normalize_features(cm->model, gc->values,
+	model_normalize_features(cm->model, values,
 							 state_buffer(s) + (Size) row * s->n_features);
 	state_labels(s)[row] = class_id;
 	if (s->buffered == s->capacity)
@@ -407,20 +369,59 @@ stats_features(ArrayType *a)
 	return n / STATS_PER_FEATURE;
 }
 
+double *
+training_row_values(ArrayType *features, int *n, bool *has_null)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	double	   *row;
+	int			f;
+
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, n);
+	if (*n < 1 || *n > BPNN_MAX_UNITS)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the features must be an array of 1 to %d values", BPNN_MAX_UNITS)));
+	row = palloc(sizeof(double) * *n);
+	*has_null = false;
+	for (f = 0; f < *n; f++)
+	{
+		if (nulls[f])
+		{
+			*has_null = true;
+			row[f] = NAN;
+			continue;
+		}
+		row[f] = DatumGetFloat8(elems[f]);
+		if (!isfinite(row[f]) || fabs(row[f]) > FLT_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d is %s", f + 1,
+							isnan(row[f]) ? "NaN" :
+							isinf(row[f]) ? "infinite" : "out of range for training"),
+					 errhint("Remove or replace the non-finite values before training.")));
+	}
+	pfree(elems);
+	pfree(nulls);
+	return row;
+}
+
 /* bpnn_feature_stats(features float8[], skip_incomplete boolean) */
 Datum
 bpnn_feature_stats_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_feature_stats");
 	ArrayType  *state = PG_ARGISNULL(0) ? NULL : PG_GETARG_ARRAYTYPE_P(0);
-	ArrayType  *features;
 	bool		skip_incomplete = !PG_ARGISNULL(2) && PG_GETARG_BOOL(2);
-	Datum	   *elems;
-	bool	   *nulls;
 	double	   *header;
 	double	   *row;
-	int			n,
-				f;
+	bool		has_null;
+	int			n;
 
 	if (PG_ARGISNULL(1))
 	{
@@ -428,16 +429,7 @@ bpnn_feature_stats_transfn(PG_FUNCTION_ARGS)
 			((double *) ARR_DATA_PTR(state))[1] += 1;
 		PG_RETURN_POINTER(state);
 	}
-	features = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(features) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("the features must be a one-dimensional array")));
-	n = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	if (n < 1 || n > BPNN_MAX_UNITS)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the features must be an array of 1 to %d values", BPNN_MAX_UNITS)));
+	row = training_row_values(PG_GETARG_ARRAYTYPE_P(1), &n, &has_null);
 	if (state == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
@@ -450,34 +442,15 @@ bpnn_feature_stats_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("every row must have %d features, not %d", stats_features(state), n)));
 	header = (double *) ARR_DATA_PTR(state);
-	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &n);
-	row = palloc(sizeof(double) * n);
-	for (f = 0; f < n; f++)
+	if (has_null && skip_incomplete)
+		header[1] += 1;
+	else
 	{
-		if (nulls[f])
-		{
-			if (skip_incomplete)
-			{
-				header[1] += 1;
-				PG_RETURN_POINTER(state);
-			}
-			row[f] = NAN;		/* not counted */
-			continue;
-		}
-		row[f] = DatumGetFloat8(elems[f]);
-		if (!isfinite(row[f]) || fabs(row[f]) > FLT_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("feature %d is %s", f + 1,
-							isnan(row[f]) ? "NaN" : "out of range for training"),
-					 errhint("Remove or replace the non-finite values before training.")));
+		/* NaN (a NULL) is not counted */
+		feature_stats_add((FeatureStats *) (header + STATS_HEADER), row, n);
+		header[0] += 1;
 	}
-	feature_stats_add((FeatureStats *) (header + STATS_HEADER), row, n);
-	header[0] += 1;
 	pfree(row);
-	pfree(elems);
-	pfree(nulls);
 	PG_RETURN_POINTER(state);
 }
 

@@ -1,6 +1,6 @@
 /*
- * aggregate.h — what the aggregates share with the other SQL entry points:
- * a label value as the class name training gave it.
+ * aggregate.h — what the aggregates share: a label value as the class name
+ * training gave it, and a row of training features read from a float8[].
  */
 #ifndef BPNN_AGGREGATE_H
 #define BPNN_AGGREGATE_H
@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/array.h"
 
 /* the type of argument argno and its output function (in cxt) */
 extern void label_output_init(FunctionCallInfo fcinfo, int argno, Oid *type,
@@ -15,5 +16,13 @@ extern void label_output_init(FunctionCallInfo fcinfo, int argno, Oid *type,
 
 /* a label as training names classes: label::text */
 extern char *label_as_text(Datum label, Oid type, FmgrInfo *out);
+
+/*
+ * The values of one training row given as a float8[]: a palloc'd copy, NaN
+ * where an element is NULL (*has_null is set), *n of them.  Errors on
+ * arrays that are not one-dimensional, empty or too wide, and on NaN,
+ * infinite or beyond-float4 values.
+ */
+extern double *training_row_values(ArrayType *features, int *n, bool *has_null);
 
 #endif							/* BPNN_AGGREGATE_H */

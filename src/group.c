@@ -9,7 +9,6 @@
  */
 #include "postgres.h"
 
-#include <float.h>
 #include <math.h>
 
 #include "catalog/pg_type.h"
@@ -40,7 +39,6 @@ typedef struct GroupRows
 	float	   *x;				/* n_rows x n_inputs, NaN where a NULL awaits imputation */
 	int32	   *y;				/* label ids, in order of first appearance */
 	FeatureStats *stats;
-	double	   *row;
 	int64		rows_skipped;
 	int64		values_imputed;
 	LabelIds   *labels;
@@ -282,13 +280,11 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
 	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
-	ArrayType  *features;
-	Datum	   *elems;
-	bool	   *nulls;
+	double	   *row;
 	float	   *dst;
 	int			n,
 				f;
-	bool		has_null = false;
+	bool		has_null;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		ereport(ERROR,
@@ -301,60 +297,24 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 		g->rows_skipped++;
 		PG_RETURN_POINTER(g);
 	}
-	features = PG_GETARG_ARRAYTYPE_P(1);
-	if (ARR_NDIM(features) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("the features must be a one-dimensional array")));
-	n = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	row = training_row_values(PG_GETARG_ARRAYTYPE_P(1), &n, &has_null);
 	if (g->n_inputs < 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 
-		if (n < 1 || n > BPNN_MAX_UNITS)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("the features must be an array of 1 to %d values", BPNN_MAX_UNITS)));
 		g->n_inputs = n;
 		g->stats = palloc(sizeof(FeatureStats) * n);
 		feature_stats_init(g->stats, n);
-		g->row = palloc(sizeof(double) * n);
 		MemoryContextSwitchTo(old);
 	}
 	else if (n != g->n_inputs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("every row must have %d features, not %d", g->n_inputs, n)));
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(2) || (has_null && g->args.missing != BPNN_MISSING_IMPUTE))
 	{
 		g->rows_skipped++;
-		PG_RETURN_POINTER(g);
-	}
-
-	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &n);
-	for (f = 0; f < n; f++)
-	{
-		if (nulls[f])
-		{
-			has_null = true;
-			g->row[f] = NAN;
-			continue;
-		}
-		g->row[f] = DatumGetFloat8(elems[f]);
-		if (!isfinite(g->row[f]) || fabs(g->row[f]) > FLT_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("feature %d is %s", f + 1,
-							isnan(g->row[f]) ? "NaN" :
-							isinf(g->row[f]) ? "infinite" : "out of range for training"),
-					 errhint("Remove or replace the non-finite values before training.")));
-	}
-	pfree(elems);
-	pfree(nulls);
-	if (has_null && g->args.missing != BPNN_MISSING_IMPUTE)
-	{
-		g->rows_skipped++;
+		pfree(row);
 		PG_RETURN_POINTER(g);
 	}
 
@@ -362,11 +322,12 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 	dst = g->x + (Size) g->n_rows * g->n_inputs;
 	for (f = 0; f < n; f++)
 	{
-		dst[f] = (float) g->row[f];		/* NaN stays NaN: imputed later */
-		if (isnan(g->row[f]))
+		dst[f] = (float) row[f];	/* NaN stays NaN: imputed later */
+		if (isnan(row[f]))
 			g->values_imputed++;
 	}
-	feature_stats_add(g->stats, g->row, n);
+	feature_stats_add(g->stats, row, n);
+	pfree(row);
 	g->y[g->n_rows] = group_label_id(g, PG_GETARG_DATUM(2), aggcxt);
 	g->n_rows++;
 	if ((g->n_rows & 0xFFFF) == 0)

@@ -10,6 +10,7 @@
 #include <math.h>
 
 #include "access/detoast.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
@@ -584,6 +585,39 @@ model_normalize_features(const BpnnModel *m, const double *values, float *inputs
 	}
 }
 
+const double *
+model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
+{
+	int			n_features = model_n_features(m);
+	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			f;
+
+	for (f = 0; f < m->n_columns; f++)
+		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
+					 errhint("Pass the row as jsonb instead, for example bpnn_predict(model, to_jsonb(t)).")));
+	if (count != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model expects %d features, not %d", n_features, count),
+				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
+	if (!array_contains_nulls(features))
+		return (const double *) ARR_DATA_PTR(features);
+	if (m->missing != BPNN_MISSING_IMPUTE)
+		return NULL;
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &count);
+	for (f = 0; f < n_features; f++)
+		buffer[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
+	pfree(elems);
+	pfree(nulls);
+	return buffer;
+}
+
 /* ---------- per-query cache ---------- */
 
 typedef struct ModelCacheEntry
@@ -671,6 +705,7 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	old = MemoryContextSwitchTo(entry->cxt);
 	entry->cached.model = model_decode(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain),
 									   ERRCODE_DATA_CORRUPTED);
+	entry->cached.row = palloc(sizeof(double) * model_n_features(entry->cached.model));
 	nn_forward_workspace_bind(&entry->cached.ws, &entry->cached.model->layout, 1,
 							  palloc(sizeof(float) *
 									 nn_forward_workspace_floats(&entry->cached.model->layout, 1)));

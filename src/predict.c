@@ -31,23 +31,8 @@ static const float *
 forward_raw(CachedModel *cm, const double *values)
 {
 	const BpnnModel *m = cm->model;
-	float	   *inputs = cm->ws.act[0];
-	int			f;
 
-	for (f = 0; f < model_n_features(m); f++)
-	{
-		if (!isfinite(values[f]))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("feature %d (\"%s\") is not finite", f + 1, m->feature_names[f])));
-		if (fabs(values[f]) > FLT_MAX)
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("feature %d (\"%s\") is out of range", f + 1, m->feature_names[f]),
-					 errdetail("Models take values as float4, which ends near 3.4e38.")));
-		/* the same float4 rounding training applied to the raw value */
-		inputs[f] = (float) (((double) (float) values[f] - m->shift[f]) * m->scale[f]);
-	}
+	model_normalize_features(m, values, cm->ws.act[0]);
 	nn_forward(&m->layout, m->weights, &cm->ws, 1);
 	return cm->ws.act[m->layout.n_layers];
 }
@@ -59,35 +44,9 @@ forward_raw(CachedModel *cm, const double *values)
 static const float *
 forward_array(CachedModel *cm, ArrayType *features)
 {
-	const BpnnModel *m = cm->model;
-	int			n_features = model_n_features(m);
-	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	double	   *values;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			f;
+	const double *values = model_read_features(cm->model, features, cm->row);
 
-	for (f = 0; f < m->n_columns; f++)
-		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
-					 errhint("Pass the row as jsonb instead, for example bpnn_predict(model, to_jsonb(t)).")));
-	if (count != n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model expects %d features, not %d", n_features, count),
-				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
-	if (!array_contains_nulls(features))
-		return forward_raw(cm, (const double *) ARR_DATA_PTR(features));
-	if (m->missing != BPNN_MISSING_IMPUTE)
-		return NULL;
-	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &count);
-	values = palloc(sizeof(double) * n_features);
-	for (f = 0; f < n_features; f++)
-		values[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
-	return forward_raw(cm, values);
+	return values ? forward_raw(cm, values) : NULL;
 }
 
 /* a JSON scalar as the text a text column would hold */

@@ -49,6 +49,9 @@ skip=" ${SKIP:-} "
 torch_threads=${TORCH_THREADS:-1}
 wants() { [[ "$skip" != *" $1 "* ]]; }
 
+# the default: build and install into the system PostgreSQL 15, as the tests do
+[ -n "${PG_BINDIR:-}" ] || test/setup.sh
+
 for pkg in python3-numpy python3-sklearn python3-torch; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $pkg"
 done
