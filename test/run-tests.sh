@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of bpnn on a fresh Debian 12 machine: installs and builds
 # (test/setup.sh), runs the kernel's unit tests (gradient check included),
-# then the pg_regress suites in a throwaway PostgreSQL 15 cluster on a
-# port of its own.  Exits non-zero on any failure.
+# then the pg_regress suites and the cluster tests in throwaway PostgreSQL 15
+# clusters on a port of their own, then a minute of fuzzing.  Exits non-zero
+# on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -40,6 +41,19 @@ for t in test/t/*.sh; do
 done
 regress_passed=$(( regress_passed + $(grep -c '^ok: ' "$log" || true) ))
 regress_failed=$(( regress_failed + $(grep -c '^FAILED: ' "$log" || true) ))
+
+# a bounded libFuzzer run of the stored model format (test/fuzz); the long
+# run is `make fuzz FUZZ_SECONDS=3600`
+fuzz_seconds=${BPNN_FUZZ_SECONDS:-60}
+echo "== fuzzing the stored model format (libFuzzer, $fuzz_seconds s)"
+if make -s fuzz FUZZ_SECONDS="$fuzz_seconds" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config > "$log" 2>&1; then
+	echo "ok: fuzz_model ran $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") inputs in $fuzz_seconds s, no finding"
+	regress_passed=$(( regress_passed + 1 ))
+else
+	grep -v '^#' "$log" | tail -40
+	echo "FAILED: fuzz_model (the input that failed is in test/fuzz/crash-*)"
+	regress_failed=$(( regress_failed + 1 ))
+fi
 if [ "$regress_status" -ne 0 ] && [ -f regression.diffs ]; then
 	head -300 regression.diffs
 fi
@@ -47,6 +61,6 @@ if [ "$regress_status" -ne 0 ] && [ "$regress_failed" -eq 0 ]; then
 	regress_failed=1	# the run itself failed before any suite reported
 fi
 
-echo "unit: ${unit_passed:-0} passed, ${unit_failed:-1} failed; regression suites and cluster tests: $regress_passed passed, $regress_failed failed"
+echo "unit: ${unit_passed:-0} passed, ${unit_failed:-1} failed; regression suites, cluster tests and fuzzing: $regress_passed passed, $regress_failed failed"
 echo "$(( ${unit_passed:-0} + regress_passed )) passed, $(( ${unit_failed:-1} + regress_failed )) failed"
 [ "$unit_status" -eq 0 ] && [ "$regress_status" -eq 0 ] && [ "$regress_failed" -eq 0 ]

@@ -8,7 +8,9 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 need=()
-for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common; do
+# clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz
+for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common \
+	clang libclang-rt-14-dev; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -14,3 +14,21 @@ CREATE TABLE flowers (a float8, b float8, c float8, d float8, kind text);
 \copy flowers FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER)
 SQL
 }
+
+# run a statement in the background in database $1, pg_cancel_backend it
+# after 1.5 s and say (ok: / FAILED:) whether it stopped within a second
+cancel_within_a_second() {
+	local db=$1 what=$2 client start ms
+	psql -X -q -d "$db" -c "SET application_name = 'bpnn_cancel_me'" -c "$what" > "$work/out" 2>&1 &
+	client=$!
+	sleep 1.5
+	start=$(date +%s%N)
+	psql -X -Atq -d "$db" -c "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE application_name = 'bpnn_cancel_me' AND backend_type = 'client backend'" > /dev/null
+	wait "$client" || true
+	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+	if grep -q "canceling statement due to user request" "$work/out" && [ "$ms" -lt 1000 ]; then
+		echo "ok: pg_cancel_backend stopped '${what:7:40}...' in $ms ms"
+	else
+		echo "FAILED: cancel of '$what' took $ms ms: $(cat "$work/out")"
+	fi
+}

@@ -1,0 +1,157 @@
+/*
+ * fuzz_model.c — a libFuzzer harness for the stored (binary) form of
+ * bpnn_model: model_decode() and model_validate() of src/model.c, the code
+ * behind bpnn_model_recv (COPY BINARY, drivers) and every function that
+ * reads a stored model.  Built outside the server with clang's
+ * AddressSanitizer and UndefinedBehaviorSanitizer against the real
+ * src/model.c, src/model_json.c and the kernel, with PostgreSQL's own
+ * libpgcommon and libpgport and a few backend stand-ins (pg_shim.c).
+ * `make fuzz FUZZ_SECONDS=60`; the seed corpus in test/fuzz/corpus holds
+ * real models written by bpnn_model_send.
+ *
+ * Each input is decoded twice: as it is (the header and checksum checks),
+ * and with the checksum of its body recomputed, so that mutations reach
+ * the parser and the validator instead of stopping at the checksum.
+ * Beyond "no crash, no sanitizer report", every outcome is checked:
+ *   - a rejection is an ereport(ERROR) with the SQLSTATE the caller asked
+ *     for (never an internal error, e.g. an oversized palloc);
+ *   - an accepted model encodes back to exactly the input bytes, its text
+ *     form (model_to_json) is valid UTF-8, and a forward pass over it (as
+ *     bpnn_predict does) stays inside its buffers and picks a real class.
+ *
+ * The text form's reader (model_from_json) parses with the server's jsonb
+ * and numeric code, which no library ships outside the server: it is
+ * fuzzed inside the server by the regression suite sql/fuzz.sql; it ends
+ * in the same model_validate() as the binary form.
+ */
+#include "postgres.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "common/hashfn.h"
+#include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
+
+#include "model.h"
+#include "model_json.h"
+#include "nn.h"
+#include "pg_shim.h"
+
+int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool verbose = false;
+
+/* a SQLSTATE as its five characters (elog.c's unpack_sql_state) */
+static const char *
+sqlstate_text(int sqlstate, char *out)
+{
+	int			i;
+
+	for (i = 0; i < 5; i++)
+	{
+		out[i] = PGUNSIXBIT(sqlstate);
+		sqlstate >>= 6;
+	}
+	out[5] = '\0';
+	return out;
+}
+
+static void
+fail(const char *what, const uint8_t *buf, size_t len)
+{
+	fprintf(stderr, "fuzz_model: %s (input of %zu bytes)\n", what, len);
+	abort();
+}
+
+/* what an accepted model promises */
+static void
+check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
+{
+	struct varlena *again = model_encode(m);
+	char	   *text;
+	NnWorkspace ws;
+	float	   *outputs;
+	double	   *proba;
+	int			n_in = model_n_features(m),
+				n_out = model_n_classes(m),
+				i,
+				best;
+
+	if (VARSIZE(again) - VARHDRSZ != len || memcmp(VARDATA(again), buf, len) != 0)
+		fail("an accepted model does not encode back to the same bytes", buf, len);
+
+	text = model_to_json(m, true);
+	if (pg_encoding_verifymbstr(PG_UTF8, text, strlen(text)) != (int) strlen(text))
+		fail("the text form of an accepted model is not valid UTF-8", buf, len);
+	(void) model_to_json(m, false);
+
+	/* one row, normalized as predict.c does, through the network */
+	nn_forward_workspace_bind(&ws, &m->layout, 1,
+							  palloc(sizeof(float) * nn_forward_workspace_floats(&m->layout, 1)));
+	for (i = 0; i < n_in; i++)
+		ws.act[0][i] = (float) ((m->impute[i] - m->shift[i]) * m->scale[i]);
+	nn_forward(&m->layout, m->weights, &ws, 1);
+	outputs = ws.act[m->layout.n_layers];
+	best = nn_argmax(outputs, n_out);
+	if (best < 0 || best >= n_out)
+		fail("the forward pass picked no class", buf, len);
+	proba = palloc(sizeof(double) * n_out);
+	nn_outputs_to_proba(m->layout.output_act, outputs, n_out, proba);
+}
+
+/* decode one buffer; an ERROR must carry the SQLSTATE asked for */
+static void
+try_decode(const uint8_t *buf, size_t len, int sqlstate)
+{
+	sigjmp_buf	jump;
+	BpnnModel  *m;
+
+	if (sigsetjmp(jump, 0) != 0)
+	{
+		shim_error_jump = NULL;
+		if (verbose)
+			fprintf(stderr, "rejected: %s: %s %s\n", shim_last_error.message,
+					shim_last_error.detail, shim_last_error.hint);
+		if (shim_last_error.sqlstate != sqlstate)
+		{
+			char		got[6],
+						want[6];
+
+			fprintf(stderr, "fuzz_model: ERROR with SQLSTATE %s, not %s, at %s: %s (%s)\n",
+					sqlstate_text(shim_last_error.sqlstate, got), sqlstate_text(sqlstate, want),
+					shim_last_error.where, shim_last_error.message, shim_last_error.detail);
+			abort();
+		}
+		return;
+	}
+	shim_error_jump = &jump;
+	m = model_decode((const char *) buf, len, sqlstate);
+	shim_error_jump = NULL;		/* from here on an ERROR is a finding */
+	if (verbose)
+		fprintf(stderr, "accepted: %d features, %d classes, %d weight layers\n",
+				model_n_features(m), model_n_classes(m), m->layout.n_layers);
+	check_accepted(m, buf, len);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* a copy of exactly the input's size: the sanitizer sees any overread */
+	uint8_t    *buf = malloc(size > 0 ? size : 1);
+
+	verbose = getenv("FUZZ_MODEL_VERBOSE") != NULL;
+	memcpy(buf, data, size);
+	try_decode(buf, size, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	if (size >= BPNN_HEADER_SIZE)
+	{
+		uint64		checksum = pg_hton64(hash_bytes_extended(buf + BPNN_HEADER_SIZE,
+															 size - BPNN_HEADER_SIZE, 0));
+
+		memcpy(buf + 8, &checksum, sizeof(checksum));
+		try_decode(buf, size, ERRCODE_DATA_CORRUPTED);
+	}
+	free(buf);
+	shim_free_all();
+	return 0;
+}
