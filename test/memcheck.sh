@@ -4,7 +4,7 @@
 # cluster under valgrind, runs `make installcheck` against it and counts the
 # errors valgrind reports, those with a frame in bpnn and the rest.  Exits
 # non-zero if bpnn has any error or a suite fails.  Not part of
-# test/run-tests.sh: it takes about 25 minutes (see README, Testing).
+# test/run-tests.sh: it takes about 40 minutes (see README, Testing).
 #
 #   bash test/memcheck.sh                 # the system PostgreSQL 15
 #   PG_CONFIG=/path/to/pg_config BPNN_MEMCHECK_PORT=56011 bash test/memcheck.sh
@@ -18,6 +18,8 @@
 # not small overruns inside a context.  Those are for test/fuzz (ASan).
 # test/valgrind.supp silences the false positives of PostgreSQL itself.
 set -euo pipefail
+# all in one block, read whole before it runs: editing the file mid-run is safe
+{
 cd "$(dirname "$0")/.."
 repo=$(pwd)
 
@@ -101,6 +103,7 @@ read -r bpnn_errors other_errors < "$dir/counts"
 if [ "$bpnn_errors" -gt 0 ]; then
 	echo "== valgrind errors with a frame in bpnn"
 	head -200 "$dir/bpnn-errors"
+	BPNN_MEMCHECK_KEEP=1
 fi
 if [ "$other_errors" -gt 0 ]; then
 	echo "== $other_errors valgrind errors elsewhere (not bpnn's; first shown, suppressions for test/valgrind.supp included)"
@@ -109,3 +112,5 @@ if [ "$other_errors" -gt 0 ]; then
 fi
 echo "valgrind: $bpnn_errors errors in bpnn, $other_errors elsewhere, $(ls "$dir"/valgrind | wc -l) processes, $minutes min"
 [ "$regress_status" -eq 0 ] && [ "$bpnn_errors" -eq 0 ]
+exit
+}
