@@ -83,6 +83,8 @@ SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[1, 2, 3, 4, 5]
 SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), '{}'::float8[])$$);
 SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[1, 2, 3, 'NaN']::float8[])$$);
 SELECT try($$SELECT bpnn_predict_proba((SELECT m FROM err_model), ARRAY[1, 2, 'Infinity', 4]::float8[])$$);
+-- within float4, but not once normalized (the fuzzer found these made NaN inputs)
+SELECT try($$SELECT bpnn_predict_proba((SELECT m FROM err_model), ARRAY[3.3e38, 3.3e38, -3.3e38, 3.3e38])$$);
 -- a 2x2 array holds 4 features, in row-major order
 SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[[5.1, 3.5], [1.4, 0.2]])$$);
 -- the session is still usable

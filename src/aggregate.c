@@ -28,6 +28,7 @@
 
 #include "aggregate.h"
 #include "model.h"
+#include "predict.h"
 #include "scan.h"
 #include "state.h"
 

@@ -10,7 +10,6 @@
 #include <math.h>
 
 #include "access/detoast.h"
-#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
@@ -582,40 +581,12 @@ model_normalize_features(const BpnnModel *m, const double *values, float *inputs
 					 errdetail("Models take values as float4, which ends near 3.4e38.")));
 		/* the same float4 rounding training applied to the raw value */
 		inputs[f] = (float) (((double) (float) values[f] - m->shift[f]) * m->scale[f]);
-	}
-}
-
-const double *
-model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
-{
-	int			n_features = model_n_features(m);
-	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	Datum	   *elems;
-	bool	   *nulls;
-	int			f;
-
-	for (f = 0; f < m->n_columns; f++)
-		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
+		if (!isfinite(inputs[f]))
 			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
-					 errhint("Pass the row as jsonb instead, for example bpnn_predict(model, to_jsonb(t)).")));
-	if (count != n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model expects %d features, not %d", n_features, count),
-				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
-	if (!array_contains_nulls(features))
-		return (const double *) ARR_DATA_PTR(features);
-	if (m->missing != BPNN_MISSING_IMPUTE)
-		return NULL;
-	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &count);
-	for (f = 0; f < n_features; f++)
-		buffer[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
-	pfree(elems);
-	pfree(nulls);
-	return buffer;
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("feature %d (\"%s\") is out of range for the model", f + 1, m->feature_names[f]),
+					 errdetail("Normalized with the model's scaler, it is beyond float4.")));
+	}
 }
 
 /* ---------- per-query cache ---------- */

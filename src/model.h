@@ -27,7 +27,6 @@
 
 #include "postgres.h"
 #include "fmgr.h"
-#include "utils/array.h"
 
 #include "nn.h"
 #include "normalize.h"
@@ -141,15 +140,6 @@ extern BpnnModel *model_decode(const char *data, Size len, int sqlstate);
  */
 extern void model_normalize_features(const BpnnModel *model, const double *values,
 									 float *inputs);
-
-/*
- * One row of raw features given as float8[], in the model's feature order:
- * the array's own values, or buffer (model_n_features doubles) filled with
- * imputed ones; NULL when a NULL feature leaves the row out (the model does
- * not impute).  Errors on a model with text columns or a wrong count.
- */
-extern const double *model_read_features(const BpnnModel *model, ArrayType *features,
-										 double *buffer);
 
 /* a decoded model with scratch space for one-row forward passes (no backward) */
 typedef struct CachedModel

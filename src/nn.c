@@ -252,7 +252,9 @@ vec_expf(float x)
 		float		f;
 	}			scale;
 
-	x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+	/* written so that NaN (an overflowed sum) clamps too: no NaN reaches the int cast */
+	x = x > -87.0f ? x : -87.0f;
+	x = x < 88.0f ? x : 88.0f;
 	n = (x * 1.44269504f + round_magic) - round_magic;
 	r = x - n * 0.693145752f;	/* ln 2 split in two for an exact product */
 	r = r - n * 1.42860677e-06f;

@@ -18,6 +18,7 @@
 
 #include "model.h"
 #include "model_json.h"
+#include "predict.h"
 
 PG_FUNCTION_INFO_V1(bpnn_predict);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba);
@@ -25,6 +26,39 @@ PG_FUNCTION_INFO_V1(bpnn_predict_row);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba_row);
 PG_FUNCTION_INFO_V1(bpnn_classes);
 PG_FUNCTION_INFO_V1(bpnn_info);
+
+const double *
+model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
+{
+	int			n_features = model_n_features(m);
+	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			f;
+
+	for (f = 0; f < m->n_columns; f++)
+		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
+					 errhint("Pass the row as jsonb instead, for example bpnn_predict(model, to_jsonb(t)).")));
+	if (count != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model expects %d features, not %d", n_features, count),
+				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
+	if (!array_contains_nulls(features))
+		return (const double *) ARR_DATA_PTR(features);
+	if (m->missing != BPNN_MISSING_IMPUTE)
+		return NULL;
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &count);
+	for (f = 0; f < n_features; f++)
+		buffer[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
+	pfree(elems);
+	pfree(nulls);
+	return buffer;
+}
 
 /* run one row of raw feature values through the model: the output layer */
 static const float *
