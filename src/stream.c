@@ -93,9 +93,12 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 				c,
 				i;
 	uint64		r;
+	MemoryContext mine = CurrentMemoryContext;
 
 	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute failed: %s", sql);
+	/* SPI returns in its own context, which SPI_finish frees */
+	MemoryContextSwitchTo(mine);
 	names = palloc(sizeof(char *) * Max(SPI_processed, 1));
 	per_class = palloc(sizeof(double *) * Max(SPI_processed, 1));
 	set->rows_skipped = 0;
@@ -178,11 +181,14 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 	bool		isnull;
 	Datum		d;
 	BpnnState  *s;
-	MemoryContext old;
+	MemoryContext old,
+				mine = CurrentMemoryContext;
 
 	if (SPI_execute_with_args(sql, 1, &model_type, &arg, NULL, true, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	/* SPI returns in its own context, which SPI_finish frees */
+	MemoryContextSwitchTo(mine);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	if (isnull)
 		ereport(ERROR,
