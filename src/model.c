@@ -566,9 +566,29 @@ bpnn_model_send(PG_FUNCTION_ARGS)
 void
 model_normalize_features(const BpnnModel *m, const double *values, float *inputs)
 {
+	int			n = model_n_features(m);
+	bool		bad = false;
 	int			f;
 
-	for (f = 0; f < model_n_features(m); f++)
+	/*
+	 * One branch-free pass (this runs for every row scored); only a bad
+	 * value takes the second pass, which names it.  An out-of-range value
+	 * is replaced by 0 before its float4 conversion, which would be
+	 * undefined.
+	 */
+	for (f = 0; f < n; f++)
+	{
+		bool		in_range = fabs(values[f]) <= FLT_MAX;	/* false for NaN too */
+		/* the same float4 rounding training applied to the raw value */
+		double		x = ((double) (float) (in_range ? values[f] : 0.0) - m->shift[f]) * m->scale[f];
+		bool		fits = fabs(x) <= FLT_MAX;
+
+		inputs[f] = (float) (fits ? x : 0.0);
+		bad |= !in_range | !fits;
+	}
+	if (!bad)
+		return;
+	for (f = 0; f < n; f++)
 	{
 		if (!isfinite(values[f]))
 			ereport(ERROR,
@@ -579,9 +599,7 @@ model_normalize_features(const BpnnModel *m, const double *values, float *inputs
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("feature %d (\"%s\") is out of range", f + 1, m->feature_names[f]),
 					 errdetail("Models take values as float4, which ends near 3.4e38.")));
-		/* the same float4 rounding training applied to the raw value */
-		inputs[f] = (float) (((double) (float) values[f] - m->shift[f]) * m->scale[f]);
-		if (!isfinite(inputs[f]))
+		if (!(fabs(((double) (float) values[f] - m->shift[f]) * m->scale[f]) <= FLT_MAX))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 					 errmsg("feature %d (\"%s\") is out of range for the model", f + 1, m->feature_names[f]),
