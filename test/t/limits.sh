@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Timeouts, cancels, memory and binary COPY: statement_timeout stops
-# training, cross-validation and a big scoring query within a second of the
-# timeout; pg_cancel_backend stops a 50-million-row scoring query within a
-# second; scoring ten million rows takes no more backend memory than one
-# million; COPY ... (FORMAT binary) round-trips a table of models and
+# training (in memory and streaming), cross-validation and a big scoring
+# query within a second of the timeout; pg_cancel_backend stops a
+# 50-million-row scoring query within a second; scoring ten million rows
+# takes no more backend memory than one million; COPY ... (FORMAT binary) round-trips a table of models and
 # rejects a corrupted one.  Run under pg_virtualenv (test/run-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -28,8 +28,10 @@ score() {
 
 # (a) statement_timeout: the statement ends within a second of the timeout
 timeout_ms=1000
+psql -X -q -d bpnn_limits -c "CREATE TABLE many_flowers AS SELECT f.* FROM flowers f, generate_series(1, 2000)"
 for what in "SELECT bpnn_train('flowers', 'kind', epochs => 1000000)" \
             "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', epochs => 1000000)" \
+            "SET bpnn.memory_limit = '1MB'; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)" \
             "$(score 50000000)"; do
 	start=$(date +%s%N)
 	psql -X -q -d bpnn_limits -c "SET statement_timeout = $timeout_ms" -c "$what" > "$work/out" 2>&1 || true
