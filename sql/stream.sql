@@ -133,4 +133,8 @@ SELECT bpnn_train('texty', 'label', hidden => '{4}', epochs => 3);
 CREATE TABLE nan_pixels AS SELECT pixels, label FROM digits_pixels UNION ALL SELECT '{NaN}', 1;
 UPDATE nan_pixels SET pixels = array_fill('NaN'::float4, ARRAY[64]) WHERE pixels = '{NaN}';
 SELECT bpnn_train('nan_pixels', 'label', hidden => '{4}', epochs => 3);
+SET client_min_messages = warning;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 20, learning_rate => 1000,
+                  normalization => 'none', activation => 'relu', init_range => 100);
+RESET client_min_messages;
 RESET bpnn.memory_limit;

@@ -294,6 +294,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 		else
 			nn_update(n_weights, model->weights, grad, state1, 1.0 / (double) s->rows,
 					  args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
+		/* a diverged model would not even pass as the next scan's argument */
+		train_check_finite(model, &result);
 		if (progress)
 			train_progress_report(progress, epoch, result.epoch_loss[epoch],
 								  (double) s->correct / (double) s->rows);
