@@ -44,6 +44,7 @@ typedef struct GroupRows
 	LabelIds   *labels;
 	char	  **label_names;
 	int			n_labels;
+	int			label_capacity;
 	bool		numeric_label;
 	Oid			label_type;
 	FmgrInfo	label_out;
@@ -209,7 +210,8 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt)
 	options_to_args(PG_GETARG_JSONB_P(3), &g->args);
 	g->n_inputs = -1;			/* until a row has features */
 	g->labels = label_ids_create(64);
-	g->label_names = palloc(sizeof(char *) * 64);
+	g->label_capacity = 64;
+	g->label_names = palloc(sizeof(char *) * g->label_capacity);
 	label_output_init(fcinfo, 2, &g->label_type, &g->label_out, cxt);
 	get_type_category_preferred(getBaseType(g->label_type), &category, &preferred);
 	g->numeric_label = (category == TYPCATEGORY_NUMERIC);
@@ -265,8 +267,11 @@ group_label_id(GroupRows *g, Datum label, MemoryContext cxt)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many classes: at most %d are allowed", BPNN_MAX_CLASSES)));
 	old = MemoryContextSwitchTo(cxt);
-	if (g->n_labels > 0 && (g->n_labels & (g->n_labels - 1)) == 0 && g->n_labels >= 64)
-		g->label_names = repalloc(g->label_names, sizeof(char *) * g->n_labels * 2);
+	if (g->n_labels == g->label_capacity)
+	{
+		g->label_capacity *= 2;
+		g->label_names = repalloc(g->label_names, sizeof(char *) * g->label_capacity);
+	}
 	g->label_names[g->n_labels] = pstrdup(text);
 	label_ids_add(g->labels, g->label_names[g->n_labels], g->n_labels);
 	MemoryContextSwitchTo(old);

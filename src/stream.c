@@ -88,6 +88,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 						   q->source);
 	char	  **names;
 	double	  **per_class;
+	LabelIds   *ids;			/* class name -> its row of the result */
 	int64	   *rows;
 	int			n_classes = 0,
 				c,
@@ -159,14 +160,16 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 	feature_stats_init(*stats, set->n_inputs);
 	rows = palloc0(sizeof(int64) * n_classes);
 	set->n_rows = 0;
+	ids = label_ids_create(n_classes);
+	for (i = 0; i < n_classes; i++)
+		label_ids_add(ids, names[i], i);
 	for (c = 0; c < n_classes; c++)
-		for (i = 0; i < n_classes; i++)
-			if (strcmp(set->class_names[c], names[i]) == 0)
-			{
-				feature_stats_combine(*stats, (FeatureStats *) (per_class[i] + 2), set->n_inputs);
-				rows[c] = (int64) per_class[i][0];
-				set->n_rows += rows[c];
-			}
+	{
+		i = label_ids_find(ids, set->class_names[c]);
+		feature_stats_combine(*stats, (FeatureStats *) (per_class[i] + 2), set->n_inputs);
+		rows[c] = (int64) per_class[i][0];
+		set->n_rows += rows[c];
+	}
 	*class_rows = rows;
 	SPI_freetuptable(SPI_tuptable);
 }

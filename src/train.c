@@ -668,7 +668,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	return model;
 }
 
-const ScanSpec *
+ScanSpec *
 train_scan_spec(const TrainArgs *args)
 {
 	ScanSpec   *spec = palloc0(sizeof(ScanSpec));
@@ -716,7 +716,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 									  ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(train_cxt);
 
-	spec = (ScanSpec *) train_scan_spec(&args);
+	spec = train_scan_spec(&args);
 	spec->stream_over_limit = true;
 	set = scan_training_set(args.source, args.label_column, spec);
 	if (set->over_limit)

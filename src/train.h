@@ -83,7 +83,7 @@ extern float *normalized_rows(const BpnnModel *model, const TrainingSet *set,
 							  const int64 *rows, int64 n_rows);
 
 /* how training scans its source, for these arguments */
-extern const ScanSpec *train_scan_spec(const TrainArgs *args);
+extern ScanSpec *train_scan_spec(const TrainArgs *args);
 
 /* FitHooks that allocate in a memory context and check for interrupts */
 extern void train_hooks(FitHooks *hooks, MemoryContext cxt);
