@@ -3,7 +3,7 @@
 # `make unittest` (the kernel's tests, no server needed).
 
 EXTENSION = bpnn
-EXTVERSION = 0.2.0
+EXTVERSION = 0.3.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
@@ -12,7 +12,8 @@ OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # released versions stay installable, with the scripts that update them
-INSTALL_CHAIN = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.0.sql
+INSTALL_CHAIN = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.0.sql \
+	sql/install/$(EXTENSION)--0.2.0--0.3.0.sql
 DATA = $(INSTALL_CHAIN)
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
