@@ -30,7 +30,7 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = test/unit/test_nn test/bench/cv test/fuzz/fuzz_model
+EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -53,15 +53,27 @@ $(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_CHAIN)
 
 # the math outside the server: gradient check and kernel tests
 KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
+UNIT_FLAGS = -O3 -ffp-contract=off -g -Wall -Wextra
 test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
-	$(CC) -O3 -ffp-contract=off -g -Wall -Wextra -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
+	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
+
+# the same tests with one instruction set forced (no clones), one build each:
+# test/unit/run.sh runs those this CPU can run and compares their bits
+UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
+test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
 	$(CC) -O3 -ffp-contract=off -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
 
 .PHONY: unittest
-unittest: test/unit/test_nn
-	test/unit/test_nn
+ifeq ($(shell uname -m),x86_64)
+UNIT_BUILDS = test/unit/test_nn $(UNIT_ARCHS:%=test/unit/test_nn-%)
+else
+UNIT_BUILDS = test/unit/test_nn
+endif
+unittest: $(UNIT_BUILDS)
+	test/unit/run.sh test/unit
 
 # the stored model format under libFuzzer (clang, with AddressSanitizer and
 # UndefinedBehaviorSanitizer), outside the server: see test/fuzz/fuzz_model.c.

@@ -397,6 +397,85 @@ blocked_equals_plain(void)
 	check(ok, "blocked products: the bits of plain in-order loops, one row or many, sparse or dense");
 }
 
+/* FNV-1a over bytes: a short name for a long run of floats */
+static uint64_t
+fnv1a(uint64_t h, const void *bytes, size_t n)
+{
+	const unsigned char *b = bytes;
+
+	while (n-- > 0)
+		h = (h ^ *b++) * 1099511628211ULL;
+	return h;
+}
+
+/*
+ * The bits every build must agree on: the weights after training the
+ * shapes bpnn meets (letter 16-32-26, 28-32-2, a 784-wide first layer) with
+ * each activation, both losses, both optimizers and several batch sizes on
+ * seeded random data, and the class probabilities of one row and of many
+ * scored by them.  Printed as "fingerprint: <hex>"; test/unit/run.sh checks
+ * that the build as the server loads it (kernel clones chosen at run time)
+ * and one build per instruction set print the same.
+ */
+static void
+kernel_fingerprint(void)
+{
+	static const int shapes[][4] = {
+		/* inputs, hidden, classes, rows */
+		{16, 32, 26, 300}, {28, 32, 2, 300}, {784, 20, 10, 40}, {5, 7, 3, 50}};
+	uint64_t	h = 14695981039346656037ULL;
+	int			s,
+				act,
+				loss;
+
+	for (s = 0; s < (int) (sizeof(shapes) / sizeof(shapes[0])); s++)
+		for (act = NN_ACT_BIPOLAR_SIGMOID; act <= NN_ACT_RELU; act++)
+			for (loss = NN_LOSS_SQUARED_ERROR; loss <= NN_LOSS_CROSS_ENTROPY; loss++)
+			{
+				const int	n_in = shapes[s][0],
+							n_out = shapes[s][2],
+							rows = shapes[s][3];
+				NnLayout	layout = {2, {n_in, shapes[s][1], n_out}, (NnActivation) act,
+				nn_output_activation_for((NnActivation) act, (NnLoss) loss), (NnLoss) loss};
+				FitOptions	opt = {3, 0.05, 0.7, (act + loss) % 3 == 0 ? 0 : 7 * act + 1, 0.5,
+				(uint64_t) (s * 10 + act), (act + s) % 2 ? FIT_ADAM : FIT_MOMENTUM,
+				loss ? 1e-4 : 0.0, NULL, 0};
+				size_t		n_w = nn_weight_count(&layout);
+				float	   *x = malloc(sizeof(float) * rows * n_in);
+				int32_t    *y = malloc(sizeof(int32_t) * rows);
+				float	   *w = malloc(sizeof(float) * n_w);
+				float	   *mem = malloc(sizeof(float) * nn_forward_workspace_floats(&layout, rows));
+				FitData		data = {x, y, rows};
+				FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
+				FitResult	r;
+				NnWorkspace ws;
+				NnRng		rng;
+				int			i;
+
+				nn_rng_seed(&rng, 1000 + s);
+				for (i = 0; i < rows * n_in; i++)
+					x[i] = (float) (6.0 * nn_rng_uniform(&rng) - 3.0);
+				for (i = 0; i < rows; i++)
+					y[i] = (int32_t) (nn_rng_next(&rng) % n_out);
+				fit_network(&layout, w, &opt, &data, NULL, &hooks, &r);
+				h = fnv1a(h, w, sizeof(float) * n_w);
+				/* scoring: all rows at once, then the first row alone */
+				nn_forward_workspace_bind(&ws, &layout, rows, mem);
+				memcpy(ws.act[0], x, sizeof(float) * rows * n_in);
+				nn_forward(&layout, w, &ws, rows);
+				h = fnv1a(h, ws.act[2], sizeof(float) * rows * n_out);
+				nn_forward_workspace_bind(&ws, &layout, 1, mem);
+				memcpy(ws.act[0], x, sizeof(float) * n_in);
+				nn_forward(&layout, w, &ws, 1);
+				h = fnv1a(h, ws.act[2], sizeof(float) * n_out);
+				free(x);
+				free(y);
+				free(w);
+				free(mem);
+			}
+	printf("fingerprint: %016llx\n", (unsigned long long) h);
+}
+
 int
 main(void)
 {
@@ -422,6 +501,7 @@ main(void)
 	learns_and_repeats(0, NN_LOSS_CROSS_ENTROPY, FIT_ADAM);
 	early_stopping();
 	blocked_equals_plain();
+	kernel_fingerprint();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
