@@ -52,6 +52,14 @@ wants() { [[ "$skip" != *" $1 "* ]]; }
 # the default: build and install into the system PostgreSQL 15, as the tests do
 [ -n "${PG_BINDIR:-}" ] || test/setup.sh
 
+# where the figures come from: the CPU, its vector units, the kernel clone
+# the server picks on it (the widest level test/kernel-archs.sh lists), the load
+cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
+cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx|avx2|fma|avx512f|avx512bw|avx512vl' | tr '\n' ' ' | sed 's/ $//')
+kernel_clone=$(test/kernel-archs.sh | tail -1)
+load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
+echo "machine: $cpu_model; $(nproc) cores; vector flags: ${cpu_flags:-none}; kernel clone: ${kernel_clone:-default}; load average at start: $load_at_start"
+
 for pkg in python3-numpy python3-sklearn python3-torch; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $pkg"
 done
@@ -226,7 +234,7 @@ sql -A -t -F ' ' -c "SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY se
 rss=$(cat "$out/rss_before" 2>/dev/null || echo 0)
 hwm=$(cat "$out/hwm_after" 2>/dev/null || echo 0)
 awk -v runs="$runs" -v rss="$rss" -v hwm="$hwm" -v threads="$torch_threads" \
-	-v machine="$(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release)" '
+	-v machine="$(nproc) cores, $cpu_model (${cpu_flags}; kernel clone ${kernel_clone:-default}), $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release); load average $load_at_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" '
 { what = $1; for (i = 2; i <= NF - 2; i++) what = what " " $i; s[what] = $(NF - 1); a[what] = $NF }
 function row(label, key, ratio_to) {
 	if (!(key in s)) return
