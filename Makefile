@@ -43,6 +43,12 @@ $(OBJS): $(wildcard src/*.h)
 # no fused multiply-add, so every CPU computes the same bits (bpnn_predict
 # is IMMUTABLE: an index built on one machine is read on another)
 src/nn.o: CFLAGS += -O3 -ffp-contract=off
+# `make KERNEL_ARCH=x86-64-v3` (or x86-64, x86-64-v4): the kernel built for
+# that instruction set alone, no clones, so the tests can run each code path
+# on a CPU that would pick another (test/run-tests.sh); remove src/nn.o first
+ifdef KERNEL_ARCH
+src/nn.o: CFLAGS += -march=$(KERNEL_ARCH) -DBPNN_NO_CLONES
+endif
 
 # the current version's install script: the first release's script and
 # every update script after it, in order, so that CREATE EXTENSION and

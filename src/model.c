@@ -695,9 +695,8 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	entry->cached.model = model_decode(VARDATA_ANY(plain), VARSIZE_ANY_EXHDR(plain),
 									   ERRCODE_DATA_CORRUPTED);
 	entry->cached.row = palloc(sizeof(double) * model_n_features(entry->cached.model));
-	nn_forward_workspace_bind(&entry->cached.ws, &entry->cached.model->layout, 1,
-							  palloc(sizeof(float) *
-									 nn_forward_workspace_floats(&entry->cached.model->layout, 1)));
+	nn_scoring_bind(&entry->cached.ws, &entry->cached.model->layout, entry->cached.model->weights,
+					palloc(sizeof(float) * nn_scoring_floats(&entry->cached.model->layout)));
 	MemoryContextSwitchTo(old);
 
 	entry->external = external;

@@ -532,6 +532,107 @@ matrix_product(const float *restrict x, int n_in, const float *restrict w, int n
 					 out + (size_t) i * n_out, 1);
 }
 
+/* n rounded up to whole vector blocks of columns */
+static inline int
+padded_width(int n)
+{
+	return (n + NN_COLUMN_BLOCK - 1) / NN_COLUMN_BLOCK * NN_COLUMN_BLOCK;
+}
+
+size_t
+nn_scoring_floats(const NnLayout *layout)
+{
+	size_t		total = 0;
+	int			l;
+
+	for (l = 0; l < layout->n_layers; l++)
+		total += (size_t) (layout->sizes[l] + 1) * padded_width(layout->sizes[l + 1]);
+	for (l = 0; l <= layout->n_layers; l++)
+		total += padded_width(layout->sizes[l]);
+	return total;
+}
+
+void
+nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout, const float *weights,
+				float *memory)
+{
+	int			l,
+				k;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->max_rows = 1;
+	ws->scoring_weights = memory;
+	for (l = 0; l < layout->n_layers; l++)
+	{
+		const int	n_out = layout->sizes[l + 1],
+					stride = padded_width(n_out);
+
+		/* the weight rows, then the bias row, each padded with zeros */
+		for (k = 0; k <= layout->sizes[l]; k++)
+		{
+			memcpy(memory, weights, sizeof(float) * n_out);
+			memset(memory + n_out, 0, sizeof(float) * (stride - n_out));
+			memory += stride;
+			weights += n_out;
+		}
+	}
+	for (l = 0; l <= layout->n_layers; l++)
+	{
+		ws->act[l] = memory;
+		memset(memory, 0, sizeof(float) * padded_width(layout->sizes[l]));
+		memory += padded_width(layout->sizes[l]);
+	}
+}
+
+/*
+ * out (1 x n_out, n_out a multiple of 16) = start + x (1 x n_in) * w, in
+ * whole blocks: up to four at once, so that four independent chains of
+ * additions hide each other's latency.  Each output adds its terms in the
+ * order matrix_product does, so the bits are the same.
+ */
+NN_KERNEL
+static void
+padded_row_product(const float *restrict x, int n_in, const float *restrict w, int n_out,
+				   const float *restrict start, float *restrict out)
+{
+	int			j = 0;
+
+	for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK)
+		product_block(x, n_in, w, n_out, start, out, j, 1, 4);
+	switch ((n_out - j) / NN_COLUMN_BLOCK)
+	{
+		case 3:
+			product_block(x, n_in, w, n_out, start, out, j, 1, 3);
+			break;
+		case 2:
+			product_block(x, n_in, w, n_out, start, out, j, 1, 2);
+			break;
+		case 1:
+			product_block(x, n_in, w, n_out, start, out, j, 1, 1);
+			break;
+	}
+}
+
+void
+nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
+{
+	const float *w = ws->scoring_weights;
+	int			l;
+
+	for (l = 0; l < layout->n_layers; l++)
+	{
+		const int	n_in = layout->sizes[l],
+					stride = padded_width(layout->sizes[l + 1]);
+
+		padded_row_product(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
+						   ws->act[l + 1]);
+		/* the real outputs only: softmax must not see the padding */
+		activate(l + 1 == layout->n_layers ? layout->output_act : layout->hidden_act,
+				 ws->act[l + 1], 1, layout->sizes[l + 1]);
+		w += (size_t) (n_in + 1) * stride;
+	}
+}
+
 /* out (rows x n_out) = f(in (rows x n_in) * W + bias) */
 static void
 layer_forward(const float *in, int n_in, const float *w, int n_out,

@@ -95,6 +95,7 @@ typedef struct NnWorkspace
 	float	   *act[NN_MAX_LAYERS + 1]; /* act[0] is the input batch */
 	float	   *delta[NN_MAX_LAYERS + 1];	/* delta[l] pairs with act[l], l >= 1 */
 	float	   *wt;				/* a transposed weight matrix (backward pass) */
+	float	   *scoring_weights;	/* nn_scoring_bind's padded copy, or NULL */
 } NnWorkspace;
 
 extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
@@ -105,6 +106,25 @@ extern void nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout,
 extern size_t nn_forward_workspace_floats(const NnLayout *layout, int max_rows);
 extern void nn_forward_workspace_bind(NnWorkspace *ws, const NnLayout *layout,
 									  int max_rows, float *memory);
+
+/*
+ * Scoring one row at a time (bpnn_predict): a copy of the weights whose
+ * every layer is padded with zero columns to a multiple of 16 outputs, so
+ * that each output is computed in a full vector block, with activations
+ * of the padded widths.  nn_scoring_floats() says how many floats
+ * nn_scoring_bind() needs; it copies the weights there (they may change
+ * afterwards without effect) and binds ws for nn_forward_one().
+ */
+extern size_t nn_scoring_floats(const NnLayout *layout);
+extern void nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout,
+							const float *weights, float *memory);
+
+/*
+ * Forward pass of the one row in ws->act[0] with the weights bound by
+ * nn_scoring_bind: ws->act[n_layers] holds its outputs, the same bits as
+ * nn_forward gives the row.
+ */
+extern void nn_forward_one(const NnLayout *layout, NnWorkspace *ws);
 
 /*
  * Forward pass of rows already placed in ws->act[0] (rows x sizes[0]).

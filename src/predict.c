@@ -66,7 +66,7 @@ forward_raw(CachedModel *cm, const double *values)
 	const BpnnModel *m = cm->model;
 
 	model_normalize_features(m, values, cm->ws.act[0]);
-	nn_forward(&m->layout, m->weights, &cm->ws, 1);
+	nn_forward_one(&m->layout, &cm->ws);
 	return cm->ws.act[m->layout.n_layers];
 }
 

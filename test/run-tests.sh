@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of bpnn on a fresh Debian 12 machine: installs and builds
 # (test/setup.sh), runs the kernel's unit tests (gradient check included),
-# then the pg_regress suites and the cluster tests in throwaway PostgreSQL 15
+# then the pg_regress suites (once per instruction set the kernel is built
+# for that this CPU can run) and the cluster tests in throwaway PostgreSQL 15
 # clusters on a port of their own, then a minute of fuzzing.  Exits non-zero
 # on any failure.
 set -euo pipefail
@@ -12,7 +13,6 @@ export WERROR=1
 test/setup.sh
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
 
 echo "== unit tests (the math, outside the server)"
 set +e
@@ -21,15 +21,39 @@ unit_status=${PIPESTATUS[0]}
 unit_passed=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$log")
 unit_failed=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$log")
 
-echo "== regression tests (pg_regress in a throwaway cluster)"
 # pg_virtualenv creates a temporary cluster (-t: in a temporary directory),
 # runs the command against it and removes it.  PostgreSQL refuses to run as
 # root, so the cluster runs as the postgres user.
-rm -rf results regression.diffs regression.out
 port=${BPNN_TEST_PORT:-55433}
-pg_virtualenv -t -v 15 -o "port=$port" \
-	make -s installcheck PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config 2>&1 | tee "$log"
-regress_status=${PIPESTATUS[0]}
+pg_config=/usr/lib/postgresql/15/bin/pg_config
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+diffs=$(mktemp)
+trap 'rm -f "$log" "$diffs"' EXIT
+# the suites once per build of the kernel this CPU can run: each instruction
+# set forced (an AVX-512 machine also runs the AVX2 and the baseline code),
+# then as the server picks it, which the cluster tests below use too
+regress_status=0
+: > "$log"
+for kernel in $(test/kernel-archs.sh) dispatch; do
+	echo "== regression tests (pg_regress in a throwaway cluster), kernel: $kernel"
+	rm -f src/nn.o
+	arch_flag=()
+	[ "$kernel" = dispatch ] || arch_flag=(KERNEL_ARCH="$kernel")
+	if ! { make -s PG_CONFIG=$pg_config "${arch_flag[@]}" && $SUDO make -s install PG_CONFIG=$pg_config; }; then
+		echo "test build ... FAILED (kernel: $kernel)" | tee -a "$log"
+		regress_status=1
+		continue
+	fi
+	rm -rf results regression.diffs regression.out
+	pg_virtualenv -t -v 15 -o "port=$port" \
+		make -s installcheck PG_CONFIG=$pg_config 2>&1 | tee -a "$log"
+	status=${PIPESTATUS[0]}
+	if [ "$status" -ne 0 ]; then
+		regress_status=$status
+		{ echo "-- kernel: $kernel"; cat regression.diffs 2>/dev/null; } >> "$diffs"
+	fi
+done
 set -e
 regress_passed=$(grep -cE '\.\.\. ok' "$log" || true)
 regress_failed=$(grep -cE '\.\.\. FAILED' "$log" || true)
@@ -46,7 +70,7 @@ regress_failed=$(( regress_failed + $(grep -c '^FAILED: ' "$log" || true) ))
 # run is `make fuzz FUZZ_SECONDS=3600`
 fuzz_seconds=${BPNN_FUZZ_SECONDS:-60}
 echo "== fuzzing the stored model format (libFuzzer, $fuzz_seconds s)"
-if make -s fuzz FUZZ_SECONDS="$fuzz_seconds" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config > "$log" 2>&1; then
+if make -s fuzz FUZZ_SECONDS="$fuzz_seconds" PG_CONFIG=$pg_config > "$log" 2>&1; then
 	echo "ok: fuzz_model ran $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") inputs in $fuzz_seconds s, no finding"
 	regress_passed=$(( regress_passed + 1 ))
 else
@@ -54,8 +78,8 @@ else
 	echo "FAILED: fuzz_model (the input that failed is in test/fuzz/crash-*)"
 	regress_failed=$(( regress_failed + 1 ))
 fi
-if [ "$regress_status" -ne 0 ] && [ -f regression.diffs ]; then
-	head -300 regression.diffs
+if [ "$regress_status" -ne 0 ]; then
+	head -300 "$diffs"
 fi
 if [ "$regress_status" -ne 0 ] && [ "$regress_failed" -eq 0 ]; then
 	regress_failed=1	# the run itself failed before any suite reported

@@ -4,7 +4,7 @@
 #              clone of each hot loop, chosen at load time for this CPU
 #   x86-64, x86-64-v3, x86-64-v4
 #              one instruction set forced at compile time, each where this
-#              CPU can run it (glibc's loader says which: ld.so --help)
+#              CPU can run it (test/kernel-archs.sh)
 # then checks that every build printed the same fingerprint: the same bits of
 # trained weights and class probabilities whatever the instruction set
 # (bpnn_predict is IMMUTABLE: an index built on one machine is read on
@@ -15,31 +15,28 @@ dir=${1:-test/unit}
 passed=0 failed=0
 fingerprints=()
 
-supported() {
-	[ "$1" = x86-64 ] && return 0
-	/lib64/ld-linux-x86-64.so.2 --help 2>/dev/null | grep -q "^ *$1 (supported"
-}
-
 run_build() {	# name binary
 	local out
 	out=$("$2" 2>&1)
 	sed "s/^/[$1] /" <<< "$out" | grep -v '^\[.*\] [0-9]* passed, [0-9]* failed$'
-	passed=$(( passed + $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<< "$out") ))
-	failed=$(( failed + $(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<< "$out") ))
+	local p f
+	p=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1/p' <<< "$out")
+	f=$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\2/p' <<< "$out")
+	passed=$(( passed + ${p:-0} ))
+	failed=$(( failed + ${f:-0} ))
 	grep -q '^[0-9]* passed, [0-9]* failed$' <<< "$out" || { echo "FAILED: [$1] did not finish"; failed=$(( failed + 1 )); }
 	fingerprints+=("$1 $(sed -n 's/^fingerprint: //p' <<< "$out")")
 }
 
 run_build dispatch "$dir/test_nn"
-if [ "$(uname -m)" = x86_64 ]; then
-	for arch in x86-64 x86-64-v3 x86-64-v4; do
-		if supported "$arch"; then
-			run_build "$arch" "$dir/test_nn-$arch"
-		else
-			echo "skipped: [$arch] this CPU cannot run it"
-		fi
-	done
-fi
+archs=$("$(dirname "$0")/../kernel-archs.sh")
+for arch in x86-64 x86-64-v3 x86-64-v4; do
+	if grep -qx "$arch" <<< "$archs"; then
+		run_build "$arch" "$dir/test_nn-$arch"
+	elif [ "$(uname -m)" = x86_64 ]; then
+		echo "skipped: [$arch] this CPU cannot run it"
+	fi
+done
 
 first=${fingerprints[0]#* }
 same=1

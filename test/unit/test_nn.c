@@ -325,8 +325,10 @@ blocked_equals_plain(void)
 		float	   *h = malloc(sizeof(float) * rows * n_h);
 		float	   *dh = malloc(sizeof(float) * rows * n_h);
 		int32_t		labels[11];
+		float	   *scoring;
 		NnWorkspace ws,
-					ws1;
+					ws1,
+					ws_score;
 		NnRng		rng;
 		int			i,
 					j,
@@ -378,14 +380,24 @@ blocked_equals_plain(void)
 						(k < n_in ? ws.act[0][i * n_in + k] : 1.0f) * ws.delta[1][i * n_h + j];
 		for (i = 0; i < (n_in + 1) * n_h; i++)
 			ok &= plain_grad[i] == grad[i];
-		/* exact pre-activations: the activation is applied to the same bits */
+		/*
+		 * exact pre-activations: the activation is applied to the same bits;
+		 * one row at a time, and one row through the padded scoring weights
+		 */
+		scoring = malloc(sizeof(float) * nn_scoring_floats(&layout));
+		nn_scoring_bind(&ws_score, &layout, w, scoring);
 		for (i = 0; i < rows; i++)
 		{
 			memcpy(ws1.act[0], ws.act[0] + i * n_in, sizeof(float) * n_in);
 			nn_forward(&layout, w, &ws1, 1);
 			ok &= memcmp(ws1.act[1], ws.act[1] + i * n_h, sizeof(float) * n_h) == 0;
 			ok &= memcmp(ws1.act[2], ws.act[2] + i * n_out, sizeof(float) * n_out) == 0;
+			memcpy(ws_score.act[0], ws.act[0] + i * n_in, sizeof(float) * n_in);
+			nn_forward_one(&layout, &ws_score);
+			ok &= memcmp(ws_score.act[1], ws.act[1] + i * n_h, sizeof(float) * n_h) == 0;
+			ok &= memcmp(ws_score.act[2], ws.act[2] + i * n_out, sizeof(float) * n_out) == 0;
 		}
+		free(scoring);
 		free(w);
 		free(grad);
 		free(plain_grad);
@@ -394,7 +406,8 @@ blocked_equals_plain(void)
 		free(h);
 		free(dh);
 	}
-	check(ok, "blocked products: the bits of plain in-order loops, one row or many, sparse or dense");
+	check(ok, "blocked products: the bits of plain in-order loops, one row or many, sparse or dense, "
+		  "and of the padded one-row scoring path");
 }
 
 /* FNV-1a over bytes: a short name for a long run of floats */
@@ -413,7 +426,7 @@ fnv1a(uint64_t h, const void *bytes, size_t n)
  * shapes bpnn meets (letter 16-32-26, 28-32-2, a 784-wide first layer) with
  * each activation, both losses, both optimizers and several batch sizes on
  * seeded random data, and the class probabilities of one row and of many
- * scored by them.  Printed as "fingerprint: <hex>"; test/unit/run.sh checks
+ * scored by them (one row also through the padded scoring weights).  Printed as "fingerprint: <hex>"; test/unit/run.sh checks
  * that the build as the server loads it (kernel clones chosen at run time)
  * and one build per instruction set print the same.
  */
@@ -445,6 +458,7 @@ kernel_fingerprint(void)
 				int32_t    *y = malloc(sizeof(int32_t) * rows);
 				float	   *w = malloc(sizeof(float) * n_w);
 				float	   *mem = malloc(sizeof(float) * nn_forward_workspace_floats(&layout, rows));
+				float	   *scoring;
 				FitData		data = {x, y, rows};
 				FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
 				FitResult	r;
@@ -468,6 +482,12 @@ kernel_fingerprint(void)
 				memcpy(ws.act[0], x, sizeof(float) * n_in);
 				nn_forward(&layout, w, &ws, 1);
 				h = fnv1a(h, ws.act[2], sizeof(float) * n_out);
+				scoring = malloc(sizeof(float) * nn_scoring_floats(&layout));
+				nn_scoring_bind(&ws, &layout, w, scoring);
+				memcpy(ws.act[0], x + n_in, sizeof(float) * n_in);
+				nn_forward_one(&layout, &ws);
+				h = fnv1a(h, ws.act[2], sizeof(float) * n_out);
+				free(scoring);
 				free(x);
 				free(y);
 				free(w);
