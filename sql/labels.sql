@@ -136,7 +136,7 @@ SELECT * FROM pg_temp.every_path('lab_oid');
 -- take it as text
 SELECT pg_temp.label_table('lab_inet', 'inet', '{10.0.0.2, 10.0.0.1, ::1}');
 SELECT * FROM pg_temp.every_path('lab_inet', 'label::text');
-SELECT bpnn_fit(x, label, '{}') FROM lab_inet;
+SELECT bpnn_classes(bpnn_fit(x, label, '{"hidden": [3], "epochs": 1}')) FROM lab_inet;
 
 -- each label type resolves to its own overload: no implicit cast shows in
 -- the plan (an int4 taken as float8 would read (label)::double precision)
@@ -183,7 +183,7 @@ CREATE FUNCTION pg_temp.old_gradient_transfn(bpnn_state, bpnn_model, float8[], a
 	AS '$libdir/bpnn', 'bpnn_gradient_transfn' LANGUAGE C STABLE;
 CREATE AGGREGATE pg_temp.old_gradient(bpnn_model, float8[], anyelement) (
 	SFUNC = pg_temp.old_gradient_transfn, STYPE = bpnn_state);
-SELECT pg_temp.old_gradient(bpnn_train('lab_int', 'label', hidden => '{3}', epochs => 1), x, label)
+SELECT pg_temp.old_gradient((SELECT bpnn_train('lab_int', 'label', hidden => '{3}', epochs => 1)), x, label)
 FROM lab_int;
 
 DROP VIEW lab_nan_finite, lab_1d;
