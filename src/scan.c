@@ -47,24 +47,13 @@ typedef struct FeatureColumn
 } FeatureColumn;
 
 /*
- * The types a number feature may have: those with a cast to float8 (the
- * label's rule, labels_type_is_number, also takes oid, which has none)
+ * The types a number feature may have: the number types of labels.c, but
+ * for oid, which has no cast to float8
  */
 static bool
 is_number_type(Oid type)
 {
-	switch (type)
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case FLOAT4OID:
-		case FLOAT8OID:
-		case NUMERICOID:
-			return true;
-		default:
-			return false;
-	}
+	return labels_type_is_number(type) && getBaseType(type) != OIDOID;
 }
 
 /*
