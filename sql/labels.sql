@@ -128,6 +128,10 @@ SELECT * FROM pg_temp.every_path('lab_nan', model_source => 'lab_nan_finite');
 SELECT pg_temp.label_table('lab_inf', 'numeric', '{1, 2}', '-Infinity');
 SELECT * FROM pg_temp.every_path('lab_inf');
 
+-- a label longer than 10000 bytes cannot name a class, on every path
+SELECT pg_temp.label_table('lab_long', 'text', '{a, b}', repeat('x', 20000));
+SELECT * FROM pg_temp.every_path('lab_long');
+
 -- oid: a number, as bpnn_fit has always taken it
 SELECT pg_temp.label_table('lab_oid', 'oid', '{10, 100, 9}');
 SELECT * FROM pg_temp.every_path('lab_oid');
@@ -187,7 +191,7 @@ SELECT pg_temp.old_gradient((SELECT bpnn_train('lab_int', 'label', hidden => '{3
 FROM lab_int;
 
 DROP VIEW lab_nan_finite, lab_1d;
-DROP TABLE lab_text, lab_int, lab_int8, lab_numeric, lab_float, lab_float4, lab_nan, lab_inf,
+DROP TABLE lab_text, lab_int, lab_int8, lab_numeric, lab_float, lab_float4, lab_nan, lab_inf, lab_long,
            lab_oid, lab_inet, lab_bool, lab_ci_labels, lab_2d;
 DROP COLLATION lab_ci;
 RESET client_min_messages;
