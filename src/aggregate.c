@@ -125,6 +125,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	BpnnState  *s = PG_ARGISNULL(0) ? NULL : (BpnnState *) PG_GETARG_POINTER(0);
 	CachedModel *cm;
 	GradientCache *gc;
+	ArrayType  *features;
 	const double *values;
 	char	   *label;
 	int32		class_id;
@@ -153,11 +154,13 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	if (ARR_NDIM(PG_GETARG_ARRAYTYPE_P(2)) > 1)
+	features = PG_GETARG_ARRAYTYPE_P(2);
+	/* as training reads arrays: one dimension (labels.sql) */
+	if (ARR_NDIM(features) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the features must be a one-dimensional array")));
-	values = model_read_features(cm->model, PG_GETARG_ARRAYTYPE_P(2), cm->row);
+	values = model_read_features(cm->model, features, cm->row);
 	if (values == NULL)
 	{
 		s->skipped++;

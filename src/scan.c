@@ -175,7 +175,10 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 	return cols;
 }
 
-/* SELECT label::text, f::float8, a::float8[], c::text ... FROM rel: catalog names only (the label as labels.c reads it) */
+/*
+ * SELECT label::text, f::float8, a::float8[], c::text ... FROM rel: catalog
+ * names only; the label's text form is labels.c's
+ */
 static char *
 build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 {
