@@ -1,7 +1,7 @@
 /*
  * aggregate.c — the aggregates that let training run as table scans:
  *
- *   bpnn_gradient(model, features, label) -> bpnn_state: the full-batch
+ *   bpnn_gradient(model, features, label text) -> bpnn_state: the full-batch
  *     loss and error-signal sums of a model over the rows it sees
  *     (transition, combine and final functions; parallel safe, and its
  *     state is a real SQL type, so distributed planners can push it down);
@@ -27,12 +27,14 @@
 #include "utils/memutils.h"
 
 #include "aggregate.h"
+#include "labels.h"
 #include "model.h"
 #include "predict.h"
 #include "scan.h"
 #include "state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_gradient_transfn);
+PG_FUNCTION_INFO_V1(bpnn_gradient_transfn_text);
 PG_FUNCTION_INFO_V1(bpnn_gradient_combinefn);
 PG_FUNCTION_INFO_V1(bpnn_gradient_finalfn);
 PG_FUNCTION_INFO_V1(bpnn_state_info);
@@ -53,56 +55,18 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 	return cxt;
 }
 
-/* ---------- labels as the class names of a model ---------- */
-
-char *
-label_as_text(Datum label, Oid type, FmgrInfo *out)
-{
-	switch (type)
-	{
-		case TEXTOID:
-		case VARCHAROID:
-			return TextDatumGetCString(label);
-		case BPCHAROID:
-			/* ::text drops the blank padding, as training reads labels */
-			return TextDatumGetCString(DirectFunctionCall1(rtrim1, label));
-		case BOOLOID:
-			return pstrdup(DatumGetBool(label) ? "true" : "false");
-		default:
-			return OutputFunctionCall(out, label);
-	}
-}
-
-void
-label_output_init(FunctionCallInfo fcinfo, int argno, Oid *type, FmgrInfo *out,
-				  MemoryContext cxt)
-{
-	Oid			outfunc;
-	bool		varlena;
-
-	*type = get_fn_expr_argtype(fcinfo->flinfo, argno);
-	if (!OidIsValid(*type))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("could not determine the type of the label")));
-	getTypeOutputInfo(*type, &outfunc, &varlena);
-	fmgr_info_cxt(outfunc, out, cxt);
-}
-
 /* ---------- bpnn_gradient ---------- */
 
-/* per model, in the model cache: scratch, class ids, the label's output */
+/* per model, in the model cache: scratch and class ids */
 typedef struct GradientCache
 {
 	StateScratch scratch;
 	LabelIds   *classes;
-	Oid			label_type;
-	FmgrInfo	label_out;
 	int		   *class_len;		/* strlen of each class name */
 } GradientCache;
 
 static GradientCache *
-gradient_cache(FunctionCallInfo fcinfo, CachedModel *cm)
+gradient_cache(CachedModel *cm)
 {
 	GradientCache *gc = (GradientCache *) cm->extra;
 	MemoryContext old;
@@ -120,16 +84,15 @@ gradient_cache(FunctionCallInfo fcinfo, CachedModel *cm)
 		label_ids_add(gc->classes, cm->model->class_names[c], c);
 		gc->class_len[c] = (int) strlen(cm->model->class_names[c]);
 	}
-	label_output_init(fcinfo, 3, &gc->label_type, &gc->label_out, cm->cxt);
 	cm->extra = gc;
 	MemoryContextSwitchTo(old);
 	return gc;
 }
 
 /*
- * The class of a text label by comparing bytes with the few class names
- * (what streaming passes, row after row): no copy, no hashing; -1 when the
- * label is not text, there are many classes, or no name matched.
+ * The class of a label by comparing bytes with the few class names (what
+ * streaming passes, row after row): no copy, no hashing; -1 when there are
+ * many classes or no name matched.
  */
 static int32
 text_class_id(const GradientCache *gc, Datum label)
@@ -140,7 +103,7 @@ text_class_id(const GradientCache *gc, Datum label)
 	int			len,
 				c;
 
-	if (gc->label_type != TEXTOID || model_n_classes(m) > 16)
+	if (model_n_classes(m) > 16)
 		return -1;
 	t = PG_DETOAST_DATUM_PACKED(label);
 	bytes = VARDATA_ANY(t);
@@ -151,14 +114,18 @@ text_class_id(const GradientCache *gc, Datum label)
 	return -1;
 }
 
-/* bpnn_gradient(model bpnn_model, features float8[], label anyelement) */
+/*
+ * bpnn_gradient(model bpnn_model, features float8[], label text): the
+ * label is the caller's label::text (labels.h), matched by its bytes
+ */
 Datum
-bpnn_gradient_transfn(PG_FUNCTION_ARGS)
+bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_gradient");
 	BpnnState  *s = PG_ARGISNULL(0) ? NULL : (BpnnState *) PG_GETARG_POINTER(0);
 	CachedModel *cm;
 	GradientCache *gc;
+	ArrayType  *features;
 	const double *values;
 	char	   *label;
 	int32		class_id;
@@ -169,7 +136,7 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
 	cm = model_from_arg(fcinfo, 1);
-	gc = gradient_cache(fcinfo, cm);
+	gc = gradient_cache(cm);
 	if (s == NULL)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
@@ -187,7 +154,13 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	values = model_read_features(cm->model, PG_GETARG_ARRAYTYPE_P(2), cm->row);
+	features = PG_GETARG_ARRAYTYPE_P(2);
+	/* as training reads arrays: one dimension (labels.sql) */
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
+	values = model_read_features(cm->model, features, cm->row);
 	if (values == NULL)
 	{
 		s->skipped++;
@@ -196,7 +169,7 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 	class_id = text_class_id(gc, PG_GETARG_DATUM(3));
 	if (class_id < 0)
 	{
-		label = label_as_text(PG_GETARG_DATUM(3), gc->label_type, &gc->label_out);
+		label = TextDatumGetCString(PG_GETARG_DATUM(3));
 		class_id = label_ids_find(gc->classes, label);
 		if (class_id < 0)
 			ereport(ERROR,
@@ -216,6 +189,18 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 		state_sum_buffer(s, &gc->scratch);
 	}
 	PG_RETURN_POINTER(s);
+}
+
+/*
+ * The C function behind bpnn 0.2.0's bpnn_gradient(bpnn_model, float8[],
+ * anyelement), which read the label's type from the call expression: it
+ * stays for that declaration (the update scripts name it), and refuses
+ */
+Datum
+bpnn_gradient_transfn(PG_FUNCTION_ARGS)
+{
+	labels_refuse_old_declaration("bpnn_gradient");
+	PG_RETURN_NULL();
 }
 
 /* strict: the executor passes a NULL state through */

@@ -1,6 +1,6 @@
 /*
- * aggregate.h — what the aggregates share: a label value as the class name
- * training gave it, and a row of training features read from a float8[].
+ * aggregate.h — what the aggregates share: a row of training features read
+ * from a float8[].  (Labels: labels.h.)
  */
 #ifndef BPNN_AGGREGATE_H
 #define BPNN_AGGREGATE_H
@@ -9,13 +9,6 @@
 
 #include "fmgr.h"
 #include "utils/array.h"
-
-/* the type of argument argno and its output function (in cxt) */
-extern void label_output_init(FunctionCallInfo fcinfo, int argno, Oid *type,
-							  FmgrInfo *out, MemoryContext cxt);
-
-/* a label as training names classes: label::text */
-extern char *label_as_text(Datum label, Oid type, FmgrInfo *out);
 
 /*
  * The values of one training row given as a float8[]: a palloc'd copy, NaN

@@ -21,6 +21,7 @@
 #include "utils/tuplestore.h"
 
 #include "bpnn.h"
+#include "labels.h"
 #include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_evaluate);

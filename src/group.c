@@ -24,6 +24,7 @@
 
 #include "aggregate.h"
 #include "bpnn.h"
+#include "labels.h"
 #include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
@@ -37,17 +38,13 @@ typedef struct GroupRows
 	int64		n_rows;
 	int64		capacity;
 	float	   *x;				/* n_rows x n_inputs, NaN where a NULL awaits imputation */
-	int32	   *y;				/* label ids, in order of first appearance */
+	int32	   *y;				/* class ids, in order of first appearance */
 	FeatureStats *stats;
 	int64		rows_skipped;
 	int64		values_imputed;
-	LabelIds   *labels;
-	char	  **label_names;
-	int			n_labels;
-	int			label_capacity;
+	LabelCast	label_cast;		/* label::text of the declared label type */
+	LabelClasses *classes;		/* the labels seen, as labels.c makes them classes */
 	bool		numeric_label;
-	Oid			label_type;
-	FmgrInfo	label_out;
 } GroupRows;
 
 /* ---------- options ---------- */
@@ -195,12 +192,10 @@ options_to_args(Jsonb *options, TrainArgs *args)
 /* ---------- the aggregate ---------- */
 
 static GroupRows *
-group_create(FunctionCallInfo fcinfo, MemoryContext cxt)
+group_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid label_type)
 {
 	GroupRows  *g = MemoryContextAllocZero(cxt, sizeof(GroupRows));
 	MemoryContext old = MemoryContextSwitchTo(cxt);
-	char		category;
-	bool		preferred;
 
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -209,12 +204,9 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt)
 				 errhint("Pass '{}' for bpnn_train's defaults.")));
 	options_to_args(PG_GETARG_JSONB_P(3), &g->args);
 	g->n_inputs = -1;			/* until a row has features */
-	g->labels = label_ids_create(64);
-	g->label_capacity = 64;
-	g->label_names = palloc(sizeof(char *) * g->label_capacity);
-	label_output_init(fcinfo, 2, &g->label_type, &g->label_out, cxt);
-	get_type_category_preferred(getBaseType(g->label_type), &category, &preferred);
-	g->numeric_label = (category == TYPCATEGORY_NUMERIC);
+	labels_cast_init(&g->label_cast, label_type, cxt);
+	g->numeric_label = labels_type_is_number(label_type);
+	g->classes = labels_begin(g->numeric_label, NULL);
 	MemoryContextSwitchTo(old);
 	return g;
 }
@@ -250,38 +242,25 @@ group_grow(GroupRows *g, MemoryContext cxt)
 	g->capacity = want;
 }
 
+/* the class id of a label: label::text, a class by labels.c's rule */
 static int32
-group_label_id(GroupRows *g, Datum label, MemoryContext cxt)
+group_label_id(GroupRows *g, Datum label)
 {
-	char	   *text = label_as_text(label, g->label_type, &g->label_out);
-	int32		id = label_ids_find(g->labels, text);
-	MemoryContext old;
+	char	   *text = labels_cast_text(&g->label_cast, label);
+	int32		id = labels_add(g->classes, text);
 
-	if (id >= 0)
-	{
-		pfree(text);
-		return id;
-	}
-	if (g->n_labels >= BPNN_MAX_CLASSES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many classes: at most %d are allowed", BPNN_MAX_CLASSES)));
-	old = MemoryContextSwitchTo(cxt);
-	if (g->n_labels == g->label_capacity)
-	{
-		g->label_capacity *= 2;
-		g->label_names = repalloc(g->label_names, sizeof(char *) * g->label_capacity);
-	}
-	g->label_names[g->n_labels] = pstrdup(text);
-	label_ids_add(g->labels, g->label_names[g->n_labels], g->n_labels);
-	MemoryContextSwitchTo(old);
 	pfree(text);
-	return g->n_labels++;
+	return id;
 }
 
-/* bpnn_fit(features float8[], label anyelement, options jsonb) */
-Datum
-bpnn_fit_transfn(PG_FUNCTION_ARGS)
+/*
+ * bpnn_fit(features float8[], label <label_type>, options jsonb): the
+ * label's type is the declared one (one C function per overload, below),
+ * never read from the call expression, which a remote executor such as
+ * Citus's worker_partial_agg does not supply
+ */
+static Datum
+fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 {
 	MemoryContext aggcxt;
 	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
@@ -296,7 +275,7 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("bpnn_fit called in non-aggregate context")));
 	if (g == NULL)
-		g = group_create(fcinfo, aggcxt);
+		g = group_create(fcinfo, aggcxt, label_type);
 	if (PG_ARGISNULL(1))
 	{
 		g->rows_skipped++;
@@ -333,11 +312,42 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 	}
 	feature_stats_add(g->stats, row, n);
 	pfree(row);
-	g->y[g->n_rows] = group_label_id(g, PG_GETARG_DATUM(2), aggcxt);
+	g->y[g->n_rows] = group_label_id(g, PG_GETARG_DATUM(2));
 	g->n_rows++;
 	if ((g->n_rows & 0xFFFF) == 0)
 		CHECK_FOR_INTERRUPTS();
 	PG_RETURN_POINTER(g);
+}
+
+/* bpnn_fit's overloads, one per label type (sql/install) */
+#define BPNN_FIT_TRANSFN(suffix, type) \
+PG_FUNCTION_INFO_V1(bpnn_fit_transfn_##suffix); \
+Datum \
+bpnn_fit_transfn_##suffix(PG_FUNCTION_ARGS) \
+{ \
+	return fit_transfn(fcinfo, type); \
+}
+
+BPNN_FIT_TRANSFN(text, TEXTOID)
+BPNN_FIT_TRANSFN(bool, BOOLOID)
+BPNN_FIT_TRANSFN(int2, INT2OID)
+BPNN_FIT_TRANSFN(int4, INT4OID)
+BPNN_FIT_TRANSFN(int8, INT8OID)
+BPNN_FIT_TRANSFN(float4, FLOAT4OID)
+BPNN_FIT_TRANSFN(float8, FLOAT8OID)
+BPNN_FIT_TRANSFN(numeric, NUMERICOID)
+BPNN_FIT_TRANSFN(oid, OIDOID)
+
+/*
+ * The C function behind bpnn 0.2.0's bpnn_fit(float8[], anyelement, jsonb),
+ * which read the label's type from the call expression: it stays for that
+ * declaration (the update scripts name it), and refuses
+ */
+Datum
+bpnn_fit_transfn(PG_FUNCTION_ARGS)
+{
+	labels_refuse_old_declaration("bpnn_fit");
+	PG_RETURN_NULL();
 }
 
 /* the group's rows as the TrainingSet a scan of one array column gives */
@@ -345,10 +355,9 @@ static TrainingSet *
 group_training_set(GroupRows *g)
 {
 	TrainingSet *set = palloc0(sizeof(TrainingSet));
-	int32	   *new_id = palloc(sizeof(int32) * Max(g->n_labels, 1));
+	int32	   *new_id;
 	int64		r;
-	int			c,
-				f;
+	int			f;
 
 	set->source_name = "bpnn_fit";
 	set->n_rows = g->n_rows;
@@ -371,12 +380,8 @@ group_training_set(GroupRows *g)
 	set->numeric_label = g->numeric_label;
 
 	/* classes in training's order; a copy of the rows, so the state stays intact */
-	set->n_classes = g->n_labels;
-	set->class_names = palloc(sizeof(char *) * Max(g->n_labels, 1));
-	memcpy(set->class_names, g->label_names, sizeof(char *) * g->n_labels);
-	scan_sort_class_names(set->class_names, g->n_labels, g->numeric_label);
-	for (c = 0; c < g->n_labels; c++)
-		new_id[label_ids_find(g->labels, set->class_names[c])] = c;
+	set->n_classes = labels_count(g->classes);
+	set->class_names = labels_order(g->classes, &new_id);
 	set->x = MemoryContextAllocHuge(CurrentMemoryContext,
 									sizeof(float) * g->n_inputs * Max(g->n_rows, 1));
 	memcpy(set->x, g->x, sizeof(float) * g->n_inputs * g->n_rows);
@@ -408,10 +413,11 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("no usable rows in a bpnn_fit group"),
 				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
 						   g->rows_skipped)));
-	if (g->n_labels < 2)
+	if (labels_count(g->classes) < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a bpnn_fit group has only one class, \"%s\"", g->label_names[0]),
+				 errmsg("a bpnn_fit group has only one class, \"%s\"",
+						labels_name(g->classes, 0)),
 				 errdetail("A classifier needs at least two distinct labels.")));
 
 	INSTR_TIME_SET_CURRENT(start);

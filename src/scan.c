@@ -19,7 +19,6 @@
 #include "access/relation.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "common/hashfn.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -30,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "labels.h"
 #include "model.h"
 #include "scan.h"
 
@@ -46,27 +46,14 @@ typedef struct FeatureColumn
 	char	  **value_names;	/* categories: by id (first seen, or the model's) */
 } FeatureColumn;
 
-typedef struct LabelEntry
-{
-	char	   *name;			/* key: a pointer to the label text */
-	int32		id;
-} LabelEntry;
-
+/*
+ * The types a number feature may have: the number types of labels.c, but
+ * for oid, which has no cast to float8
+ */
 static bool
 is_number_type(Oid type)
 {
-	switch (type)
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case FLOAT4OID:
-		case FLOAT8OID:
-		case NUMERICOID:
-			return true;
-		default:
-			return false;
-	}
+	return labels_type_is_number(type) && getBaseType(type) != OIDOID;
 }
 
 /*
@@ -188,7 +175,10 @@ resolve_features(Relation rel, const char *label_column, ArrayType *features,
 	return cols;
 }
 
-/* SELECT label::text, f::float8, a::float8[], c::text ... FROM rel: catalog names only */
+/*
+ * SELECT label::text, f::float8, a::float8[], c::text ... FROM rel: catalog
+ * names only; the label's text form is labels.c's
+ */
 static char *
 build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 {
@@ -199,91 +189,13 @@ build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 	int			i;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT (%s)::pg_catalog.text", quote_identifier(label_column));
+	appendStringInfo(&q, "SELECT %s", labels_sql_text(label_column));
 	for (i = 0; i < n; i++)
 		appendStringInfo(&q, ", (%s)::%s", quote_identifier(cols[i].name), casts[cols[i].kind]);
 	appendStringInfo(&q, " FROM %s",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
 	return q.data;
-}
-
-static uint32
-label_hash(const void *key, Size keysize)
-{
-	const char *s = *(char *const *) key;
-
-	return hash_bytes((const unsigned char *) s, (int) strlen(s));
-}
-
-static int
-label_match(const void *a, const void *b, Size keysize)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-LabelIds *
-label_ids_create(long expected)
-{
-	HASHCTL		hctl = {0};
-
-	/* the key is a pointer to the label: any length, hashed by content */
-	hctl.keysize = sizeof(char *);
-	hctl.entrysize = sizeof(LabelEntry);
-	hctl.hash = label_hash;
-	hctl.match = label_match;
-	hctl.hcxt = CurrentMemoryContext;
-	return hash_create("bpnn labels", expected, &hctl,
-					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
-}
-
-int32
-label_ids_find(LabelIds *ids, const char *label)
-{
-	LabelEntry *e = hash_search(ids, &label, HASH_FIND, NULL);
-
-	return e ? e->id : -1;
-}
-
-void
-label_ids_add(LabelIds *ids, const char *label, int32 id)
-{
-	bool		found;
-	LabelEntry *e = hash_search(ids, &label, HASH_ENTER, &found);
-
-	e->id = id;
-}
-
-long
-label_ids_count(LabelIds *ids)
-{
-	return hash_get_num_entries(ids);
-}
-
-static bool label_sort_numeric;
-
-static int
-compare_labels(const void *a, const void *b)
-{
-	const char *x = *(char *const *) a;
-	const char *y = *(char *const *) b;
-
-	if (label_sort_numeric)
-	{
-		double		dx = strtod(x, NULL),
-					dy = strtod(y, NULL);
-
-		if (dx != dy)
-			return dx < dy ? -1 : 1;
-	}
-	return strcmp(x, y);
-}
-
-void
-scan_sort_class_names(char **names, int n, bool numeric)
-{
-	label_sort_numeric = numeric;
-	qsort(names, n, sizeof(char *), compare_labels);
 }
 
 static void
@@ -302,6 +214,22 @@ check_finite(double v, const char *column)
 				 errdetail("Training holds values as float4, which ends near 3.4e38.")));
 }
 
+/*
+ * An array feature is one-dimensional on every path: streaming joins the
+ * arrays of a row with array_cat and the aggregates read one dimension,
+ * and a flattened 2 x 3 and 3 x 2 would be the same six inputs
+ */
+static void
+check_one_dimensional(ArrayType *a, const char *column)
+{
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("array column \"%s\" contains a %d-dimensional array", column, ARR_NDIM(a)),
+				 errdetail("Array features must be one-dimensional."),
+				 errhint("Store the values as a one-dimensional array, or flatten them in a view.")));
+}
+
 /* the scan's growing result and its bookkeeping */
 typedef struct BpnnScan
 {
@@ -318,7 +246,7 @@ typedef struct BpnnScan
 	double	   *row;			/* one row of the numeric part, NaN where NULL */
 	int64		capacity;		/* rows num, cat and y have room for */
 	int64		expected_rows;	/* pg_class.reltuples of a table, else 0 */
-	LabelIds   *labels;
+	LabelClasses *classes;		/* the labels seen, as labels.c makes them classes */
 	bool		numeric_label;
 } BpnnScan;
 
@@ -361,6 +289,7 @@ fix_layout(BpnnScan *st, const Datum *values)
 		{
 			ArrayType  *a = DatumGetArrayTypeP(values[c + 1]);
 
+			check_one_dimensional(a, col->name);
 			col->width = ArrayGetNItems(ARR_NDIM(a), ARR_DIMS(a));
 			if (col->width == 0)
 				ereport(ERROR,
@@ -428,37 +357,6 @@ ensure_capacity(BpnnScan *st)
 	}
 	st->capacity = want;
 	return true;
-}
-
-static int32
-label_id(BpnnScan *st, const char *label, const char *label_column)
-{
-	int32		id;
-
-	if (st->numeric_label && (strcmp(label, "NaN") == 0 ||
-							  strcmp(label, "Infinity") == 0 ||
-							  strcmp(label, "-Infinity") == 0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("label column \"%s\" contains %s", label_column, label)));
-	id = label_ids_find(st->labels, label);
-	if (id >= 0)
-		return id;
-	if (strlen(label) > BPNN_MAX_NAME_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("label column \"%s\" has a value longer than %d bytes",
-						label_column, BPNN_MAX_NAME_BYTES)));
-	if (label_ids_count(st->labels) >= BPNN_MAX_CLASSES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("label column \"%s\" has more than %d distinct values",
-						label_column, BPNN_MAX_CLASSES),
-				 errhint("A label names a class; is \"%s\" an identifier column?",
-						 label_column)));
-	id = (int32) label_ids_count(st->labels);
-	label_ids_add(st->labels, MemoryContextStrdup(st->target, label), id);
-	return id;
 }
 
 /* the id of a category value: known, new (training), or -1 (unknown to a model) */
@@ -583,6 +481,7 @@ read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label
 			Datum	   *elems;
 			bool	   *nulls;
 
+			check_one_dimensional(a, col->name);
 			if (count != col->width)
 				ereport(ERROR,
 						(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
@@ -626,7 +525,7 @@ read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label
 	feature_stats_add(st->num_stats, st->row, st->n_numeric);
 	for (k = 0; k < st->n_numeric; k++)
 		num[k] = (float) st->row[k];
-	set->y[set->n_rows] = label_id(st, TextDatumGetCString(label), label_column);
+	set->y[set->n_rows] = labels_add(st->classes, TextDatumGetCString(label));
 	set->n_rows++;
 }
 
@@ -678,28 +577,18 @@ scan_shutdown(DestReceiver *self)
 {
 }
 
-/* sort the class names and renumber the class ids to match */
+/* the classes in order (labels.c), the class ids renumbered to match */
 static void
 order_classes(BpnnScan *st)
 {
 	TrainingSet *set = st->set;
-	int			n = (int) label_ids_count(st->labels);
-	int32	   *new_id = palloc(sizeof(int32) * n);
-	HASH_SEQ_STATUS seq;
-	LabelEntry *e;
+	int32	   *new_id;
 	int64		r;
-	int			i;
 
-	set->class_names = MemoryContextAlloc(st->target, sizeof(char *) * n);
-	hash_seq_init(&seq, st->labels);
-	while ((e = hash_seq_search(&seq)) != NULL)
-		set->class_names[e->id] = e->name;
-	scan_sort_class_names(set->class_names, n, st->numeric_label);
-	for (i = 0; i < n; i++)
-		new_id[label_ids_find(st->labels, set->class_names[i])] = i;
+	set->class_names = labels_order(st->classes, &new_id);
 	for (r = 0; r < set->n_rows; r++)
 		set->y[r] = new_id[set->y[r]];
-	set->n_classes = n;
+	set->n_classes = labels_count(st->classes);
 }
 
 /* training: each category column's values sorted, its ids renumbered */
@@ -724,8 +613,7 @@ order_categories(BpnnScan *st)
 					 errmsg("column \"%s\" has only NULL values", col->name)));
 		sorted = MemoryContextAlloc(st->target, sizeof(char *) * col->n_values);
 		memcpy(sorted, col->value_names, sizeof(char *) * col->n_values);
-		label_sort_numeric = false;
-		qsort(sorted, col->n_values, sizeof(char *), compare_labels);
+		labels_sort(sorted, col->n_values, false);
 		new_id = palloc(sizeof(int32) * col->n_values);
 		for (v = 0; v < col->n_values; v++)
 			new_id[label_ids_find(col->values, sorted[v])] = v;
@@ -924,7 +812,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	if ((relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW) &&
 		rel->rd_rel->reltuples > 0)
 		st.expected_rows = (int64) rel->rd_rel->reltuples;
-	st.numeric_label = is_number_type(getBaseType(get_atttype(relid, label_attnum)));
+	st.numeric_label = labels_type_is_number(get_atttype(relid, label_attnum));
 	st.set = set;
 	st.spec = spec;
 	st.target = CurrentMemoryContext;
@@ -957,7 +845,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 												  RelationGetRelationName(rel));
 	relation_close(rel, NoLock);
 
-	st.labels = label_ids_create(64);
+	st.classes = labels_begin(st.numeric_label, label_column);
 	receiver.pub.receiveSlot = scan_receive;
 	receiver.pub.rStartup = scan_startup;
 	receiver.pub.rShutdown = scan_shutdown;

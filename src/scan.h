@@ -12,6 +12,7 @@
 
 #include "utils/array.h"
 
+#include "labels.h"
 #include "model.h"
 #include "normalize.h"
 
@@ -32,11 +33,11 @@ typedef struct TrainingSet
 								 * where a NULL awaits imputation (training) */
 	int32	   *y;				/* class ids */
 	int			n_classes;
-	char	  **class_names;	/* sorted: numerically for numeric labels */
+	char	  **class_names;	/* in labels.c's order */
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */
 	double	   *impute;			/* n_inputs: the means of all rows (training) or
 								 * the model's values (evaluation) */
-	bool		numeric_label;	/* classes sort as numbers */
+	bool		numeric_label;	/* a number type: classes sort as numbers (labels.c) */
 	bool		over_limit;		/* stream_over_limit: the scan stopped at the
 								 * memory limit, and the rows, classes and
 								 * statistics cover only the rows read */
@@ -61,15 +62,5 @@ typedef struct ScanSpec
  */
 extern TrainingSet *scan_training_set(Oid relid, const char *label_column,
 									  const ScanSpec *spec);
-
-/* sort class names as training orders classes (numbers numerically) */
-extern void scan_sort_class_names(char **names, int n, bool numeric);
-
-/* a dictionary of strings to ids (class labels), in the current context */
-typedef struct HTAB LabelIds;
-extern LabelIds *label_ids_create(long expected);
-extern int32 label_ids_find(LabelIds *ids, const char *label);	/* -1: absent */
-extern void label_ids_add(LabelIds *ids, const char *label, int32 id);	/* label is kept, not copied */
-extern long label_ids_count(LabelIds *ids);
 
 #endif							/* BPNN_SCAN_H */

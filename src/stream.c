@@ -5,7 +5,8 @@
  * workers for every scan.
  *
  *   1. one scan for the classes and the per-feature statistics:
- *        SELECT label::text, bpnn_feature_stats(features, skip) ... GROUP BY 1
+ *        SELECT label::text COLLATE "C", bpnn_feature_stats(features, skip) ... GROUP BY 1
+ *      (classes are told apart by their bytes, as on every path: labels.c)
  *   2. per epoch, one scan for the full-batch gradient of the current
  *      weights, then one update (momentum rule or Adam, as in memory):
  *        SELECT bpnn_gradient($1, features, label::text) FROM source
@@ -27,6 +28,7 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
+#include "labels.h"
 #include "state.h"
 #include "stream.h"
 
@@ -72,7 +74,7 @@ typedef struct StreamQuery
 {
 	const char *schema;			/* quoted */
 	const char *features;
-	const char *label;			/* (label)::pg_catalog.text */
+	const char *label;			/* the label's text form (labels_sql_text) */
 	const char *source;
 } StreamQuery;
 
@@ -86,9 +88,10 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 						   q->label, q->schema, q->features,
 						   args->missing == BPNN_MISSING_IMPUTE ? "false" : "true",
 						   q->source);
-	char	  **names;
-	double	  **per_class;
-	LabelIds   *ids;			/* class name -> its row of the result */
+	LabelClasses *classes = labels_begin(set->numeric_label, args->label_column);
+	double	  **per_class;		/* by class id, in the result's order */
+	int32	   *new_id;
+	int		   *by_order;		/* class id of each class in training's order */
 	int64	   *rows;
 	int			n_classes = 0,
 				c,
@@ -100,7 +103,6 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		elog(ERROR, "SPI_execute failed: %s", sql);
 	/* SPI returns in its own context, which SPI_finish frees */
 	MemoryContextSwitchTo(mine);
-	names = palloc(sizeof(char *) * Max(SPI_processed, 1));
 	per_class = palloc(sizeof(double *) * Max(SPI_processed, 1));
 	set->rows_skipped = 0;
 	for (r = 0; r < SPI_processed; r++)
@@ -132,7 +134,9 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		set->rows_skipped += (int64) v[1];
 		if (v[0] < 1)
 			continue;			/* every row of this label was skipped */
-		names[n_classes] = TextDatumGetCString(label);
+		/* the query groups by bytes, so each row is a new class */
+		if (labels_add(classes, TextDatumGetCString(label)) != n_classes)
+			elog(ERROR, "the statistics query returned a label twice");
 		per_class[n_classes++] = v;
 	}
 
@@ -144,28 +148,21 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("label column \"%s\" has only one class, \"%s\"",
-						args->label_column, names[0]),
+						args->label_column, labels_name(classes, 0)),
 				 errdetail("A classifier needs at least two distinct labels.")));
-	if (n_classes > BPNN_MAX_CLASSES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many classes: %d, at most %d are allowed", n_classes, BPNN_MAX_CLASSES)));
-
 	/* the classes in training's order, their statistics combined in it */
-	set->class_names = palloc(sizeof(char *) * n_classes);
-	memcpy(set->class_names, names, sizeof(char *) * n_classes);
-	scan_sort_class_names(set->class_names, n_classes, set->numeric_label);
+	set->class_names = labels_order(classes, &new_id);
 	set->n_classes = n_classes;
+	by_order = palloc(sizeof(int) * n_classes);
+	for (i = 0; i < n_classes; i++)
+		by_order[new_id[i]] = i;
 	*stats = palloc(sizeof(FeatureStats) * set->n_inputs);
 	feature_stats_init(*stats, set->n_inputs);
 	rows = palloc0(sizeof(int64) * n_classes);
 	set->n_rows = 0;
-	ids = label_ids_create(n_classes);
-	for (i = 0; i < n_classes; i++)
-		label_ids_add(ids, names[i], i);
 	for (c = 0; c < n_classes; c++)
 	{
-		i = label_ids_find(ids, set->class_names[c]);
+		i = by_order[c];
 		feature_stats_combine(*stats, (FeatureStats *) (per_class[i] + 2), set->n_inputs);
 		rows[c] = (int64) per_class[i][0];
 		set->n_rows += rows[c];
@@ -244,7 +241,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	q.schema = quote_identifier(schema);
 	q.features = features_expression(set);
-	q.label = psprintf("(%s)::pg_catalog.text", quote_identifier(args->label_column));
+	q.label = labels_sql_text(args->label_column);
 	q.source = set->source_name;
 
 	if (SPI_connect() != SPI_OK_CONNECT)

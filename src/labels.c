@@ -1,0 +1,339 @@
+/*
+ * labels.c — how a label becomes a class (see labels.h for the rule): the
+ * dictionary of names, the text form of a label (label::text, in SQL for
+ * the table scans and in C for bpnn_fit's typed labels), the checks of a
+ * new class, and the order of the classes.  scan.c (bpnn_train in memory
+ * and evaluation), stream.c, group.c (bpnn_fit) and aggregate.c
+ * (bpnn_gradient) all take their classes from here.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "parser/parse_coerce.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/numeric.h"
+
+#include "labels.h"
+#include "model.h"
+
+/* ---------- the dictionary of names ---------- */
+
+typedef struct LabelEntry
+{
+	char	   *name;			/* key: a pointer to the label text */
+	int32		id;
+} LabelEntry;
+
+static uint32
+label_hash(const void *key, Size keysize)
+{
+	const char *s = *(char *const *) key;
+
+	return hash_bytes((const unsigned char *) s, (int) strlen(s));
+}
+
+static int
+label_match(const void *a, const void *b, Size keysize)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+LabelIds *
+label_ids_create(long expected)
+{
+	HASHCTL		hctl = {0};
+
+	/* the key is a pointer to the label: any length, hashed by content */
+	hctl.keysize = sizeof(char *);
+	hctl.entrysize = sizeof(LabelEntry);
+	hctl.hash = label_hash;
+	hctl.match = label_match;
+	hctl.hcxt = CurrentMemoryContext;
+	return hash_create("bpnn labels", expected, &hctl,
+					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
+}
+
+int32
+label_ids_find(LabelIds *ids, const char *label)
+{
+	LabelEntry *e = hash_search(ids, &label, HASH_FIND, NULL);
+
+	return e ? e->id : -1;
+}
+
+void
+label_ids_add(LabelIds *ids, const char *label, int32 id)
+{
+	bool		found;
+	LabelEntry *e = hash_search(ids, &label, HASH_ENTER, &found);
+
+	e->id = id;
+}
+
+long
+label_ids_count(LabelIds *ids)
+{
+	return hash_get_num_entries(ids);
+}
+
+/* ---------- the text form ---------- */
+
+/*
+ * The types whose labels are numbers: their text is a number, and their
+ * classes sort by value.  oid is one (its text is an unsigned integer);
+ * the reg* types are not (their text is a name), nor is money (a currency
+ * format).  Domains count as their base type.
+ */
+bool
+labels_type_is_number(Oid type)
+{
+	switch (getBaseType(type))
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+		case OIDOID:
+			return true;
+		default:
+			return false;
+	}
+}
+
+char *
+labels_sql_text(const char *column)
+{
+	return psprintf("((%s)::pg_catalog.text COLLATE pg_catalog.\"C\")",
+					quote_identifier(column));
+}
+
+/* LabelCast.method */
+#define CAST_BYTES 0			/* text, varchar: the value is the text */
+#define CAST_FUNCTION 1			/* a cast function to text (bool, bpchar, inet) */
+#define CAST_OUTPUT 2			/* I/O conversion: the output function */
+
+/*
+ * The cast type::text exactly as the parser would build it (the pathway
+ * of an explicit cast), so bpnn_fit's labels read as bpnn_train reads its
+ * label column: true/false for booleans, unpadded char(n), 10.0.0.1/32.
+ */
+void
+labels_cast_init(LabelCast *cast, Oid type, MemoryContext cxt)
+{
+	Oid			func = InvalidOid;
+	bool		varlena;
+
+	cast->type = type;
+	switch (find_coercion_pathway(TEXTOID, type, COERCION_EXPLICIT, &func))
+	{
+		case COERCION_PATH_RELABELTYPE:
+			cast->method = CAST_BYTES;
+			break;
+		case COERCION_PATH_FUNC:
+			cast->method = CAST_FUNCTION;
+			cast->nargs = get_func_nargs(func);
+			fmgr_info_cxt(func, &cast->fn, cxt);
+			break;
+		default:
+			cast->method = CAST_OUTPUT;
+			getTypeOutputInfo(type, &func, &varlena);
+			fmgr_info_cxt(func, &cast->fn, cxt);
+			break;
+	}
+}
+
+char *
+labels_cast_text(LabelCast *cast, Datum value)
+{
+	switch (cast->method)
+	{
+		case CAST_BYTES:
+			return TextDatumGetCString(value);
+		case CAST_FUNCTION:
+			/* cast functions take (value[, typmod[, explicit]]) */
+			return TextDatumGetCString(cast->nargs == 1 ?
+									   FunctionCall1(&cast->fn, value) :
+									   FunctionCall3(&cast->fn, value, Int32GetDatum(-1),
+													 BoolGetDatum(true)));
+		default:
+			return OutputFunctionCall(&cast->fn, value);
+	}
+}
+
+/* ---------- the classes of a training set ---------- */
+
+struct LabelClasses
+{
+	MemoryContext cxt;
+	bool		numeric;
+	const char *column;
+	LabelIds   *ids;
+	char	  **names;			/* by id, in order of first appearance */
+	int			n;
+	int			capacity;
+};
+
+LabelClasses *
+labels_begin(bool numeric, const char *column)
+{
+	LabelClasses *lc = palloc0(sizeof(LabelClasses));
+
+	lc->cxt = CurrentMemoryContext;
+	lc->numeric = numeric;
+	lc->column = column;
+	lc->ids = label_ids_create(64);
+	lc->capacity = 64;
+	lc->names = palloc(sizeof(char *) * lc->capacity);
+	return lc;
+}
+
+/* "label column "x"" or bpnn_fit's label, for messages */
+static char *
+label_source(const LabelClasses *lc)
+{
+	return lc->column ? psprintf("label column \"%s\"", lc->column)
+		: pstrdup("the label of bpnn_fit");
+}
+
+/* may text become a class? */
+static void
+check_new_class(const LabelClasses *lc, const char *text)
+{
+	if (lc->numeric && (strcmp(text, "NaN") == 0 || strcmp(text, "Infinity") == 0 ||
+						strcmp(text, "-Infinity") == 0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("%s contains %s", label_source(lc), text),
+				 errdetail("A numeric label names a class and must be a finite number."),
+				 errhint("Remove those rows, or replace the value with a class.")));
+	if (strlen(text) > BPNN_MAX_NAME_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s has a value longer than %d bytes",
+						label_source(lc), BPNN_MAX_NAME_BYTES)));
+	if (lc->n >= BPNN_MAX_CLASSES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s has more than %d distinct values",
+						label_source(lc), BPNN_MAX_CLASSES),
+				 errhint("A label names a class; is it an identifier column?")));
+}
+
+int32
+labels_add(LabelClasses *lc, const char *text)
+{
+	int32		id = label_ids_find(lc->ids, text);
+	MemoryContext old;
+
+	if (id >= 0)
+		return id;
+	check_new_class(lc, text);
+	old = MemoryContextSwitchTo(lc->cxt);
+	if (lc->n == lc->capacity)
+	{
+		lc->capacity *= 2;
+		lc->names = repalloc(lc->names, sizeof(char *) * lc->capacity);
+	}
+	lc->names[lc->n] = pstrdup(text);
+	label_ids_add(lc->ids, lc->names[lc->n], lc->n);
+	MemoryContextSwitchTo(old);
+	return lc->n++;
+}
+
+int
+labels_count(const LabelClasses *lc)
+{
+	return lc->n;
+}
+
+const char *
+labels_name(const LabelClasses *lc, int32 id)
+{
+	Assert(id >= 0 && id < lc->n);
+	return lc->names[id];
+}
+
+char **
+labels_order(LabelClasses *lc, int32 **new_id)
+{
+	char	  **sorted = palloc(sizeof(char *) * Max(lc->n, 1));
+	int			i;
+
+	memcpy(sorted, lc->names, sizeof(char *) * lc->n);
+	labels_sort(sorted, lc->n, lc->numeric);
+	if (new_id != NULL)
+	{
+		*new_id = palloc(sizeof(int32) * Max(lc->n, 1));
+		for (i = 0; i < lc->n; i++)
+			(*new_id)[label_ids_find(lc->ids, sorted[i])] = i;
+	}
+	return sorted;
+}
+
+void
+labels_refuse_old_declaration(const char *aggregate)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s is still declared as in bpnn 0.2.0", aggregate),
+			 errdetail("Its label argument of type anyelement was replaced in bpnn 0.3.0."),
+			 errhint("Run ALTER EXTENSION bpnn UPDATE.")));
+}
+
+/* ---------- the order of the classes ---------- */
+
+typedef struct SortName
+{
+	char	   *name;
+	Datum		value;			/* numbers: the name as numeric */
+} SortName;
+
+static int
+compare_bytes(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * Numbers by exact value (numeric holds every int8, oid and float8 text
+ * exactly, where a double would merge large int8 values), then by bytes
+ */
+static int
+compare_numbers(const void *a, const void *b)
+{
+	const SortName *x = (const SortName *) a;
+	const SortName *y = (const SortName *) b;
+	int			c = DatumGetInt32(DirectFunctionCall2(numeric_cmp, x->value, y->value));
+
+	return c != 0 ? c : strcmp(x->name, y->name);
+}
+
+void
+labels_sort(char **names, int n, bool numeric)
+{
+	SortName   *items;
+	int			i;
+
+	if (!numeric)
+	{
+		qsort(names, n, sizeof(char *), compare_bytes);
+		return;
+	}
+	items = palloc(sizeof(SortName) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		items[i].name = names[i];
+		items[i].value = DirectFunctionCall3(numeric_in, CStringGetDatum(names[i]),
+											 ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	}
+	qsort(items, n, sizeof(SortName), compare_numbers);
+	for (i = 0; i < n; i++)
+		names[i] = items[i].name;
+	pfree(items);
+}
