@@ -52,13 +52,8 @@ wants() { [[ "$skip" != *" $1 "* ]]; }
 # the default: build and install into the system PostgreSQL 15, as the tests do
 [ -n "${PG_BINDIR:-}" ] || test/setup.sh
 
-# where the figures come from: the CPU, its vector units, the kernel clone
-# the server picks on it (the widest level test/kernel-archs.sh lists), the load
-cpu_model="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//') (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
-cpu_flags=$(grep -m1 '^flags' /proc/cpuinfo | tr ' ' '\n' | grep -xE 'avx|avx2|fma|avx512f|avx512bw|avx512vl' | tr '\n' ' ' | sed 's/ $//')
-kernel_clone=$(test/kernel-archs.sh | tail -1)
-load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "machine: $cpu_model; $(nproc) cores; vector flags: ${cpu_flags:-none}; kernel clone: ${kernel_clone:-default}; load average at start: $load_at_start"
+source test/bench/lib.bash
+bench_machine
 
 for pkg in python3-numpy python3-sklearn python3-torch; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing="${missing:-} $pkg"
@@ -66,19 +61,6 @@ done
 if [ -n "${missing:-}" ]; then
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 fi
-
-out=$(mktemp -d /tmp/bpnn-speed.XXXXXX)
-chmod 755 "$out"
-cleanup() {
-	[ -f "$out/data/postmaster.pid" ] && as_pg "$bindir/pg_ctl" -D "$out/data" -m immediate stop >/dev/null 2>&1 || true
-	rm -rf "$out"
-}
-trap cleanup EXIT
-# the server will not run as root: use the postgres account then
-as_pg() {
-	if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-[ "$(id -u)" = 0 ] && chown postgres "$out"
 
 # Debian's OpenBLAS for the Python side, without installing it
 blas_dir=${XDG_CACHE_HOME:-$HOME/.cache}/bpnn-bench/openblas
@@ -93,10 +75,8 @@ if [ -e "$blas_dir/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" ]; th
 	python_env+=(LD_LIBRARY_PATH="$blas_dir/usr/lib/x86_64-linux-gnu/openblas-pthread")
 fi
 
-as_pg "$bindir/initdb" -D "$out/data" -A trust -U postgres >/dev/null
-as_pg "$bindir/pg_ctl" -D "$out/data" -l "$out/log" -w \
-	-o "-p $port -k $out -c shared_buffers=1GB -c max_parallel_workers_per_gather=0 -c listen_addresses=''" start >/dev/null
-sql() { "$bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$out" -p "$port" -U postgres -d postgres "$@"; }
+bench_cluster_start "$bindir" "$port" -c shared_buffers=1GB -c max_parallel_workers_per_gather=0
+out=$bench_out
 sql -c "CREATE EXTENSION bpnn" -c "CREATE TABLE timings (what text, run int, seconds float8, accuracy float8)"
 
 cols=$(seq -s, -f 'c%g' 1 28)
@@ -234,7 +214,7 @@ sql -A -t -F ' ' -c "SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY se
 rss=$(cat "$out/rss_before" 2>/dev/null || echo 0)
 hwm=$(cat "$out/hwm_after" 2>/dev/null || echo 0)
 awk -v runs="$runs" -v rss="$rss" -v hwm="$hwm" -v threads="$torch_threads" \
-	-v machine="$(nproc) cores, $cpu_model (${cpu_flags}; kernel clone ${kernel_clone:-default}), $(sed -n 's/^PRETTY_NAME="\(.*\)"/\1/p' /etc/os-release); load average $load_at_start at the start, $(cut -d' ' -f1-3 /proc/loadavg) at the end" '
+	-v machine="$(bench_machine_end)" '
 { what = $1; for (i = 2; i <= NF - 2; i++) what = what " " $i; s[what] = $(NF - 1); a[what] = $NF }
 function row(label, key, ratio_to) {
 	if (!(key in s)) return
