@@ -1,0 +1,64 @@
+-- Streaming training runs queries of its own (stream.c).  They call the
+-- extension's aggregates by schema-qualified name with exact argument
+-- types, and before each run the analyzed query must call nothing but
+-- pg_catalog's and the extension's functions: a function that a role with
+-- CREATE on the extension's schema adds there never runs as the caller
+-- (issue 12, item 2).
+CREATE ROLE regress_bpnn_schema_writer;
+GRANT CREATE ON SCHEMA public TO regress_bpnn_schema_writer;
+SET ROLE regress_bpnn_schema_writer;
+-- the attacker's bpnn_gradient: an exact-typed overload, which beats the
+-- extension's bpnn_gradient(bpnn_model, float8[], anyelement)
+CREATE FUNCTION public.bpnn_gradient(m bpnn_model, f float8[], l text) RETURNS bpnn_state
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'the attacker''s bpnn_gradient ran as %', current_user;
+END
+$$;
+RESET ROLE;
+
+-- a superuser trains a table over bpnn.memory_limit: streaming refuses the
+-- query that resolved to the attacker's function, before running it
+SET bpnn.memory_limit = '256kB';
+SET client_min_messages = warning;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2);
+-- in memory, nothing is resolved by name
+RESET bpnn.memory_limit;
+SELECT bpnn_classes(bpnn_train('iris', 'label', epochs => 2)) AS in_memory;
+
+-- an overload with a defaulted argument: ambiguous or refused, never run
+SET ROLE regress_bpnn_schema_writer;
+DROP FUNCTION public.bpnn_gradient(bpnn_model, float8[], text);
+CREATE FUNCTION public.bpnn_gradient(m bpnn_model, f float8[], l text, x int DEFAULT 0) RETURNS bpnn_state
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'the attacker''s bpnn_gradient ran as %', current_user;
+END
+$$;
+RESET ROLE;
+SET bpnn.memory_limit = '256kB';
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2);
+
+-- the statistics scan: an overload of bpnn_feature_stats is refused too
+SET ROLE regress_bpnn_schema_writer;
+DROP FUNCTION public.bpnn_gradient(bpnn_model, float8[], text, int);
+CREATE FUNCTION public.bpnn_feature_stats(f float8[], skip boolean, x int DEFAULT 0) RETURNS float8[]
+LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'the attacker''s bpnn_feature_stats ran as %', current_user;
+END
+$$;
+RESET ROLE;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2);
+
+-- with the schema clean again, streaming trains
+SET ROLE regress_bpnn_schema_writer;
+DROP FUNCTION public.bpnn_feature_stats(float8[], boolean, int);
+RESET ROLE;
+SELECT bpnn_info(m) -> 'training' -> 'rows_used' AS streamed_rows, bpnn_classes(m) AS classes
+FROM (SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2) AS m) s;
+RESET client_min_messages;
+RESET bpnn.memory_limit;
+
+REVOKE CREATE ON SCHEMA public FROM regress_bpnn_schema_writer;
+DROP ROLE regress_bpnn_schema_writer;
