@@ -183,8 +183,7 @@ bpnn_gradient_transfn(PG_FUNCTION_ARGS)
 			 (Size) s->n_weights != nn_weight_count(&cm->model->layout))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("bpnn_gradient must be given the same model on every row"),
-				 errdetail("The state was not started by bpnn_gradient for this model.")));
+				 errmsg("bpnn_gradient must be given the same model on every row")));
 
 	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
 	{
