@@ -19,6 +19,7 @@
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_proc.h"
 #include "commands/extension.h"
+#include "miscadmin.h"
 #include "executor/spi.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/lsyscache.h"
@@ -82,17 +83,27 @@ check_query(SPIPlanPtr plan)
 	foreach(lc, SPI_plan_get_plan_sources(plan))
 	{
 		CachedPlanSource *source = (CachedPlanSource *) lfirst(lc);
-		ListCell   *q;
 
-		/* revalidates: re-analyzes the query if an invalidation came */
-		(void) CachedPlanGetTargetList(source, NULL);
-		foreach(q, source->query_list)
+		/*
+		 * Revalidate (re-analyze the query if an invalidation came), then
+		 * check.  The check's own catalog lookups may take locks and so read
+		 * invalidations: until the query checked is still the valid one,
+		 * do it again
+		 */
+		do
 		{
-			Query	   *query = lfirst_node(Query, q);
+			ListCell   *q;
 
-			(void) check_calls_walker((Node *) query->targetList, &check);
-			(void) check_calls_walker(query->havingQual, &check);
-		}
+			CHECK_FOR_INTERRUPTS();
+			(void) CachedPlanGetTargetList(source, NULL);
+			foreach(q, source->query_list)
+			{
+				Query	   *query = lfirst_node(Query, q);
+
+				(void) check_calls_walker((Node *) query->targetList, &check);
+				(void) check_calls_walker(query->havingQual, &check);
+			}
+		} while (!source->is_valid);
 	}
 }
 
@@ -114,8 +125,9 @@ internal_query_run(SPIPlanPtr plan, Datum *values)
 
 	/*
 	 * Nothing between the check and the execution takes a new lock, which
-	 * is where invalidations are read: the execution revalidates the very
-	 * query that was checked
+	 * is where invalidations are read (the query's relations were locked by
+	 * its analysis): the execution finds valid, and runs, the very query
+	 * that was checked
 	 */
 	check_query(plan);
 	rc = SPI_execute_plan(plan, values, NULL, true, 0);
