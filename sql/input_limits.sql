@@ -1,14 +1,6 @@
 -- Limits met by ordinary data get a specific SQLSTATE before any work is
 -- wasted, and scoring under bpnn.memory_limit scores every row or says why
 -- not (issue 12, items 4 and 6).
-CREATE FUNCTION il_try(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE statement;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
 
 -- ---------------------------------------------------------------------------
 -- Scoring under a small bpnn.memory_limit: every row, or a clear error
@@ -17,9 +9,9 @@ CREATE TABLE il_model AS SELECT bpnn_train('digits_pixels', 'label', hidden => '
 SELECT bpnn_evaluate(m, 'digits_pixels', 'label') -> 'rows_used' AS rows_used_in_memory FROM il_model;
 SET bpnn.memory_limit = '64kB';
 -- the 1,797 rows of 64 float4 take 460 kB: not one row is scored in part
-SELECT il_try($$SELECT bpnn_evaluate(m, 'digits_pixels', 'label') FROM il_model$$) AS evaluate;
-SELECT il_try($$SELECT sum(count) FROM il_model, bpnn_confusion(m, 'digits_pixels', 'label')$$) AS confusion;
-SELECT il_try($$SELECT * FROM bpnn_cross_validate('digits_pixels', 'label', folds => 3, hidden => '{4}', epochs => 1)$$)
+SELECT try($$SELECT bpnn_evaluate(m, 'digits_pixels', 'label') FROM il_model$$) AS evaluate;
+SELECT try($$SELECT sum(count) FROM il_model, bpnn_confusion(m, 'digits_pixels', 'label')$$) AS confusion;
+SELECT try($$SELECT * FROM bpnn_cross_validate('digits_pixels', 'label', folds => 3, hidden => '{4}', epochs => 1)$$)
        AS cross_validate;
 -- a table that fits (100 rows: 26 kB) is scored whole
 CREATE TABLE il_head AS SELECT * FROM digits_pixels LIMIT 100;
@@ -34,7 +26,7 @@ RESET bpnn.memory_limit;
 CREATE TABLE il_wide AS
 SELECT array_fill(g::float8, ARRAY[20000]) AS pixels, g % 2 AS label FROM generate_series(1, 4) g;
 SET bpnn.memory_limit = '64kB';
-SELECT il_try($$SELECT bpnn_train('il_wide', 'label', epochs => 1)$$) AS wide_row;
+SELECT try($$SELECT bpnn_train('il_wide', 'label', epochs => 1)$$) AS wide_row;
 RESET bpnn.memory_limit;
 
 -- ---------------------------------------------------------------------------
@@ -44,12 +36,12 @@ RESET bpnn.memory_limit;
 CREATE TABLE il_long_value AS
 SELECT CASE WHEN g = 7 THEN repeat('x', 9999) ELSE 'v' || g % 3 END AS v, g::float8 AS x, g % 2 AS label
 FROM generate_series(1, 20) g;
-SELECT il_try($$SELECT bpnn_train('il_long_value', 'label', epochs => 1000000)$$) AS one_hot_name;
+SELECT try($$SELECT bpnn_train('il_long_value', 'label', epochs => 1000000)$$) AS one_hot_name;
 -- 10,000 bytes minus the column name and '=' is still accepted
 UPDATE il_long_value SET v = repeat('x', 9998) WHERE length(v) = 9999;
 SELECT jsonb_array_length(bpnn_info(bpnn_train('il_long_value', 'label', epochs => 1)) -> 'features') AS features_at_the_limit;
 -- a 20,000-byte label in bpnn_fit: before training, not after it
-SELECT il_try($$SELECT bpnn_fit(ARRAY[g::float8], CASE WHEN g = 3 THEN repeat('y', 20000) ELSE (g % 2)::text END,
+SELECT try($$SELECT bpnn_fit(ARRAY[g::float8], CASE WHEN g = 3 THEN repeat('y', 20000) ELSE (g % 2)::text END,
                                 '{"epochs": 1000000}')
                 FROM generate_series(1, 10) g$$) AS fit_label;
 -- and in streaming, where the label is met by the statistics scan only
@@ -57,9 +49,8 @@ CREATE TABLE il_long_label AS SELECT pixels, label::text AS label FROM digits_pi
 INSERT INTO il_long_label SELECT pixels, repeat('z', 20000) FROM digits_pixels LIMIT 1;
 SET bpnn.memory_limit = '256kB';
 SET client_min_messages = warning;
-SELECT il_try($$SELECT bpnn_train('il_long_label', 'label', hidden => '{4}', epochs => 1000000)$$) AS streamed_label;
+SELECT try($$SELECT bpnn_train('il_long_label', 'label', hidden => '{4}', epochs => 1000000)$$) AS streamed_label;
 RESET client_min_messages;
 RESET bpnn.memory_limit;
 
 DROP TABLE il_model, il_head, il_wide, il_long_value, il_long_label;
-DROP FUNCTION il_try(text);

@@ -3,14 +3,6 @@
 -- INITCOND) can hand them any state.  Each checks the state it is given
 -- before it touches it.  PUBLIC may not call them at all; the extension's
 -- own aggregates still work for every role (issue 12, items 1 and 6).
-CREATE FUNCTION sf_try(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE statement;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
 
 -- two models of iris and a gradient of each
 SELECT bpnn_train('iris', 'label', hidden => '{3}', epochs => 5) AS model \gset
@@ -72,11 +64,11 @@ BEGIN
 	IF combine THEN
 		EXECUTE format('CREATE AGGREGATE pg_temp.sf_merge(float8[]) (SFUNC = bpnn_feature_stats_combinefn, '
 		               'STYPE = float8[], INITCOND = %L)', initcond);
-		RETURN sf_try($$SELECT pg_temp.sf_merge(s) FROM (VALUES ('{1,0,1,5,5,5,0}'::float8[])) v(s)$$);
+		RETURN try($$SELECT pg_temp.sf_merge(s) FROM (VALUES ('{1,0,1,5,5,5,0}'::float8[])) v(s)$$);
 	END IF;
 	EXECUTE format('CREATE AGGREGATE pg_temp.sf_agg(float8[], boolean) (SFUNC = bpnn_feature_stats_transfn, '
 	               'STYPE = float8[], INITCOND = %L)', initcond);
-	RETURN sf_try($$SELECT pg_temp.sf_agg(f, true) FROM (VALUES (NULL), (ARRAY[1.0::float8])) v(f)$$);
+	RETURN try($$SELECT pg_temp.sf_agg(f, true) FROM (VALUES (NULL), (ARRAY[1.0::float8])) v(f)$$);
 END
 $f$;
 -- the reproducer, as a superuser: an error, not a crash
@@ -115,9 +107,9 @@ SELECT pg_temp.one_feature(ARRAY[1.0, 2.0], true);
 -- hex offsets of the text form: rows at 33, correct at 65, the first sum at 105
 SELECT :'g'::bpnn_state::text = :'g' AS g_is_valid, length(:'g') = 104 + 16 * 27 AS g_has_27_sums;
 -- wrong size and empty, as input: refused before any function sees them
-SELECT sf_try($$SELECT ''::bpnn_state$$) AS empty,
-       sf_try(format('SELECT %L::bpnn_state', left(:'g', -16))) AS one_sum_short,
-       sf_try(format('SELECT %L::bpnn_state', :'g' || repeat('0', 16))) AS one_sum_long;
+SELECT try($$SELECT ''::bpnn_state$$) AS empty,
+       try(format('SELECT %L::bpnn_state', left(:'g', -16))) AS one_sum_short,
+       try(format('SELECT %L::bpnn_state', :'g' || repeat('0', 16))) AS one_sum_long;
 -- NULL: the strict functions return NULL, the transition function starts a state
 SELECT bpnn_gradient_finalfn(NULL) IS NULL AS final_null, bpnn_state_info(NULL) IS NULL AS info_null,
        bpnn_apply_gradient(:'model', NULL) IS NULL AS apply_null;
@@ -125,12 +117,12 @@ SELECT bpnn_state_info(bpnn_gradient(:'model', f, l)) ->> 'skipped' AS null_rows
 FROM (VALUES (NULL::float8[], NULL::text), (NULL, 'setosa')) v(f, l);
 -- a transition function given a state it did not start: a compact state of
 -- the same model, one of another model
-SELECT sf_try($$CREATE AGGREGATE pg_temp.grad_empty(bpnn_model, float8[], text) (
+SELECT try($$CREATE AGGREGATE pg_temp.grad_empty(bpnn_model, float8[], text) (
   SFUNC = bpnn_gradient_transfn, STYPE = bpnn_state, INITCOND = '')$$) AS create_empty;
-SELECT sf_try(format($$CREATE AGGREGATE pg_temp.grad_same(bpnn_model, float8[], text) (
+SELECT try(format($$CREATE AGGREGATE pg_temp.grad_same(bpnn_model, float8[], text) (
   SFUNC = bpnn_gradient_transfn, STYPE = bpnn_state, INITCOND = %L)$$, :'g')) AS create_same;
-SELECT sf_try(format($$SELECT pg_temp.grad_same(%L, ARRAY[5.1, 3.5, 1.4, 0.2], 'setosa')$$, :'model')) AS same_model_compact;
-SELECT sf_try(format($$SELECT pg_temp.grad_same(%L, ARRAY[5.1, 3.5, 1.4, 0.2], 'setosa')$$, :'other')) AS other_model;
+SELECT try(format($$SELECT pg_temp.grad_same(%L, ARRAY[5.1, 3.5, 1.4, 0.2], 'setosa')$$, :'model')) AS same_model_compact;
+SELECT try(format($$SELECT pg_temp.grad_same(%L, ARRAY[5.1, 3.5, 1.4, 0.2], 'setosa')$$, :'other')) AS other_model;
 -- a state with its buffer and model copy (no final function): every reader
 -- finishes its rows with the model it carries
 CREATE AGGREGATE pg_temp.raw_gradient(bpnn_model, float8[], text) (
@@ -142,14 +134,14 @@ SELECT bpnn_state_info(:'raw') - 'model_checksum' - 'loss' - 'gradient_norm' AS 
 -- combining: states of two models, and counts or sums past their range
 CREATE AGGREGATE pg_temp.combine_states(bpnn_state) (
   SFUNC = bpnn_gradient_combinefn, STYPE = bpnn_state);
-SELECT sf_try(format($$SELECT pg_temp.combine_states(s) FROM (VALUES (%L::bpnn_state), (%L)) v(s)$$,
+SELECT try(format($$SELECT pg_temp.combine_states(s) FROM (VALUES (%L::bpnn_state), (%L)) v(s)$$,
                      :'g', :'g_other')) AS two_models;
 SELECT overlay(overlay(:'g' placing '4000000000000000' from 33) placing '0000000000000000' from 65) AS half_range \gset
 SELECT bpnn_state_info(:'half_range') ->> 'rows' AS rows_2_62;
-SELECT sf_try(format($$SELECT pg_temp.combine_states(s) FROM (VALUES (%L::bpnn_state), (%L)) v(s)$$,
+SELECT try(format($$SELECT pg_temp.combine_states(s) FROM (VALUES (%L::bpnn_state), (%L)) v(s)$$,
                      :'half_range', :'half_range')) AS rows_past_2_63;
 SELECT overlay(:'g' placing '7fe0000000000000' from 105) AS huge_sum \gset
-SELECT sf_try(format($$SELECT pg_temp.combine_states(s) FROM (VALUES (%L::bpnn_state), (%L)) v(s)$$,
+SELECT try(format($$SELECT pg_temp.combine_states(s) FROM (VALUES (%L::bpnn_state), (%L)) v(s)$$,
                      :'huge_sum', :'huge_sum')) AS sums_past_double;
 -- a sum near 9e307 squares past double but has a norm; the largest finite
 -- sums of one row have none within double: null, never Infinity (not JSON)
@@ -159,15 +151,14 @@ SELECT jsonb_typeof(bpnn_state_info(:'huge_sum') -> 'gradient_norm') AS norm_of_
        bpnn_state_info(:'max_sums') -> 'gradient_norm' AS norm_of_max_sums;
 -- applying: another model's gradient; a step beyond float4 is an error, not
 -- an undefined conversion
-SELECT sf_try(format($$SELECT bpnn_apply_gradient(%L, %L)$$, :'other', :'g')) AS other_models_gradient;
-SELECT sf_try(format($$SELECT bpnn_apply_gradient(%L, %L, 1)$$, :'model', :'huge_sum')) AS step_beyond_float4;
+SELECT try(format($$SELECT bpnn_apply_gradient(%L, %L)$$, :'other', :'g')) AS other_models_gradient;
+SELECT try(format($$SELECT bpnn_apply_gradient(%L, %L, 1)$$, :'model', :'huge_sum')) AS step_beyond_float4;
 
 -- a model whose class weight is beyond float4 (valid: finite and positive)
 -- is refused before its loss is computed in float4
 SELECT jsonb_set(:'model'::text::jsonb, '{training,class_weights,0}', '1e300')::text AS heavy \gset
-SELECT sf_try(format($$SELECT bpnn_gradient(%L, ARRAY[5.1, 3.5, 1.4, 0.2], 'setosa'::text)$$, :'heavy')) AS heavy_class_weight;
+SELECT try(format($$SELECT bpnn_gradient(%L, ARRAY[5.1, 3.5, 1.4, 0.2], 'setosa'::text)$$, :'heavy')) AS heavy_class_weight;
 
 DROP FUNCTION sf_stats(text, boolean);
-DROP FUNCTION sf_try(text);
 REVOKE SELECT ON iris FROM regress_bpnn_sf_user;
 DROP ROLE regress_bpnn_sf_user;
