@@ -7,14 +7,16 @@
 CREATE ROLE regress_bpnn_schema_writer;
 GRANT CREATE ON SCHEMA public TO regress_bpnn_schema_writer;
 SET ROLE regress_bpnn_schema_writer;
+-- what the attacker's functions do: say that they ran, and as whom
+CREATE FUNCTION public.attacker_ran(what text) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE EXCEPTION 'the attacker''s % ran as %', what, current_user;
+END
+$$;
 -- the attacker's bpnn_gradient: an exact-typed overload, which beats the
 -- extension's bpnn_gradient(bpnn_model, float8[], anyelement)
 CREATE FUNCTION public.bpnn_gradient(m bpnn_model, f float8[], l text) RETURNS bpnn_state
-LANGUAGE plpgsql AS $$
-BEGIN
-	RAISE EXCEPTION 'the attacker''s bpnn_gradient ran as %', current_user;
-END
-$$;
+LANGUAGE sql AS $$ SELECT public.attacker_ran('bpnn_gradient'); SELECT NULL::bpnn_state $$;
 RESET ROLE;
 
 -- a superuser trains a table over bpnn.memory_limit: streaming refuses the
@@ -30,11 +32,7 @@ SELECT bpnn_classes(bpnn_train('iris', 'label', epochs => 2)) AS in_memory;
 SET ROLE regress_bpnn_schema_writer;
 DROP FUNCTION public.bpnn_gradient(bpnn_model, float8[], text);
 CREATE FUNCTION public.bpnn_gradient(m bpnn_model, f float8[], l text, x int DEFAULT 0) RETURNS bpnn_state
-LANGUAGE plpgsql AS $$
-BEGIN
-	RAISE EXCEPTION 'the attacker''s bpnn_gradient ran as %', current_user;
-END
-$$;
+LANGUAGE sql AS $$ SELECT public.attacker_ran('bpnn_gradient'); SELECT NULL::bpnn_state $$;
 RESET ROLE;
 SET bpnn.memory_limit = '256kB';
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2);
@@ -43,17 +41,14 @@ SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2);
 SET ROLE regress_bpnn_schema_writer;
 DROP FUNCTION public.bpnn_gradient(bpnn_model, float8[], text, int);
 CREATE FUNCTION public.bpnn_feature_stats(f float8[], skip boolean, x int DEFAULT 0) RETURNS float8[]
-LANGUAGE plpgsql AS $$
-BEGIN
-	RAISE EXCEPTION 'the attacker''s bpnn_feature_stats ran as %', current_user;
-END
-$$;
+LANGUAGE sql AS $$ SELECT public.attacker_ran('bpnn_feature_stats'); SELECT NULL::float8[] $$;
 RESET ROLE;
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2);
 
 -- with the schema clean again, streaming trains
 SET ROLE regress_bpnn_schema_writer;
 DROP FUNCTION public.bpnn_feature_stats(float8[], boolean, int);
+DROP FUNCTION public.attacker_ran(text);
 RESET ROLE;
 SELECT bpnn_info(m) -> 'training' -> 'rows_used' AS streamed_rows, bpnn_classes(m) AS classes
 FROM (SELECT bpnn_train('digits_pixels', 'label', hidden => '{4}', epochs => 2) AS m) s;
