@@ -101,6 +101,12 @@ CREATE AGGREGATE pg_temp.one_feature(float8[], boolean) (
   SFUNC = bpnn_feature_stats_transfn, STYPE = float8[], INITCOND = '{1,0,1,5,5,5,0}');
 SELECT pg_temp.one_feature(ARRAY[1.0, 2.0], true);
 
+-- bpnn_fit's internal state: only a superuser can build an aggregate of one,
+-- and another aggregate's state is refused
+CREATE AGGREGATE pg_temp.avg_then_fit(numeric) (
+  SFUNC = numeric_avg_accum, STYPE = internal, FINALFUNC = bpnn_fit_finalfn);
+SELECT pg_temp.avg_then_fit(g) FROM generate_series(1, 3) g;
+
 -- ---------------------------------------------------------------------------
 -- bpnn_gradient's support functions: states of every kind
 -- ---------------------------------------------------------------------------

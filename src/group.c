@@ -29,9 +29,12 @@
 PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
 PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
 
+#define GROUP_ROWS_MAGIC 0x42504752	/* "BPGR" */
+
 /* one group's rows, packed as they arrive */
 typedef struct GroupRows
 {
+	uint32		magic;			/* GROUP_ROWS_MAGIC: made by bpnn_fit_transfn */
 	TrainArgs	args;			/* from the options of the group's first row */
 	int			n_inputs;
 	int64		n_rows;
@@ -202,6 +205,7 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt)
 	char		category;
 	bool		preferred;
 
+	g->magic = GROUP_ROWS_MAGIC;
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -216,6 +220,24 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt)
 	get_type_category_preferred(getBaseType(g->label_type), &category, &preferred);
 	g->numeric_label = (category == TYPCATEGORY_NUMERIC);
 	MemoryContextSwitchTo(old);
+	return g;
+}
+
+/*
+ * The internal state in argument 0.  Only a superuser can build an
+ * aggregate of an internal state, but one can pair these functions with
+ * another aggregate's: a state that is not a GroupRows is an error.
+ */
+static GroupRows *
+group_arg(FunctionCallInfo fcinfo)
+{
+	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
+
+	if (g != NULL && g->magic != GROUP_ROWS_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_fit state"),
+				 errdetail("The state was not made by bpnn_fit_transfn.")));
 	return g;
 }
 
@@ -289,7 +311,7 @@ Datum
 bpnn_fit_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt;
-	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
+	GroupRows  *g;
 	double	   *row;
 	float	   *dst;
 	int			n,
@@ -300,6 +322,7 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("bpnn_fit called in non-aggregate context")));
+	g = group_arg(fcinfo);
 	if (g == NULL)
 		g = group_create(fcinfo, aggcxt);
 	if (PG_ARGISNULL(1))
@@ -404,9 +427,9 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	instr_time	start,
 				elapsed;
 
-	if (PG_ARGISNULL(0))
+	g = group_arg(fcinfo);
+	if (g == NULL)
 		PG_RETURN_NULL();
-	g = (GroupRows *) PG_GETARG_POINTER(0);
 	if (g->n_rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
