@@ -55,6 +55,8 @@ typedef struct GroupRows
 
 /* ---------- options ---------- */
 
+static void bad_option(const char *name, const char *what) pg_attribute_noreturn();
+
 static void
 bad_option(const char *name, const char *what)
 {
