@@ -40,17 +40,6 @@ SELECT try($$SELECT bpnn_train('il_long_value', 'label', epochs => 1000000)$$) A
 -- 10,000 bytes minus the column name and '=' is still accepted
 UPDATE il_long_value SET v = repeat('x', 9998) WHERE length(v) = 9999;
 SELECT jsonb_array_length(bpnn_info(bpnn_train('il_long_value', 'label', epochs => 1)) -> 'features') AS features_at_the_limit;
--- a 20,000-byte label in bpnn_fit: before training, not after it
-SELECT try($$SELECT bpnn_fit(ARRAY[g::float8], CASE WHEN g = 3 THEN repeat('y', 20000) ELSE (g % 2)::text END,
-                                '{"epochs": 1000000}')
-                FROM generate_series(1, 10) g$$) AS fit_label;
--- and in streaming, where the label is met by the statistics scan only
-CREATE TABLE il_long_label AS SELECT pixels, label::text AS label FROM digits_pixels;
-INSERT INTO il_long_label SELECT pixels, repeat('z', 20000) FROM digits_pixels LIMIT 1;
-SET bpnn.memory_limit = '256kB';
-SET client_min_messages = warning;
-SELECT try($$SELECT bpnn_train('il_long_label', 'label', hidden => '{4}', epochs => 1000000)$$) AS streamed_label;
-RESET client_min_messages;
-RESET bpnn.memory_limit;
+-- (a label longer than 10,000 bytes: the labels suite, on every path)
 
-DROP TABLE il_model, il_head, il_wide, il_long_value, il_long_label;
+DROP TABLE il_model, il_head, il_wide, il_long_value;

@@ -290,11 +290,6 @@ group_label_id(GroupRows *g, Datum label, MemoryContext cxt)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("too many classes: at most %d are allowed", BPNN_MAX_CLASSES)));
-	/* a class name a model can hold, checked before training, not after */
-	if (strlen(text) > BPNN_MAX_NAME_BYTES)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("a label of bpnn_fit is longer than %d bytes", BPNN_MAX_NAME_BYTES)));
 	old = MemoryContextSwitchTo(cxt);
 	if (g->n_labels == g->label_capacity)
 	{

@@ -134,12 +134,6 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		if (v[0] < 1)
 			continue;			/* every row of this label was skipped */
 		names[n_classes] = TextDatumGetCString(label);
-		/* as the in-memory scan does, before any epoch runs */
-		if (strlen(names[n_classes]) > BPNN_MAX_NAME_BYTES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("label column \"%s\" has a value longer than %d bytes",
-							args->label_column, BPNN_MAX_NAME_BYTES)));
 		per_class[n_classes++] = v;
 	}
 

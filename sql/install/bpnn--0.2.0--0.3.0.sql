@@ -8,15 +8,40 @@
 -- Security (issue 12): aggregate support functions are not for PUBLIC
 -- ---------------------------------------------------------------------------
 -- An aggregate checks its owner's EXECUTE right on its support functions,
--- not the caller's, so bpnn_gradient, bpnn_feature_stats and bpnn_fit keep
--- working for every role; what PUBLIC loses is calling these directly and
--- building aggregates of its own on them (user-chosen INITCOND, or another
--- aggregate's internal state).  Each still validates the state it is handed,
--- for the roles that may call it.
-REVOKE EXECUTE ON FUNCTION bpnn_gradient_transfn(bpnn_state, bpnn_model, float8[], anyelement) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION bpnn_gradient_combinefn(bpnn_state, bpnn_state) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION bpnn_gradient_finalfn(bpnn_state) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION bpnn_feature_stats_transfn(float8[], float8[], boolean) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION bpnn_feature_stats_combinefn(float8[], float8[]) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION bpnn_fit_transfn(internal, float8[], anyelement, jsonb) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION bpnn_fit_finalfn(internal) FROM PUBLIC;
+-- not the caller's, so the extension's aggregates keep working for every
+-- role; what PUBLIC loses is calling these functions directly and building
+-- aggregates of its own on them (with an INITCOND of its choosing, or
+-- another aggregate's internal state).  Each still validates the state it
+-- is handed, for the roles that may call it.
+--
+-- Every support function (transition, combine, final, serialize,
+-- deserialize) of every aggregate of the extension, found in the catalogs,
+-- so that the rule holds for aggregates created earlier in this script
+-- whatever their signatures; it must stay the last section of the script.
+-- As PostgreSQL's "Security Considerations for Extension Scripts" ask,
+-- catalogs, functions and operators are named with their schema, and each
+-- function revoked is named by its regprocedure text, which names exactly
+-- the function found (qualified wherever the search_path would not).
+DO $$
+DECLARE
+	fn pg_catalog.regprocedure;
+BEGIN
+	FOR fn IN
+		SELECT DISTINCT v.fn::pg_catalog.regprocedure
+		FROM pg_catalog.pg_aggregate a
+		JOIN pg_catalog.pg_depend d
+		  ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+		 AND d.objid OPERATOR(pg_catalog.=) a.aggfnoid
+		 AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+		 AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		JOIN pg_catalog.pg_extension e
+		  ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+		 AND e.extname OPERATOR(pg_catalog.=) 'bpnn'
+		CROSS JOIN LATERAL (VALUES (a.aggtransfn), (a.aggcombinefn), (a.aggfinalfn),
+								   (a.aggserialfn), (a.aggdeserialfn)) v(fn)
+		WHERE v.fn OPERATOR(pg_catalog.<>) 0
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
+	END LOOP;
+END
+$$;
