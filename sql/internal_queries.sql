@@ -42,7 +42,15 @@ SELECT bpnn_classes(bpnn_train('iris', 'label', epochs => 2)) AS in_memory;
 -- an overload with a defaulted argument: refused by the check (anyelement),
 -- or ambiguous (text): 42725 either way, never run
 SET ROLE regress_bpnn_schema_writer;
-DROP FUNCTION IF EXISTS public.bpnn_gradient(bpnn_model, float8[], text);
+DO $do$
+BEGIN
+	-- the attacker's own exact overload, if there was room for it
+	IF EXISTS (SELECT FROM pg_proc WHERE oid = 'public.bpnn_gradient(bpnn_model, float8[], text)'::regprocedure
+	           AND prokind = 'f') THEN
+		DROP FUNCTION public.bpnn_gradient(bpnn_model, float8[], text);
+	END IF;
+END
+$do$;
 CREATE FUNCTION public.bpnn_gradient(m bpnn_model, f float8[], l text, x int DEFAULT 0) RETURNS bpnn_state
 LANGUAGE sql AS $$ SELECT public.attacker_ran('bpnn_gradient'); SELECT NULL::bpnn_state $$;
 RESET ROLE;
