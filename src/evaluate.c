@@ -62,13 +62,13 @@ static void
 score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 {
 	TrainingSet *set;
-	ScanSpec	spec;
+	ScanSpec	spec = {0};		/* stream_over_limit false: every row, or an error */
 	int32	   *class_map,
 			   *actual,
 			   *unknown_index,
 			   *predicted;
-	FitData		data;
-	FitHooks	hooks;
+	FitData		data = {0};
+	FitHooks	hooks = {0};
 	int64		i;
 	int			c;
 
@@ -130,7 +130,7 @@ Datum
 bpnn_evaluate(PG_FUNCTION_ARGS)
 {
 	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
-	Scored		s;
+	Scored		s = {0};
 	StringInfoData buf;
 	int64		correct = 0;
 	double		f1_sum = 0.0;
@@ -212,7 +212,7 @@ bpnn_confusion(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
-	Scored		s;
+	Scored		s = {0};
 	int			a,
 				p;
 
@@ -245,7 +245,7 @@ assign_folds(const TrainingSet *set, int folds, uint64 seed)
 	int64	   *by_class = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
 	int64	   *start = palloc0(sizeof(int64) * (set->n_classes + 1));
 	int		   *fold_of = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * n);
-	NnRng		rng;
+	NnRng		rng = {0};
 	int64		i;
 
 	for (i = 0; i < n; i++)
@@ -268,7 +268,7 @@ Datum
 bpnn_cross_validate(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TrainArgs	args;
+	TrainArgs	args = {0};
 	MemoryContext cv_cxt,
 				fold_cxt,
 				old;
@@ -309,8 +309,8 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 					i,
 					correct = 0;
 		BpnnModel  *model;
-		FitData		test;
-		FitHooks	hooks;
+		FitData		test = {0};
+		FitHooks	hooks = {0};
 		int32	   *predicted;
 		double		loss;
 		instr_time	start,

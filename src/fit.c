@@ -176,8 +176,8 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	float	   *best = validation ?
 		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
 	uint32_t   *order = NULL;
-	FitScratch	s;
-	NnRng		rng;
+	FitScratch	s = {0};
+	NnRng		rng = {0};
 	long		step = 0;
 	int			epoch;
 

@@ -14,6 +14,7 @@
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "nodes/primnodes.h"
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
@@ -619,6 +620,7 @@ typedef struct ModelCacheEntry
 	uint64		checksum;
 	char	   *bytes;			/* the stored bytes (content-keyed: to compare) */
 	const void *last_seen;		/* the datum last found equal to them */
+	bool		stable;			/* the argument is a Const or an external Param */
 	MemoryContext cxt;
 	CachedModel cached;
 } ModelCacheEntry;
@@ -636,6 +638,27 @@ content_key(struct varlena *raw, Size *len, uint64 *checksum)
 	}
 }
 
+/*
+ * Is the argument the same value throughout the query (a Const or an
+ * external Param)?  An aggregate's transition function sees its arguments
+ * through Params of the executor's own, so its Aggref's are looked at.
+ */
+static bool
+model_arg_stable(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	Node	   *arg;
+
+	if (aggref == NULL)
+		return get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	/* the transition function's argument 0 is the state */
+	if (argno < 1 || argno > list_length(aggref->args))
+		return false;
+	arg = (Node *) list_nth_node(TargetEntry, aggref->args, argno - 1)->expr;
+	return IsA(arg, Const) ||
+		(IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN);
+}
+
 CachedModel *
 model_from_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -651,6 +674,7 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	if (entry == NULL)
 	{
 		entry = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCacheEntry));
+		entry->stable = model_arg_stable(fcinfo, argno);
 		fcinfo->flinfo->fn_extra = entry;
 	}
 
@@ -668,13 +692,16 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 		plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
 		content_key(plain, &len, &checksum);
 		/*
-		 * The checksum is no proof of identity: compare the bytes, unless
-		 * this is the very datum compared last time (a constant or a
-		 * parameter, seen row after row)
+		 * The checksum is no proof of identity (hash_bytes_extended is not
+		 * collision-resistant): compare the bytes, unless the argument is a
+		 * constant or an external parameter and this is the very datum
+		 * compared last time.  Only then can the same address not hold
+		 * another value: a value computed per row may be palloc'd where
+		 * the previous row's was.
 		 */
 		if (entry->valid && !entry->external && entry->len == len &&
 			entry->checksum == checksum &&
-			((const void *) plain == entry->last_seen ||
+			((entry->stable && (const void *) plain == entry->last_seen) ||
 			 memcmp(VARDATA_ANY(plain), entry->bytes, len) == 0))
 		{
 			entry->last_seen = plain;

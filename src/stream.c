@@ -27,8 +27,10 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "aggregate.h"
 #include "bpnn.h"
 #include "labels.h"
+#include "internal_query.h"
 #include "state.h"
 #include "stream.h"
 
@@ -99,8 +101,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 	uint64		r;
 	MemoryContext mine = CurrentMemoryContext;
 
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", sql);
+	internal_query_run(internal_query_prepare(sql, 0, NULL), NULL);
 	/* SPI returns in its own context, which SPI_finish frees */
 	MemoryContextSwitchTo(mine);
 	per_class = palloc(sizeof(double *) * Max(SPI_processed, 1));
@@ -125,7 +126,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		}
 		a = DatumGetArrayTypePCopy(st);
 		v = (double *) ARR_DATA_PTR(a);
-		if (ARR_DIMS(a)[0] != 2 + 5 * set->n_inputs)
+		if (feature_stats_check(a) != set->n_inputs)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the rows of %s do not all have %d features", set->source_name,
@@ -173,8 +174,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 
 /* one scan: the gradient of the model's current weights over every row */
 static BpnnState *
-scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
-			  MemoryContext result_cxt)
+scan_gradient(SPIPlanPtr plan, const BpnnModel *model, MemoryContext result_cxt)
 {
 	struct varlena *encoded = model_encode(model);
 	Datum		arg = PointerGetDatum(encoded);
@@ -184,9 +184,9 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 	MemoryContext old,
 				mine = CurrentMemoryContext;
 
-	if (SPI_execute_with_args(sql, 1, &model_type, &arg, NULL, true, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	internal_query_run(plan, &arg);
+	if (SPI_processed != 1)
+		elog(ERROR, "the gradient query returned " UINT64_FORMAT " rows", SPI_processed);
 	/* SPI returns in its own context, which SPI_finish frees */
 	MemoryContextSwitchTo(mine);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -195,9 +195,15 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the source has no rows any more")));
 	old = MemoryContextSwitchTo(result_cxt);
-	s = (BpnnState *) PG_DETOAST_DATUM_COPY(d);
+	s = state_check((BpnnState *) PG_DETOAST_DATUM_COPY(d));
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
+	/* the sums are read as this model's: they must be its, and as many */
+	if (s->model_checksum != model_stored_checksum(VARDATA(encoded), VARSIZE(encoded) - VARHDRSZ) ||
+		(Size) s->n_weights != nn_weight_count(&model->layout) || s->buffered != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the gradient query returned a state that is not of the model being trained")));
 	pfree(encoded);
 	if (s->rows == 0)
 		ereport(ERROR,
@@ -211,10 +217,11 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 				   const char *schema)
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
-	StreamQuery q;
-	FeatureStats *stats;
-	int64	   *class_rows;
+	StreamQuery q = {0};
+	FeatureStats *stats = NULL;
+	int64	   *class_rows = NULL;
 	char	   *gradient_sql;
+	SPIPlanPtr	gradient_plan;
 	size_t		n_weights;
 	float	   *grad,
 			   *state1,
@@ -225,7 +232,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	MemoryContext train_cxt = CurrentMemoryContext,
 				epoch_cxt,
 				old;
-	NnRng		rng;
+	NnRng		rng = {0};
 	BpnnState  *s;
 	int			epoch,
 				c;
@@ -271,6 +278,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	gradient_sql = psprintf("SELECT %s.bpnn_gradient($1, %s, %s) FROM %s",
 							q.schema, q.features, q.label, q.source);
+	gradient_plan = internal_query_prepare(gradient_sql, 1, &model_type);
 	if (bpnn_progress)
 		progress = train_progress_start(args->fit.epochs, set->n_rows);
 	epoch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn streaming epoch",
@@ -281,7 +289,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(epoch_cxt);
-		s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
+		s = scan_gradient(gradient_plan, model, epoch_cxt);
 		sums = state_sums(s);
 		for (w = 0; w < n_weights; w++)
 			grad[w] = (float) sums[w];
@@ -308,7 +316,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	model->training.class_weights = palloc(sizeof(double) * set->n_classes);
 	for (c = 0; c < set->n_classes; c++)
 		model->training.class_weights[c] = 1.0;
-	s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
+	s = scan_gradient(gradient_plan, model, epoch_cxt);
 	result.final_loss = s->loss / (double) s->rows;
 	result.train_accuracy = (double) s->correct / (double) s->rows;
 	set->n_rows = s->rows;

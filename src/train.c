@@ -378,7 +378,7 @@ split_rows(const TrainingSet *set, const int64 *rows, int64 n_rows,
 	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
 	int64	   *per_class = palloc0(sizeof(int64) * set->n_classes);
 	int64	   *taken = palloc0(sizeof(int64) * set->n_classes);
-	NnRng		rng;
+	NnRng		rng = {0};
 	int64		i;
 
 	for (i = 0; i < n_rows; i++)
@@ -586,11 +586,11 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 			int64 n_rows)
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
-	FitData		data,
-				validation;
+	FitData		data = {0},
+				validation = {0};
 	FitOptions	options = args->fit;
-	FitHooks	hooks;
-	FitResult	result;
+	FitHooks	hooks = {0};
+	FitResult	result = {0};
 	RowSplit	split = {0};
 	double	   *weights_per_class;
 	float	   *class_weight_f;
@@ -699,7 +699,7 @@ train_report_rows(const TrainArgs *args, const TrainingSet *set)
 Datum
 bpnn_train(PG_FUNCTION_ARGS)
 {
-	TrainArgs	args;
+	TrainArgs	args = {0};
 	MemoryContext train_cxt,
 				old;
 	TrainingSet *set;

@@ -155,3 +155,45 @@ CREATE AGGREGATE bpnn_fit(features float8[], label oid, options jsonb) (
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], oid, jsonb) IS
 	'trains a model on the rows it aggregates (one per group), for a label of type oid; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+-- ---------------------------------------------------------------------------
+-- Security (issue 12): aggregate support functions are not for PUBLIC
+-- ---------------------------------------------------------------------------
+-- An aggregate checks its owner's EXECUTE right on its support functions,
+-- not the caller's, so the extension's aggregates keep working for every
+-- role; what PUBLIC loses is calling these functions directly and building
+-- aggregates of its own on them (with an INITCOND of its choosing, or
+-- another aggregate's internal state).  Each still validates the state it
+-- is handed, for the roles that may call it.
+--
+-- Every support function (transition, combine, final, serialize,
+-- deserialize) of every aggregate of the extension, found in the catalogs,
+-- so that the rule holds for aggregates created earlier in this script
+-- whatever their signatures; it must stay the last section of the script.
+-- As PostgreSQL's "Security Considerations for Extension Scripts" ask,
+-- catalogs, functions and operators are named with their schema, and each
+-- function revoked is named by its regprocedure text, which names exactly
+-- the function found (qualified wherever the search_path would not).
+DO $$
+DECLARE
+	fn pg_catalog.regprocedure;
+BEGIN
+	FOR fn IN
+		SELECT DISTINCT v.fn::pg_catalog.regprocedure
+		FROM pg_catalog.pg_aggregate a
+		JOIN pg_catalog.pg_depend d
+		  ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+		 AND d.objid OPERATOR(pg_catalog.=) a.aggfnoid
+		 AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+		 AND d.deptype OPERATOR(pg_catalog.=) 'e'
+		JOIN pg_catalog.pg_extension e
+		  ON e.oid OPERATOR(pg_catalog.=) d.refobjid
+		 AND e.extname OPERATOR(pg_catalog.=) 'bpnn'
+		CROSS JOIN LATERAL (VALUES (a.aggtransfn), (a.aggcombinefn), (a.aggfinalfn),
+								   (a.aggserialfn), (a.aggdeserialfn)) v(fn)
+		WHERE v.fn OPERATOR(pg_catalog.<>) 0
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE EXECUTE ON FUNCTION %s FROM PUBLIC', fn);
+	END LOOP;
+END
+$$;

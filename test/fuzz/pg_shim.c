@@ -198,6 +198,21 @@ pg_detoast_datum(struct varlena *datum)
 	return NULL;
 }
 
+/* model_from_arg's question whether its argument is stable (not fuzzed) */
+fmAggrefPtr
+AggGetAggref(FunctionCallInfo fcinfo)
+{
+	shim_abort("AggGetAggref");
+	return NULL;
+}
+
+bool
+get_fn_expr_arg_stable(FmgrInfo *flinfo, int argnum)
+{
+	shim_abort("get_fn_expr_arg_stable");
+	return false;
+}
+
 /* ---------- ereport ---------- */
 
 static int	current_elevel;
