@@ -77,7 +77,8 @@ SELECT pg_temp.evil(NULL::float8[], true), max(lpad(g::text, 5, '0')) FROM gener
 SET client_min_messages = warning;
 SELECT init, sf_stats(init) AS transfn, sf_stats(init, true) AS combinefn
 FROM (VALUES ('{}'),                              -- empty
-             ('{0,0}'),                           -- no feature
+             ('{0,0}'),                           -- valid: no features yet (no row seen)
+             ('{1,0}'),                           -- rows, but no features
              ('{0,0,0,Infinity,-Infinity,0,0,0}'),  -- a feature and a half
              ('{{0,0},{0,0}}'),                   -- two dimensions
              ('{0,NULL,0,Infinity,-Infinity,0,0}'),  -- a NULL
@@ -95,6 +96,17 @@ FROM (VALUES ('{}'),                              -- empty
              ('{1,0,1,5,5,5,0}')                  -- valid: one row
      ) v(init);
 RESET client_min_messages;
+-- the extension's own aggregate from a NULL state: rows whose features are
+-- NULL before the first array are skipped rows (this crashed the server);
+-- a partial state that saw only such rows adds its count when combined
+SELECT bpnn_feature_stats(NULL::float8[], true) AS only_null;
+SELECT bpnn_feature_stats(CASE WHEN g < 3 OR g = 5 THEN NULL ELSE ARRAY[g, 10 * g]::float8[] END, true) AS nulls_first
+FROM generate_series(1, 6) g;
+CREATE AGGREGATE pg_temp.merge_stats(float8[]) (SFUNC = bpnn_feature_stats_combinefn, STYPE = float8[]);
+SELECT pg_temp.merge_stats(s ORDER BY i) FILTER (WHERE i IN (1, 2)) AS nulls_then_rows,
+       pg_temp.merge_stats(s ORDER BY i) FILTER (WHERE i IN (2, 3)) AS rows_then_nulls,
+       pg_temp.merge_stats(s ORDER BY i) FILTER (WHERE i IN (1, 3)) AS nulls_only
+FROM (VALUES (1, '{0,2}'::float8[]), (2, '{1,0,1,5,5,5,0,1,7,7,7,0}'), (3, '{0,3}')) v(i, s);
 -- a state of one feature given rows of two
 CREATE AGGREGATE pg_temp.one_feature(float8[], boolean) (
   SFUNC = bpnn_feature_stats_transfn, STYPE = float8[], INITCOND = '{1,0,1,5,5,5,0}');

@@ -386,13 +386,15 @@ feature_stats_check(ArrayType *a)
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
 		bad_stats("It is not a one-dimensional float8 array without NULLs.");
 	n = ARR_DIMS(a)[0] - STATS_HEADER;
-	if (n < STATS_PER_FEATURE || n % STATS_PER_FEATURE != 0 ||
-		n / STATS_PER_FEATURE > BPNN_MAX_UNITS)
+	if (n < 0 || n % STATS_PER_FEATURE != 0 || n / STATS_PER_FEATURE > BPNN_MAX_UNITS)
 		bad_stats("Its length is not 2 + 5 times a number of features.");
 	n /= STATS_PER_FEATURE;
 	v = (const double *) ARR_DATA_PTR(a);
 	if (!valid_count(v[0]) || !valid_count(v[1]))
 		bad_stats("Its row counts are not whole numbers from 0 to 2^53.");
+	/* no features yet: only rows whose features were NULL, all skipped */
+	if (n == 0 && v[0] != 0.0)
+		bad_stats("It counts rows but has no features.");
 	for (f = 0; f < n; f++)
 	{
 		const FeatureStats *st = (const FeatureStats *) (v + STATS_HEADER) + f;
@@ -463,18 +465,31 @@ bpnn_feature_stats_transfn(PG_FUNCTION_ARGS)
 	int			n,
 				state_n = state ? feature_stats_check(state) : 0;
 
+	/*
+	 * A NULL features array is a skipped row.  Before the first array, the
+	 * state has no features (length 2: the rows, none, and the skipped);
+	 * the first array gives it its features, keeping the count.
+	 */
 	if (PG_ARGISNULL(1))
 	{
-		if (state != NULL)
-			((double *) ARR_DATA_PTR(state))[1] += 1;
+		if (state == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+			state = stats_create(0);
+			MemoryContextSwitchTo(old);
+		}
+		((double *) ARR_DATA_PTR(state))[1] += 1;
 		PG_RETURN_POINTER(state);
 	}
 	row = training_row_values(PG_GETARG_ARRAYTYPE_P(1), &n, &has_null);
-	if (state == NULL)
+	if (state == NULL || state_n == 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		double		skipped = state ? ((double *) ARR_DATA_PTR(state))[1] : 0.0;
 
 		state = stats_create(n);
+		((double *) ARR_DATA_PTR(state))[1] = skipped;
 		MemoryContextSwitchTo(old);
 	}
 	else if (state_n != n)
@@ -507,6 +522,24 @@ bpnn_feature_stats_combinefn(PG_FUNCTION_ARGS)
 			   *hb;
 	MemoryContext old;
 
+	/* a state without features (only skipped rows) adds its skipped count */
+	if (n == 0)
+	{
+		ArrayType  *t = a;
+
+		a = b;
+		b = t;
+		n = feature_stats_check(a);
+	}
+	if (feature_stats_check(b) == 0)
+	{
+		old = MemoryContextSwitchTo(aggcxt);
+		sum = (ArrayType *) palloc(VARSIZE(a));
+		memcpy(sum, a, VARSIZE(a));
+		MemoryContextSwitchTo(old);
+		((double *) ARR_DATA_PTR(sum))[1] += ((double *) ARR_DATA_PTR(b))[1];
+		PG_RETURN_POINTER(sum);
+	}
 	if (feature_stats_check(b) != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
