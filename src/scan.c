@@ -767,7 +767,8 @@ assemble(BpnnScan *st)
 							(float) num_impute[col->first + k] : src[col->first + k];
 				dst += col->width;
 			}
-			if ((r & 0xFFFF) == 0)
+			/* rows may be thousands of one-hot inputs wide: check often */
+			if ((r & 0xFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
 		pfree(st->num);
