@@ -3,10 +3,11 @@
  * aggregate scans), made to call only the extension's own functions.
  *
  * The queries name their functions schema-qualified and pass every argument
- * with its exact type, but that is not enough on its own: bpnn_gradient is
- * declared over anyelement, so a role that may CREATE in the extension's
- * schema can add an exact-typed bpnn_gradient there, which wins overload
- * resolution and would run as the caller.  So every query is prepared, and
+ * with its exact type, but that is not enough on its own: a role that may
+ * CREATE in the extension's schema can add a same-named function there that
+ * wins overload resolution (over a polymorphic declaration, as bpnn_gradient's
+ * label was in 0.2.0, or through an extra defaulted argument), and it would
+ * run as the caller.  So every query is prepared, and
  * before each execution its analyzed form (revalidated first, so a re-parse
  * after an invalidation is checked too) must call, by name, nothing but
  * functions of pg_catalog or members of the extension (pg_depend).  Casts
