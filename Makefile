@@ -7,7 +7,7 @@ EXTVERSION = 0.3.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
-	src/model_json.o src/scan.o src/train.o src/predict.o src/evaluate.o \
+	src/model_json.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/evaluate.o \
 	src/state.o src/aggregate.o src/stream.o src/group.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql

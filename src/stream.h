@@ -5,7 +5,7 @@
 #ifndef BPNN_STREAM_H
 #define BPNN_STREAM_H
 
-#include "train.h"
+#include "train_setup.h"
 
 /*
  * Train on every row of set's source by full-batch epochs of bpnn_gradient
