@@ -6,8 +6,14 @@
  *
  *   1. one scan for the classes and the per-feature statistics:
  *        SELECT label::text, bpnn_feature_stats(features, skip) ... GROUP BY 1
- *   2. per epoch, one scan for the full-batch gradient of the current
- *      weights, then one update (momentum rule or Adam, as in memory):
+ *   2. per epoch, with batch_size > 0: one scan of the training aggregate
+ *      (sgd_aggregate.c), the current model passed as a constant; each
+ *      parallel worker or Citus shard trains mini-batches on its rows and
+ *      the partial models are averaged:
+ *        SELECT bpnn_train_epoch($1, features, label::text, $2, ...) FROM source
+ *      with batch_size 0 (the research's full batch): one scan for the
+ *      gradient of the current weights, then one update (momentum rule or
+ *      Adam, as in memory):
  *        SELECT bpnn_gradient($1, features, label::text) FROM source
  *   3. one last scan for the final loss and accuracy.
  *
@@ -27,6 +33,7 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
+#include "sgd_state.h"
 #include "state.h"
 #include "stream.h"
 
@@ -209,6 +216,65 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 	return s;
 }
 
+/*
+ * Rows each partial shuffles at once: a quarter of bpnn.memory_limit (a
+ * partial per parallel worker), whole batches, no more than the rows.
+ */
+static int32
+stream_buffer_rows(const BpnnModel *model, int batch, int64 n_rows)
+{
+	Size		room = (Size) bpnn_memory_limit_kb * 1024 / 4;
+	Size		rows = room / SGD_ROW_BYTES(model_n_features(model));
+	Size		most = (Size) Min(n_rows, (int64) (INT32_MAX / 2));
+
+	rows = Min(rows, most + batch - 1);
+	rows -= rows % batch;
+	return (int32) Max(rows, (Size) batch);
+}
+
+/* one scan of bpnn_train_epoch: the model's weights after one epoch */
+static void
+scan_epoch(const char *sql, Oid model_type, BpnnModel *model, const TrainArgs *args,
+		   int epoch, int32 buffer_rows, double *loss, double *accuracy)
+{
+	Oid			types[8] = {model_type, FLOAT8OID, FLOAT8OID, INT4OID, TEXTOID,
+	FLOAT8OID, INT8OID, INT4OID};
+	Datum		values[8];
+	struct varlena *encoded = model_encode(model);
+	struct varlena *result;
+	BpnnModel  *trained;
+	bool		isnull;
+	Datum		d;
+	MemoryContext mine = CurrentMemoryContext;
+
+	values[0] = PointerGetDatum(encoded);
+	values[1] = Float8GetDatum(args->fit.learning_rate);
+	values[2] = Float8GetDatum(args->fit.momentum);
+	values[3] = Int32GetDatum(args->fit.batch_size);
+	values[4] = CStringGetTextDatum(fit_optimizer_name(args->fit.optimizer));
+	values[5] = Float8GetDatum(args->fit.weight_decay);
+	/* a new shuffle every epoch, the same for every run of these arguments */
+	values[6] = Int64GetDatum((int64) (args->fit.seed + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15)));
+	values[7] = Int32GetDatum(buffer_rows);
+	if (SPI_execute_with_args(sql, 8, types, values, NULL, true, 0) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	MemoryContextSwitchTo(mine);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("the source has no usable rows any more")));
+	result = PG_DETOAST_DATUM(d);
+	trained = model_decode(VARDATA(result), VARSIZE(result) - VARHDRSZ, ERRCODE_INTERNAL_ERROR);
+	if (nn_weight_count(&trained->layout) != nn_weight_count(&model->layout))
+		elog(ERROR, "bpnn_train_epoch returned a model of another shape");
+	memcpy(model->weights, trained->weights, sizeof(float) * nn_weight_count(&model->layout));
+	*loss = trained->training.final_loss;
+	*accuracy = trained->training.train_accuracy;
+	SPI_freetuptable(SPI_tuptable);
+}
+
 BpnnModel *
 stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 				   const char *schema)
@@ -217,7 +283,9 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	StreamQuery q;
 	FeatureStats *stats;
 	int64	   *class_rows;
-	char	   *gradient_sql;
+	char	   *gradient_sql,
+			   *epoch_sql;
+	int32		buffer_rows;
 	size_t		n_weights;
 	float	   *grad,
 			   *state1,
@@ -274,6 +342,10 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	gradient_sql = psprintf("SELECT %s.bpnn_gradient($1, %s, %s) FROM %s",
 							q.schema, q.features, q.label, q.source);
+	epoch_sql = psprintf("SELECT %s.bpnn_train_epoch($1, %s, %s, $2, $3, $4, $5, $6, $7, $8) FROM %s",
+						 q.schema, q.features, q.label, q.source);
+	buffer_rows = args->fit.batch_size > 0 ?
+		stream_buffer_rows(model, args->fit.batch_size, set->n_rows) : 0;
 	if (bpnn_progress)
 		progress = train_progress_start(args->fit.epochs, set->n_rows);
 	epoch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn streaming epoch",
@@ -281,27 +353,38 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	for (epoch = 0; epoch < args->fit.epochs; epoch++)
 	{
 		double	   *sums;
+		double		accuracy;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(epoch_cxt);
-		s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
-		sums = state_sums(s);
-		for (w = 0; w < n_weights; w++)
-			grad[w] = (float) sums[w];
-		result.epoch_loss[epoch] = s->loss / (double) s->rows;
-		result.epochs_run = epoch + 1;
-		if (args->fit.optimizer == FIT_ADAM)
-			nn_update_adam(n_weights, model->weights, grad, state1, state2, epoch + 1,
-						   1.0 / (double) s->rows, args->fit.learning_rate,
-						   args->fit.weight_decay);
+		if (args->fit.batch_size > 0)
+		{
+			/* mini-batches on every partial, averaged */
+			scan_epoch(epoch_sql, model_type, model, args, epoch, buffer_rows,
+					   &result.epoch_loss[epoch], &accuracy);
+			result.epochs_run = epoch + 1;
+		}
 		else
-			nn_update(n_weights, model->weights, grad, state1, 1.0 / (double) s->rows,
-					  args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
+		{
+			s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
+			sums = state_sums(s);
+			for (w = 0; w < n_weights; w++)
+				grad[w] = (float) sums[w];
+			result.epoch_loss[epoch] = s->loss / (double) s->rows;
+			accuracy = (double) s->correct / (double) s->rows;
+			result.epochs_run = epoch + 1;
+			if (args->fit.optimizer == FIT_ADAM)
+				nn_update_adam(n_weights, model->weights, grad, state1, state2, epoch + 1,
+							   1.0 / (double) s->rows, args->fit.learning_rate,
+							   args->fit.weight_decay);
+			else
+				nn_update(n_weights, model->weights, grad, state1, 1.0 / (double) s->rows,
+						  args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
+		}
 		/* a diverged model would not even pass as the next scan's argument */
 		train_check_finite(model, &result);
 		if (progress)
-			train_progress_report(progress, epoch, result.epoch_loss[epoch],
-								  (double) s->correct / (double) s->rows);
+			train_progress_report(progress, epoch, result.epoch_loss[epoch], accuracy);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(epoch_cxt);
 	}
@@ -321,8 +404,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	train_check_finite(model, &result);
 	train_record(model, args, set, &result, set->n_rows, 0, class_weights);
-	/* what was done: full batches, no validation split */
-	model->training.batch_size = 0;
+	/* what was done: no validation split */
 	model->training.validation_fraction = 0.0;
 	return model;
 }

@@ -60,10 +60,13 @@ bpnn_train(PG_FUNCTION_ARGS)
 		ereport(NOTICE,
 				(errmsg("training data exceeds bpnn.memory_limit (%d kB): training by streaming, one aggregate scan per epoch",
 						bpnn_memory_limit_kb),
-				 errdetail("Streaming is full-batch learning%s.",
-						   args.fit.batch_size != 0 || args.validation_fraction > 0.0 ?
-						   "; batch_size and validation_fraction do not apply" : ""),
-				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch and allows mini-batches.")));
+				 args.fit.batch_size > 0 ?
+				 errdetail("Each epoch is one scan of bpnn_train_epoch: mini-batches of %d rows, shuffled within a buffer, on every parallel worker or shard, their models averaged%s.",
+						   args.fit.batch_size,
+						   args.validation_fraction > 0.0 ? "; validation_fraction does not apply" : "") :
+				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan%s.",
+						   args.validation_fraction > 0.0 ? "; validation_fraction does not apply" : ""),
+				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch.")));
 		model = stream_train_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
 								   get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
 	}
