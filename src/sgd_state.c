@@ -60,21 +60,21 @@ bad_state(int sqlstate, const char *detail)
 			 errdetail_internal("%s", detail)));
 }
 
-/* the options' ranges, as bpnn_train checks them */
+/* the options' ranges, as bpnn_train checks them: a detail, or NULL */
 static const char *
 options_problem(double learning_rate, double momentum, double weight_decay,
 				int64 batch_size, int optimizer)
 {
 	if (!(learning_rate > 0.0 && learning_rate <= 1000.0))
-		return "learning_rate must be greater than 0 and at most 1000";
+		return "Its learning_rate is out of range.";
 	if (!(momentum >= 0.0 && momentum < 1.0))
-		return "momentum must be at least 0 and less than 1";
+		return "Its momentum is out of range.";
 	if (!(weight_decay >= 0.0 && weight_decay <= 1000.0))
-		return "weight_decay must be at least 0 and at most 1000";
+		return "Its weight_decay is out of range.";
 	if (batch_size < 1 || batch_size > BPNN_MAX_UNITS)
-		return "batch_size must be between 1 and 1000000";
+		return "Its batch_size is out of range.";
 	if (optimizer < 0 || optimizer >= FIT_OPTIMIZER_COUNT)
-		return "the optimizer is unknown";
+		return "Its optimizer is unknown.";
 	return NULL;
 }
 
