@@ -217,13 +217,14 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 }
 
 /*
- * Rows each partial shuffles at once: a quarter of bpnn.memory_limit (a
- * partial per parallel worker), whole batches, no more than the rows.
+ * Rows each partial shuffles at once: half of bpnn.memory_limit (a limit
+ * per process: each parallel worker or shard has its own; the network and
+ * its scratch take the rest), whole batches, no more than the rows.
  */
 static int32
 stream_buffer_rows(const BpnnModel *model, int batch, int64 n_rows)
 {
-	Size		room = (Size) bpnn_memory_limit_kb * 1024 / 4;
+	Size		room = (Size) bpnn_memory_limit_kb * 1024 / 2;
 	Size		rows = room / SGD_ROW_BYTES(model_n_features(model));
 	Size		most = (Size) Min(n_rows, (int64) (INT32_MAX / 2));
 
