@@ -17,6 +17,7 @@
 
 #include "nn.h"
 #include "sgd_state.h"
+#include "state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train_state_in);
 PG_FUNCTION_INFO_V1(bpnn_train_state_out);
@@ -469,30 +470,14 @@ bpnn_train_state_recv(PG_FUNCTION_ARGS)
 Datum
 bpnn_train_state_out(PG_FUNCTION_ARGS)
 {
-	bytea	   *bytes = sgd_state_to_bytes(PG_GETARG_SGD_STATE(0));
-	Size		len = VARSIZE(bytes) - VARHDRSZ;
-	char	   *text = palloc(len * 2 + 1);
-
-	hex_encode(VARDATA(bytes), len, text);
-	text[len * 2] = '\0';
-	PG_RETURN_CSTRING(text);
+	PG_RETURN_CSTRING(state_hex_out(sgd_state_to_bytes(PG_GETARG_SGD_STATE(0))));
 }
 
 Datum
 bpnn_train_state_in(PG_FUNCTION_ARGS)
 {
-	const char *text = PG_GETARG_CSTRING(0);
-	Size		len = strlen(text);
-	char	   *bytes;
-	Size		n;
+	int			len;
+	char	   *bytes = state_hex_in(PG_GETARG_CSTRING(0), "bpnn_train_state", &len);
 
-	if (len % 2 != 0 || len / 2 > (Size) MaxAllocSize - 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type bpnn_train_state"),
-				 errdetail("The text form is an even number of hexadecimal digits.")));
-	bytes = palloc(len / 2 + 1);
-	n = hex_decode(text, len, bytes);	/* errors on a non-hex digit */
-	PG_RETURN_POINTER(sgd_state_from_bytes(bytes, (int) n,
-										   ERRCODE_INVALID_TEXT_REPRESENTATION));
+	PG_RETURN_POINTER(sgd_state_from_bytes(bytes, len, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }

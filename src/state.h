@@ -100,6 +100,10 @@ extern BpnnState *state_compact(BpnnState *s);
 /* a state of the same model that adds b to a (both compact) */
 extern BpnnState *state_add(const BpnnState *a, const BpnnState *b);
 
+/* text forms that are a binary form in hexadecimal (bpnn_state, bpnn_train_state) */
+extern char *state_hex_out(bytea *bytes);
+extern char *state_hex_in(const char *text, const char *type_name, int *len);
+
 /* the state in argument argno, detoasted */
 #define PG_GETARG_BPNN_STATE(n) ((BpnnState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 

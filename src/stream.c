@@ -181,20 +181,20 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 	SPI_freetuptable(SPI_tuptable);
 }
 
-/* one scan: the gradient of the model's current weights over every row */
-static BpnnState *
-scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
-			  MemoryContext result_cxt)
+/*
+ * Run a one-row, one-column aggregate scan; its value detoasted and copied
+ * into result_cxt.  A NULL (no rows) is an error.
+ */
+static struct varlena *
+scan_value(const char *sql, int nargs, Oid *types, Datum *values, MemoryContext result_cxt)
 {
-	struct varlena *encoded = model_encode(model);
-	Datum		arg = PointerGetDatum(encoded);
 	bool		isnull;
 	Datum		d;
-	BpnnState  *s;
+	struct varlena *v;
 	MemoryContext old,
 				mine = CurrentMemoryContext;
 
-	if (SPI_execute_with_args(sql, 1, &model_type, &arg, NULL, true, 0) != SPI_OK_SELECT ||
+	if (SPI_execute_with_args(sql, nargs, types, values, NULL, true, 0) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
 	/* SPI returns in its own context, which SPI_finish frees */
@@ -203,11 +203,23 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("the source has no rows any more")));
+				 errmsg("the source has no usable rows any more")));
 	old = MemoryContextSwitchTo(result_cxt);
-	s = (BpnnState *) PG_DETOAST_DATUM_COPY(d);
+	v = PG_DETOAST_DATUM_COPY(d);
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
+	return v;
+}
+
+/* one scan: the gradient of the model's current weights over every row */
+static BpnnState *
+scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
+			  MemoryContext result_cxt)
+{
+	struct varlena *encoded = model_encode(model);
+	Datum		arg = PointerGetDatum(encoded);
+	BpnnState  *s = (BpnnState *) scan_value(sql, 1, &model_type, &arg, result_cxt);
+
 	pfree(encoded);
 	if (s->rows == 0)
 		ereport(ERROR,
@@ -241,14 +253,10 @@ scan_epoch(const char *sql, Oid model_type, BpnnModel *model, const TrainArgs *a
 	Oid			types[8] = {model_type, FLOAT8OID, FLOAT8OID, INT4OID, TEXTOID,
 	FLOAT8OID, INT8OID, INT4OID};
 	Datum		values[8];
-	struct varlena *encoded = model_encode(model);
 	struct varlena *result;
 	BpnnModel  *trained;
-	bool		isnull;
-	Datum		d;
-	MemoryContext mine = CurrentMemoryContext;
 
-	values[0] = PointerGetDatum(encoded);
+	values[0] = PointerGetDatum(model_encode(model));
 	values[1] = Float8GetDatum(args->fit.learning_rate);
 	values[2] = Float8GetDatum(args->fit.momentum);
 	values[3] = Int32GetDatum(args->fit.batch_size);
@@ -257,23 +265,13 @@ scan_epoch(const char *sql, Oid model_type, BpnnModel *model, const TrainArgs *a
 	/* a new shuffle every epoch, the same for every run of these arguments */
 	values[6] = Int64GetDatum((int64) (args->fit.seed + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15)));
 	values[7] = Int32GetDatum(buffer_rows);
-	if (SPI_execute_with_args(sql, 8, types, values, NULL, true, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
-	MemoryContextSwitchTo(mine);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("the source has no usable rows any more")));
-	result = PG_DETOAST_DATUM(d);
+	result = scan_value(sql, 8, types, values, CurrentMemoryContext);
 	trained = model_decode(VARDATA(result), VARSIZE(result) - VARHDRSZ, ERRCODE_INTERNAL_ERROR);
 	if (nn_weight_count(&trained->layout) != nn_weight_count(&model->layout))
 		elog(ERROR, "bpnn_train_epoch returned a model of another shape");
 	memcpy(model->weights, trained->weights, sizeof(float) * nn_weight_count(&model->layout));
 	*loss = trained->training.final_loss;
 	*accuracy = trained->training.train_accuracy;
-	SPI_freetuptable(SPI_tuptable);
 }
 
 BpnnModel *
