@@ -3,7 +3,7 @@
 -- bpnn_train_state type (exact text and binary forms, checked on entry),
 -- and its misuse.
 
-CREATE TABLE flowers AS
+CREATE TABLE ta_flowers AS
 SELECT (row_number() OVER (ORDER BY n) - 1)::int AS i,
        ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm]::float8[] AS f, label
 FROM iris_cv;
@@ -14,11 +14,11 @@ SELECT (bpnn_evaluate(:'m0', 'iris', 'label')->>'accuracy')::float8 AS acc0 \gse
 -- (so the shuffle only reorders rows within a batch), no momentum: one
 -- epoch is 15 plain gradient steps, which a loop of bpnn_gradient and
 -- bpnn_apply_gradient over the same batches takes by hand
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.5, 0, 10, 'momentum', 0, 1, 10 ORDER BY i) AS agg FROM flowers \gset
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.5, 0, 10, 'momentum', 0, 1, 10 ORDER BY i) AS agg FROM ta_flowers \gset
 CREATE FUNCTION pg_temp.by_hand(m bpnn_model) RETURNS bpnn_model LANGUAGE plpgsql AS $$
 BEGIN
 	FOR k IN 0..14 LOOP
-		m := bpnn_apply_gradient(m, (SELECT bpnn_gradient(m, f, label::text) FROM flowers WHERE i / 10 = k), 0.5);
+		m := bpnn_apply_gradient(m, (SELECT bpnn_gradient(m, f, label::text) FROM ta_flowers WHERE i / 10 = k), 0.5);
 	END LOOP;
 	RETURN m;
 END $$;
@@ -26,7 +26,7 @@ SELECT pg_temp.by_hand(:'m0') AS hand \gset
 -- float4 weights, summed in other orders: probabilities agree to 1e-5
 SELECT max(abs(a - b)) < 1e-5 AS serial_equals_hand_loop,
        bool_or(abs(a - c) > 1e-3) AS the_epoch_moved_the_model
-FROM flowers, unnest(bpnn_predict_proba(:'agg', f), bpnn_predict_proba(:'hand', f),
+FROM ta_flowers, unnest(bpnn_predict_proba(:'agg', f), bpnn_predict_proba(:'hand', f),
                      bpnn_predict_proba(:'m0', f)) u(a, b, c);
 -- what the epoch saw
 SELECT bpnn_info(:'agg')->'training'->>'rows_used' AS rows_used,
@@ -37,7 +37,7 @@ SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 6
      = bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64 ORDER BY i)::text AS repeatable,
        bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64 ORDER BY i)::text
     <> bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 2, 64 ORDER BY i)::text AS seeded
-FROM flowers;
+FROM ta_flowers;
 
 -- a table stored sorted by label learns when the buffer holds every class:
 -- five epochs of mini-batches, momentum and Adam, each beating the start
@@ -45,7 +45,7 @@ CREATE FUNCTION pg_temp.epochs(m bpnn_model, opt text, rate float8, n int) RETUR
 LANGUAGE plpgsql AS $$
 BEGIN
 	FOR e IN 1..n LOOP
-		m := (SELECT bpnn_train_epoch(m, f, label::text, rate, 0.7, 16, opt, 0, e, 150 ORDER BY i) FROM flowers);
+		m := (SELECT bpnn_train_epoch(m, f, label::text, rate, 0.7, 16, opt, 0, e, 150 ORDER BY i) FROM ta_flowers);
 	END LOOP;
 	RETURN m;
 END $$;
@@ -55,19 +55,19 @@ SELECT (bpnn_evaluate(pg_temp.epochs(:'m0', 'momentum', 0.2, 5), 'iris', 'label'
 -- parallel query: each worker trains its own copy, the leader averages
 -- them; the result differs from serial (other rows per partial), but
 -- learns as well to within a tolerance
-CREATE TABLE many_flowers AS SELECT g, flowers.* FROM generate_series(1, 100) g, flowers ORDER BY g, i;
-ANALYZE many_flowers;
+CREATE TABLE ta_many_flowers AS SELECT g, ta_flowers.* FROM generate_series(1, 100) g, ta_flowers ORDER BY g, i;
+ANALYZE ta_many_flowers;
 SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 EXPLAIN (COSTS OFF)
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 1024) FROM many_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 1024) FROM ta_many_flowers;
 SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 1024) AS parallel_m
-FROM many_flowers \gset
+FROM ta_many_flowers \gset
 SET max_parallel_workers_per_gather = 0;
 SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 1024) AS serial_m
-FROM many_flowers \gset
+FROM ta_many_flowers \gset
 RESET max_parallel_workers_per_gather;
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
@@ -81,26 +81,26 @@ SELECT (bpnn_evaluate(:'serial_m', 'iris', 'label')->>'accuracy')::float8 > 0.9 
 CREATE AGGREGATE pg_temp.epoch_state(bpnn_model, float8[], text, float8, float8, int4, text, float8, int8, int4) (
 	SFUNC = bpnn_train_epoch_transfn, STYPE = bpnn_train_state);
 SELECT pg_temp.epoch_state(:'m0', f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64 ORDER BY i) AS s
-FROM flowers \gset
+FROM ta_flowers \gset
 SELECT pg_temp.epoch_state(:'m0', f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64 ORDER BY i) AS s_half
-FROM flowers WHERE i < 75 \gset
+FROM ta_flowers WHERE i < 75 \gset
 -- exact text and binary forms
 SELECT :'s'::bpnn_train_state::text = :'s' AS text_round_trip;
-CREATE TABLE states (s bpnn_train_state);
-INSERT INTO states VALUES (:'s');
-\copy states TO 'results/train_states.bin' WITH (FORMAT binary)
-\copy states FROM 'results/train_states.bin' WITH (FORMAT binary)
-SELECT count(DISTINCT s::text) AS distinct_states, count(*) FROM states;
+CREATE TABLE ta_states (s bpnn_train_state);
+INSERT INTO ta_states VALUES (:'s');
+\copy ta_states TO 'results/train_states.bin' WITH (FORMAT binary)
+\copy ta_states FROM 'results/train_states.bin' WITH (FORMAT binary)
+SELECT count(DISTINCT s::text) AS distinct_states, count(*) FROM ta_states;
 -- the final function turns a state into the model, as the aggregate does
 SELECT bpnn_train_epoch_finalfn(:'s')::text
-     = (SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64 ORDER BY i) FROM flowers)::text
+     = (SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64 ORDER BY i) FROM ta_flowers)::text
        AS final_of_state_is_the_aggregate;
--- averaging states with the combine function, as a user-made aggregate may
+-- averaging ta_states with the combine function, as a user-made aggregate may
 CREATE AGGREGATE pg_temp.average(bpnn_train_state) (SFUNC = bpnn_train_epoch_combinefn, STYPE = bpnn_train_state);
 SELECT bpnn_info(bpnn_train_epoch_finalfn(pg_temp.average(s)))->'training'->>'rows_used' AS averaged_rows
 FROM (VALUES (:'s'::bpnn_train_state), (:'s_half')) v(s);
 
--- bad states: every function that reads one checks it
+-- bad ta_states: every function that reads one checks it
 SELECT 'xyz'::bpnn_train_state;
 SELECT '42505347'::bpnn_train_state;
 SELECT left(:'s', 400)::bpnn_train_state;
@@ -115,30 +115,31 @@ SELECT overlay(:'s' placing '7fc00000' from 209)::bpnn_train_state;        -- a 
 -- misuse
 SELECT bpnn_train_epoch_transfn(NULL, :'m0', ARRAY[1, 2, 3, 4]::float8[], 'setosa', 0.2, 0.7, 16, 'momentum', 0, 1, 64);
 SELECT bpnn_train_epoch_combinefn(:'s', :'s');
-SELECT bpnn_train_epoch(NULL::bpnn_model, f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, 'rose', 0.2, 0.7, 16, 'momentum', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f[1:3], label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0, 0.7, 16, 'momentum', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 1, 16, 'momentum', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 0, 'momentum', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'nesterov', 0, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', -1, 1, 64) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 8) FROM flowers;
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, NULL, 64) FROM flowers;
+SELECT bpnn_train_epoch(NULL::bpnn_model, f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, 'rose', 0.2, 0.7, 16, 'momentum', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f[1:3], label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0, 0.7, 16, 'momentum', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 1, 16, 'momentum', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 0, 'momentum', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'nesterov', 0, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', -1, 1, 64) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 8) FROM ta_flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, NULL, 64) FROM ta_flowers;
 SET bpnn.memory_limit = '64kB';
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 100000) FROM flowers;
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 100000) FROM ta_flowers;
 RESET bpnn.memory_limit;
 SELECT bpnn_train_epoch(m, f, label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64)
-FROM flowers, (VALUES (:'m0'::bpnn_model), (:'agg'::bpnn_model)) v(m);
-SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2 + i / 100.0, 0.7, 16, 'momentum', 0, 1, 64) FROM flowers;
+FROM ta_flowers, (VALUES (:'m0'::bpnn_model), (:'agg'::bpnn_model)) v(m);
+SELECT bpnn_train_epoch(:'m0', f, label::text, 0.2 + i / 100.0, 0.7, 16, 'momentum', 0, 1, 64) FROM ta_flowers;
 -- a finished state takes no more rows (an initial value from a user-made aggregate)
 CREATE AGGREGATE pg_temp.from_state(bpnn_model, float8[], text, float8, float8, int4, text, float8, int8, int4) (
 	SFUNC = bpnn_train_epoch_transfn, STYPE = bpnn_train_state, INITCOND = :'s');
-SELECT pg_temp.from_state(:'m0', f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64) FROM flowers;
--- states of two models do not average
+SELECT pg_temp.from_state(:'m0', f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64) FROM ta_flowers;
+-- ta_states of two models do not average
 SELECT pg_temp.average(s)
 FROM (SELECT pg_temp.epoch_state(m, f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 64) s
-      FROM flowers, (VALUES (:'m0'::bpnn_model), (:'agg'::bpnn_model)) v(m) GROUP BY m::text) t;
+      FROM ta_flowers, (VALUES (:'m0'::bpnn_model), (:'agg'::bpnn_model)) v(m) GROUP BY m::text) t;
 -- rows without a label or with a NULL feature are skipped; none left: NULL
 SELECT bpnn_train_epoch(:'m0', NULL::float8[], label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64) IS NULL AS no_rows
-FROM flowers;
+FROM ta_flowers;
+DROP TABLE ta_flowers, ta_many_flowers, ta_states;
