@@ -58,15 +58,17 @@ plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_gradient(m, $feats
 if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
 	ok "bpnn_gradient is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
 else failed "bpnn_gradient is not pushed down: $plan"; fi
-check "bpnn_gradient on the distributed table equals it on the local copy (rows exact; loss, accuracy and gradient to 1e-9 relative)" "
+# (the state sums float4 chunk sums of 128 rows in float8: shards cut the
+# chunks elsewhere, so sums agree to about 1e-7 relative, 1e-5 is checked)
+check "bpnn_gradient on the distributed table equals it on the local copy (rows and accuracy exact; loss and gradient to 1e-5 relative)" "
 WITH d AS (SELECT bpnn_gradient(m, $feats, label::text) g FROM letters, start_model),
      l AS (SELECT bpnn_gradient(m, $feats, label::text) g FROM letters_local, start_model)
 SELECT (bpnn_state_info(d.g)->>'rows') = (bpnn_state_info(l.g)->>'rows')
    AND (bpnn_state_info(d.g)->>'rows')::int = 20000
    AND abs((bpnn_state_info(d.g)->>'loss')::float8 - (bpnn_state_info(l.g)->>'loss')::float8)
-       <= 1e-9 * (bpnn_state_info(l.g)->>'loss')::float8
+       <= 1e-5 * (bpnn_state_info(l.g)->>'loss')::float8
    AND (bpnn_state_info(d.g)->>'accuracy') = (bpnn_state_info(l.g)->>'accuracy')
-   AND (SELECT max(abs(a - b)) <= 1e-9 * max(abs(b)) + 1e-12
+   AND (SELECT max(abs(a - b)) <= 1e-5 * max(abs(b))
         FROM unnest(bpnn_state_gradient(d.g), bpnn_state_gradient(l.g)) u(a, b))
 FROM d, l"
 
