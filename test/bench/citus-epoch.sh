@@ -7,7 +7,8 @@
 # coordinator.  Medians of RUNS (default 3) of one scan of
 #   bpnn_train_epoch (mini-batches of 32, what streaming bpnn_train runs per epoch)
 #   bpnn_gradient    (full batch, batch_size => 0)
-# on the distributed table, the local copy serially, and the local copy with
+# with the model as a constant (as streaming bpnn_train passes it) on the
+# distributed table, the local copy serially, and the local copy with
 # 2 parallel workers.  PG_CONFIG names the PostgreSQL with Citus installed.
 #
 #   test/bench/citus-epoch.sh        (ROWS=... SHARDS=... RUNS=...)
@@ -43,13 +44,14 @@ for r in $(seq 1 "$runs"); do
 		workers=0; [ "$src" = big_local_2 ] && workers=2
 		for agg in epoch gradient; do
 			if [ $agg = epoch ]; then
-				q="SELECT bpnn_train_epoch(model, ARRAY[$cols], label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 16384) FROM $table, m"
+				q="SELECT bpnn_train_epoch(:'mdl'::bpnn_model, ARRAY[$cols], label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 16384) FROM $table"
 			else
-				q="SELECT bpnn_gradient(model, ARRAY[$cols], label::text) FROM $table, m"
+				q="SELECT bpnn_gradient(:'mdl'::bpnn_model, ARRAY[$cols], label::text) FROM $table"
 			fi
 			coord -At >/dev/null 2>&1 <<SQL || coord -c "INSERT INTO timings VALUES ('$agg', '$src', NULL)"
 SET max_parallel_workers_per_gather = $workers;
 SET parallel_setup_cost = 0;
+SELECT model AS mdl FROM m \\gset
 SELECT clock_timestamp() AS t0 \\gset
 $q \\g /dev/null
 INSERT INTO timings VALUES ('$agg', '$src', extract(epoch FROM clock_timestamp() - :'t0'::timestamptz));
