@@ -142,4 +142,22 @@ FROM (SELECT pg_temp.epoch_state(m, f, label::text, 0.2, 0.7, 16, 'adam', 0, 1, 
 -- rows without a label or with a NULL feature are skipped; none left: NULL
 SELECT bpnn_train_epoch(:'m0', NULL::float8[], label::text, 0.2, 0.7, 16, 'momentum', 0, 1, 64) IS NULL AS no_rows
 FROM ta_flowers;
-DROP TABLE ta_flowers, ta_many_flowers, ta_states;
+
+-- streaming bpnn_train runs one bpnn_train_epoch scan per epoch when
+-- batch_size > 0: it learns as in memory (same defaults and epochs); sorted
+-- by label it still learns, but a buffer (736 of the 1,797 rows here)
+-- spans only some classes, and after 10 epochs it is a few points behind
+CREATE TABLE ta_sorted_pixels AS SELECT * FROM digits_pixels ORDER BY label;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 10) AS in_memory \gset
+SET bpnn.memory_limit = '400kB';
+SET client_min_messages = warning;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 10) AS streamed \gset
+SELECT bpnn_train('ta_sorted_pixels', 'label', hidden => '{16}', epochs => 10) AS streamed_sorted \gset
+RESET client_min_messages;
+RESET bpnn.memory_limit;
+SELECT bpnn_info(:'streamed')->'training'->>'batch_size' AS streamed_batch_size,
+       abs((bpnn_info(:'streamed')->'training'->>'train_accuracy')::float8
+           - (bpnn_info(:'in_memory')->'training'->>'train_accuracy')::float8) <= 0.02 AS stream_within_2_points,
+       (bpnn_info(:'streamed_sorted')->'training'->>'train_accuracy')::float8 > 0.9 AS sorted_learns;
+
+DROP TABLE ta_flowers, ta_many_flowers, ta_states, ta_sorted_pixels;
