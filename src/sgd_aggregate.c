@@ -292,7 +292,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 	if (s->buffered == s->capacity)
 	{
 		CHECK_FOR_INTERRUPTS();
-		sgd_state_train_buffer(s, &ec->scratch);
+		sgd_state_train_buffer(s, &ec->scratch, false);
 	}
 	PG_RETURN_POINTER(s);
 }

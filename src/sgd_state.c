@@ -172,8 +172,17 @@ sgd_scratch_init(SgdScratch *sc, const BpnnModel *m)
 	}
 }
 
+static int
+order_cmp(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a,
+				y = *(const uint32 *) b;
+
+	return x < y ? -1 : x > y;
+}
+
 void
-sgd_state_train_buffer(SgdState *s, SgdScratch *sc)
+sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 {
 	uint32	   *order = sgd_order(s);
 	float	   *w = sgd_weights(s);
@@ -181,6 +190,7 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc)
 	FitData		data;
 	NnRng		rng;
 	int32		n = s->buffered,
+				n_train,
 				i;
 	int64		first;
 
@@ -205,15 +215,37 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc)
 	o.class_weight = sc->class_weight;
 	sc->stepper.state1 = sgd_moment(s, 0);
 	sc->stepper.state2 = s->optimizer == FIT_ADAM ? sgd_moment(s, 1) : NULL;
-	for (first = 0; first < n; first += s->batch_size)
+	/*
+	 * A full buffer trains on a random half and keeps the other half for
+	 * later (as tf.data's shuffle buffer does): a row waits a random number
+	 * of rounds, so batches mix rows from further back in the scan than one
+	 * buffer, which matters for a table stored sorted (by label, by time).
+	 * The last call of a partial (all) trains on every row left.
+	 */
+	n_train = all ? n : Max(n / 2 - (n / 2) % s->batch_size, Min(n, s->batch_size));
+	for (first = 0; first < n_train; first += s->batch_size)
 	{
 		sc->stepper.step = (long) s->steps;
 		s->loss += fit_step(&sc->stepper, w, &o, &data, order, first,
-							Min(s->batch_size, n - first), &sc->hooks, &s->correct);
+							Min(s->batch_size, n_train - first), &sc->hooks, &s->correct);
 		s->steps++;
 	}
-	s->rows += n;
-	s->buffered = 0;
+	s->rows += n_train;
+	/* the rows kept move to the front of the buffer, in their order there */
+	qsort(order + n_train, n - n_train, sizeof(uint32), order_cmp);
+	for (i = n_train; i < n; i++)
+	{
+		int32		to = i - n_train;
+		uint32		from = order[i];
+
+		if ((uint32) to != from)
+		{
+			memcpy(sgd_buffer(s) + (Size) to * s->n_features,
+				   sgd_buffer(s) + (Size) from * s->n_features, sizeof(float) * s->n_features);
+			sgd_labels(s)[to] = sgd_labels(s)[from];
+		}
+	}
+	s->buffered = n - n_train;
 	for (i = 0; i < s->n_weights; i++)
 		if (!isfinite(w[i]))
 			ereport(ERROR,
@@ -242,7 +274,7 @@ sgd_state_flush(SgdState *s)
 	old = MemoryContextSwitchTo(cxt);
 	sgd_scratch_init(&sc, model_decode(sgd_model_bytes(s), s->model_len,
 									   ERRCODE_DATA_CORRUPTED));
-	sgd_state_train_buffer(s, &sc);
+	sgd_state_train_buffer(s, &sc, true);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }

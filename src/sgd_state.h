@@ -138,8 +138,11 @@ typedef struct SgdScratch
 /* scratch for m, allocated in the current memory context */
 extern void sgd_scratch_init(SgdScratch *sc, const BpnnModel *m);
 
-/* shuffle the buffered rows and train on them, batch after batch */
-extern void sgd_state_train_buffer(SgdState *s, SgdScratch *sc);
+/*
+ * Shuffle the buffered rows and train on them, batch after batch: on every
+ * row (all), or on a random half of them, the rest kept in the buffer
+ */
+extern void sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all);
 
 /* the state without buffer (trained first), in the current memory context */
 extern SgdState *sgd_state_compact(SgdState *s);
