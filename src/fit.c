@@ -44,8 +44,8 @@ scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 
 /* copy rows (by index, or in order when order is NULL) into the input layer */
 static void
-gather(FitScratch *s, const FitData *data, int n_inputs,
-	   const uint32_t *order, int64_t first, int rows)
+gather_into(NnWorkspace *ws, int32_t *labels, const FitData *data, int n_inputs,
+			const uint32_t *order, int64_t first, int rows)
 {
 	int			i;
 
@@ -53,10 +53,17 @@ gather(FitScratch *s, const FitData *data, int n_inputs,
 	{
 		int64_t		r = order ? (int64_t) order[first + i] : first + i;
 
-		memcpy(s->ws.act[0] + (size_t) i * n_inputs,
+		memcpy(ws->act[0] + (size_t) i * n_inputs,
 			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);
-		s->labels[i] = data->y[r];
+		labels[i] = data->y[r];
 	}
+}
+
+static void
+gather(FitScratch *s, const FitData *data, int n_inputs,
+	   const uint32_t *order, int64_t first, int rows)
+{
+	gather_into(&s->ws, s->labels, data, n_inputs, order, first, rows);
 }
 
 /*
@@ -74,8 +81,8 @@ chunk_rows(const NnLayout *layout)
 	return rows < 1 ? 1 : (rows > FIT_CHUNK_ROWS ? FIT_CHUNK_ROWS : (int) rows);
 }
 
-static void
-shuffle(uint32_t *order, int64_t n, NnRng *rng)
+void
+fit_shuffle(uint32_t *order, int64_t n, NnRng *rng)
 {
 	int64_t		i;
 
@@ -158,30 +165,81 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 }
 
 void
+fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
+{
+	st->layout = layout;
+	st->n_weights = nn_weight_count(layout);
+	st->chunk = chunk_rows(layout);
+	nn_workspace_bind(&st->ws, layout, st->chunk,
+					  hooks->alloc(hooks->arg, sizeof(float) *
+								   nn_workspace_floats(layout, st->chunk)));
+	st->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * (size_t) st->chunk);
+	st->grad = hooks->alloc(hooks->arg, sizeof(float) * st->n_weights);
+	st->state1 = NULL;
+	st->state2 = NULL;
+	st->step = 0;
+}
+
+double
+fit_step(FitStepper *st, float *weights, const FitOptions *options,
+		 const FitData *data, const uint32_t *order, int64_t first,
+		 int64_t rows, const FitHooks *hooks, int64_t *correct)
+{
+	const NnLayout *layout = st->layout;
+	const int	n_inputs = layout->sizes[0];
+	const int	n_out = layout->sizes[layout->n_layers];
+	double		loss = 0.0;
+	int64_t		done;
+
+	for (done = 0; done < rows; done += st->chunk)
+	{
+		int			n = (int) (rows - done < st->chunk ? rows - done : st->chunk);
+		int			i;
+
+		gather_into(&st->ws, st->labels, data, n_inputs, order, first + done, n);
+		nn_forward(layout, weights, &st->ws, n);
+		if (correct)
+			for (i = 0; i < n; i++)
+				if (nn_argmax(st->ws.act[layout->n_layers] + (size_t) i * n_out, n_out) ==
+					st->labels[i])
+					(*correct)++;
+		loss += nn_backward(layout, weights, &st->ws, n, st->labels,
+							options->class_weight, st->grad);
+		if (hooks->between_chunks)
+			hooks->between_chunks(hooks->arg);
+	}
+	if (options->optimizer == FIT_ADAM)
+		nn_update_adam(st->n_weights, weights, st->grad, st->state1, st->state2, ++st->step,
+					   1.0 / (double) rows, options->learning_rate, options->weight_decay);
+	else
+		nn_update(st->n_weights, weights, st->grad, st->state1, 1.0 / (double) rows,
+				  options->learning_rate, options->momentum, options->weight_decay);
+	return loss;
+}
+
+void
 fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			const FitData *data, const FitData *validation,
 			const FitHooks *hooks, FitResult *result)
 {
-	const int	n_inputs = layout->sizes[0];
 	const size_t n_weights = nn_weight_count(layout);
 	const int64_t n = data->n_rows;
 	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
 		? n : options->batch_size;
-	const int	chunk = chunk_rows(layout);
-	float	   *grad = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-	/* momentum: the previous gradient; Adam: the two moment estimates */
-	float	   *state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-	float	   *state2 = options->optimizer == FIT_ADAM ?
-		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
 	float	   *best = validation ?
 		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
 	uint32_t   *order = NULL;
 	FitScratch	s = {0};
+	FitStepper	st = {0};
 	NnRng		rng = {0};
-	long		step = 0;
 	int			epoch;
 
 	scratch_init(&s, layout, hooks);
+	fit_stepper_init(&st, layout, hooks);
+	/* momentum: the previous gradient; Adam: the two moment estimates */
+	st.state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	if (options->optimizer == FIT_ADAM)
+		st.state2 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
 	nn_rng_seed(&rng, options->seed);
 	nn_init_weights(layout, weights, options->init_range, &rng);
 	result->best_epoch = 0;
@@ -205,33 +263,10 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 		int64_t		start;
 
 		if (order)
-			shuffle(order, n, &rng);
+			fit_shuffle(order, n, &rng);
 		for (start = 0; start < n; start += batch)
-		{
-			int64_t		batch_rows = n - start < batch ? n - start : batch;
-			int64_t		done;
-
-			for (done = 0; done < batch_rows; done += chunk)
-			{
-				int			rows = (int) (batch_rows - done < chunk ?
-										  batch_rows - done : chunk);
-
-				gather(&s, data, n_inputs, order, start + done, rows);
-				nn_forward(layout, weights, &s.ws, rows);
-				loss += nn_backward(layout, weights, &s.ws, rows, s.labels,
-									options->class_weight, grad);
-				if (hooks->between_chunks)
-					hooks->between_chunks(hooks->arg);
-			}
-			if (options->optimizer == FIT_ADAM)
-				nn_update_adam(n_weights, weights, grad, state1, state2, ++step,
-							   1.0 / (double) batch_rows, options->learning_rate,
-							   options->weight_decay);
-			else
-				nn_update(n_weights, weights, grad, state1,
-						  1.0 / (double) batch_rows, options->learning_rate,
-						  options->momentum, options->weight_decay);
-		}
+			loss += fit_step(&st, weights, options, data, order, start,
+							 n - start < batch ? n - start : batch, hooks, NULL);
 		result->epoch_loss[epoch] = loss / (double) n;
 		result->epochs_run = epoch + 1;
 		if (hooks->after_epoch)

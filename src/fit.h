@@ -81,6 +81,44 @@ extern void fit_network(const NnLayout *layout, float *weights,
 						const FitData *validation, const FitHooks *hooks,
 						FitResult *result);
 
+/*
+ * One optimizer over one network, a mini-batch at a time: what fit_network
+ * does per batch, for callers that bring their own rows batch by batch
+ * (the training aggregate, src/sgd_aggregate.c).  The caller owns state1
+ * (momentum: the previous gradient; Adam: the first moment) and state2
+ * (Adam: the second moment), n_weights floats each, zero at the start.
+ */
+typedef struct FitStepper
+{
+	const NnLayout *layout;
+	size_t		n_weights;
+	int			chunk;			/* rows pushed through the network at once */
+	NnWorkspace ws;
+	int32_t    *labels;
+	float	   *grad;			/* zero between steps */
+	float	   *state1;
+	float	   *state2;			/* NULL unless Adam */
+	long		step;			/* Adam updates taken so far */
+} FitStepper;
+
+/* scratch from hooks->alloc; state1 and state2 are left NULL for the caller */
+extern void fit_stepper_init(FitStepper *st, const NnLayout *layout,
+							 const FitHooks *hooks);
+
+/*
+ * One mini-batch step on rows first .. first + rows - 1 of data (by index
+ * through order, or in order when order is NULL): forward and backward
+ * passes a chunk at a time, then one update by options' optimizer.
+ * Returns the batch's class-weighted loss; adds the rows the weights
+ * before the step predicted correctly to *correct (when not NULL).
+ */
+extern double fit_step(FitStepper *st, float *weights, const FitOptions *options,
+					   const FitData *data, const uint32_t *order, int64_t first,
+					   int64_t rows, const FitHooks *hooks, int64_t *correct);
+
+/* a seeded Fisher-Yates shuffle of n row indexes (what every epoch does) */
+extern void fit_shuffle(uint32_t *order, int64_t n, NnRng *rng);
+
 /* mean loss and accuracy of weights over data (forward passes only) */
 extern void fit_score(const NnLayout *layout, const float *weights,
 					  const FitData *data, const FitHooks *hooks,

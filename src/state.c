@@ -355,32 +355,44 @@ bpnn_state_recv(PG_FUNCTION_ARGS)
 
 /* ---------- text form: the binary form in hex ---------- */
 
-Datum
-bpnn_state_out(PG_FUNCTION_ARGS)
+char *
+state_hex_out(bytea *bytes)
 {
-	bytea	   *bytes = state_to_bytes(PG_GETARG_BPNN_STATE(0));
 	Size		len = VARSIZE(bytes) - VARHDRSZ;
 	char	   *text = palloc(len * 2 + 1);
 
 	hex_encode(VARDATA(bytes), len, text);
 	text[len * 2] = '\0';
-	PG_RETURN_CSTRING(text);
+	return text;
+}
+
+char *
+state_hex_in(const char *text, const char *type_name, int *len)
+{
+	Size		n = strlen(text);
+	char	   *bytes;
+
+	if (n % 2 != 0 || n / 2 > (Size) MaxAllocSize - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s", type_name),
+				 errdetail("The text form is an even number of hexadecimal digits.")));
+	bytes = palloc(n / 2 + 1);
+	*len = (int) hex_decode(text, n, bytes);	/* errors on a non-hex digit */
+	return bytes;
+}
+
+Datum
+bpnn_state_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_CSTRING(state_hex_out(state_to_bytes(PG_GETARG_BPNN_STATE(0))));
 }
 
 Datum
 bpnn_state_in(PG_FUNCTION_ARGS)
 {
-	const char *text = PG_GETARG_CSTRING(0);
-	Size		len = strlen(text);
-	char	   *bytes;
-	Size		n;
+	int			len;
+	char	   *bytes = state_hex_in(PG_GETARG_CSTRING(0), "bpnn_state", &len);
 
-	if (len % 2 != 0 || len > (Size) MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type bpnn_state"),
-				 errdetail("The text form is an even number of hexadecimal digits.")));
-	bytes = palloc(len / 2 + 1);
-	n = hex_decode(text, len, bytes);	/* errors on a non-hex digit */
-	PG_RETURN_POINTER(state_from_bytes(bytes, (int) n, ERRCODE_INVALID_TEXT_REPRESENTATION));
+	PG_RETURN_POINTER(state_from_bytes(bytes, len, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }
