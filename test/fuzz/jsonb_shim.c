@@ -219,36 +219,36 @@ numeric_out(PG_FUNCTION_ARGS)
 	PG_RETURN_CSTRING(pstrdup(shim_numeric(PG_GETARG_DATUM(0))->text));
 }
 
-/* float8in of numeric_out's text: out of range when it overflows or underflows to 0 */
-Datum
-numeric_float8(PG_FUNCTION_ARGS)
+/*
+ * float8in or float4in of a number's numeric_out text: out of range when it
+ * overflows or underflows to zero (denormals are accepted)
+ */
+static double
+float_in(Datum number, bool single)
 {
-	const char *text = shim_numeric(PG_GETARG_DATUM(0))->text;
+	const char *text = shim_numeric(number)->text;
 	double		v;
 
 	errno = 0;
-	v = strtod(text, NULL);
+	v = single ? (double) strtof(text, NULL) : strtod(text, NULL);
 	if (errno == ERANGE && (v == 0.0 || isinf(v)))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("\"%s\" is out of range for type double precision", text)));
-	PG_RETURN_FLOAT8(v);
+				 errmsg("\"%s\" is out of range for type %s", text,
+						single ? "real" : "double precision")));
+	return v;
 }
 
-/* float4in of numeric_out's text */
+Datum
+numeric_float8(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FLOAT8(float_in(PG_GETARG_DATUM(0), false));
+}
+
 Datum
 numeric_float4(PG_FUNCTION_ARGS)
 {
-	const char *text = shim_numeric(PG_GETARG_DATUM(0))->text;
-	float		v;
-
-	errno = 0;
-	v = strtof(text, NULL);
-	if (errno == ERANGE && (v == 0.0f || isinf(v)))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("\"%s\" is out of range for type real", text)));
-	PG_RETURN_FLOAT4(v);
+	PG_RETURN_FLOAT4((float) float_in(PG_GETARG_DATUM(0), true));
 }
 
 /* ---------- parsing, as jsonb_in ---------- */
