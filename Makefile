@@ -35,7 +35,8 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model
+EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
+	test/fuzz/fuzz_json test/fuzz/fuzz_state
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -86,21 +87,31 @@ endif
 unittest: $(UNIT_BUILDS)
 	test/unit/run.sh test/unit
 
-# the stored model format under libFuzzer (clang, with AddressSanitizer and
-# UndefinedBehaviorSanitizer), outside the server: see test/fuzz/fuzz_model.c.
-# `make fuzz FUZZ_SECONDS=60` runs it for that long from the seed corpus;
-# new inputs go to test/fuzz/work, a crash to test/fuzz/crash-*.
+# the value formats under libFuzzer (clang, with AddressSanitizer and
+# UndefinedBehaviorSanitizer), outside the server, one harness each:
+# fuzz_model (the stored model, test/fuzz/fuzz_model.c), fuzz_json (the
+# model's text form) and fuzz_state (bpnn_state, binary and text).
+# `make fuzz FUZZ_SECONDS=60` shares that time between FUZZ_TARGETS, each
+# from its seed corpus (test/fuzz/corpus-TARGET); new inputs go to
+# test/fuzz/work/TARGET, a crash to test/fuzz/crash-*.
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
+FUZZ_TARGETS = model json state
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fwrapv -fno-strict-aliasing -Wall -Wno-ignored-attributes -Wno-unused-parameter
-FUZZ_SRC = test/fuzz/fuzz_model.c test/fuzz/pg_shim.c src/model.c src/model_json.c $(KERNEL_SRC)
-test/fuzz/fuzz_model: $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
+FUZZ_SRC = test/fuzz/pg_shim.c test/fuzz/jsonb_shim.c src/model.c src/model_json.c src/state.c \
+	$(KERNEL_SRC)
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -Itest/fuzz -I$(includedir_server) -D_GNU_SOURCE \
-		-o $@ $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
+		-o $@ $< $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
 
 .PHONY: fuzz
-fuzz: test/fuzz/fuzz_model
-	mkdir -p test/fuzz/work
-	test/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-dict=test/fuzz/model.dict -artifact_prefix=test/fuzz/ test/fuzz/work test/fuzz/corpus
+fuzz: $(FUZZ_TARGETS:%=test/fuzz/fuzz_%)
+	@seconds=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); \
+	for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t, $$seconds s"; \
+		mkdir -p test/fuzz/work/$$t; \
+		dict=; [ ! -f test/fuzz/$$t.dict ] || dict=-dict=test/fuzz/$$t.dict; \
+		test/fuzz/fuzz_$$t -max_total_time=$$seconds -print_final_stats=1 $$dict \
+			-artifact_prefix=test/fuzz/ test/fuzz/work/$$t test/fuzz/corpus-$$t || exit 1; \
+	done

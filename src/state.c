@@ -304,7 +304,9 @@ state_from_bytes(const char *data, int len, int sqlstate)
 	buf.cursor = 4;
 	if (pq_getmsgint(&buf, 2) != BPNN_STATE_VERSION)
 		bad_state(sqlstate, "Its format version is not one this bpnn reads.");
-	(void) pq_getmsgint(&buf, 2);
+	/* reserved for a later format, as the model's: zero, else not this format */
+	if (pq_getmsgint(&buf, 2) != 0)
+		bad_state(sqlstate, "A reserved header field is not zero.");
 	checksum = (uint64) pq_getmsgint64(&buf);
 	rows = pq_getmsgint64(&buf);
 	skipped = pq_getmsgint64(&buf);
