@@ -5,7 +5,8 @@
 #   test/citus/build-citus.sh SOURCE_DIR [PG_CONFIG]
 #
 # PG_CONFIG defaults to $PG_CONFIG, then /usr/lib/postgresql/15/bin/pg_config.
-# Get the source as DEVELOPERS.md says (a checkout of tag v13.2.2, outside this repository).
+# SOURCE_DIR: a checkout of the public citusdata/citus repository at tag v13.2.2, outside
+# this repository (bpnn holds none of Citus's code).
 # The script installs the Debian build dependencies (needs root and apt), renames Citus's
 # compatibility copy of have_createdb_privilege (PostgreSQL 15.20's headers export a function
 # of that name), configures, builds with `make -j2` under nice, and installs.
