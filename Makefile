@@ -9,7 +9,8 @@ MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 	src/model_json.o src/scan.o src/train.o src/predict.o src/evaluate.o \
 	src/state.o src/aggregate.o src/stream.o src/group.o \
-	src/labels.o src/parallel.o src/parallel_cv.o
+	src/labels.o src/parallel.o src/parallel_cv.o \
+	src/parallel_train.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # released versions stay installable, with the scripts that update them

@@ -26,12 +26,7 @@ fit_optimizer_from_name(const char *name)
 	return nn_value_of(optimizer_names, FIT_OPTIMIZER_COUNT, name);
 }
 
-typedef struct FitScratch
-{
-	NnWorkspace ws;
-	int32_t	   *labels;
-} FitScratch;
-
+/* scratch space for forward passes (grad stays NULL) */
 static void
 scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 {
@@ -40,6 +35,14 @@ scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 
 	nn_workspace_bind(&s->ws, layout, FIT_CHUNK_ROWS, mem);
 	s->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * FIT_CHUNK_ROWS);
+	s->grad = NULL;
+}
+
+void
+fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
+{
+	scratch_init(s, layout, hooks);
+	s->grad = hooks->alloc(hooks->arg, sizeof(float) * nn_weight_count(layout));
 }
 
 /* copy rows (by index, or in order when order is NULL) into the input layer */
@@ -157,10 +160,9 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 	return loss;
 }
 
-void
-fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
-			const FitData *data, const FitData *validation,
-			const FitHooks *hooks, FitResult *result)
+double
+fit_epoch(const NnLayout *layout, const FitOptions *options, const FitData *data,
+		  FitState *st, FitScratch *s, const FitHooks *hooks)
 {
 	const int	n_inputs = layout->sizes[0];
 	const size_t n_weights = nn_weight_count(layout);
@@ -168,93 +170,133 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
 		? n : options->batch_size;
 	const int	chunk = chunk_rows(layout);
-	float	   *grad = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-	/* momentum: the previous gradient; Adam: the two moment estimates */
-	float	   *state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-	float	   *state2 = options->optimizer == FIT_ADAM ?
-		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
-	float	   *best = validation ?
-		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
-	uint32_t   *order = NULL;
-	FitScratch	s;
-	NnRng		rng;
-	long		step = 0;
-	int			epoch;
+	double		loss = 0.0;
+	int64_t		start;
 
-	scratch_init(&s, layout, hooks);
-	nn_rng_seed(&rng, options->seed);
-	nn_init_weights(layout, weights, options->init_range, &rng);
+	/* the whole-set batch sees every row each step: order does not matter */
+	if (st->order && batch < n)
+		shuffle(st->order, n, &st->rng);
+	for (start = 0; start < n; start += batch)
+	{
+		int64_t		batch_rows = n - start < batch ? n - start : batch;
+		int64_t		done;
+
+		for (done = 0; done < batch_rows; done += chunk)
+		{
+			int			rows = (int) (batch_rows - done < chunk ?
+									  batch_rows - done : chunk);
+
+			gather(s, data, n_inputs, st->order, start + done, rows);
+			nn_forward(layout, st->weights, &s->ws, rows);
+			loss += nn_backward(layout, st->weights, &s->ws, rows, s->labels,
+								options->class_weight, s->grad);
+			if (hooks->between_chunks)
+				hooks->between_chunks(hooks->arg);
+		}
+		if (options->optimizer == FIT_ADAM)
+			nn_update_adam(n_weights, st->weights, s->grad, st->state1, st->state2,
+						   ++st->step, 1.0 / (double) batch_rows, options->learning_rate,
+						   options->weight_decay);
+		else
+			nn_update(n_weights, st->weights, s->grad, st->state1,
+					  1.0 / (double) batch_rows, options->learning_rate,
+					  options->momentum, options->weight_decay);
+	}
+	return loss;
+}
+
+void
+fit_result_init(FitResult *result, const FitOptions *options, const FitHooks *hooks)
+{
 	result->best_epoch = 0;
 	result->validation_loss = 0.0;
+	result->epochs_run = 0;
+	result->epoch_loss = hooks->alloc(hooks->arg,
+									  sizeof(double) * (options->epochs > 0 ? options->epochs : 1));
+}
+
+bool
+fit_epoch_done(const NnLayout *layout, const FitOptions *options, const float *weights,
+			   int epoch, double mean_loss, const FitData *validation, float *best,
+			   const FitHooks *hooks, FitScratch *s, FitResult *result)
+{
+	result->epoch_loss[epoch] = mean_loss;
+	result->epochs_run = epoch + 1;
+	if (hooks->after_epoch)
+		hooks->after_epoch(hooks->after_epoch_arg, epoch, mean_loss);
+
+	if (validation)
+	{
+		double		val_loss,
+					val_accuracy;
+
+		score_with(layout, weights, validation, hooks, s, &val_loss, &val_accuracy);
+		if (result->best_epoch == 0 || val_loss < result->validation_loss)
+		{
+			result->best_epoch = epoch + 1;
+			result->validation_loss = val_loss;
+			memcpy(best, weights, sizeof(float) * nn_weight_count(layout));
+		}
+		else if (epoch + 1 - result->best_epoch >= options->patience)
+			return false;
+	}
+	return true;
+}
+
+void
+fit_finish(const NnLayout *layout, float *weights, const FitData *data,
+		   const float *best, const FitHooks *hooks, FitScratch *s, FitResult *result)
+{
+	if (best && result->best_epoch > 0)
+		memcpy(weights, best, sizeof(float) * nn_weight_count(layout));
+	score_with(layout, weights, data, hooks, s, &result->final_loss,
+			   &result->train_accuracy);
+}
+
+void
+fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
+			const FitData *data, const FitData *validation,
+			const FitHooks *hooks, FitResult *result)
+{
+	const size_t n_weights = nn_weight_count(layout);
+	const int64_t n = data->n_rows;
+	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
+		? n : options->batch_size;
+	float	   *best = validation ?
+		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
+	FitState	st;
+	FitScratch	s;
+	int			epoch;
+
+	fit_scratch_init(&s, layout, hooks);
+	st.weights = weights;
+	/* momentum: the previous gradient; Adam: the two moment estimates */
+	st.state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	st.state2 = options->optimizer == FIT_ADAM ?
+		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
+	st.step = 0;
+	st.order = NULL;
+	nn_rng_seed(&st.rng, options->seed);
+	nn_init_weights(layout, weights, options->init_range, &st.rng);
+	fit_result_init(result, options, hooks);
 
 	/* the whole-set batch sees every row each step: order does not matter */
 	if (batch < n)
 	{
 		int64_t		i;
 
-		order = hooks->alloc(hooks->arg, sizeof(uint32_t) * (size_t) n);
+		st.order = hooks->alloc(hooks->arg, sizeof(uint32_t) * (size_t) n);
 		for (i = 0; i < n; i++)
-			order[i] = (uint32_t) i;
+			st.order[i] = (uint32_t) i;
 	}
 
-	result->epoch_loss = hooks->alloc(hooks->arg,
-									  sizeof(double) * (options->epochs > 0 ? options->epochs : 1));
 	for (epoch = 0; epoch < options->epochs; epoch++)
 	{
-		double		loss = 0.0;
-		int64_t		start;
+		double		loss = fit_epoch(layout, options, data, &st, &s, hooks);
 
-		if (order)
-			shuffle(order, n, &rng);
-		for (start = 0; start < n; start += batch)
-		{
-			int64_t		batch_rows = n - start < batch ? n - start : batch;
-			int64_t		done;
-
-			for (done = 0; done < batch_rows; done += chunk)
-			{
-				int			rows = (int) (batch_rows - done < chunk ?
-										  batch_rows - done : chunk);
-
-				gather(&s, data, n_inputs, order, start + done, rows);
-				nn_forward(layout, weights, &s.ws, rows);
-				loss += nn_backward(layout, weights, &s.ws, rows, s.labels,
-									options->class_weight, grad);
-				if (hooks->between_chunks)
-					hooks->between_chunks(hooks->arg);
-			}
-			if (options->optimizer == FIT_ADAM)
-				nn_update_adam(n_weights, weights, grad, state1, state2, ++step,
-							   1.0 / (double) batch_rows, options->learning_rate,
-							   options->weight_decay);
-			else
-				nn_update(n_weights, weights, grad, state1,
-						  1.0 / (double) batch_rows, options->learning_rate,
-						  options->momentum, options->weight_decay);
-		}
-		result->epoch_loss[epoch] = loss / (double) n;
-		result->epochs_run = epoch + 1;
-		if (hooks->after_epoch)
-			hooks->after_epoch(hooks->after_epoch_arg, epoch, result->epoch_loss[epoch]);
-
-		if (validation)
-		{
-			double		val_loss,
-						val_accuracy;
-
-			score_with(layout, weights, validation, hooks, &s, &val_loss, &val_accuracy);
-			if (result->best_epoch == 0 || val_loss < result->validation_loss)
-			{
-				result->best_epoch = epoch + 1;
-				result->validation_loss = val_loss;
-				memcpy(best, weights, sizeof(float) * n_weights);
-			}
-			else if (epoch + 1 - result->best_epoch >= options->patience)
-				break;
-		}
+		if (!fit_epoch_done(layout, options, weights, epoch, loss / (double) n,
+							validation, best, hooks, &s, result))
+			break;
 	}
-	if (validation && result->best_epoch > 0)
-		memcpy(weights, best, sizeof(float) * n_weights);
-	score_with(layout, weights, data, hooks, &s, &result->final_loss,
-			   &result->train_accuracy);
+	fit_finish(layout, weights, data, best, hooks, &s, result);
 }

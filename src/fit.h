@@ -11,6 +11,8 @@
 #ifndef BPNN_FIT_H
 #define BPNN_FIT_H
 
+#include <stdbool.h>
+
 #include "nn.h"
 
 /* rows pushed through the network at once; bounds the scratch memory */
@@ -80,6 +82,61 @@ extern void fit_network(const NnLayout *layout, float *weights,
 						const FitOptions *options, const FitData *data,
 						const FitData *validation, const FitHooks *hooks,
 						FitResult *result);
+
+/*
+ * Training driven epoch by epoch from outside (parallel training,
+ * src/parallel_train.c, where a shard's state lives in shared memory and
+ * any process may run its next epoch).  fit_network is built of these.
+ */
+
+/* what persists between epochs */
+typedef struct FitState
+{
+	float	   *weights;
+	float	   *state1;			/* momentum: the previous gradient; Adam: first moment */
+	float	   *state2;			/* Adam: second moment; else NULL */
+	long		step;			/* Adam: updates so far */
+	uint32_t   *order;			/* data's rows (indexes into data->x), shuffled
+								 * each epoch; NULL: in order (whole-set batch) */
+	NnRng		rng;
+} FitState;
+
+/* what one process needs to run epochs: scratch space and the gradient sums */
+typedef struct FitScratch
+{
+	NnWorkspace ws;
+	int32_t    *labels;
+	float	   *grad;			/* zero between batches */
+} FitScratch;
+
+extern void fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks);
+
+/*
+ * One epoch over data->n_rows rows (st->order[i] when st->order is set):
+ * mini-batches, each applied by the optimizer.  Returns the summed loss.
+ */
+extern double fit_epoch(const NnLayout *layout, const FitOptions *options,
+						const FitData *data, FitState *st, FitScratch *s,
+						const FitHooks *hooks);
+
+/* result's epoch losses allocated, nothing run yet */
+extern void fit_result_init(FitResult *result, const FitOptions *options,
+							const FitHooks *hooks);
+
+/*
+ * After epoch (0-based) with its mean loss: record and report it, then
+ * early stopping on validation (best: a copy of the best weights so far).
+ * Returns false when training should stop.
+ */
+extern bool fit_epoch_done(const NnLayout *layout, const FitOptions *options,
+						   const float *weights, int epoch, double mean_loss,
+						   const FitData *validation, float *best,
+						   const FitHooks *hooks, FitScratch *s, FitResult *result);
+
+/* restore the best epoch's weights (best may be NULL) and score the final ones on data */
+extern void fit_finish(const NnLayout *layout, float *weights, const FitData *data,
+					   const float *best, const FitHooks *hooks, FitScratch *s,
+					   FitResult *result);
 
 /* mean loss and accuracy of weights over data (forward passes only) */
 extern void fit_score(const NnLayout *layout, const float *weights,

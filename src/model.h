@@ -84,6 +84,7 @@ typedef struct BpnnTrainingInfo
 	double		final_loss;
 	double		train_accuracy;
 	double		seconds;
+	int32		workers;		/* parallel workers planned (the leader besides) */
 	int32		n_epoch_loss;
 	double	   *epoch_loss;
 } BpnnTrainingInfo;

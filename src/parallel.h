@@ -40,6 +40,17 @@ extern void parallel_wait(ParallelContext *pcxt);
 /* free the context and its shared memory, and leave parallel mode */
 extern void parallel_end(ParallelContext *pcxt);
 
+/*
+ * fit_network on several cores (per-epoch model averaging over one shard
+ * of the rows per planned participant: see parallel_train.c), or
+ * fit_network itself when no worker is planned.  Returns the planned
+ * number of workers, on which the weights depend.
+ */
+extern int	parallel_fit_network(const NnLayout *layout, float *weights,
+								 const FitOptions *options, const FitData *data,
+								 const FitData *validation, int n_classes,
+								 const FitHooks *hooks, FitResult *result);
+
 /* one fold of bpnn_cross_validate */
 typedef struct CvFoldResult
 {

@@ -21,6 +21,7 @@
 
 #include "bpnn.h"
 #include "fit.h"
+#include "parallel.h"
 #include "stream.h"
 #include "train.h"
 
@@ -596,7 +597,8 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	float	   *class_weight_f;
 	int64	   *class_count;
 	int64		i;
-	int			c;
+	int			c,
+				workers = 0;
 
 	train_model_layout(model, args, set);
 
@@ -659,12 +661,18 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	}
 	model->weights = fit_alloc(CurrentMemoryContext,
 							   sizeof(float) * nn_weight_count(&model->layout));
-	fit_network(&model->layout, model->weights, &options, &data,
-				split.n_validation > 0 ? &validation : NULL, &hooks, &result);
+	if (args->parallel)
+		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
+									   split.n_validation > 0 ? &validation : NULL,
+									   set->n_classes, &hooks, &result);
+	else
+		fit_network(&model->layout, model->weights, &options, &data,
+					split.n_validation > 0 ? &validation : NULL, &hooks, &result);
 	train_check_finite(model, &result);
 
 	train_record(model, args, set, &result, data.n_rows, split.n_validation,
 				 weights_per_class);
+	model->training.workers = workers;
 	return model;
 }
 
@@ -734,6 +742,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	else
 	{
 		train_report_rows(&args, set);
+		args.parallel = true;
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 
