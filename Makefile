@@ -20,7 +20,7 @@ DATA = $(INSTALL_CHAIN)
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
-REGRESS = data model_io train predict errors security evaluate features fuzz stream group labels accuracy
+REGRESS = data model_io train predict errors security evaluate features fuzz stream group labels parallel_train accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # what the -Wno- flags silence (checked with gcc 12 and clang 14, -Wall -Wextra):

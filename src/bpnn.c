@@ -10,6 +10,7 @@
 #include "utils/guc.h"
 
 #include "bpnn.h"
+#include "model.h"
 #include "parallel.h"
 
 PG_MODULE_MAGIC;
@@ -51,7 +52,7 @@ _PG_init(void)
 							&bpnn_max_parallel_workers,
 							-1,
 							-1,
-							1024,
+							BPNN_MAX_WORKERS,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);

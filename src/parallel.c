@@ -11,12 +11,10 @@
 #include "miscadmin.h"
 
 #include "bpnn.h"
+#include "model.h"
 #include "parallel.h"
 
 int			bpnn_max_parallel_workers = -1;
-
-/* as PostgreSQL caps max_parallel_maintenance_workers */
-#define MAX_WORKERS 1024
 
 int
 parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)
@@ -33,7 +31,7 @@ parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)
 	if (per_participant > 0)
 		workers = Min(workers, (int64) ((limit > shared_bytes ? limit - shared_bytes : 0)
 										/ per_participant) - 1);
-	return (int) Max(Min(workers, MAX_WORKERS), 0);
+	return (int) Max(Min(workers, BPNN_MAX_WORKERS), 0);
 }
 
 ParallelContext *
