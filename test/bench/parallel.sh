@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Training on several cores (issue 11): bpnn_train and bpnn_cross_validate
+# with bpnn.max_parallel_workers = each of WORKERS (default "0 1 2"; 0: one
+# process), RUNS times each (default 3), in a throwaway cluster; medians of
+# the wall clock, and the accuracy on held-out rows.
+#   train  letter.csv's folds 1-9 (18,000 rows) with bpnn_train's defaults
+#          (hidden 64, 200 epochs, batch 32); accuracy on fold 0 (2,000 rows)
+#   cv     bpnn_cross_validate of all 20,000 rows, 10 folds, the defaults but
+#          CV_EPOCHS epochs (default 20); mean accuracy over the folds
+#
+#   PG_BINDIR=... bash test/bench/parallel.sh     # PORT (55443), RUNS, WORKERS, CV_EPOCHS, SKIP ("train cv")
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bindir=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+port=${PORT:-55443}
+runs=${RUNS:-3}
+workers_list=${WORKERS:-0 1 2}
+cv_epochs=${CV_EPOCHS:-20}
+skip=" ${SKIP:-} "
+wants() { [[ "$skip" != *" $1 "* ]]; }
+
+[ -n "${PG_BINDIR:-}" ] || test/setup.sh
+source test/bench/lib.bash
+bench_machine
+bench_cluster_start "$bindir" "$port" -c shared_buffers=256MB -c max_parallel_workers_per_gather=0 -c jit=off \
+	-c max_worker_processes=16 -c max_parallel_workers=16
+letter_features="x_box,y_box,width,high,onpix,x_bar,y_bar,x2bar,y2bar,xybar,x2ybr,xy2br,x_ege,xegvy,y_ege,yegvx"
+
+sql >/dev/null <<SQL
+CREATE EXTENSION bpnn;
+CREATE TABLE timings (what text, workers int, run int, seconds float8, accuracy float8);
+\o /dev/null
+\i test/load_data.sql
+\copy csv_lines(line) FROM 'test/data/letter.csv'
+SELECT pg_temp.load_csv('letter');
+\o
+CREATE VIEW letter_train AS SELECT * FROM letter_cv WHERE fold <> 0;
+SQL
+
+for run in $(seq "$runs"); do
+	for w in $workers_list; do
+		if wants train; then
+			sql <<SQL
+SET bpnn.max_parallel_workers = $w;
+DO \$\$
+DECLARE m bpnn_model; t0 timestamptz; secs float8; acc float8;
+BEGIN
+	t0 := clock_timestamp();
+	m := bpnn_train('letter_train', 'label', features => '{$letter_features}');
+	secs := extract(epoch FROM clock_timestamp() - t0);
+	SELECT avg((bpnn_predict(m, ARRAY[$letter_features]) = label)::int) INTO acc
+	FROM letter_cv WHERE fold = 0;
+	INSERT INTO timings VALUES ('train', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc);
+END \$\$;
+SQL
+		fi
+		if wants cv; then
+			sql <<SQL
+SET bpnn.max_parallel_workers = $w;
+DO \$\$
+DECLARE t0 timestamptz; secs float8; acc float8;
+BEGIN
+	t0 := clock_timestamp();
+	SELECT avg(accuracy) INTO acc FROM bpnn_cross_validate('letter', 'label', folds => 10, epochs => $cv_epochs);
+	secs := extract(epoch FROM clock_timestamp() - t0);
+	INSERT INTO timings VALUES ('cv', $w, $run, secs, acc);
+END \$\$;
+SQL
+		fi
+	done
+done
+
+echo
+sql <<SQL
+SELECT what, workers,
+       round(percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds)::numeric, 2) AS median_seconds,
+       round((percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds)
+              / (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds) FROM timings z
+                 WHERE z.what = t.what AND z.workers = 0))::numeric, 2) AS vs_0_workers,
+       round(min(accuracy)::numeric, 4) AS accuracy_min, round(max(accuracy)::numeric, 4) AS accuracy_max,
+       count(*) AS runs
+FROM timings t GROUP BY what, workers ORDER BY what DESC, workers;
+SQL
+bench_machine_end
