@@ -79,6 +79,15 @@ SELECT (bpnn_evaluate(bpnn_train('digits_train', 'label', epochs => 40), 'digits
        AS acc_two \gset
 SELECT :acc_serial > 0.93 AS serial_learns, :acc_two > 0.93 AS two_learn,
        abs(:acc_two - :acc_serial) <= 0.03 AS within_3_points;
+
+-- an error in any participant (the caller or a worker) ends the statement
+-- with that error; the session goes on
+\set VERBOSITY terse
+SELECT count(*) FROM bpnn_cross_validate('digits', 'label', folds => 3, epochs => 20, activation => 'relu',
+                                         learning_rate => 1000, init_range => 10);
+SELECT bpnn_train('digits', 'label', epochs => 20, activation => 'relu', learning_rate => 1000, init_range => 10);
+\set VERBOSITY default
+SELECT count(*) FROM bpnn_cross_validate('iris', 'label', folds => 3, epochs => 2) AS still_works;
 RESET bpnn.max_parallel_workers;
 
 -- the record: a model of format version 1 (before workers) still reads, as 0 workers
