@@ -2,7 +2,9 @@
 # Training on several cores (issue 11): bpnn_train and bpnn_cross_validate
 # with bpnn.max_parallel_workers = each of WORKERS (default "0 1 2"; 0: one
 # process), RUNS times each (default 3), in a throwaway cluster; medians of
-# the wall clock, and the accuracy on held-out rows.
+# the wall clock and of the calling backend's CPU time (the share of the
+# work it kept: on a busy machine the wall clock shows the free cores more
+# than the split), and the accuracy on held-out rows.
 #   train  letter.csv's folds 1-9 (18,000 rows) with bpnn_train's defaults
 #          (hidden 64, 200 epochs, batch 32); accuracy on fold 0 (2,000 rows)
 #   adam   the same rows with speed.sh's settings: hidden 32, 200 epochs,
@@ -30,7 +32,11 @@ letter_features="x_box,y_box,width,high,onpix,x_bar,y_bar,x2bar,y2bar,xybar,x2yb
 
 sql >/dev/null <<SQL
 CREATE EXTENSION bpnn;
-CREATE TABLE timings (what text, workers int, run int, seconds float8, accuracy float8);
+CREATE TABLE timings (what text, workers int, run int, seconds float8, accuracy float8, leader_cpu float8);
+-- the calling backend's CPU time (utime + stime): how much of the work it kept
+CREATE FUNCTION cpu_seconds() RETURNS float8 LANGUAGE sql AS \$\$
+	SELECT (f[12]::float8 + f[13]::float8) / 100
+	FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS f) s \$\$;
 \o /dev/null
 \i test/load_data.sql
 \copy csv_lines(line) FROM 'test/data/letter.csv'
@@ -45,14 +51,16 @@ for run in $(seq "$runs"); do
 			sql <<SQL
 SET bpnn.max_parallel_workers = $w;
 DO \$\$
-DECLARE m bpnn_model; t0 timestamptz; secs float8; acc float8;
+DECLARE m bpnn_model; t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;
 BEGIN
 	t0 := clock_timestamp();
+	c0 := cpu_seconds();
 	m := bpnn_train('letter_train', 'label', features => '{$letter_features}');
 	secs := extract(epoch FROM clock_timestamp() - t0);
+	cpu := cpu_seconds() - c0;
 	SELECT avg((bpnn_predict(m, ARRAY[$letter_features]) = label)::int) INTO acc
 	FROM letter_cv WHERE fold = 0;
-	INSERT INTO timings VALUES ('train', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc);
+	INSERT INTO timings VALUES ('train', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc, cpu);
 END \$\$;
 SQL
 		fi
@@ -60,16 +68,18 @@ SQL
 			sql <<SQL
 SET bpnn.max_parallel_workers = $w;
 DO \$\$
-DECLARE m bpnn_model; t0 timestamptz; secs float8; acc float8;
+DECLARE m bpnn_model; t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;
 BEGIN
 	t0 := clock_timestamp();
+	c0 := cpu_seconds();
 	m := bpnn_train('letter_train', 'label', features => '{$letter_features}', hidden => '{32}',
 		epochs => 200, batch_size => 200, learning_rate => 0.01, optimizer => 'adam',
 		loss => 'cross_entropy');
 	secs := extract(epoch FROM clock_timestamp() - t0);
+	cpu := cpu_seconds() - c0;
 	SELECT avg((bpnn_predict(m, ARRAY[$letter_features]) = label)::int) INTO acc
 	FROM letter_cv WHERE fold = 0;
-	INSERT INTO timings VALUES ('train adam', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc);
+	INSERT INTO timings VALUES ('train adam', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc, cpu);
 END \$\$;
 SQL
 		fi
@@ -77,12 +87,14 @@ SQL
 			sql <<SQL
 SET bpnn.max_parallel_workers = $w;
 DO \$\$
-DECLARE t0 timestamptz; secs float8; acc float8;
+DECLARE t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;
 BEGIN
 	t0 := clock_timestamp();
+	c0 := cpu_seconds();
 	SELECT avg(accuracy) INTO acc FROM bpnn_cross_validate('letter', 'label', folds => 10, epochs => $cv_epochs);
 	secs := extract(epoch FROM clock_timestamp() - t0);
-	INSERT INTO timings VALUES ('cv', $w, $run, secs, acc);
+	cpu := cpu_seconds() - c0;
+	INSERT INTO timings VALUES ('cv', $w, $run, secs, acc, cpu);
 END \$\$;
 SQL
 		fi
@@ -96,6 +108,7 @@ SELECT what, workers,
        round((percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds)
               / (SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY seconds) FROM timings z
                  WHERE z.what = t.what AND z.workers = 0))::numeric, 2) AS vs_0_workers,
+       round(percentile_disc(0.5) WITHIN GROUP (ORDER BY leader_cpu)::numeric, 2) AS median_leader_cpu,
        round(min(accuracy)::numeric, 4) AS accuracy_min, round(max(accuracy)::numeric, 4) AS accuracy_max,
        count(*) AS runs
 FROM timings t GROUP BY what, workers ORDER BY what, workers;
