@@ -45,44 +45,30 @@ SELECT pg_temp.load_csv('letter');
 CREATE VIEW letter_train AS SELECT * FROM letter_cv WHERE fold <> 0;
 SQL
 
+# time_train WHAT WORKERS RUN EXTRA_ARGS: one bpnn_train of letter_train, scored on fold 0
+time_train() {
+	sql <<SQL
+SET bpnn.max_parallel_workers = $2;
+DO \$\$
+DECLARE m bpnn_model; t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;
+BEGIN
+	t0 := clock_timestamp();
+	c0 := cpu_seconds();
+	m := bpnn_train('letter_train', 'label', features => '{$letter_features}'$4);
+	secs := extract(epoch FROM clock_timestamp() - t0);
+	cpu := cpu_seconds() - c0;
+	SELECT avg((bpnn_predict(m, ARRAY[$letter_features]) = label)::int) INTO acc
+	FROM letter_cv WHERE fold = 0;
+	INSERT INTO timings VALUES ('$1', (bpnn_info(m)->'training'->>'workers')::int, $3, secs, acc, cpu);
+END \$\$;
+SQL
+}
+
 for run in $(seq "$runs"); do
 	for w in $workers_list; do
-		if wants train; then
-			sql <<SQL
-SET bpnn.max_parallel_workers = $w;
-DO \$\$
-DECLARE m bpnn_model; t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;
-BEGIN
-	t0 := clock_timestamp();
-	c0 := cpu_seconds();
-	m := bpnn_train('letter_train', 'label', features => '{$letter_features}');
-	secs := extract(epoch FROM clock_timestamp() - t0);
-	cpu := cpu_seconds() - c0;
-	SELECT avg((bpnn_predict(m, ARRAY[$letter_features]) = label)::int) INTO acc
-	FROM letter_cv WHERE fold = 0;
-	INSERT INTO timings VALUES ('train', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc, cpu);
-END \$\$;
-SQL
-		fi
-		if wants adam; then
-			sql <<SQL
-SET bpnn.max_parallel_workers = $w;
-DO \$\$
-DECLARE m bpnn_model; t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;
-BEGIN
-	t0 := clock_timestamp();
-	c0 := cpu_seconds();
-	m := bpnn_train('letter_train', 'label', features => '{$letter_features}', hidden => '{32}',
-		epochs => 200, batch_size => 200, learning_rate => 0.01, optimizer => 'adam',
-		loss => 'cross_entropy');
-	secs := extract(epoch FROM clock_timestamp() - t0);
-	cpu := cpu_seconds() - c0;
-	SELECT avg((bpnn_predict(m, ARRAY[$letter_features]) = label)::int) INTO acc
-	FROM letter_cv WHERE fold = 0;
-	INSERT INTO timings VALUES ('train adam', (bpnn_info(m)->'training'->>'workers')::int, $run, secs, acc, cpu);
-END \$\$;
-SQL
-		fi
+		wants train && time_train train "$w" "$run" ""
+		wants adam && time_train "train adam" "$w" "$run" ", hidden => '{32}', epochs => 200, batch_size => 200,
+		learning_rate => 0.01, optimizer => 'adam', loss => 'cross_entropy'"
 		if wants cv; then
 			sql <<SQL
 SET bpnn.max_parallel_workers = $w;
