@@ -264,8 +264,8 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 		? n : options->batch_size;
 	float	   *best = validation ?
 		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
-	FitState	st;
-	FitScratch	s;
+	FitState	st = {0};
+	FitScratch	s = {0};
 	int			epoch;
 
 	fit_scratch_init(&s, layout, hooks);

@@ -55,8 +55,8 @@ cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 				i,
 				correct = 0;
 	BpnnModel  *model;
-	FitData		test;
-	FitHooks	hooks;
+	FitData		test = {0};
+	FitHooks	hooks = {0};
 	int32	   *predicted;
 	double		loss;
 	instr_time	start,

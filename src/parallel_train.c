@@ -105,7 +105,7 @@ run_shard(Participant *p, int j)
 {
 	TrainShared *sh = p->shared;
 	ShardInfo  *info = &sh->shards[j];
-	FitState	st;
+	FitState	st = {0};
 	FitData		data = p->data;
 
 	st.weights = SHARD_WEIGHTS(p->weights, sh, j);
@@ -183,7 +183,7 @@ participate(Participant *p)
 static void
 deal_shards(TrainShared *sh, uint32_t *order, uint64 seed)
 {
-	NnRng		rng;
+	NnRng		rng = {0};
 	int64		i;
 	int			j;
 
@@ -230,7 +230,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	ParallelContext *pcxt;
 	TrainShared *sh;
 	Participant p;
-	NnRng		rng;
+	NnRng		rng = {0};
 	void	   *chunk;
 
 	if (nworkers == 0)
