@@ -7,10 +7,10 @@ EXTVERSION = 0.3.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
-	src/model_json.o src/scan.o src/train.o src/predict.o src/evaluate.o \
+	src/model_json.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/evaluate.o \
 	src/state.o src/aggregate.o src/stream.o src/group.o \
-	src/labels.o src/parallel.o src/parallel_cv.o \
-	src/parallel_train.o
+	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
+	src/parallel.o src/parallel_cv.o src/parallel_train.o
 
 DATA_built = $(EXTENSION)--$(EXTVERSION).sql
 # released versions stay installable, with the scripts that update them
@@ -20,19 +20,24 @@ DATA = $(INSTALL_CHAIN)
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
-REGRESS = data model_io train predict errors security evaluate features fuzz stream group labels parallel_train accuracy
+REGRESS = data model_io train predict errors security evaluate features fuzz stream group labels \
+	support_functions internal_queries input_limits train_aggregate parallel_train accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # what the -Wno- flags silence (checked with gcc 12 and clang 14, -Wall -Wextra):
 # unused-parameter: PostgreSQL's headers (ilist.h, bufpage.h) and callbacks
 # whose signature is fixed (hash callbacks, the fit hook); sign-compare:
-# PostgreSQL's array.h; missing-field-initializers: nothing at present
+# PostgreSQL's array.h; missing-field-initializers: nothing at present.
+# -Wuninitialized and -Wmaybe-uninitialized (gcc; PGXS builds at -O2, where
+# they see across inlined calls) catch a field read before it is set, as
+# an unset ScanSpec flag once was (issue 12)
 PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
-	-Wno-missing-field-initializers
+	-Wno-missing-field-initializers -Wuninitialized -Wmaybe-uninitialized
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model
+EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
+	test/fuzz/fuzz_json test/fuzz/fuzz_state
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -83,21 +88,31 @@ endif
 unittest: $(UNIT_BUILDS)
 	test/unit/run.sh test/unit
 
-# the stored model format under libFuzzer (clang, with AddressSanitizer and
-# UndefinedBehaviorSanitizer), outside the server: see test/fuzz/fuzz_model.c.
-# `make fuzz FUZZ_SECONDS=60` runs it for that long from the seed corpus;
-# new inputs go to test/fuzz/work, a crash to test/fuzz/crash-*.
+# the value formats under libFuzzer (clang, with AddressSanitizer and
+# UndefinedBehaviorSanitizer), outside the server, one harness each:
+# fuzz_model (the stored model, test/fuzz/fuzz_model.c), fuzz_json (the
+# model's text form) and fuzz_state (bpnn_state, binary and text).
+# `make fuzz FUZZ_SECONDS=60` shares that time between FUZZ_TARGETS, each
+# from its seed corpus (test/fuzz/corpus-TARGET); new inputs go to
+# test/fuzz/work/TARGET, a crash to test/fuzz/crash-*.
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
+FUZZ_TARGETS = model json state
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fwrapv -fno-strict-aliasing -Wall -Wno-ignored-attributes -Wno-unused-parameter
-FUZZ_SRC = test/fuzz/fuzz_model.c test/fuzz/pg_shim.c src/model.c src/model_json.c $(KERNEL_SRC)
-test/fuzz/fuzz_model: $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
+FUZZ_SRC = test/fuzz/pg_shim.c test/fuzz/jsonb_shim.c src/model.c src/model_json.c src/state.c \
+	$(KERNEL_SRC)
+test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -Itest/fuzz -I$(includedir_server) -D_GNU_SOURCE \
-		-o $@ $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
+		-o $@ $< $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
 
 .PHONY: fuzz
-fuzz: test/fuzz/fuzz_model
-	mkdir -p test/fuzz/work
-	test/fuzz/fuzz_model -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-dict=test/fuzz/model.dict -artifact_prefix=test/fuzz/ test/fuzz/work test/fuzz/corpus
+fuzz: $(FUZZ_TARGETS:%=test/fuzz/fuzz_%)
+	@seconds=$$(( $(FUZZ_SECONDS) / $(words $(FUZZ_TARGETS)) )); \
+	for t in $(FUZZ_TARGETS); do \
+		echo "== fuzz_$$t, $$seconds s"; \
+		mkdir -p test/fuzz/work/$$t; \
+		dict=; [ ! -f test/fuzz/$$t.dict ] || dict=-dict=test/fuzz/$$t.dict; \
+		test/fuzz/fuzz_$$t -max_total_time=$$seconds -print_final_stats=1 $$dict \
+			-artifact_prefix=test/fuzz/ test/fuzz/work/$$t test/fuzz/corpus-$$t || exit 1; \
+	done

@@ -23,3 +23,12 @@ SELECT ARRAY[pixel_0_0, pixel_0_1, pixel_0_2, pixel_0_3, pixel_0_4, pixel_0_5, p
        label
 FROM digits_cv ORDER BY n;
 SELECT count(*), min(array_length(pixels, 1)) FROM digits_pixels;
+-- try(statement): the later suites show an error as SQLSTATE: message
+CREATE FUNCTION try(statement text) RETURNS text LANGUAGE plpgsql AS $f$
+BEGIN
+	EXECUTE statement;
+	RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || SQLERRM;
+END
+$f$;

@@ -1,13 +1,5 @@
 -- Bad input gets a clear error with a specific SQLSTATE, and the session
--- stays usable.  try() shows each error as SQLSTATE: message.
-CREATE FUNCTION try(statement text) RETURNS text LANGUAGE plpgsql AS $f$
-BEGIN
-	EXECUTE statement;
-	RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-	RETURN SQLSTATE || ': ' || SQLERRM;
-END
-$f$;
+-- stays usable.  try() (from the data suite) shows each error as SQLSTATE: message.
 -- NULL arguments
 SELECT try($$SELECT bpnn_train(NULL, 'label')$$);
 SELECT try($$SELECT bpnn_train('iris', NULL)$$);

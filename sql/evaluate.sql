@@ -40,6 +40,37 @@ SELECT bpnn_evaluate(bpnn_train('iris_gaps', 'label', features => '{sepal_length
 -- array features, evaluated on a table with the same array column
 SELECT (bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 10), 'digits_pixels', 'label')->>'accuracy')::float8 > 0.9 AS digits_fit;
 
+-- many classes: the counts are kept cell by cell, not in a classes x classes
+-- array (12,000 classes needed 1.1 GB); beyond 1,000,000 cells bpnn_evaluate
+-- leaves the matrix out with a NOTICE, bpnn_confusion returns every cell.
+-- A model of 1,001 classes, one input, all weights zero: it predicts c1.
+CREATE TABLE many_labels AS
+SELECT (i % 7)::float8 AS x, 'c' || i AS label FROM generate_series(1, 1001) i
+UNION ALL SELECT 3, 'stranger';
+CREATE TABLE many_classes AS
+SELECT format('{"format_version": 1, "layers": [1, 1001], "activation": "bipolar_sigmoid", '
+  '"output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["x"], "classes": [%s], '
+  '"columns": [{"name": "x", "kind": "number", "width": 1}], "missing": "skip", "impute": [0], '
+  '"normalization": {"method": "zscore", "shift": [0], "scale": [1]}, '
+  '"training": {"source": "many_labels", "label_column": "label", "epochs": 1, "learning_rate": 0.2, '
+  '"momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", '
+  '"weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [%s], '
+  '"rows_used": 1001, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 1, "best_epoch": 0, '
+  '"validation_loss": 0, "final_loss": 1, "train_accuracy": 0, "seconds": 0, "loss_per_epoch": [1]}, '
+  '"weights": [[%s]]}',
+  (SELECT string_agg(format('"c%s"', i), ', ') FROM generate_series(1, 1001) i),
+  repeat('1, ', 1000) || '1', repeat('0, ', 2 * 1001 - 1) || '0')::bpnn_model AS m;
+WITH s AS MATERIALIZED (SELECT bpnn_evaluate(m, 'many_labels', 'label') AS e FROM many_classes)
+SELECT e->'rows_used' AS rows, e->'unknown_labels' AS unknown, e->'confusion' AS confusion,
+       jsonb_array_length(e->'classes') AS classes, e->'classes'->0->'class' AS first,
+       e->'classes'->0->'recall' AS recall, e->'classes'->0->'support' AS support,
+       abs((e->>'accuracy')::float8 - 1.0 / 1002) < 1e-12 AS accuracy_one_in_1002
+FROM s;
+SELECT count(*) AS cells, sum(count) AS rows, count(*) FILTER (WHERE count > 0) AS non_zero,
+       count(*) FILTER (WHERE predicted = 'c1' AND count = 1) AS predicted_c1,
+       sum(count) FILTER (WHERE actual = 'stranger') AS stranger
+FROM many_classes, bpnn_confusion(m, 'many_labels', 'label');
+
 -- cross-validation: every row is tested once, each fold trains on the others
 SELECT count(*) AS folds, sum(test_rows) AS tested, min(train_rows + test_rows) = 150 AND max(train_rows + test_rows) = 150 AS partition,
        min(test_rows) AS smallest, max(test_rows) AS largest, avg(accuracy) > 0.9 AS accurate,

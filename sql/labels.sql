@@ -56,9 +56,11 @@ BEGIN
 
 	PERFORM set_config('bpnn.memory_limit', '256kB', false);
 	path := 'bpnn_train streaming';
+	-- streaming ignores validation_fraction (and records 0): the mark that it streamed
 	outcome := pg_temp.outcome(format(
-		'SELECT bpnn_classes(m)::text || CASE WHEN bpnn_info(m)->''training''->>''batch_size'' = ''0'' '
-		'THEN '''' ELSE '' (did not stream)'' END FROM %s m', train));
+		'SELECT bpnn_classes(m)::text || CASE WHEN bpnn_info(m)->''training''->>''validation_fraction'' = ''0'' '
+		'THEN '''' ELSE '' (did not stream)'' END FROM %s m',
+		replace(train, 'epochs => 3)', 'epochs => 3, validation_fraction => 0.5)')));
 	RETURN NEXT;
 	RESET bpnn.memory_limit;
 

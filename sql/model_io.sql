@@ -59,6 +59,14 @@ SELECT jsonb_set(:'doc', '{layers}', '[4, 8, 4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers}', '[4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers,1}', '0')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{classes,1}', '"setosa"')::text::bpnn_model;
+-- repeated names: the first name seen again is the one named
+SELECT jsonb_set(jsonb_set(jsonb_set(jsonb_set(:'doc', '{columns,0,name}', '"c"'), '{columns,1,name}', '"d"'),
+                 '{columns,2,name}', '"d"'), '{columns,3,name}', '"c"')::text::bpnn_model;
+CREATE TABLE pets AS
+SELECT (ARRAY['cat', 'dog', 'eel'])[1 + i % 3] AS pet, i::float8 AS n, (i % 2)::text AS label
+FROM generate_series(1, 30) i;
+SELECT jsonb_set(bpnn_train('pets', 'label', epochs => 1)::text::jsonb,
+                 '{columns,0,values,2}', '"cat"')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{classes,1}', to_jsonb(repeat('x', 10001)))::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{training,source}', to_jsonb(repeat('x', 10001)))::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{training,source}', '""')::text::bpnn_model;

@@ -44,6 +44,7 @@ SELECT '42504753'::bpnn_state;
 SELECT left(:'g', 120)::bpnn_state;
 SELECT (:'g' || '00')::bpnn_state;
 SELECT overlay(:'g' placing '0002' from 9)::bpnn_state;                   -- format version 2
+SELECT overlay(:'g' placing '00fd' from 13)::bpnn_state;                  -- reserved field not zero (found by test/fuzz/fuzz_state)
 SELECT overlay(:'g' placing 'ffffffffffffffff' from 33)::bpnn_state;      -- negative row count
 SELECT overlay(:'g' placing '7ff8000000000000' from 81)::bpnn_state;      -- NaN loss
 SELECT bpnn_apply_gradient(:'stepped', :'g');

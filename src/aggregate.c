@@ -122,7 +122,7 @@ Datum
 bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_gradient");
-	BpnnState  *s = PG_ARGISNULL(0) ? NULL : (BpnnState *) PG_GETARG_POINTER(0);
+	BpnnState  *s = PG_ARGISNULL(0) ? NULL : PG_GETARG_BPNN_STATE(0);
 	CachedModel *cm;
 	GradientCache *gc;
 	ArrayType  *features;
@@ -144,7 +144,10 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		s = state_create(cm, true);
 		MemoryContextSwitchTo(old);
 	}
-	else if (s->model_checksum != cm->checksum || s->capacity == 0)
+	else if (s->model_checksum != cm->checksum || s->capacity == 0 ||
+			 s->model_len != (int32) cm->len ||
+			 s->n_features != model_n_features(cm->model) ||
+			 (Size) s->n_weights != nn_weight_count(&cm->model->layout))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bpnn_gradient must be given the same model on every row")));
@@ -232,12 +235,18 @@ bpnn_state_info(PG_FUNCTION_ARGS)
 {
 	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
 	const double *sums = state_sums(s);
-	double		norm = 0.0;
+	double		largest = 0.0,
+				scaled = 0.0,
+				norm;
 	StringInfoData buf;
 	int32		w;
 
+	/* the norm scaled by the largest sum, so that squares cannot overflow */
 	for (w = 0; w < s->n_weights; w++)
-		norm += sums[w] * sums[w];
+		largest = Max(largest, fabs(sums[w]));
+	for (w = 0; largest > 0.0 && w < s->n_weights; w++)
+		scaled += (sums[w] / largest) * (sums[w] / largest);
+	norm = largest / (double) Max(s->rows, 1) * sqrt(scaled);
 	initStringInfo(&buf);
 	appendStringInfo(&buf,
 					 "{\"format_version\": %d, \"model_checksum\": \"%08x%08x\", "
@@ -247,10 +256,16 @@ bpnn_state_info(PG_FUNCTION_ARGS)
 					 (uint32) s->model_checksum, s->rows, s->skipped,
 					 s->n_weights);
 	if (s->rows > 0)
-		appendStringInfo(&buf, ", \"loss\": %.17g, \"accuracy\": %.17g, \"gradient_norm\": %.17g",
+	{
+		appendStringInfo(&buf, ", \"loss\": %.17g, \"accuracy\": %.17g",
 						 s->loss / (double) s->rows,
-						 (double) s->correct / (double) s->rows,
-						 sqrt(norm) / (double) s->rows);
+						 (double) s->correct / (double) s->rows);
+		/* JSON has no infinity: a norm beyond double precision is null */
+		if (isfinite(norm))
+			appendStringInfo(&buf, ", \"gradient_norm\": %.17g", norm);
+		else
+			appendStringInfoString(&buf, ", \"gradient_norm\": null");
+	}
 	appendStringInfoChar(&buf, '}');
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
 }
@@ -301,12 +316,15 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 	stepped.weights = palloc(sizeof(float) * n);
 	for (w = 0; w < n; w++)
 	{
-		stepped.weights[w] = (float) (cm->model->weights[w] + rate * sums[w] / (double) s->rows);
-		if (!isfinite(stepped.weights[w]))
+		double		moved = cm->model->weights[w] + rate * sums[w] / (double) s->rows;
+
+		/* checked as a double: converting one beyond FLT_MAX is undefined */
+		if (!(fabs(moved) <= FLT_MAX))
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("the step made a weight non-finite"),
+					 errmsg("the step moved weight %zu out of range for float4", w + 1),
 					 errhint("Lower learning_rate.")));
+		stepped.weights[w] = (float) moved;
 	}
 	PG_RETURN_POINTER(model_encode(&stepped));
 }
@@ -337,22 +355,59 @@ stats_create(int n_features)
 	return a;
 }
 
-/* the features of a stats array (checked: it may come from the user) */
-static int
-stats_features(ArrayType *a)
+static void
+bad_stats(const char *detail)
 {
-	int			n;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid bpnn_feature_stats state"),
+			 errdetail_internal("%s", detail)));
+}
+
+/* a count in a stats array: a whole number from 0 to 2^53 */
+static bool
+valid_count(double v)
+{
+	return v >= 0.0 && v <= 9007199254740992.0 && v == floor(v);
+}
+
+/*
+ * The features of a stats array, after checking all of it: the array comes
+ * from whoever calls the support functions (an INITCOND, a direct call, a
+ * query result), so its shape and every count are verified before use.
+ */
+int
+feature_stats_check(ArrayType *a)
+{
+	const double *v;
+	int			n,
+				f;
 
 	if (ARR_NDIM(a) != 1 || ARR_HASNULL(a) || ARR_ELEMTYPE(a) != FLOAT8OID)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid bpnn_feature_stats state")));
+		bad_stats("It is not a one-dimensional float8 array without NULLs.");
 	n = ARR_DIMS(a)[0] - STATS_HEADER;
-	if (n < 0 || n % STATS_PER_FEATURE != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid bpnn_feature_stats state")));
-	return n / STATS_PER_FEATURE;
+	if (n < 0 || n % STATS_PER_FEATURE != 0 || n / STATS_PER_FEATURE > BPNN_MAX_UNITS)
+		bad_stats("Its length is not 2 + 5 times a number of features.");
+	n /= STATS_PER_FEATURE;
+	v = (const double *) ARR_DATA_PTR(a);
+	if (!valid_count(v[0]) || !valid_count(v[1]))
+		bad_stats("Its row counts are not whole numbers from 0 to 2^53.");
+	/* no features yet: only rows whose features were NULL, all skipped */
+	if (n == 0 && v[0] != 0.0)
+		bad_stats("It counts rows but has no features.");
+	for (f = 0; f < n; f++)
+	{
+		const FeatureStats *st = (const FeatureStats *) (v + STATS_HEADER) + f;
+
+		if (!valid_count(st->count) || st->count > v[0])
+			bad_stats("A feature's count is not a whole number up to the rows.");
+		if (st->count == 0.0 ?
+			(st->min != INFINITY || st->max != -INFINITY || st->mean != 0.0 || st->m2 != 0.0) :
+			!(fabs(st->min) <= FLT_MAX && fabs(st->max) <= FLT_MAX && st->min <= st->max &&
+			  isfinite(st->mean) && isfinite(st->m2) && st->m2 >= 0.0))
+			bad_stats("A feature's minimum, maximum, mean or M2 is inconsistent.");
+	}
+	return n;
 }
 
 double *
@@ -407,26 +462,40 @@ bpnn_feature_stats_transfn(PG_FUNCTION_ARGS)
 	double	   *header;
 	double	   *row;
 	bool		has_null;
-	int			n;
+	int			n,
+				state_n = state ? feature_stats_check(state) : 0;
 
+	/*
+	 * A NULL features array is a skipped row.  Before the first array, the
+	 * state has no features (length 2: the rows, none, and the skipped);
+	 * the first array gives it its features, keeping the count.
+	 */
 	if (PG_ARGISNULL(1))
 	{
-		if (state != NULL)
-			((double *) ARR_DATA_PTR(state))[1] += 1;
+		if (state == NULL)
+		{
+			MemoryContext old = MemoryContextSwitchTo(aggcxt);
+
+			state = stats_create(0);
+			MemoryContextSwitchTo(old);
+		}
+		((double *) ARR_DATA_PTR(state))[1] += 1;
 		PG_RETURN_POINTER(state);
 	}
 	row = training_row_values(PG_GETARG_ARRAYTYPE_P(1), &n, &has_null);
-	if (state == NULL)
+	if (state == NULL || state_n == 0)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
+		double		skipped = state ? ((double *) ARR_DATA_PTR(state))[1] : 0.0;
 
 		state = stats_create(n);
+		((double *) ARR_DATA_PTR(state))[1] = skipped;
 		MemoryContextSwitchTo(old);
 	}
-	else if (stats_features(state) != n)
+	else if (state_n != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("every row must have %d features, not %d", stats_features(state), n)));
+				 errmsg("every row must have %d features, not %d", state_n, n)));
 	header = (double *) ARR_DATA_PTR(state);
 	if (has_null && skip_incomplete)
 		header[1] += 1;
@@ -447,16 +516,34 @@ bpnn_feature_stats_combinefn(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_feature_stats");
 	ArrayType  *a = PG_GETARG_ARRAYTYPE_P(0);
 	ArrayType  *b = PG_GETARG_ARRAYTYPE_P(1);
-	int			n = stats_features(a);
+	int			n = feature_stats_check(a);
 	ArrayType  *sum;
 	double	   *hs,
 			   *hb;
 	MemoryContext old;
 
-	if (stats_features(b) != n)
+	/* a state without features (only skipped rows) adds its skipped count */
+	if (n == 0)
+	{
+		ArrayType  *t = a;
+
+		a = b;
+		b = t;
+		n = feature_stats_check(a);
+	}
+	if (feature_stats_check(b) == 0)
+	{
+		old = MemoryContextSwitchTo(aggcxt);
+		sum = (ArrayType *) palloc(VARSIZE(a));
+		memcpy(sum, a, VARSIZE(a));
+		MemoryContextSwitchTo(old);
+		((double *) ARR_DATA_PTR(sum))[1] += ((double *) ARR_DATA_PTR(b))[1];
+		PG_RETURN_POINTER(sum);
+	}
+	if (feature_stats_check(b) != n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("every row must have %d features, not %d", n, stats_features(b))));
+				 errmsg("every row must have %d features, not %d", n, feature_stats_check(b))));
 	old = MemoryContextSwitchTo(aggcxt);
 	sum = (ArrayType *) palloc(VARSIZE(a));
 	memcpy(sum, a, VARSIZE(a));

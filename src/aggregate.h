@@ -18,4 +18,10 @@
  */
 extern double *training_row_values(ArrayType *features, int *n, bool *has_null);
 
+/*
+ * The number of features of a bpnn_feature_stats state or result, after
+ * checking its shape and every count in it (an error if anything is off).
+ */
+extern int	feature_stats_check(ArrayType *stats);
+
 #endif							/* BPNN_AGGREGATE_H */

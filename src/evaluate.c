@@ -32,13 +32,34 @@ PG_FUNCTION_INFO_V1(bpnn_cross_validate);
 
 #define MAX_FOLDS 1000
 
-/* a model's predictions on a source, as counts */
+/*
+ * Above this many cells (1,000 classes) bpnn_evaluate leaves the
+ * confusion matrix out of its jsonb: it grows with the square of the
+ * classes, and jsonb holds at most 256 MB of array elements (some 7,000
+ * classes); bpnn_confusion returns it as rows.
+ */
+#define MAX_JSON_CELLS 1000000
+
+/* one cell of the confusion matrix that is not zero */
+typedef struct Cell
+{
+	int32		actual;			/* an index into actual_names */
+	int32		predicted;		/* a class of the model */
+	int64		count;
+} Cell;
+
+/*
+ * A model's predictions on a source, as counts: the non-zero cells of the
+ * matrix only (at most one per row), so that memory and time follow the
+ * rows and the classes, not the square of the classes.
+ */
 typedef struct Scored
 {
 	int			n_classes;		/* the model's */
 	int			n_actual;		/* the model's classes, then unknown labels */
 	char	  **actual_names;
-	int64	   *counts;			/* n_actual x n_classes */
+	Cell	   *cells;			/* by actual, then predicted */
+	int64		n_cells;
 	int64		rows;
 	int64		skipped;
 	int64		unknown;		/* rows whose label the model does not know */
@@ -60,17 +81,70 @@ map_classes(const BpnnModel *m, const TrainingSet *set)
 	return map;
 }
 
+/*
+ * The non-zero cells of the confusion matrix, in order, from each row's
+ * actual and predicted index: two stable counting sorts (by predicted, then
+ * by actual) and a pass that counts the runs, O(rows + classes).
+ */
+static void
+count_cells(Scored *s, const int32 *actual, const int32 *predicted, int64 n_rows)
+{
+	int64	   *start_p = palloc0(sizeof(int64) * (s->n_classes + 1));
+	int64	   *start_a = palloc0(sizeof(int64) * (s->n_actual + 1));
+	int64	   *by_p = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(n_rows, 1));
+	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * Max(n_rows, 1));
+	int64		i;
+
+	for (i = 0; i < n_rows; i++)
+	{
+		start_p[predicted[i] + 1]++;
+		start_a[actual[i] + 1]++;
+	}
+	for (i = 0; i < s->n_classes; i++)
+		start_p[i + 1] += start_p[i];
+	for (i = 0; i < s->n_actual; i++)
+		start_a[i + 1] += start_a[i];
+	CHECK_FOR_INTERRUPTS();
+	for (i = 0; i < n_rows; i++)
+		by_p[start_p[predicted[i]]++] = i;
+	for (i = 0; i < n_rows; i++)
+		order[start_a[actual[by_p[i]]]++] = by_p[i];
+	CHECK_FOR_INTERRUPTS();
+
+	s->cells = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(Cell) * Max(n_rows, 1));
+	s->n_cells = 0;
+	for (i = 0; i < n_rows; i++)
+	{
+		int32		a = actual[order[i]],
+					p = predicted[order[i]];
+		Cell	   *last = s->n_cells > 0 ? &s->cells[s->n_cells - 1] : NULL;
+
+		if (last != NULL && last->actual == a && last->predicted == p)
+			last->count++;
+		else
+		{
+			s->cells[s->n_cells].actual = a;
+			s->cells[s->n_cells].predicted = p;
+			s->cells[s->n_cells++].count = 1;
+		}
+	}
+	pfree(by_p);
+	pfree(order);
+	pfree(start_p);
+	pfree(start_a);
+}
+
 static void
 score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 {
 	TrainingSet *set;
-	ScanSpec	spec;
+	ScanSpec	spec = {0};		/* stream_over_limit false: every row, or an error */
 	int32	   *class_map,
 			   *actual,
 			   *unknown_index,
 			   *predicted;
-	FitData		data;
-	FitHooks	hooks;
+	FitData		data = {0};
+	FitHooks	hooks = {0};
 	int64		i;
 	int			c;
 
@@ -107,16 +181,15 @@ score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 	train_hooks(&hooks, CurrentMemoryContext);
 	s->loss = fit_predict(&m->layout, m->weights, &data, &hooks, predicted) / set->n_rows;
 
-	s->counts = palloc0(sizeof(int64) * s->n_actual * s->n_classes);
+	/* each row's actual index: a class of the model, or its unknown label */
 	s->unknown = 0;
 	for (i = 0; i < set->n_rows; i++)
-	{
-		int			a = actual[i] >= 0 ? actual[i] : unknown_index[set->y[i]];
-
-		s->counts[(Size) a * s->n_classes + predicted[i]]++;
 		if (actual[i] < 0)
+		{
+			actual[i] = unknown_index[set->y[i]];
 			s->unknown++;
-	}
+		}
+	count_cells(s, actual, predicted, set->n_rows);
 	s->rows = set->n_rows;
 	s->skipped = set->rows_skipped;
 }
@@ -128,21 +201,90 @@ write_number(StringInfo buf, const char *key, double v)
 					 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
 }
 
+/*
+ * Call emit(a, p, count) for every cell of the confusion matrix, zeros
+ * included, actual after actual: O(cells), checking for interrupts.
+ */
+static void
+each_cell(const Scored *s, void (*emit) (void *arg, int a, int p, int64 count), void *arg)
+{
+	int64		next = 0;
+	int			a,
+				p;
+
+	for (a = 0; a < s->n_actual; a++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (p = 0; p < s->n_classes; p++)
+		{
+			int64		count = 0;
+
+			if (next < s->n_cells && s->cells[next].actual == a && s->cells[next].predicted == p)
+				count = s->cells[next++].count;
+			emit(arg, a, p, count);
+		}
+	}
+}
+
+static void
+write_count(void *arg, int a, int p, int64 count)
+{
+	StringInfo	buf = (StringInfo) arg;
+
+	if (p == 0)
+		appendStringInfoString(buf, a ? "], [" : "[");
+	else
+		appendStringInfoString(buf, ", ");
+	appendStringInfo(buf, INT64_FORMAT, count);
+}
+
+static void
+write_names(StringInfo buf, char **names, int n)
+{
+	int			i;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if (i)
+			appendStringInfoString(buf, ", ");
+		escape_json(buf, names[i]);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
 Datum
 bpnn_evaluate(PG_FUNCTION_ARGS)
 {
 	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
-	Scored		s;
+	Scored		s = {0};
 	StringInfoData buf;
 	int64		correct = 0;
+	int64	   *tp,
+			   *support,
+			   *predicted;
 	double		f1_sum = 0.0;
 	int			f1_count = 0;
-	int			a,
-				p;
+	int64		c;
+	int			p;
 
 	score_source(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), &s);
-	for (a = 0; a < s.n_classes; a++)
-		correct += s.counts[(Size) a * s.n_classes + a];
+	/* per class: right, actually it, predicted as it; from the cells, O(cells) */
+	tp = palloc0(sizeof(int64) * s.n_classes);
+	support = palloc0(sizeof(int64) * s.n_classes);
+	predicted = palloc0(sizeof(int64) * s.n_classes);
+	for (c = 0; c < s.n_cells; c++)
+	{
+		const Cell *cell = &s.cells[c];
+
+		if (cell->actual < s.n_classes)
+			support[cell->actual] += cell->count;
+		predicted[cell->predicted] += cell->count;
+		if (cell->actual == cell->predicted)
+			tp[cell->actual] += cell->count;
+	}
+	for (p = 0; p < s.n_classes; p++)
+		correct += tp[p];
 
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "{\"rows_used\": " INT64_FORMAT ", \"rows_skipped\": " INT64_FORMAT
@@ -153,22 +295,16 @@ bpnn_evaluate(PG_FUNCTION_ARGS)
 	appendStringInfoString(&buf, ", \"classes\": [");
 	for (p = 0; p < s.n_classes; p++)
 	{
-		int64		tp = s.counts[(Size) p * s.n_classes + p];
-		int64		support = 0,
-					predicted = 0;
 		double		precision,
 					recall,
 					f1;
 
-		for (a = 0; a < s.n_classes; a++)
-			support += s.counts[(Size) p * s.n_classes + a];
-		for (a = 0; a < s.n_actual; a++)
-			predicted += s.counts[(Size) a * s.n_classes + p];
-		precision = predicted > 0 ? (double) tp / predicted : 0.0;
-		recall = support > 0 ? (double) tp / support : 0.0;
+		CHECK_FOR_INTERRUPTS();
+		precision = predicted[p] > 0 ? (double) tp[p] / predicted[p] : 0.0;
+		recall = support[p] > 0 ? (double) tp[p] / support[p] : 0.0;
 		f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0.0;
 		/* macro F1 over the classes that occur, as actual or predicted */
-		if (support > 0 || predicted > 0)
+		if (support[p] > 0 || predicted[p] > 0)
 		{
 			f1_sum += f1;
 			f1_count++;
@@ -178,35 +314,53 @@ bpnn_evaluate(PG_FUNCTION_ARGS)
 		write_number(&buf, "precision", precision);
 		write_number(&buf, "recall", recall);
 		write_number(&buf, "f1", f1);
-		appendStringInfo(&buf, ", \"support\": " INT64_FORMAT "}", support);
+		appendStringInfo(&buf, ", \"support\": " INT64_FORMAT "}", support[p]);
 	}
 	appendStringInfoChar(&buf, ']');
 	write_number(&buf, "macro_f1", f1_count ? f1_sum / f1_count : 0.0);
-	appendStringInfoString(&buf, ", \"confusion\": {\"actual\": [");
-	for (a = 0; a < s.n_actual; a++)
+	if ((int64) s.n_actual * s.n_classes > MAX_JSON_CELLS)
 	{
-		if (a)
-			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, s.actual_names[a]);
+		ereport(NOTICE,
+				(errmsg("the confusion matrix is left out: it has %d x %d cells",
+						s.n_actual, s.n_classes),
+				 errdetail("bpnn_evaluate includes a confusion matrix of at most %d cells.",
+						   MAX_JSON_CELLS),
+				 errhint("bpnn_confusion returns the matrix as rows.")));
+		appendStringInfoString(&buf, ", \"confusion\": null}");
 	}
-	appendStringInfoString(&buf, "], \"predicted\": [");
-	for (p = 0; p < s.n_classes; p++)
+	else
 	{
-		if (p)
-			appendStringInfoString(&buf, ", ");
-		escape_json(&buf, m->class_names[p]);
+		appendStringInfoString(&buf, ", \"confusion\": {\"actual\": ");
+		write_names(&buf, s.actual_names, s.n_actual);
+		appendStringInfoString(&buf, ", \"predicted\": ");
+		write_names(&buf, m->class_names, s.n_classes);
+		appendStringInfoString(&buf, ", \"counts\": [");
+		each_cell(&s, write_count, &buf);
+		appendStringInfoString(&buf, "]]}}");
 	}
-	appendStringInfoString(&buf, "], \"counts\": [");
-	for (a = 0; a < s.n_actual; a++)
-	{
-		appendStringInfoString(&buf, a ? ", [" : "[");
-		for (p = 0; p < s.n_classes; p++)
-			appendStringInfo(&buf, p ? ", " INT64_FORMAT : INT64_FORMAT,
-							 s.counts[(Size) a * s.n_classes + p]);
-		appendStringInfoChar(&buf, ']');
-	}
-	appendStringInfoString(&buf, "]}}");
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+typedef struct ConfusionRows
+{
+	ReturnSetInfo *rsinfo;
+	const Scored *s;
+	char	  **predicted_names;
+} ConfusionRows;
+
+static void
+put_count(void *arg, int a, int p, int64 count)
+{
+	ConfusionRows *r = (ConfusionRows *) arg;
+	Datum		values[3];
+	bool		nulls[3] = {false, false, false};
+
+	values[0] = CStringGetTextDatum(r->s->actual_names[a]);
+	values[1] = CStringGetTextDatum(r->predicted_names[p]);
+	values[2] = Int64GetDatum(count);
+	tuplestore_putvalues(r->rsinfo->setResult, r->rsinfo->setDesc, values, nulls);
+	pfree(DatumGetPointer(values[0]));
+	pfree(DatumGetPointer(values[1]));
 }
 
 Datum
@@ -214,23 +368,15 @@ bpnn_confusion(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
-	Scored		s;
-	int			a,
-				p;
+	Scored		s = {0};
+	ConfusionRows r;
 
 	InitMaterializedSRF(fcinfo, 0);
 	score_source(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), &s);
-	for (a = 0; a < s.n_actual; a++)
-		for (p = 0; p < s.n_classes; p++)
-		{
-			Datum		values[3];
-			bool		nulls[3] = {false, false, false};
-
-			values[0] = CStringGetTextDatum(s.actual_names[a]);
-			values[1] = CStringGetTextDatum(m->class_names[p]);
-			values[2] = Int64GetDatum(s.counts[(Size) a * s.n_classes + p]);
-			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		}
+	r.rsinfo = rsinfo;
+	r.s = &s;
+	r.predicted_names = m->class_names;
+	each_cell(&s, put_count, &r);
 	return (Datum) 0;
 }
 
@@ -247,7 +393,7 @@ assign_folds(const TrainingSet *set, int folds, uint64 seed)
 	int64	   *by_class = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
 	int64	   *start = palloc0(sizeof(int64) * (set->n_classes + 1));
 	int		   *fold_of = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int) * n);
-	NnRng		rng;
+	NnRng		rng = {0};
 	int64		i;
 
 	for (i = 0; i < n; i++)
@@ -270,7 +416,7 @@ Datum
 bpnn_cross_validate(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TrainArgs	args;
+	TrainArgs	args = {0};
 	MemoryContext cv_cxt,
 				old;
 	TrainingSet *set;

@@ -26,29 +26,20 @@ fit_optimizer_from_name(const char *name)
 	return nn_value_of(optimizer_names, FIT_OPTIMIZER_COUNT, name);
 }
 
-/* scratch space for forward passes (grad stays NULL) */
-static void
-scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
+void
+fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 {
 	float	   *mem = hooks->alloc(hooks->arg, sizeof(float) *
 								   nn_workspace_floats(layout, FIT_CHUNK_ROWS));
 
 	nn_workspace_bind(&s->ws, layout, FIT_CHUNK_ROWS, mem);
 	s->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * FIT_CHUNK_ROWS);
-	s->grad = NULL;
-}
-
-void
-fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
-{
-	scratch_init(s, layout, hooks);
-	s->grad = hooks->alloc(hooks->arg, sizeof(float) * nn_weight_count(layout));
 }
 
 /* copy rows (by index, or in order when order is NULL) into the input layer */
 static void
-gather(FitScratch *s, const FitData *data, int n_inputs,
-	   const uint32_t *order, int64_t first, int rows)
+gather_into(NnWorkspace *ws, int32_t *labels, const FitData *data, int n_inputs,
+			const uint32_t *order, int64_t first, int rows)
 {
 	int			i;
 
@@ -56,10 +47,17 @@ gather(FitScratch *s, const FitData *data, int n_inputs,
 	{
 		int64_t		r = order ? (int64_t) order[first + i] : first + i;
 
-		memcpy(s->ws.act[0] + (size_t) i * n_inputs,
+		memcpy(ws->act[0] + (size_t) i * n_inputs,
 			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);
-		s->labels[i] = data->y[r];
+		labels[i] = data->y[r];
 	}
+}
+
+static void
+gather(FitScratch *s, const FitData *data, int n_inputs,
+	   const uint32_t *order, int64_t first, int rows)
+{
+	gather_into(&s->ws, s->labels, data, n_inputs, order, first, rows);
 }
 
 /*
@@ -77,8 +75,8 @@ chunk_rows(const NnLayout *layout)
 	return rows < 1 ? 1 : (rows > FIT_CHUNK_ROWS ? FIT_CHUNK_ROWS : (int) rows);
 }
 
-static void
-shuffle(uint32_t *order, int64_t n, NnRng *rng)
+void
+fit_shuffle(uint32_t *order, int64_t n, NnRng *rng)
 {
 	int64_t		i;
 
@@ -126,7 +124,7 @@ fit_score(const NnLayout *layout, const float *weights, const FitData *data,
 {
 	FitScratch	s;
 
-	scratch_init(&s, layout, hooks);
+	fit_scratch_init(&s, layout, hooks);
 	score_with(layout, weights, data, hooks, &s, mean_loss, accuracy);
 }
 
@@ -141,7 +139,7 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 	double		loss = 0.0;
 	int64_t		first;
 
-	scratch_init(&s, layout, hooks);
+	fit_scratch_init(&s, layout, hooks);
 	for (first = 0; first < data->n_rows; first += chunk)
 	{
 		int			rows = (int) (data->n_rows - first < chunk ?
@@ -160,48 +158,75 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 	return loss;
 }
 
-double
-fit_epoch(const NnLayout *layout, const FitOptions *options, const FitData *data,
-		  FitState *st, FitScratch *s, const FitHooks *hooks)
+void
+fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
 {
+	st->layout = layout;
+	st->n_weights = nn_weight_count(layout);
+	st->chunk = chunk_rows(layout);
+	nn_workspace_bind(&st->ws, layout, st->chunk,
+					  hooks->alloc(hooks->arg, sizeof(float) *
+								   nn_workspace_floats(layout, st->chunk)));
+	st->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * (size_t) st->chunk);
+	st->grad = hooks->alloc(hooks->arg, sizeof(float) * st->n_weights);
+	st->state1 = NULL;
+	st->state2 = NULL;
+	st->step = 0;
+}
+
+double
+fit_step(FitStepper *st, float *weights, const FitOptions *options,
+		 const FitData *data, const uint32_t *order, int64_t first,
+		 int64_t rows, const FitHooks *hooks, int64_t *correct)
+{
+	const NnLayout *layout = st->layout;
 	const int	n_inputs = layout->sizes[0];
-	const size_t n_weights = nn_weight_count(layout);
+	const int	n_out = layout->sizes[layout->n_layers];
+	double		loss = 0.0;
+	int64_t		done;
+
+	for (done = 0; done < rows; done += st->chunk)
+	{
+		int			n = (int) (rows - done < st->chunk ? rows - done : st->chunk);
+		int			i;
+
+		gather_into(&st->ws, st->labels, data, n_inputs, order, first + done, n);
+		nn_forward(layout, weights, &st->ws, n);
+		if (correct)
+			for (i = 0; i < n; i++)
+				if (nn_argmax(st->ws.act[layout->n_layers] + (size_t) i * n_out, n_out) ==
+					st->labels[i])
+					(*correct)++;
+		loss += nn_backward(layout, weights, &st->ws, n, st->labels,
+							options->class_weight, st->grad);
+		if (hooks->between_chunks)
+			hooks->between_chunks(hooks->arg);
+	}
+	if (options->optimizer == FIT_ADAM)
+		nn_update_adam(st->n_weights, weights, st->grad, st->state1, st->state2, ++st->step,
+					   1.0 / (double) rows, options->learning_rate, options->weight_decay);
+	else
+		nn_update(st->n_weights, weights, st->grad, st->state1, 1.0 / (double) rows,
+				  options->learning_rate, options->momentum, options->weight_decay);
+	return loss;
+}
+
+double
+fit_epoch(FitStepper *st, float *weights, const FitOptions *options, const FitData *data,
+		  uint32_t *order, NnRng *rng, const FitHooks *hooks)
+{
 	const int64_t n = data->n_rows;
 	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
 		? n : options->batch_size;
-	const int	chunk = chunk_rows(layout);
 	double		loss = 0.0;
 	int64_t		start;
 
 	/* the whole-set batch sees every row each step: order does not matter */
-	if (st->order && batch < n)
-		shuffle(st->order, n, &st->rng);
+	if (order && batch < n)
+		fit_shuffle(order, n, rng);
 	for (start = 0; start < n; start += batch)
-	{
-		int64_t		batch_rows = n - start < batch ? n - start : batch;
-		int64_t		done;
-
-		for (done = 0; done < batch_rows; done += chunk)
-		{
-			int			rows = (int) (batch_rows - done < chunk ?
-									  batch_rows - done : chunk);
-
-			gather(s, data, n_inputs, st->order, start + done, rows);
-			nn_forward(layout, st->weights, &s->ws, rows);
-			loss += nn_backward(layout, st->weights, &s->ws, rows, s->labels,
-								options->class_weight, s->grad);
-			if (hooks->between_chunks)
-				hooks->between_chunks(hooks->arg);
-		}
-		if (options->optimizer == FIT_ADAM)
-			nn_update_adam(n_weights, st->weights, s->grad, st->state1, st->state2,
-						   ++st->step, 1.0 / (double) batch_rows, options->learning_rate,
-						   options->weight_decay);
-		else
-			nn_update(n_weights, st->weights, s->grad, st->state1,
-					  1.0 / (double) batch_rows, options->learning_rate,
-					  options->momentum, options->weight_decay);
-	}
+		loss += fit_step(st, weights, options, data, order, start,
+						 n - start < batch ? n - start : batch, hooks, NULL);
 	return loss;
 }
 
@@ -264,20 +289,20 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 		? n : options->batch_size;
 	float	   *best = validation ?
 		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
-	FitState	st = {0};
+	uint32_t   *order = NULL;
 	FitScratch	s = {0};
+	FitStepper	st = {0};
+	NnRng		rng = {0};
 	int			epoch;
 
 	fit_scratch_init(&s, layout, hooks);
-	st.weights = weights;
+	fit_stepper_init(&st, layout, hooks);
 	/* momentum: the previous gradient; Adam: the two moment estimates */
 	st.state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-	st.state2 = options->optimizer == FIT_ADAM ?
-		hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
-	st.step = 0;
-	st.order = NULL;
-	nn_rng_seed(&st.rng, options->seed);
-	nn_init_weights(layout, weights, options->init_range, &st.rng);
+	if (options->optimizer == FIT_ADAM)
+		st.state2 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+	nn_rng_seed(&rng, options->seed);
+	nn_init_weights(layout, weights, options->init_range, &rng);
 	fit_result_init(result, options, hooks);
 
 	/* the whole-set batch sees every row each step: order does not matter */
@@ -285,14 +310,14 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	{
 		int64_t		i;
 
-		st.order = hooks->alloc(hooks->arg, sizeof(uint32_t) * (size_t) n);
+		order = hooks->alloc(hooks->arg, sizeof(uint32_t) * (size_t) n);
 		for (i = 0; i < n; i++)
-			st.order[i] = (uint32_t) i;
+			order[i] = (uint32_t) i;
 	}
 
 	for (epoch = 0; epoch < options->epochs; epoch++)
 	{
-		double		loss = fit_epoch(layout, options, data, &st, &s, hooks);
+		double		loss = fit_epoch(&st, weights, options, data, order, &rng, hooks);
 
 		if (!fit_epoch_done(layout, options, weights, epoch, loss / (double) n,
 							validation, best, hooks, &s, result))

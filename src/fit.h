@@ -84,40 +84,68 @@ extern void fit_network(const NnLayout *layout, float *weights,
 						FitResult *result);
 
 /*
+ * One optimizer over one network, a mini-batch at a time: what fit_network
+ * does per batch, for callers that bring their own rows batch by batch
+ * (the training aggregate, src/sgd_aggregate.c).  The caller owns state1
+ * (momentum: the previous gradient; Adam: the first moment) and state2
+ * (Adam: the second moment), n_weights floats each, zero at the start.
+ */
+typedef struct FitStepper
+{
+	const NnLayout *layout;
+	size_t		n_weights;
+	int			chunk;			/* rows pushed through the network at once */
+	NnWorkspace ws;
+	int32_t    *labels;
+	float	   *grad;			/* zero between steps */
+	float	   *state1;
+	float	   *state2;			/* NULL unless Adam */
+	long		step;			/* Adam updates taken so far */
+} FitStepper;
+
+/* scratch from hooks->alloc; state1 and state2 are left NULL for the caller */
+extern void fit_stepper_init(FitStepper *st, const NnLayout *layout,
+							 const FitHooks *hooks);
+
+/*
+ * One mini-batch step on rows first .. first + rows - 1 of data (by index
+ * through order, or in order when order is NULL): forward and backward
+ * passes a chunk at a time, then one update by options' optimizer.
+ * Returns the batch's class-weighted loss; adds the rows the weights
+ * before the step predicted correctly to *correct (when not NULL).
+ */
+extern double fit_step(FitStepper *st, float *weights, const FitOptions *options,
+					   const FitData *data, const uint32_t *order, int64_t first,
+					   int64_t rows, const FitHooks *hooks, int64_t *correct);
+
+/* a seeded Fisher-Yates shuffle of n row indexes (what every epoch does) */
+extern void fit_shuffle(uint32_t *order, int64_t n, NnRng *rng);
+
+/*
  * Training driven epoch by epoch from outside (parallel training,
- * src/parallel_train.c, where a shard's state lives in shared memory and
- * any process may run its next epoch).  fit_network is built of these.
+ * src/parallel_train.c, where a shard's weights and optimizer state live
+ * in shared memory and any process may run its next epoch).  fit_network
+ * is built of these.
  */
 
-/* what persists between epochs */
-typedef struct FitState
-{
-	float	   *weights;
-	float	   *state1;			/* momentum: the previous gradient; Adam: first moment */
-	float	   *state2;			/* Adam: second moment; else NULL */
-	long		step;			/* Adam: updates so far */
-	uint32_t   *order;			/* data's rows (indexes into data->x), shuffled
-								 * each epoch; NULL: in order (whole-set batch) */
-	NnRng		rng;
-} FitState;
+/*
+ * One epoch over data->n_rows rows: when order is not NULL (data's rows
+ * by index: order[i] indexes data->x) and a batch is smaller than the
+ * rows, order is first shuffled with rng; then mini-batches of
+ * options->batch_size, each one fit_step.  Returns the summed loss.
+ */
+extern double fit_epoch(FitStepper *st, float *weights, const FitOptions *options,
+						const FitData *data, uint32_t *order, NnRng *rng,
+						const FitHooks *hooks);
 
-/* what one process needs to run epochs: scratch space and the gradient sums */
+/* scratch space for forward passes (scoring) */
 typedef struct FitScratch
 {
 	NnWorkspace ws;
 	int32_t    *labels;
-	float	   *grad;			/* zero between batches */
 } FitScratch;
 
 extern void fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks);
-
-/*
- * One epoch over data->n_rows rows (st->order[i] when st->order is set):
- * mini-batches, each applied by the optimizer.  Returns the summed loss.
- */
-extern double fit_epoch(const NnLayout *layout, const FitOptions *options,
-						const FitData *data, FitState *st, FitScratch *s,
-						const FitHooks *hooks);
 
 /* result's epoch losses allocated, nothing run yet */
 extern void fit_result_init(FitResult *result, const FitOptions *options,

@@ -30,9 +30,12 @@
 PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
 PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
 
+#define GROUP_ROWS_MAGIC 0x42504752	/* "BPGR" */
+
 /* one group's rows, packed as they arrive */
 typedef struct GroupRows
 {
+	uint32		magic;			/* GROUP_ROWS_MAGIC: made by bpnn_fit_transfn */
 	TrainArgs	args;			/* from the options of the group's first row */
 	int			n_inputs;
 	int64		n_rows;
@@ -48,6 +51,8 @@ typedef struct GroupRows
 } GroupRows;
 
 /* ---------- options ---------- */
+
+static void bad_option(const char *name, const char *what) pg_attribute_noreturn();
 
 static void
 bad_option(const char *name, const char *what)
@@ -197,6 +202,7 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid label_type)
 	GroupRows  *g = MemoryContextAllocZero(cxt, sizeof(GroupRows));
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 
+	g->magic = GROUP_ROWS_MAGIC;
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -208,6 +214,24 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid label_type)
 	g->numeric_label = labels_type_is_number(label_type);
 	g->classes = labels_begin(g->numeric_label, NULL);
 	MemoryContextSwitchTo(old);
+	return g;
+}
+
+/*
+ * The internal state in argument 0.  Only a superuser can build an
+ * aggregate of an internal state, but one can pair these functions with
+ * another aggregate's: a state that is not a GroupRows is an error.
+ */
+static GroupRows *
+group_arg(FunctionCallInfo fcinfo)
+{
+	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
+
+	if (g != NULL && g->magic != GROUP_ROWS_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_fit state"),
+				 errdetail("The state was not made by bpnn_fit_transfn.")));
 	return g;
 }
 
@@ -263,7 +287,7 @@ static Datum
 fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 {
 	MemoryContext aggcxt;
-	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
+	GroupRows  *g;
 	double	   *row;
 	float	   *dst;
 	int			n,
@@ -274,6 +298,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("bpnn_fit called in non-aggregate context")));
+	g = group_arg(fcinfo);
 	if (g == NULL)
 		g = group_create(fcinfo, aggcxt, label_type);
 	if (PG_ARGISNULL(1))
@@ -400,13 +425,13 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	TrainingSet *set;
 	BpnnModel  *model;
 	struct varlena *encoded;
-	TrainArgs	args;
+	TrainArgs	args = {0};
 	instr_time	start,
 				elapsed;
 
-	if (PG_ARGISNULL(0))
+	g = group_arg(fcinfo);
+	if (g == NULL)
 		PG_RETURN_NULL();
-	g = (GroupRows *) PG_GETARG_POINTER(0);
 	if (g->n_rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),

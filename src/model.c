@@ -14,6 +14,8 @@
 #include "fmgr.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "nodes/primnodes.h"
+#include "miscadmin.h"
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
@@ -61,8 +63,82 @@ validate_finite(const double *values, Size n, int sqlstate, const char *what)
 	Size		i;
 
 	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (!isfinite(values[i]))
 			invalid(sqlstate, psprintf("The %s contain a non-finite value.", what));
+	}
+}
+
+/* names[order[i]] before names[order[j]]: by bytes, then by position */
+static inline bool
+name_before(char *const *names, int a, int b)
+{
+	int			c = strcmp(names[a], names[b]);
+
+	return c < 0 || (c == 0 && a < b);
+}
+
+/*
+ * The position of the first name that repeats an earlier one (the earliest
+ * second occurrence, which a pairwise scan would report), or -1.
+ *
+ * The positions are merge-sorted by name, then neighbours compared: at most
+ * n log2 n comparisons whatever the names, where comparing every pair took
+ * 15 s for 40,000 columns.  A merge sort rather than pg_qsort (whose
+ * quicksort has a quadratic worst case) or a hash table (whose buckets an
+ * unseeded hash lets crafted names fill); it checks for interrupts after
+ * every run it merges.
+ */
+static int
+first_repeat(char *const *names, int n)
+{
+	int		   *order,
+			   *tmp,
+				width,
+				i,
+				result = -1;
+
+	if (n < 2)
+		return -1;
+	order = palloc(sizeof(int) * n);
+	tmp = palloc(sizeof(int) * n);
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	for (width = 1; width < n; width *= 2)
+	{
+		int		   *swap;
+		int			lo;
+
+		for (lo = 0; lo < n; lo += 2 * width)
+		{
+			int			mid = Min(lo + width, n),
+						hi = Min(lo + 2 * width, n),
+						a = lo,
+						b = mid,
+						k = lo;
+
+			CHECK_FOR_INTERRUPTS();
+			while (a < mid && b < hi)
+				tmp[k++] = name_before(names, order[b], order[a]) ? order[b++] : order[a++];
+			while (a < mid)
+				tmp[k++] = order[a++];
+			while (b < hi)
+				tmp[k++] = order[b++];
+		}
+		swap = order;
+		order = tmp;
+		tmp = swap;
+	}
+	/* equal names are adjacent, in position order: the later of a pair repeats */
+	for (i = 1; i < n; i++)
+		if (strcmp(names[order[i - 1]], names[order[i]]) == 0 &&
+			(result < 0 || order[i] < result))
+			result = order[i];
+	pfree(order);
+	pfree(tmp);
+	return result;
 }
 
 void
@@ -100,15 +176,18 @@ model_validate(const BpnnModel *model, int sqlstate)
 		invalid(sqlstate, "The normalization method is unknown.");
 
 	for (i = 0; i < n_features; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		validate_name(model->feature_names[i], sqlstate, "feature");
+	}
 	for (i = 0; i < n_classes; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		validate_string(model->class_names[i], sqlstate, "class name", true);
-		for (j = 0; j < i; j++)
-			if (strcmp(model->class_names[i], model->class_names[j]) == 0)
-				invalid(sqlstate, psprintf("The class \"%s\" appears twice.",
-										  model->class_names[i]));
 	}
+	if ((j = first_repeat(model->class_names, n_classes)) >= 0)
+		invalid(sqlstate, psprintf("The class \"%s\" appears twice.",
+								  model->class_names[j]));
 	if (model->n_columns < 1 || model->n_columns > n_features)
 		invalid(sqlstate, "The number of source columns is inconsistent.");
 	{
@@ -116,15 +195,15 @@ model_validate(const BpnnModel *model, int sqlstate)
 
 		for (i = 0; i < model->n_columns; i++)
 		{
+			CHECK_FOR_INTERRUPTS();
 			validate_name(model->column_names[i], sqlstate, "column");
 			if (model->column_widths[i] < 1)
 				invalid(sqlstate, "A source column has no inputs.");
 			width_sum += model->column_widths[i];
-			for (j = 0; j < i; j++)
-				if (strcmp(model->column_names[i], model->column_names[j]) == 0)
-					invalid(sqlstate, psprintf("The column \"%s\" appears twice.",
-											   model->column_names[i]));
 		}
+		if ((j = first_repeat(model->column_names, model->n_columns)) >= 0)
+			invalid(sqlstate, psprintf("The column \"%s\" appears twice.",
+									   model->column_names[j]));
 		if (width_sum != n_features)
 			invalid(sqlstate, "The source columns' widths do not add up to the inputs.");
 		for (i = 0; i < model->n_columns; i++)
@@ -139,13 +218,11 @@ model_validate(const BpnnModel *model, int sqlstate)
 					invalid(sqlstate, "A text column has too many values.");
 				for (j = 0; j < model->column_widths[i]; j++)
 				{
-					int			k;
-
+					CHECK_FOR_INTERRUPTS();
 					validate_string(model->categories[i][j], sqlstate, "category", true);
-					for (k = 0; k < j; k++)
-						if (strcmp(model->categories[i][j], model->categories[i][k]) == 0)
-							invalid(sqlstate, "A category appears twice.");
 				}
+				if (first_repeat(model->categories[i], model->column_widths[i]) >= 0)
+					invalid(sqlstate, "A category appears twice.");
 			}
 		}
 	}
@@ -162,8 +239,12 @@ model_validate(const BpnnModel *model, int sqlstate)
 	if (n_weights > BPNN_MAX_WEIGHTS)
 		invalid(sqlstate, psprintf("A model has at most %d weights.", BPNN_MAX_WEIGHTS));
 	for (i = 0; (Size) i < n_weights; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (!isfinite(model->weights[i]))
 			invalid(sqlstate, "The weights contain a non-finite value.");
+	}
 
 	if (t->source == NULL || t->label_column == NULL)
 		invalid(sqlstate, "The training record lacks its source or label column.");
@@ -396,7 +477,10 @@ read_strings(Reader *r, int n, const char *what)
 	need(r, (Size) n * 4, what);
 	out = palloc(sizeof(char *) * n);
 	for (i = 0; i < n; i++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		out[i] = read_string(r, what);
+	}
 	return out;
 }
 
@@ -492,7 +576,11 @@ model_decode(const char *data, Size len, int sqlstate)
 	m->weights = palloc(sizeof(float) * n_weights);
 	for (i = 0; (Size) i < n_weights; i++)
 	{
-		uint32		bits = read_u32(&r, "weights");
+		uint32		bits;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		bits = read_u32(&r, "weights");
 
 		memcpy(&m->weights[i], &bits, 4);
 	}
@@ -622,6 +710,7 @@ typedef struct ModelCacheEntry
 	uint64		checksum;
 	char	   *bytes;			/* the stored bytes (content-keyed: to compare) */
 	const void *last_seen;		/* the datum last found equal to them */
+	bool		stable;			/* the argument is a Const or an external Param */
 	MemoryContext cxt;
 	CachedModel cached;
 } ModelCacheEntry;
@@ -639,6 +728,27 @@ content_key(struct varlena *raw, Size *len, uint64 *checksum)
 	}
 }
 
+/*
+ * Is the argument the same value throughout the query (a Const or an
+ * external Param)?  An aggregate's transition function sees its arguments
+ * through Params of the executor's own, so its Aggref's are looked at.
+ */
+static bool
+model_arg_stable(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	Node	   *arg;
+
+	if (aggref == NULL)
+		return get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	/* the transition function's argument 0 is the state */
+	if (argno < 1 || argno > list_length(aggref->args))
+		return false;
+	arg = (Node *) list_nth_node(TargetEntry, aggref->args, argno - 1)->expr;
+	return IsA(arg, Const) ||
+		(IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN);
+}
+
 CachedModel *
 model_from_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -654,6 +764,7 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	if (entry == NULL)
 	{
 		entry = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ModelCacheEntry));
+		entry->stable = model_arg_stable(fcinfo, argno);
 		fcinfo->flinfo->fn_extra = entry;
 	}
 
@@ -671,13 +782,16 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 		plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(argno));
 		content_key(plain, &len, &checksum);
 		/*
-		 * The checksum is no proof of identity: compare the bytes, unless
-		 * this is the very datum compared last time (a constant or a
-		 * parameter, seen row after row)
+		 * The checksum is no proof of identity (hash_bytes_extended is not
+		 * collision-resistant): compare the bytes, unless the argument is a
+		 * constant or an external parameter and this is the very datum
+		 * compared last time.  Only then can the same address not hold
+		 * another value: a value computed per row may be palloc'd where
+		 * the previous row's was.
 		 */
 		if (entry->valid && !entry->external && entry->len == len &&
 			entry->checksum == checksum &&
-			((const void *) plain == entry->last_seen ||
+			((entry->stable && (const void *) plain == entry->last_seen) ||
 			 memcmp(VARDATA_ANY(plain), entry->bytes, len) == 0))
 		{
 			entry->last_seen = plain;

@@ -29,6 +29,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "port/pg_bswap.h"
 
 #include "nn.h"
 #include "normalize.h"
@@ -144,6 +145,18 @@ extern BpnnModel *model_decode(const char *data, Size len, int sqlstate);
  */
 extern void model_normalize_features(const BpnnModel *model, const double *values,
 									 float *inputs);
+
+/* the checksum stored bytes name themselves by (their header's; 0 if too short) */
+static inline uint64
+model_stored_checksum(const char *bytes, Size len)
+{
+	uint64		checksum;
+
+	if (len < BPNN_HEADER_SIZE)
+		return 0;
+	memcpy(&checksum, bytes + 8, sizeof(checksum));
+	return pg_ntoh64(checksum);
+}
 
 /* a decoded model with scratch space for one-row forward passes (no backward) */
 typedef struct CachedModel

@@ -18,6 +18,7 @@
 
 #include "common/shortest_dec.h"
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/jsonb.h"
@@ -49,6 +50,8 @@ write_doubles(StringInfo buf, const double *v, Size n)
 	appendStringInfoChar(buf, '[');
 	for (i = 0; i < n; i++)
 	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
 		write_double(buf, v[i]);
@@ -64,6 +67,7 @@ write_strings(StringInfo buf, char **s, int n)
 	appendStringInfoChar(buf, '[');
 	for (i = 0; i < n; i++)
 	{
+		CHECK_FOR_INTERRUPTS();
 		if (i > 0)
 			appendStringInfoString(buf, ", ");
 		escape_json(buf, s[i]);
@@ -146,6 +150,7 @@ model_to_json(const BpnnModel *m, bool with_weights)
 	{
 		static const char *const kinds[BPNN_COLUMN_KIND_COUNT] = {"number", "array", "text"};
 
+		CHECK_FOR_INTERRUPTS();
 		appendStringInfoString(&buf, l ? ", {\"name\": " : "{\"name\": ");
 		escape_json(&buf, m->column_names[l]);
 		appendStringInfo(&buf, ", \"kind\": \"%s\", \"width\": %d", kinds[m->column_kinds[l]],
@@ -184,6 +189,8 @@ model_to_json(const BpnnModel *m, bool with_weights)
 			appendStringInfoString(&buf, l ? ", [" : "[");
 			for (i = 0; i < n; i++)
 			{
+				if ((i & 0xFFFF) == 0)
+					CHECK_FOR_INTERRUPTS();
 				float_to_shortest_decimal_buf(w[i], tmp);
 				if (i > 0)
 					appendStringInfoString(&buf, ", ");
@@ -299,7 +306,10 @@ get_strings(JsonbContainer *obj, const char *key, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		JsonbValue *v = get_element(a, i, jbvString, key);
+		JsonbValue *v;
+
+		CHECK_FOR_INTERRUPTS();
+		v = get_element(a, i, jbvString, key);
 
 		out[i] = pnstrdup(v->val.string.val, v->val.string.len);
 	}
@@ -314,7 +324,11 @@ get_doubles(JsonbContainer *obj, const char *key, int n)
 	int			i;
 
 	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		out[i] = number_to_double(get_element(a, i, jbvNumeric, key));
+	}
 	return out;
 }
 
@@ -420,7 +434,10 @@ model_from_json(const char *text)
 		m->categories = palloc0(sizeof(char **) * m->n_columns);
 		for (i = 0; i < m->n_columns; i++)
 		{
-			JsonbValue *col = get_element(cols, i, jbvBinary, "columns");
+			JsonbValue *col;
+
+			CHECK_FOR_INTERRUPTS();
+			col = get_element(cols, i, jbvBinary, "columns");
 
 			if (!JsonContainerIsObject(col->val.binary.data))
 				bad_text("An element of \"columns\" must be a JSON object.");
@@ -477,7 +494,11 @@ model_from_json(const char *text)
 
 		for (i = 0; (Size) i < n; i++)
 		{
-			JsonbValue *v = get_element(w, i, jbvNumeric, "weights");
+			JsonbValue *v;
+
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			v = get_element(w, i, jbvNumeric, "weights");
 
 			dst[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4,
 														NumericGetDatum(v->val.numeric)));

@@ -301,6 +301,29 @@ softmax_rows(float *v, int rows, int n)
 	}
 }
 
+/*
+ * softmax_rows for one row of n values in a buffer of `padded` (a multiple
+ * of 16): the exponentials in whole vectors, the sum over the n real ones in
+ * order, so the bits are softmax_rows'.
+ */
+NN_KERNEL
+static void
+softmax_padded_row(float *o, int n, int padded)
+{
+	float		top = o[0],
+				sum = 0.0f;
+	int			j;
+
+	for (j = 1; j < n; j++)
+		top = o[j] > top ? o[j] : top;
+	for (j = 0; j < padded; j++)
+		o[j] = vec_expf(o[j] - top);
+	for (j = 0; j < n; j++)
+		sum += o[j];
+	for (j = 0; j < n; j++)
+		o[j] /= sum;
+}
+
 /* apply an activation in place to rows x n pre-activations */
 NN_KERNEL
 static void
@@ -624,11 +647,22 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 		const int	n_in = layout->sizes[l],
 					stride = padded_width(layout->sizes[l + 1]);
 
+		const NnActivation act = l + 1 == layout->n_layers ? layout->output_act
+			: layout->hidden_act;
+
 		padded_row_product(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
 						   ws->act[l + 1]);
-		/* the real outputs only: softmax must not see the padding */
-		activate(l + 1 == layout->n_layers ? layout->output_act : layout->hidden_act,
-				 ws->act[l + 1], 1, layout->sizes[l + 1]);
+
+		/*
+		 * Element-wise activations over the padded width too, in whole
+		 * vectors, with no scalar tail: the padding's values are never read
+		 * (the next layer takes its n_in real inputs).  Softmax sums over
+		 * the real outputs only.
+		 */
+		if (act == NN_ACT_SOFTMAX)
+			softmax_padded_row(ws->act[l + 1], layout->sizes[l + 1], stride);
+		else
+			activate(act, ws->act[l + 1], 1, stride);
 		w += (size_t) (n_in + 1) * stride;
 	}
 }

@@ -5,8 +5,8 @@
  * are dealt, in a seeded random order, into one shard per planned
  * participant (workers + the leader).  In each epoch every shard starts
  * from the shared weights and runs an ordinary epoch of mini-batches over
- * its own rows (fit_epoch, with its own optimizer state, row order and
- * random numbers); then the leader averages the shards' weights, in shard
+ * its own rows (fit_epoch: fit_step's mini-batches, with the shard's own
+ * optimizer state, row order and random numbers); then the leader averages the shards' weights, in shard
  * order, into the shared weights, records the epoch and checks early
  * stopping.  The normalized rows, the weights and every shard's state live
  * in dynamic shared memory, so any participant can run any shard's epoch:
@@ -87,10 +87,11 @@ typedef struct Participant
 	float	   *weights;		/* the weight arrays in shared memory */
 	uint32_t   *order;
 	FitOptions	options;
-	FitScratch	scratch;
+	FitStepper	stepper;		/* its scratch; state1/state2/step: the shard's */
 	FitHooks	hooks;
 	/* the leader's alone */
 	bool		leader;
+	FitScratch	scratch;		/* scoring */
 	const FitData *validation;
 	float	   *best;
 	FitResult  *result;
@@ -105,20 +106,18 @@ run_shard(Participant *p, int j)
 {
 	TrainShared *sh = p->shared;
 	ShardInfo  *info = &sh->shards[j];
-	FitState	st = {0};
+	FitStepper *st = &p->stepper;
+	float	   *weights = SHARD_WEIGHTS(p->weights, sh, j);
 	FitData		data = p->data;
 
-	st.weights = SHARD_WEIGHTS(p->weights, sh, j);
-	memcpy(st.weights, SHARED_WEIGHTS(p->weights, sh), sizeof(float) * sh->n_weights);
-	st.state1 = SHARD_STATE1(p->weights, sh, j);
-	st.state2 = sh->options.optimizer == FIT_ADAM ? SHARD_STATE2(p->weights, sh, j) : NULL;
-	st.step = info->step;
-	st.rng = info->rng;
-	st.order = p->order + info->first;
+	memcpy(weights, SHARED_WEIGHTS(p->weights, sh), sizeof(float) * sh->n_weights);
+	st->state1 = SHARD_STATE1(p->weights, sh, j);
+	st->state2 = sh->options.optimizer == FIT_ADAM ? SHARD_STATE2(p->weights, sh, j) : NULL;
+	st->step = info->step;
 	data.n_rows = info->n_rows;
-	info->loss = fit_epoch(&sh->layout, &p->options, &data, &st, &p->scratch, &p->hooks);
-	info->step = st.step;
-	info->rng = st.rng;
+	info->loss = fit_epoch(st, weights, &p->options, &data, p->order + info->first,
+						   &info->rng, &p->hooks);
+	info->step = st->step;
 }
 
 /* the leader, between epochs: the average, the epoch's record, early stopping */
@@ -190,14 +189,7 @@ deal_shards(TrainShared *sh, uint32_t *order, uint64 seed)
 	for (i = 0; i < sh->n_rows; i++)
 		order[i] = (uint32_t) i;
 	nn_rng_seed(&rng, seed ^ UINT64CONST(0x5A4D5EED));
-	for (i = sh->n_rows - 1; i > 0; i--)
-	{
-		int64		k = (int64) (nn_rng_uniform(&rng) * (double) (i + 1));
-		uint32_t	t = order[i];
-
-		order[i] = order[k];
-		order[k] = t;
-	}
+	fit_shuffle(order, sh->n_rows, &rng);
 	for (j = 0; j < sh->n_shards; j++)
 	{
 		ShardInfo  *info = &sh->shards[j];
@@ -290,6 +282,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 
 	p.options = *options;
 	p.hooks = *hooks;
+	fit_stepper_init(&p.stepper, layout, hooks);
 	fit_scratch_init(&p.scratch, layout, hooks);
 	p.leader = true;
 	p.validation = validation;
@@ -324,7 +317,7 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.options = p.shared->options;
 	p.options.class_weight = p.shared->has_class_weight ? class_weight : NULL;
 	train_hooks(&p.hooks, CurrentMemoryContext);
-	fit_scratch_init(&p.scratch, &p.shared->layout, &p.hooks);
+	fit_stepper_init(&p.stepper, &p.shared->layout, &p.hooks);
 	p.leader = false;
 	participate(&p);
 }

@@ -321,6 +321,14 @@ ensure_capacity(BpnnScan *st)
 
 	if (set->n_rows < st->capacity)
 		return true;
+	/* not even one row fits: neither memory nor streaming can take it */
+	if (max_rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a row of %s is wider than bpnn.memory_limit", set->source_name),
+				 errdetail("One row takes %zu bytes as float4; bpnn.memory_limit is %zu kB.",
+						   row_bytes, st->spec->memory_limit / 1024),
+				 errhint("Raise bpnn.memory_limit, or use fewer features.")));
 	if (set->n_rows >= max_rows && st->spec->stream_over_limit)
 	{
 		set->over_limit = true;
@@ -329,6 +337,8 @@ ensure_capacity(BpnnScan *st)
 	if (set->n_rows >= max_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 st->spec->model != NULL ?
+				 errmsg("the rows to score exceed bpnn.memory_limit") :
 				 errmsg("training data exceeds bpnn.memory_limit"),
 				 errdetail("The rows read so far take %zu kB as float4; bpnn.memory_limit is %zu kB.",
 						   (Size) ((set->n_rows + 1) * row_bytes / 1024),
@@ -367,11 +377,14 @@ category_id(BpnnScan *st, FeatureColumn *col, const char *value)
 
 	if (id >= 0 || st->spec->model != NULL)
 		return id;
-	if (strlen(value) > BPNN_MAX_NAME_BYTES)
+	/* the value names an input, "column=value", which a model bounds */
+	if (strlen(col->name) + 1 + strlen(value) > BPNN_MAX_NAME_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("column \"%s\" has a value longer than %d bytes", col->name,
-						BPNN_MAX_NAME_BYTES)));
+						BPNN_MAX_NAME_BYTES - 1 - (int) strlen(col->name)),
+				 errdetail("Its one-hot input is named \"%s=value\", and a model's input names have at most %d bytes.",
+						   col->name, BPNN_MAX_NAME_BYTES)));
 	if (col->n_values >= BPNN_MAX_CATEGORIES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -754,7 +767,8 @@ assemble(BpnnScan *st)
 							(float) num_impute[col->first + k] : src[col->first + k];
 				dst += col->width;
 			}
-			if ((r & 0xFFFF) == 0)
+			/* rows may be thousands of one-hot inputs wide: check often */
+			if ((r & 0xFF) == 0)
 				CHECK_FOR_INTERRUPTS();
 		}
 		pfree(st->num);

@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "common/int.h"
@@ -21,6 +22,8 @@ PG_FUNCTION_INFO_V1(bpnn_state_recv);
 PG_FUNCTION_INFO_V1(bpnn_state_send);
 
 #define STATE_MAGIC "BPGS"
+
+static void bad_state(int sqlstate, const char *detail) pg_attribute_noreturn();
 
 static Size
 state_size(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
@@ -45,6 +48,37 @@ state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
 	return s;
 }
 
+/*
+ * A state handed to any function is a public input: a user can call the
+ * support functions directly or build an aggregate on them.  Check that its
+ * fields describe exactly the bytes it has, before any of them is used.
+ */
+BpnnState *
+state_check(BpnnState *s)
+{
+	Size		size = VARSIZE_ANY(s);
+
+	if (VARATT_IS_EXTENDED(s) || size < MAXALIGN(sizeof(BpnnState)))
+		bad_state(ERRCODE_DATA_CORRUPTED, "It is shorter than a bpnn_state header.");
+	if (s->version != BPNN_STATE_VERSION || s->reserved != 0)
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its format version is not one this bpnn reads.");
+	if (s->n_weights < 1 || s->n_weights > BPNN_MAX_WEIGHTS ||
+		s->n_features < 0 || s->n_features > BPNN_MAX_UNITS ||
+		s->capacity < 0 || s->capacity > BPNN_STATE_CHUNK_ROWS ||
+		s->buffered < 0 || s->buffered > s->capacity ||
+		s->model_len < 0 || s->model_len > (int32) MaxAllocSize ||
+		(s->capacity > 0) != (s->model_len > 0) ||
+		(s->capacity > 0) != (s->n_features > 0))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are out of range or inconsistent.");
+	if (size != state_size(s->n_weights, s->model_len, s->capacity, s->n_features))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its length does not match its sizes.");
+	if (s->rows < 0 || s->skipped < 0 || s->correct < 0 || s->correct > s->rows)
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its row counts are inconsistent.");
+	if (!isfinite(s->loss) || s->loss < 0.0)
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its loss is not a finite non-negative number.");
+	return s;
+}
+
 BpnnState *
 state_create(const CachedModel *cm, bool with_buffer)
 {
@@ -66,6 +100,13 @@ state_scratch_init(StateScratch *sc, const BpnnModel *m)
 	int			n_out = model_n_classes(m);
 	int			c;
 
+	/* a valid model's class weights are finite and positive, not bounded */
+	for (c = 0; c < n_out; c++)
+		if (m->training.class_weights && !(m->training.class_weights[c] <= FLT_MAX))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("class weight %d of the model is out of range for float4", c + 1),
+					 errdetail("The loss is computed in float4, which ends near 3.4e38.")));
 	sc->model = m;
 	nn_workspace_bind(&sc->ws, &m->layout, BPNN_STATE_CHUNK_ROWS,
 					  palloc(sizeof(float) * nn_workspace_floats(&m->layout, BPNN_STATE_CHUNK_ROWS)));
@@ -108,19 +149,31 @@ state_sum_buffer(BpnnState *s, StateScratch *sc)
 void
 state_flush(BpnnState *s)
 {
-	StateScratch sc;
+	StateScratch sc = {0};
 	MemoryContext cxt,
 				old;
+
+	const BpnnModel *m;
+	const int32 *labels = state_labels(s);
+	int			i;
 
 	if (s->buffered == 0)
 		return;
 	if (s->model_len == 0)
-		elog(ERROR, "bpnn_state has buffered rows but no model");
+		bad_state(ERRCODE_DATA_CORRUPTED, "It has buffered rows but no model.");
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn state flush",
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
-	state_scratch_init(&sc, model_decode(state_model_bytes(s), s->model_len,
-										 ERRCODE_DATA_CORRUPTED));
+	/* the copy is checked like any stored model, then against the state */
+	m = model_decode(state_model_bytes(s), s->model_len, ERRCODE_DATA_CORRUPTED);
+	if (model_stored_checksum(state_model_bytes(s), s->model_len) != s->model_checksum ||
+		(Size) s->n_weights != nn_weight_count(&m->layout) ||
+		s->n_features != model_n_features(m))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its model copy is not the model it was computed for.");
+	for (i = 0; i < s->buffered; i++)
+		if (labels[i] < 0 || labels[i] >= model_n_classes(m))
+			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
+	state_scratch_init(&sc, m);
 	state_sum_buffer(s, &sc);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
@@ -150,6 +203,14 @@ state_compact(BpnnState *s)
 	return c;
 }
 
+static void
+sum_overflow(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("the combined gradient's sums are out of range for double precision")));
+}
+
 BpnnState *
 state_add(const BpnnState *a, const BpnnState *b)
 {
@@ -165,13 +226,22 @@ state_add(const BpnnState *a, const BpnnState *b)
 				 errmsg("cannot combine the gradients of two different models")));
 	r = state_alloc(a->n_weights, 0, 0, 0);
 	r->model_checksum = a->model_checksum;
-	r->rows = a->rows + b->rows;
-	r->skipped = a->skipped + b->skipped;
-	r->correct = a->correct + b->correct;
+	if (pg_add_s64_overflow(a->rows, b->rows, &r->rows) ||
+		pg_add_s64_overflow(a->skipped, b->skipped, &r->skipped) ||
+		pg_add_s64_overflow(a->correct, b->correct, &r->correct))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the combined gradient counts more rows than bigint holds")));
 	r->loss = a->loss + b->loss;
 	sr = state_sums(r);
 	for (w = 0; w < a->n_weights; w++)
 		sr[w] = sa[w] + sb[w];
+	/* finite inputs overflow to infinity only here: the sums stay finite */
+	if (!isfinite(r->loss))
+		sum_overflow();
+	for (w = 0; w < a->n_weights; w++)
+		if (!isfinite(sr[w]))
+			sum_overflow();
 	return r;
 }
 
@@ -234,7 +304,9 @@ state_from_bytes(const char *data, int len, int sqlstate)
 	buf.cursor = 4;
 	if (pq_getmsgint(&buf, 2) != BPNN_STATE_VERSION)
 		bad_state(sqlstate, "Its format version is not one this bpnn reads.");
-	(void) pq_getmsgint(&buf, 2);
+	/* reserved for a later format, as the model's: zero, else not this format */
+	if (pq_getmsgint(&buf, 2) != 0)
+		bad_state(sqlstate, "A reserved header field is not zero.");
 	checksum = (uint64) pq_getmsgint64(&buf);
 	rows = pq_getmsgint64(&buf);
 	skipped = pq_getmsgint64(&buf);
@@ -285,32 +357,44 @@ bpnn_state_recv(PG_FUNCTION_ARGS)
 
 /* ---------- text form: the binary form in hex ---------- */
 
-Datum
-bpnn_state_out(PG_FUNCTION_ARGS)
+char *
+state_hex_out(bytea *bytes)
 {
-	bytea	   *bytes = state_to_bytes(PG_GETARG_BPNN_STATE(0));
 	Size		len = VARSIZE(bytes) - VARHDRSZ;
 	char	   *text = palloc(len * 2 + 1);
 
 	hex_encode(VARDATA(bytes), len, text);
 	text[len * 2] = '\0';
-	PG_RETURN_CSTRING(text);
+	return text;
+}
+
+char *
+state_hex_in(const char *text, const char *type_name, int *len)
+{
+	Size		n = strlen(text);
+	char	   *bytes;
+
+	if (n % 2 != 0 || n / 2 > (Size) MaxAllocSize - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s", type_name),
+				 errdetail("The text form is an even number of hexadecimal digits.")));
+	bytes = palloc(n / 2 + 1);
+	*len = (int) hex_decode(text, n, bytes);	/* errors on a non-hex digit */
+	return bytes;
+}
+
+Datum
+bpnn_state_out(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_CSTRING(state_hex_out(state_to_bytes(PG_GETARG_BPNN_STATE(0))));
 }
 
 Datum
 bpnn_state_in(PG_FUNCTION_ARGS)
 {
-	const char *text = PG_GETARG_CSTRING(0);
-	Size		len = strlen(text);
-	char	   *bytes;
-	Size		n;
+	int			len;
+	char	   *bytes = state_hex_in(PG_GETARG_CSTRING(0), "bpnn_state", &len);
 
-	if (len % 2 != 0 || len > (Size) MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type bpnn_state"),
-				 errdetail("The text form is an even number of hexadecimal digits.")));
-	bytes = palloc(len / 2 + 1);
-	n = hex_decode(text, len, bytes);	/* errors on a non-hex digit */
-	PG_RETURN_POINTER(state_from_bytes(bytes, (int) n, ERRCODE_INVALID_TEXT_REPRESENTATION));
+	PG_RETURN_POINTER(state_from_bytes(bytes, len, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }

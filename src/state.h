@@ -100,7 +100,14 @@ extern BpnnState *state_compact(BpnnState *s);
 /* a state of the same model that adds b to a (both compact) */
 extern BpnnState *state_add(const BpnnState *a, const BpnnState *b);
 
-/* the state in argument argno, detoasted */
-#define PG_GETARG_BPNN_STATE(n) ((BpnnState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
+/* text forms that are a binary form in hexadecimal (bpnn_state, bpnn_train_state) */
+extern char *state_hex_out(bytea *bytes);
+extern char *state_hex_in(const char *text, const char *type_name, int *len);
+
+/* s if its fields are consistent with its size and format, else an error */
+extern BpnnState *state_check(BpnnState *s);
+
+/* the state in argument argno, detoasted and checked */
+#define PG_GETARG_BPNN_STATE(n) state_check((BpnnState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
 #endif							/* BPNN_STATE_H */

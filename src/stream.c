@@ -7,8 +7,14 @@
  *   1. one scan for the classes and the per-feature statistics:
  *        SELECT label::text COLLATE "C", bpnn_feature_stats(features, skip) ... GROUP BY 1
  *      (classes are told apart by their bytes, as on every path: labels.c)
- *   2. per epoch, one scan for the full-batch gradient of the current
- *      weights, then one update (momentum rule or Adam, as in memory):
+ *   2. per epoch, with batch_size > 0: one scan of the training aggregate
+ *      (sgd_aggregate.c), the current model passed as a constant; each
+ *      parallel worker or Citus shard trains mini-batches on its rows and
+ *      the partial models are averaged:
+ *        SELECT bpnn_train_epoch($1, features, label::text, $2, ...) FROM source
+ *      with batch_size 0 (the research's full batch): one scan for the
+ *      gradient of the current weights, then one update (momentum rule or
+ *      Adam, as in memory):
  *        SELECT bpnn_gradient($1, features, label::text) FROM source
  *   3. one last scan for the final loss and accuracy.
  *
@@ -27,8 +33,11 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "aggregate.h"
 #include "bpnn.h"
 #include "labels.h"
+#include "internal_query.h"
+#include "sgd_state.h"
 #include "state.h"
 #include "stream.h"
 
@@ -99,8 +108,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 	uint64		r;
 	MemoryContext mine = CurrentMemoryContext;
 
-	if (SPI_execute(sql, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute failed: %s", sql);
+	internal_query_run(internal_query_prepare(sql, 0, NULL), NULL);
 	/* SPI returns in its own context, which SPI_finish frees */
 	MemoryContextSwitchTo(mine);
 	per_class = palloc(sizeof(double *) * Max(SPI_processed, 1));
@@ -125,7 +133,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		}
 		a = DatumGetArrayTypePCopy(st);
 		v = (double *) ARR_DATA_PTR(a);
-		if (ARR_DIMS(a)[0] != 2 + 5 * set->n_inputs)
+		if (feature_stats_check(a) != set->n_inputs)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("the rows of %s do not all have %d features", set->source_name,
@@ -173,8 +181,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 
 /* one scan: the gradient of the model's current weights over every row */
 static BpnnState *
-scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
-			  MemoryContext result_cxt)
+scan_gradient(SPIPlanPtr plan, const BpnnModel *model, MemoryContext result_cxt)
 {
 	struct varlena *encoded = model_encode(model);
 	Datum		arg = PointerGetDatum(encoded);
@@ -184,9 +191,9 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 	MemoryContext old,
 				mine = CurrentMemoryContext;
 
-	if (SPI_execute_with_args(sql, 1, &model_type, &arg, NULL, true, 0) != SPI_OK_SELECT ||
-		SPI_processed != 1)
-		elog(ERROR, "SPI_execute_with_args failed: %s", sql);
+	internal_query_run(plan, &arg);
+	if (SPI_processed != 1)
+		elog(ERROR, "the gradient query returned " UINT64_FORMAT " rows", SPI_processed);
 	/* SPI returns in its own context, which SPI_finish frees */
 	MemoryContextSwitchTo(mine);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -195,9 +202,15 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the source has no rows any more")));
 	old = MemoryContextSwitchTo(result_cxt);
-	s = (BpnnState *) PG_DETOAST_DATUM_COPY(d);
+	s = state_check((BpnnState *) PG_DETOAST_DATUM_COPY(d));
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
+	/* the sums are read as this model's: they must be its, and as many */
+	if (s->model_checksum != model_stored_checksum(VARDATA(encoded), VARSIZE(encoded) - VARHDRSZ) ||
+		(Size) s->n_weights != nn_weight_count(&model->layout) || s->buffered != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the gradient query returned a state that is not of the model being trained")));
 	pfree(encoded);
 	if (s->rows == 0)
 		ereport(ERROR,
@@ -206,15 +219,87 @@ scan_gradient(const char *sql, Oid model_type, const BpnnModel *model,
 	return s;
 }
 
+/*
+ * Rows each partial shuffles at once: half of bpnn.memory_limit (a limit
+ * per process: each parallel worker or shard has its own; the network and
+ * its scratch take the rest), whole batches, no more than the rows.
+ */
+static int32
+stream_buffer_rows(const BpnnModel *model, int batch, int64 n_rows)
+{
+	Size		room = (Size) bpnn_memory_limit_kb * 1024 / 2;
+	Size		rows = room / SGD_ROW_BYTES(model_n_features(model));
+	Size		most = (Size) Min(n_rows, (int64) (INT32_MAX / 2));
+
+	rows = Min(rows, most + batch - 1);
+	rows -= rows % batch;
+	return (int32) Max(rows, (Size) batch);
+}
+
+/* the argument types of the epoch query: the model, then bpnn_train_epoch's options */
+#define EPOCH_ARGS 8
+
+/* one scan of bpnn_train_epoch: the model's weights after one epoch */
+static void
+scan_epoch(SPIPlanPtr plan, BpnnModel *model, const TrainArgs *args,
+		   int epoch, int32 buffer_rows, double *loss, double *accuracy)
+{
+	Datum		values[EPOCH_ARGS];
+	struct varlena *result;
+	BpnnModel  *trained;
+	bool		isnull;
+	Datum		d;
+	MemoryContext mine = CurrentMemoryContext;
+
+	values[0] = PointerGetDatum(model_encode(model));
+	values[1] = Float8GetDatum(args->fit.learning_rate);
+	values[2] = Float8GetDatum(args->fit.momentum);
+	values[3] = Int32GetDatum(args->fit.batch_size);
+	values[4] = CStringGetTextDatum(fit_optimizer_name(args->fit.optimizer));
+	values[5] = Float8GetDatum(args->fit.weight_decay);
+	/* a new shuffle every epoch, the same for every run of these arguments */
+	values[6] = Int64GetDatum((int64) (args->fit.seed + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15)));
+	values[7] = Int32GetDatum(buffer_rows);
+	internal_query_run(plan, values);
+	if (SPI_processed != 1)
+		elog(ERROR, "the epoch query returned " UINT64_FORMAT " rows", SPI_processed);
+	/* SPI returns in its own context, which SPI_finish frees */
+	MemoryContextSwitchTo(mine);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("the source has no usable rows any more")));
+	result = PG_DETOAST_DATUM_COPY(d);
+	SPI_freetuptable(SPI_tuptable);
+	trained = model_decode(VARDATA(result), VARSIZE(result) - VARHDRSZ, ERRCODE_DATA_CORRUPTED);
+	/* read as this model's next weights: they must be of its shape */
+	if (nn_weight_count(&trained->layout) != nn_weight_count(&model->layout) ||
+		model_n_classes(trained) != model_n_classes(model) ||
+		model_n_features(trained) != model_n_features(model))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the epoch query returned a model that is not of the model being trained")));
+	memcpy(model->weights, trained->weights, sizeof(float) * nn_weight_count(&model->layout));
+	*loss = trained->training.final_loss;
+	*accuracy = trained->training.train_accuracy;
+}
+
 BpnnModel *
 stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 				   const char *schema)
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
-	StreamQuery q;
-	FeatureStats *stats;
-	int64	   *class_rows;
-	char	   *gradient_sql;
+	StreamQuery q = {0};
+	FeatureStats *stats = NULL;
+	int64	   *class_rows = NULL;
+	char	   *gradient_sql,
+			   *epoch_sql;
+	SPIPlanPtr	gradient_plan,
+				epoch_plan = NULL;
+	Oid			epoch_types[EPOCH_ARGS] = {model_type, FLOAT8OID, FLOAT8OID, INT4OID,
+	TEXTOID, FLOAT8OID, INT8OID, INT4OID};
+	int32		buffer_rows = 0;
 	size_t		n_weights;
 	float	   *grad,
 			   *state1,
@@ -225,7 +310,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	MemoryContext train_cxt = CurrentMemoryContext,
 				epoch_cxt,
 				old;
-	NnRng		rng;
+	NnRng		rng = {0};
 	BpnnState  *s;
 	int			epoch,
 				c;
@@ -271,6 +356,14 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	gradient_sql = psprintf("SELECT %s.bpnn_gradient($1, %s, %s) FROM %s",
 							q.schema, q.features, q.label, q.source);
+	gradient_plan = internal_query_prepare(gradient_sql, 1, &model_type);
+	if (args->fit.batch_size > 0)
+	{
+		epoch_sql = psprintf("SELECT %s.bpnn_train_epoch($1, %s, %s, $2, $3, $4, $5, $6, $7, $8) FROM %s",
+							 q.schema, q.features, q.label, q.source);
+		epoch_plan = internal_query_prepare(epoch_sql, EPOCH_ARGS, epoch_types);
+		buffer_rows = stream_buffer_rows(model, args->fit.batch_size, set->n_rows);
+	}
 	if (bpnn_progress)
 		progress = train_progress_start(args->fit.epochs, set->n_rows);
 	epoch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn streaming epoch",
@@ -278,27 +371,38 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	for (epoch = 0; epoch < args->fit.epochs; epoch++)
 	{
 		double	   *sums;
+		double		accuracy;
 
 		CHECK_FOR_INTERRUPTS();
 		old = MemoryContextSwitchTo(epoch_cxt);
-		s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
-		sums = state_sums(s);
-		for (w = 0; w < n_weights; w++)
-			grad[w] = (float) sums[w];
-		result.epoch_loss[epoch] = s->loss / (double) s->rows;
-		result.epochs_run = epoch + 1;
-		if (args->fit.optimizer == FIT_ADAM)
-			nn_update_adam(n_weights, model->weights, grad, state1, state2, epoch + 1,
-						   1.0 / (double) s->rows, args->fit.learning_rate,
-						   args->fit.weight_decay);
+		if (epoch_plan)
+		{
+			/* mini-batches on every partial, averaged */
+			scan_epoch(epoch_plan, model, args, epoch, buffer_rows,
+					   &result.epoch_loss[epoch], &accuracy);
+			result.epochs_run = epoch + 1;
+		}
 		else
-			nn_update(n_weights, model->weights, grad, state1, 1.0 / (double) s->rows,
-					  args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
+		{
+			s = scan_gradient(gradient_plan, model, epoch_cxt);
+			sums = state_sums(s);
+			for (w = 0; w < n_weights; w++)
+				grad[w] = (float) sums[w];
+			result.epoch_loss[epoch] = s->loss / (double) s->rows;
+			accuracy = (double) s->correct / (double) s->rows;
+			result.epochs_run = epoch + 1;
+			if (args->fit.optimizer == FIT_ADAM)
+				nn_update_adam(n_weights, model->weights, grad, state1, state2, epoch + 1,
+							   1.0 / (double) s->rows, args->fit.learning_rate,
+							   args->fit.weight_decay);
+			else
+				nn_update(n_weights, model->weights, grad, state1, 1.0 / (double) s->rows,
+						  args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
+		}
 		/* a diverged model would not even pass as the next scan's argument */
 		train_check_finite(model, &result);
 		if (progress)
-			train_progress_report(progress, epoch, result.epoch_loss[epoch],
-								  (double) s->correct / (double) s->rows);
+			train_progress_report(progress, epoch, result.epoch_loss[epoch], accuracy);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(epoch_cxt);
 	}
@@ -308,7 +412,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	model->training.class_weights = palloc(sizeof(double) * set->n_classes);
 	for (c = 0; c < set->n_classes; c++)
 		model->training.class_weights[c] = 1.0;
-	s = scan_gradient(gradient_sql, model_type, model, epoch_cxt);
+	s = scan_gradient(gradient_plan, model, epoch_cxt);
 	result.final_loss = s->loss / (double) s->rows;
 	result.train_accuracy = (double) s->correct / (double) s->rows;
 	set->n_rows = s->rows;
@@ -318,8 +422,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	train_check_finite(model, &result);
 	train_record(model, args, set, &result, set->n_rows, 0, class_weights);
-	/* what was done: full batches, no validation split */
-	model->training.batch_size = 0;
+	/* what was done: no validation split */
 	model->training.validation_fraction = 0.0;
 	return model;
 }

@@ -1,266 +1,21 @@
 /*
- * train.c — bpnn_train(): checks the arguments, scans the source (scan.c),
- * normalizes (normalize.c), runs the training loop (fit.c) in a memory
- * context of its own, and packs the result into a bpnn_model (model.c).
- * train_model() is shared with cross-validation (evaluate.c).
+ * train.c — the in-memory training driver: normalizes the scanned rows
+ * (normalize.c), splits off validation rows, and runs the training loop
+ * (fit.c) on them.  train_model() is shared with cross-validation
+ * (evaluate.c) and bpnn_fit (group.c); bpnn_train (train_entry.c) calls it
+ * when the rows fit in bpnn.memory_limit.
  */
 #include "postgres.h"
 
 #include <math.h>
 
-#include "catalog/pg_type.h"
-#include "fmgr.h"
 #include "miscadmin.h"
-#include "portability/instr_time.h"
-#include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/jsonb.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 
 #include "bpnn.h"
 #include "fit.h"
 #include "parallel.h"
-#include "stream.h"
 #include "train.h"
-
-PG_FUNCTION_INFO_V1(bpnn_train);
-
-const char *const train_arg_names[TRAIN_ARG_COUNT] = {
-	"features", "hidden", "epochs", "learning_rate", "momentum",
-	"batch_size", "activation", "normalization", "init_range", "seed",
-	"loss", "optimizer", "weight_decay", "validation_fraction", "patience",
-	"class_weights", "missing"
-};
-
-/*
- * The defaults of bpnn_train's arguments in the install script, as JSON,
- * for bpnn_fit's options (sql/group.sql shows that both train alike)
- */
-const char *const train_arg_defaults =
-"{\"hidden\": [64], \"epochs\": 200, \"learning_rate\": 0.2, \"momentum\": 0.7, "
-"\"batch_size\": 32, \"activation\": \"bipolar_sigmoid\", \"normalization\": \"zscore\", "
-"\"init_range\": 0.1, \"seed\": 1, \"loss\": \"squared_error\", \"optimizer\": \"momentum\", "
-"\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\"}";
-
-static void
-require(FunctionCallInfo fcinfo, int arg, const char *name)
-{
-	if (PG_ARGISNULL(arg))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be NULL", name)));
-}
-
-static void
-out_of_range(const char *arg, const char *range)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s must be %s", arg, range)));
-}
-
-static void
-read_hidden(ArrayType *a, TrainArgs *args)
-{
-	Datum	   *sizes;
-	bool	   *nulls;
-	int			n,
-				i;
-
-	if (ARR_NDIM(a) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("hidden must be a one-dimensional array")));
-	deconstruct_array(a, INT4OID, 4, true, TYPALIGN_INT, &sizes, &nulls, &n);
-	if (n > NN_MAX_HIDDEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("hidden may name at most %d layers, not %d", NN_MAX_HIDDEN, n)));
-	for (i = 0; i < n; i++)
-	{
-		if (nulls[i])
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("hidden must not contain NULL")));
-		if (DatumGetInt32(sizes[i]) < 1 || DatumGetInt32(sizes[i]) > BPNN_MAX_UNITS)
-			out_of_range("each hidden layer size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
-		args->hidden[i] = DatumGetInt32(sizes[i]);
-	}
-	args->n_hidden = n;
-}
-
-void
-train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
-{
-	char	   *name;
-	int			arg;
-
-	memset(args, 0, sizeof(*args));
-	require(fcinfo, 0, "source");
-	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg <= ARG_MISSING; arg++)
-		if (arg != ARG_CLASS_WEIGHTS)
-			require(fcinfo, first + arg, train_arg_names[arg]);
-
-	args->source = PG_GETARG_OID(0);
-	args->label_column = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	args->features = PG_ARGISNULL(first + ARG_FEATURES) ? NULL
-		: PG_GETARG_ARRAYTYPE_P(first + ARG_FEATURES);
-	read_hidden(PG_GETARG_ARRAYTYPE_P(first + ARG_HIDDEN), args);
-
-	args->fit.epochs = PG_GETARG_INT32(first + ARG_EPOCHS);
-	if (args->fit.epochs < 1 || args->fit.epochs > BPNN_MAX_EPOCHS)
-		out_of_range("epochs", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
-	args->fit.learning_rate = PG_GETARG_FLOAT8(first + ARG_LEARNING_RATE);
-	if (!(args->fit.learning_rate > 0.0 && args->fit.learning_rate <= 1000.0))
-		out_of_range("learning_rate", "greater than 0 and at most 1000");
-	args->fit.momentum = PG_GETARG_FLOAT8(first + ARG_MOMENTUM);
-	if (!(args->fit.momentum >= 0.0 && args->fit.momentum < 1.0))
-		out_of_range("momentum", "at least 0 and less than 1");
-	args->fit.batch_size = PG_GETARG_INT32(first + ARG_BATCH_SIZE);
-	if (args->fit.batch_size < 0)
-		out_of_range("batch_size", "0 (the whole data set) or a positive number of rows");
-	args->fit.init_range = PG_GETARG_FLOAT8(first + ARG_INIT_RANGE);
-	if (!(args->fit.init_range > 0.0 && args->fit.init_range <= 100.0))
-		out_of_range("init_range", "greater than 0 and at most 100");
-	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(first + ARG_SEED);
-
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_ACTIVATION));
-	args->activation = nn_activation_from_name(name);
-	if ((int) args->activation < 0 || args->activation >= NN_HIDDEN_ACT_COUNT)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown activation \"%s\"", name),
-				 errhint("Use bipolar_sigmoid, tanh, sigmoid or relu.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_NORMALIZATION));
-	args->normalization = norm_method_from_name(name);
-	if ((int) args->normalization < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown normalization \"%s\"", name),
-				 errhint("Use decimal, minmax, zscore or none.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_LOSS));
-	args->loss = nn_loss_from_name(name);
-	if ((int) args->loss < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown loss \"%s\"", name),
-				 errhint("Use squared_error or cross_entropy.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_OPTIMIZER));
-	args->fit.optimizer = fit_optimizer_from_name(name);
-	if ((int) args->fit.optimizer < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown optimizer \"%s\"", name),
-				 errhint("Use momentum or adam.")));
-	args->fit.weight_decay = PG_GETARG_FLOAT8(first + ARG_WEIGHT_DECAY);
-	if (!(args->fit.weight_decay >= 0.0 && args->fit.weight_decay <= 1000.0))
-		out_of_range("weight_decay", "at least 0 and at most 1000");
-	args->validation_fraction = PG_GETARG_FLOAT8(first + ARG_VALIDATION_FRACTION);
-	if (!(args->validation_fraction >= 0.0 && args->validation_fraction < 1.0))
-		out_of_range("validation_fraction", "at least 0 and less than 1");
-	args->fit.patience = PG_GETARG_INT32(first + ARG_PATIENCE);
-	if (args->fit.patience < 1 || args->fit.patience > BPNN_MAX_EPOCHS)
-		out_of_range("patience", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
-	args->class_weights = PG_ARGISNULL(first + ARG_CLASS_WEIGHTS) ? NULL
-		: text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_CLASS_WEIGHTS));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_MISSING));
-	if (strcmp(name, "skip") == 0)
-		args->missing = BPNN_MISSING_SKIP;
-	else if (strcmp(name, "impute") == 0)
-		args->missing = BPNN_MISSING_IMPUTE;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unknown missing-value policy \"%s\"", name),
-				 errhint("Use skip (rows with a NULL feature are left out) or impute.")));
-}
-
-/* refuse networks that would not fit in memory or in a stored value */
-void
-train_check_network_size(const NnLayout *layout, Size memory_limit)
-{
-	Size		weights = nn_weight_count(layout);
-
-	/*
-	 * Up to five arrays of weights (weights, gradient, two optimizer states,
-	 * the best epoch's copy) and the chunk's scratch space
-	 */
-	if (weights > BPNN_MAX_WEIGHTS ||
-		(weights * 5 + nn_workspace_floats(layout, FIT_CHUNK_ROWS)) * sizeof(float) > memory_limit)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the network is too large: it has %zu weights", weights),
-				 errdetail("A model holds at most %d weights, and training needs 20 bytes per weight plus scratch space for %d rows within bpnn.memory_limit (%zu kB).",
-						   BPNN_MAX_WEIGHTS, FIT_CHUNK_ROWS, memory_limit / 1024),
-				 errhint("Use fewer or smaller hidden layers.")));
-}
-
-static void *
-fit_alloc(void *arg, size_t bytes)
-{
-	return MemoryContextAllocExtended((MemoryContext) arg, bytes,
-									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-}
-
-static void
-fit_interrupts(void *arg)
-{
-	CHECK_FOR_INTERRUPTS();
-}
-
-void
-train_hooks(FitHooks *hooks, MemoryContext cxt)
-{
-	hooks->alloc = fit_alloc;
-	hooks->between_chunks = fit_interrupts;
-	hooks->after_epoch = NULL;
-	hooks->arg = cxt;
-	hooks->after_epoch_arg = NULL;
-}
-
-/* what bpnn.progress reports between epochs */
-struct TrainProgress
-{
-	instr_time	start;
-	int			epochs;
-	int64		rows;
-	int			every;
-};
-
-TrainProgress *
-train_progress_start(int epochs, int64 rows)
-{
-	TrainProgress *p = palloc0(sizeof(TrainProgress));
-
-	INSTR_TIME_SET_CURRENT(p->start);
-	p->epochs = epochs;
-	p->rows = rows;
-	p->every = Max(1, epochs / 10);
-	return p;
-}
-
-void
-train_progress_report(TrainProgress *p, int epoch, double mean_loss, double accuracy)
-{
-	instr_time	now;
-	double		seconds;
-
-	if (epoch != 0 && (epoch + 1) % p->every != 0 && epoch + 1 != p->epochs)
-		return;
-	INSTR_TIME_SET_CURRENT(now);
-	INSTR_TIME_SUBTRACT(now, p->start);
-	seconds = INSTR_TIME_GET_DOUBLE(now);
-	ereport(NOTICE,
-			(accuracy >= 0.0 ?
-			 errmsg("epoch %d of %d: loss %.6g, training accuracy %.4f", epoch + 1,
-					p->epochs, mean_loss, accuracy) :
-			 errmsg("epoch %d of %d: loss %.6g", epoch + 1, p->epochs, mean_loss),
-			 errdetail("%.1f s elapsed, %.0f rows per second.", seconds,
-					   seconds > 0 ? (double) p->rows * (epoch + 1) / seconds : 0.0)));
-}
 
 static void
 report_progress(void *arg, int epoch, double mean_loss)
@@ -311,53 +66,6 @@ normalized_rows(const BpnnModel *model, const TrainingSet *set,
 	return x;
 }
 
-/* did training stay finite (it diverges when the learning rate is too high)? */
-void
-train_check_finite(const BpnnModel *model, const FitResult *result)
-{
-	Size		n = nn_weight_count(&model->layout);
-	bool		finite = isfinite(result->final_loss);
-	Size		i;
-
-	for (i = 0; finite && i < n; i++)
-		finite = isfinite(model->weights[i]);
-	for (i = 0; finite && i < (Size) result->epochs_run; i++)
-		finite = isfinite(result->epoch_loss[i]);
-	if (!finite)
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("training diverged: the weights are no longer finite"),
-				 errhint("Lower learning_rate, or normalize the inputs.")));
-}
-
-/* a NULL number becomes the mean of the training rows' values (0 if none) */
-static void
-impute_with_means(const FeatureStats *stats, int n, double *impute)
-{
-	int			f;
-
-	for (f = 0; f < n; f++)
-		impute[f] = stats[f].count > 0 ? stats[f].mean : 0.0;
-}
-
-/* one-hot inputs stay 0 or 1, whatever the normalization */
-static void
-keep_one_hot(const TrainingSet *set, BpnnModel *model)
-{
-	int			c,
-				k,
-				n = 0;
-
-	for (c = 0; c < set->n_columns; c++)
-		for (k = 0; k < set->column_widths[c]; k++, n++)
-			if (set->column_kinds[c] == BPNN_COLUMN_CATEGORY)
-			{
-				model->shift[n] = 0.0;
-				model->scale[n] = 1.0;
-				model->impute[n] = 0.0; /* a NULL text value is no category */
-			}
-}
-
 /* the rows of set (all when rows is NULL) split into training and validation */
 typedef struct RowSplit
 {
@@ -379,7 +87,7 @@ split_rows(const TrainingSet *set, const int64 *rows, int64 n_rows,
 	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n_rows);
 	int64	   *per_class = palloc0(sizeof(int64) * set->n_classes);
 	int64	   *taken = palloc0(sizeof(int64) * set->n_classes);
-	NnRng		rng;
+	NnRng		rng = {0};
 	int64		i;
 
 	for (i = 0; i < n_rows; i++)
@@ -446,152 +154,16 @@ rows_labels(const TrainingSet *set, const int64 *rows, int64 n_rows)
 		y[i] = set->y[rows[i]];
 	return y;
 }
-
-double *
-train_class_weights(const char *spec, int n_classes, char **class_names,
-					const int64 *count, int64 n_rows)
-{
-	double	   *w = palloc(sizeof(double) * n_classes);
-	int			c;
-
-	for (c = 0; c < n_classes; c++)
-		w[c] = 1.0;
-	if (spec == NULL)
-		return w;
-	if (strcmp(spec, "balanced") == 0)
-	{
-		for (c = 0; c < n_classes; c++)
-			if (count[c] > 0)
-				w[c] = (double) n_rows / ((double) n_classes * count[c]);
-	}
-	else
-	{
-		const char *p = spec;
-		Jsonb	   *jb;
-		LabelIds   *ids = label_ids_create(n_classes);
-		JsonbIterator *it;
-		JsonbValue	v;
-		JsonbIteratorToken tok;
-		char	   *key = NULL;
-
-		while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-			p++;
-		jb = *p == '{' ? DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(spec))) : NULL;
-		if (jb == NULL || !JB_ROOT_IS_OBJECT(jb))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("class_weights must be 'balanced' or a JSON object of class weights"),
-					 errhint("For example: class_weights => '{\"pos\": 3}'.")));
-		for (c = 0; c < n_classes; c++)
-			label_ids_add(ids, class_names[c], c);
-		it = JsonbIteratorInit(&jb->root);
-		while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
-		{
-			if (tok == WJB_KEY)
-				key = pnstrdup(v.val.string.val, v.val.string.len);
-			else if (tok == WJB_VALUE)
-			{
-				double		weight;
-
-				c = label_ids_find(ids, key);
-				if (c < 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("class_weights names \"%s\", which is not a class", key)));
-				if (v.type != jbvNumeric)
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("the weight of class \"%s\" must be a number", key)));
-				weight = DatumGetFloat8(DirectFunctionCall1(numeric_float8,
-															NumericGetDatum(v.val.numeric)));
-				if (!(weight > 0.0 && weight <= 1e6))
-					ereport(ERROR,
-							(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-							 errmsg("the weight of class \"%s\" must be greater than 0 and at most 1000000", key)));
-				w[c] = weight;
-			}
-		}
-	}
-	return w;
-}
-
-void
-train_model_layout(BpnnModel *model, const TrainArgs *args, const TrainingSet *set)
-{
-	int			l;
-
-	model->layout.n_layers = args->n_hidden + 1;
-	model->layout.sizes[0] = set->n_inputs;
-	for (l = 0; l < args->n_hidden; l++)
-		model->layout.sizes[l + 1] = args->hidden[l];
-	model->layout.sizes[args->n_hidden + 1] = set->n_classes;
-	model->layout.hidden_act = args->activation;
-	model->layout.loss = args->loss;
-	model->layout.output_act = nn_output_activation_for(args->activation, args->loss);
-	train_check_network_size(&model->layout, (Size) bpnn_memory_limit_kb * 1024);
-
-	model->normalization = args->normalization;
-	model->feature_names = set->feature_names;
-	model->class_names = set->class_names;
-	model->n_columns = set->n_columns;
-	model->column_names = set->column_names;
-	model->column_widths = set->column_widths;
-	model->column_kinds = set->column_kinds;
-	model->categories = set->categories;
-	model->missing = (uint8) args->missing;
-	model->impute = palloc(sizeof(double) * set->n_inputs);
-	model->shift = palloc(sizeof(double) * set->n_inputs);
-	model->scale = palloc(sizeof(double) * set->n_inputs);
-}
-
-void
-train_model_scaler(BpnnModel *model, const TrainingSet *set, const FeatureStats *stats)
-{
-	norm_fit(model->normalization, stats, set->n_inputs, model->shift, model->scale);
-	impute_with_means(stats, set->n_inputs, model->impute);
-	keep_one_hot(set, model);
-}
-
-void
-train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
-			 const FitResult *result, int64 rows_used, int64 validation_rows,
-			 double *class_weights)
-{
-	model->training.source = set->source_name;
-	model->training.label_column = args->label_column;
-	model->training.epochs = args->fit.epochs;
-	model->training.learning_rate = args->fit.learning_rate;
-	model->training.momentum = args->fit.momentum;
-	model->training.batch_size = args->fit.batch_size;
-	model->training.init_range = args->fit.init_range;
-	model->training.seed = (int64) args->fit.seed;
-	model->training.optimizer = (uint8) args->fit.optimizer;
-	model->training.weight_decay = args->fit.weight_decay;
-	model->training.validation_fraction = args->validation_fraction;
-	model->training.patience = args->fit.patience;
-	model->training.class_weights = class_weights;
-	model->training.rows_used = rows_used;
-	model->training.validation_rows = validation_rows;
-	model->training.rows_skipped = set->rows_skipped;
-	model->training.epochs_run = result->epochs_run;
-	model->training.best_epoch = result->best_epoch;
-	model->training.validation_loss = result->validation_loss;
-	model->training.final_loss = result->final_loss;
-	model->training.train_accuracy = result->train_accuracy;
-	model->training.n_epoch_loss = result->epochs_run;
-	model->training.epoch_loss = result->epoch_loss;
-}
-
 BpnnModel *
 train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 			int64 n_rows)
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
-	FitData		data,
-				validation;
+	FitData		data = {0},
+				validation = {0};
 	FitOptions	options = args->fit;
-	FitHooks	hooks;
-	FitResult	result;
+	FitHooks	hooks = {0};
+	FitResult	result = {0};
 	RowSplit	split = {0};
 	double	   *weights_per_class;
 	float	   *class_weight_f;
@@ -659,8 +231,9 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		hooks.after_epoch = report_progress;
 		hooks.after_epoch_arg = train_progress_start(options.epochs, data.n_rows);
 	}
-	model->weights = fit_alloc(CurrentMemoryContext,
-							   sizeof(float) * nn_weight_count(&model->layout));
+	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
+												sizeof(float) * nn_weight_count(&model->layout),
+												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	if (args->parallel)
 		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
 									   split.n_validation > 0 ? &validation : NULL,
@@ -674,85 +247,4 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 				 weights_per_class);
 	model->training.workers = workers;
 	return model;
-}
-
-ScanSpec *
-train_scan_spec(const TrainArgs *args)
-{
-	ScanSpec   *spec = palloc0(sizeof(ScanSpec));
-
-	spec->features = args->features;
-	spec->memory_limit = (Size) bpnn_memory_limit_kb * 1024;
-	spec->need_two_classes = true;
-	spec->impute = args->missing == BPNN_MISSING_IMPUTE;
-	spec->model = NULL;
-	return spec;
-}
-
-/* NOTICEs of the rows training skipped or completed */
-static void
-train_report_rows(const TrainArgs *args, const TrainingSet *set)
-{
-	if (set->rows_skipped > 0)
-		ereport(NOTICE,
-				(errmsg("skipped " INT64_FORMAT " rows with a NULL label%s",
-						set->rows_skipped, args->missing == BPNN_MISSING_IMPUTE ? "" : " or feature"),
-				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
-	if (set->values_imputed > 0)
-		ereport(NOTICE,
-				(errmsg("imputed " INT64_FORMAT " NULL feature values", set->values_imputed),
-				 errdetail("Numbers became their column's training mean; text became no category.")));
-}
-
-Datum
-bpnn_train(PG_FUNCTION_ARGS)
-{
-	TrainArgs	args;
-	MemoryContext train_cxt,
-				old;
-	TrainingSet *set;
-	ScanSpec   *spec;
-	BpnnModel  *model;
-	instr_time	start,
-				elapsed;
-	struct varlena *encoded;
-
-	INSTR_TIME_SET_CURRENT(start);
-	train_args_read(fcinfo, 2, &args);
-
-	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn training",
-									  ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(train_cxt);
-
-	spec = train_scan_spec(&args);
-	spec->stream_over_limit = true;
-	set = scan_training_set(args.source, args.label_column, spec);
-	if (set->over_limit)
-	{
-		ereport(NOTICE,
-				(errmsg("training data exceeds bpnn.memory_limit (%d kB): training by streaming, one aggregate scan per epoch",
-						bpnn_memory_limit_kb),
-				 errdetail("Streaming is full-batch learning%s.",
-						   args.fit.batch_size != 0 || args.validation_fraction > 0.0 ?
-						   "; batch_size and validation_fraction do not apply" : ""),
-				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch and allows mini-batches.")));
-		model = stream_train_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
-								   get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
-	}
-	else
-	{
-		train_report_rows(&args, set);
-		args.parallel = true;
-		model = train_model(&args, set, NULL, set->n_rows);
-	}
-
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-	model_validate(model, ERRCODE_INTERNAL_ERROR);
-
-	MemoryContextSwitchTo(old);
-	encoded = model_encode(model);
-	MemoryContextDelete(train_cxt);
-	PG_RETURN_POINTER(encoded);
 }

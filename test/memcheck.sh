@@ -9,6 +9,9 @@
 #   bash test/memcheck.sh                 # the system PostgreSQL 15
 #   PG_CONFIG=/path/to/pg_config BPNN_MEMCHECK_PORT=56011 bash test/memcheck.sh
 #   BPNN_MEMCHECK_SUITES="data predict" bash test/memcheck.sh    # some suites
+#   BPNN_MEMCHECK_SUITES="data input_limits support_functions internal_queries" ...
+#       # the bpnn.memory_limit variants of evaluate, confusion and
+#       # cross-validation (input_limits), crafted states, streaming's checks
 #   BPNN_MEMCHECK_KEEP=1 ...              # keep the cluster's logs
 #
 # Debian's PostgreSQL is built without USE_VALGRIND, so valgrind cannot see

@@ -66,16 +66,17 @@ done
 regress_passed=$(( regress_passed + $(grep -c '^ok: ' "$log" || true) ))
 regress_failed=$(( regress_failed + $(grep -c '^FAILED: ' "$log" || true) ))
 
-# a bounded libFuzzer run of the stored model format (test/fuzz); the long
-# run is `make fuzz FUZZ_SECONDS=3600`
+# a bounded libFuzzer run of the value formats (test/fuzz: the stored
+# model, the model's text form, bpnn_state), the time shared between them;
+# the long run is `make fuzz FUZZ_SECONDS=3600`
 fuzz_seconds=${BPNN_FUZZ_SECONDS:-60}
-echo "== fuzzing the stored model format (libFuzzer, $fuzz_seconds s)"
+echo "== fuzzing the value formats (libFuzzer, $fuzz_seconds s)"
 if make -s fuzz FUZZ_SECONDS="$fuzz_seconds" PG_CONFIG=$pg_config > "$log" 2>&1; then
-	echo "ok: fuzz_model ran $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") inputs in $fuzz_seconds s, no finding"
+	echo "ok: fuzzing ran $(awk '/^== fuzz_/ { t = $2; sub(/,$/, "", t) } /^stat::number_of_executed_units:/ { printf "%s%s %s", sep, t, $2; sep = ", " }' "$log") inputs in $fuzz_seconds s, no finding"
 	regress_passed=$(( regress_passed + 1 ))
 else
 	grep -v '^#' "$log" | tail -40
-	echo "FAILED: fuzz_model (the input that failed is in test/fuzz/crash-*)"
+	echo "FAILED: fuzzing (the input that failed is in test/fuzz/crash-*)"
 	regress_failed=$(( regress_failed + 1 ))
 fi
 if [ "$regress_status" -ne 0 ]; then

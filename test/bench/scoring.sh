@@ -33,6 +33,7 @@ synth_cols=$(seq -s, -f 'c%g' 1 28)
 synth_defs=$(seq 1 28 | sed 's/.*/sin(g * 0.37 + & * 1.3) + ((g::bigint * 7919 + & * 104729) % 1000) \/ 1000.0 AS c&/' | paste -sd,)
 
 sql <<SQL
+CREATE EXTENSION bpnn;
 CREATE TABLE timings (shape text, what text, run int, cpu float8, wall float8);
 CREATE TABLE models (shape text PRIMARY KEY, m bpnn_model, source text, features text);
 CREATE FUNCTION cpu_seconds() RETURNS float8 LANGUAGE sql AS \$\$

@@ -6,7 +6,7 @@
  * AddressSanitizer and UndefinedBehaviorSanitizer against the real
  * src/model.c, src/model_json.c and the kernel, with PostgreSQL's own
  * libpgcommon and libpgport and a few backend stand-ins (pg_shim.c).
- * `make fuzz FUZZ_SECONDS=60`; the seed corpus in test/fuzz/corpus holds
+ * `make fuzz FUZZ_SECONDS=60`; the seed corpus in test/fuzz/corpus-model holds
  * real models written by bpnn_model_send.
  *
  * Each input is decoded twice: as it is (the header and checksum checks),
@@ -19,14 +19,12 @@
  *     form (model_to_json) is valid UTF-8, and a forward pass over it (as
  *     bpnn_predict does) stays inside its buffers and picks a real class.
  *
- * The text form's reader (model_from_json) parses with the server's jsonb
- * and numeric code, which no library ships outside the server: it is
- * fuzzed inside the server by the regression suite sql/fuzz.sql; it ends
- * in the same model_validate() as the binary form.
+ * The text form's reader (model_from_json) has a harness of its own,
+ * fuzz_json.c; the bpnn_state value's, fuzz_state.c.  FUZZ_VERBOSE=1
+ * prints each input's outcome.
  */
 #include "postgres.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "common/hashfn.h"
@@ -40,29 +38,7 @@
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static bool verbose = false;
-
-/* a SQLSTATE as its five characters (elog.c's unpack_sql_state) */
-static const char *
-sqlstate_text(int sqlstate, char *out)
-{
-	int			i;
-
-	for (i = 0; i < 5; i++)
-	{
-		out[i] = PGUNSIXBIT(sqlstate);
-		sqlstate >>= 6;
-	}
-	out[5] = '\0';
-	return out;
-}
-
-static void
-fail(const char *what, const uint8_t *buf, size_t len)
-{
-	fprintf(stderr, "fuzz_model: %s (input of %zu bytes)\n", what, len);
-	abort();
-}
+#define fail(what, buf, len) shim_fail("fuzz_model", what, len)
 
 /* what an accepted model promises */
 static void
@@ -100,38 +76,34 @@ check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 	nn_outputs_to_proba(m->layout.output_act, outputs, n_out, proba);
 }
 
+typedef struct Decode
+{
+	const uint8_t *buf;
+	size_t		len;
+	int			sqlstate;
+	BpnnModel  *model;
+} Decode;
+
+static void
+decode(void *arg)
+{
+	Decode	   *d = arg;
+
+	d->model = model_decode((const char *) d->buf, d->len, d->sqlstate);
+}
+
 /* decode one buffer; an ERROR must carry the SQLSTATE asked for */
 static void
 try_decode(const uint8_t *buf, size_t len, int sqlstate)
 {
-	sigjmp_buf	jump;
-	BpnnModel  *m;
+	Decode		d = {buf, len, sqlstate, NULL};
 
-	if (sigsetjmp(jump, 0) != 0)
-	{
-		shim_error_jump = NULL;
-		if (verbose)
-			fprintf(stderr, "rejected: %s: %s %s\n", shim_last_error.message,
-					shim_last_error.detail, shim_last_error.hint);
-		if (shim_last_error.sqlstate != sqlstate)
-		{
-			char		got[6],
-						want[6];
-
-			fprintf(stderr, "fuzz_model: ERROR with SQLSTATE %s, not %s, at %s: %s (%s)\n",
-					sqlstate_text(shim_last_error.sqlstate, got), sqlstate_text(sqlstate, want),
-					shim_last_error.where, shim_last_error.message, shim_last_error.detail);
-			abort();
-		}
+	if (!shim_try(decode, &d, &sqlstate, 1, "fuzz_model"))
 		return;
-	}
-	shim_error_jump = &jump;
-	m = model_decode((const char *) buf, len, sqlstate);
-	shim_error_jump = NULL;		/* from here on an ERROR is a finding */
-	if (verbose)
+	if (shim_verbose())
 		fprintf(stderr, "accepted: %d features, %d classes, %d weight layers\n",
-				model_n_features(m), model_n_classes(m), m->layout.n_layers);
-	check_accepted(m, buf, len);
+				model_n_features(d.model), model_n_classes(d.model), d.model->layout.n_layers);
+	check_accepted(d.model, buf, len);
 }
 
 int
@@ -140,7 +112,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* a copy of exactly the input's size: the sanitizer sees any overread */
 	uint8_t    *buf = malloc(size > 0 ? size : 1);
 
-	verbose = getenv("FUZZ_MODEL_VERBOSE") != NULL;
 	memcpy(buf, data, size);
 	try_decode(buf, size, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	if (size >= BPNN_HEADER_SIZE)

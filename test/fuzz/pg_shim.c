@@ -14,10 +14,13 @@
  *   - ereport: errstart/errfinish record the SQLSTATE and message; an
  *     ERROR longjmps to shim_error_jump, which the harness has set
  *   - pg_verifymbstr: the server encoding is UTF8
- *   - pq_sendbytes, pq_sendfloat4/8, escape_json: the same few lines as in
- *     the backend (pqformat.c, json.c)
- *   - the JSON reader's backend calls (jsonb_in, numeric): not reachable
- *     from the harness, they abort if called
+ *   - pq_sendbytes, pq_sendfloat4/8, pq_begintypsend/endtypsend, the
+ *     pq_getmsg* readers, escape_json, hex_encode/hex_decode: the same few
+ *     lines as in the backend (pqformat.c, json.c, encode.c)
+ *   - CHECK_FOR_INTERRUPTS: no interrupt is ever pending
+ *   - pg_detoast_datum: values here are never toasted (plain 4-byte headers)
+ *   - DirectFunctionCall1Coll: as in fmgr.c
+ * The JSON reader's backend (jsonb_in, numeric) is jsonb_shim.c.
  */
 #include "postgres.h"
 
@@ -28,11 +31,11 @@
 
 #include "fmgr.h"
 #include "libpq/pqformat.h"
+#include "miscadmin.h"
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/json.h"
-#include "utils/jsonb.h"
 #include "utils/memutils.h"
-#include "utils/numeric.h"
 
 #include "pg_shim.h"
 
@@ -191,11 +194,54 @@ MemoryContextDelete(MemoryContext context)
 	shim_abort("MemoryContextDelete");
 }
 
+/* values built here are plain: detoasting one is the identity */
 struct varlena *
 pg_detoast_datum(struct varlena *datum)
 {
-	shim_abort("pg_detoast_datum");
+	if (VARATT_IS_EXTENDED(datum))
+		shim_abort("pg_detoast_datum (of a toasted or short-header value)");
+	return datum;
+}
+
+/* ---------- interrupts: none is ever pending ---------- */
+
+volatile sig_atomic_t InterruptPending = false;
+
+void
+ProcessInterrupts(void)
+{
+}
+
+/* ---------- as in utils/fmgr/fmgr.c ---------- */
+
+Datum
+DirectFunctionCall1Coll(PGFunction func, Oid collation, Datum arg1)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, collation, NULL, NULL);
+	fcinfo->args[0].value = arg1;
+	fcinfo->args[0].isnull = false;
+	result = (*func) (fcinfo);
+	if (fcinfo->isnull)
+		elog(ERROR, "function %p returned NULL", (void *) func);
+	return result;
+}
+
+/* model_from_arg's question whether its argument is stable (not fuzzed) */
+fmAggrefPtr
+AggGetAggref(FunctionCallInfo fcinfo)
+{
+	shim_abort("AggGetAggref");
 	return NULL;
+}
+
+bool
+get_fn_expr_arg_stable(FmgrInfo *flinfo, int argnum)
+{
+	shim_abort("get_fn_expr_arg_stable");
+	return false;
 }
 
 /* ---------- ereport ---------- */
@@ -334,14 +380,84 @@ pq_sendfloat8(StringInfo msg, float8 f)
 void
 pq_begintypsend(StringInfo buf)
 {
-	shim_abort("pq_begintypsend");
+	initStringInfo(buf);
+	/* reserve four bytes for the varlena length word */
+	appendStringInfoCharMacro(buf, '\0');
+	appendStringInfoCharMacro(buf, '\0');
+	appendStringInfoCharMacro(buf, '\0');
+	appendStringInfoCharMacro(buf, '\0');
 }
 
 bytea *
 pq_endtypsend(StringInfo buf)
 {
-	shim_abort("pq_endtypsend");
-	return NULL;
+	bytea	   *result = (bytea *) buf->data;
+
+	SET_VARSIZE(result, buf->len);
+	return result;
+}
+
+void
+pq_copymsgbytes(StringInfo msg, char *buf, int datalen)
+{
+	if (datalen < 0 || datalen > (msg->len - msg->cursor))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROTOCOL_VIOLATION),
+				 errmsg("insufficient data left in message")));
+	memcpy(buf, &msg->data[msg->cursor], datalen);
+	msg->cursor += datalen;
+}
+
+unsigned int
+pq_getmsgint(StringInfo msg, int b)
+{
+	unsigned int result;
+	unsigned char n8;
+	uint16		n16;
+	uint32		n32;
+
+	switch (b)
+	{
+		case 1:
+			pq_copymsgbytes(msg, (char *) &n8, 1);
+			result = n8;
+			break;
+		case 2:
+			pq_copymsgbytes(msg, (char *) &n16, 2);
+			result = pg_ntoh16(n16);
+			break;
+		case 4:
+			pq_copymsgbytes(msg, (char *) &n32, 4);
+			result = pg_ntoh32(n32);
+			break;
+		default:
+			elog(ERROR, "unsupported integer size %d", b);
+			result = 0;
+			break;
+	}
+	return result;
+}
+
+int64
+pq_getmsgint64(StringInfo msg)
+{
+	uint64		n64;
+
+	pq_copymsgbytes(msg, (char *) &n64, sizeof(n64));
+	return pg_ntoh64(n64);
+}
+
+float8
+pq_getmsgfloat8(StringInfo msg)
+{
+	union
+	{
+		float8		f;
+		int64		i;
+	}			swap;
+
+	swap.i = pq_getmsgint64(msg);
+	return swap.f;
 }
 
 /* ---------- as in utils/adt/json.c ---------- */
@@ -388,54 +504,135 @@ escape_json(StringInfo buf, const char *str)
 	appendStringInfoCharMacro(buf, '"');
 }
 
-/* ---------- the JSON reader's backend (jsonb, numeric): not linked ---------- */
+/* ---------- as in utils/adt/encode.c ---------- */
 
-Datum
-jsonb_in(PG_FUNCTION_ARGS)
+static const char hextbl[] = "0123456789abcdef";
+
+static const int8 hexlookup[128] = {
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, -1, -1, -1, -1, -1, -1,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, 10, 11, 12, 13, 14, 15, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+	-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+
+uint64
+hex_encode(const char *src, size_t len, char *dst)
 {
-	shim_abort("jsonb_in");
-	return (Datum) 0;
+	const char *end = src + len;
+
+	while (src < end)
+	{
+		*dst++ = hextbl[(*src >> 4) & 0xF];
+		*dst++ = hextbl[*src & 0xF];
+		src++;
+	}
+	return (uint64) len * 2;
 }
 
-JsonbValue *
-getKeyJsonValueFromContainer(JsonbContainer *container, const char *keyVal,
-							 int keyLen, JsonbValue *res)
+static inline char
+get_hex(const char *cp)
 {
-	shim_abort("getKeyJsonValueFromContainer");
-	return NULL;
+	unsigned char c = (unsigned char) *cp;
+	int			res = -1;
+
+	if (c < 127)
+		res = hexlookup[c];
+	if (res < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid hexadecimal digit: \"%.*s\"",
+						1, cp)));
+	return (char) res;
 }
 
-JsonbValue *
-getIthJsonbValueFromContainer(JsonbContainer *sheader, uint32 i)
+uint64
+hex_decode(const char *src, size_t len, char *dst)
 {
-	shim_abort("getIthJsonbValueFromContainer");
-	return NULL;
+	const char *s,
+			   *srcend;
+	char		v1,
+				v2,
+			   *p;
+
+	srcend = src + len;
+	s = src;
+	p = dst;
+	while (s < srcend)
+	{
+		if (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r')
+		{
+			s++;
+			continue;
+		}
+		v1 = get_hex(s) << 4;
+		s++;
+		if (s >= srcend)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid hexadecimal data: odd number of digits")));
+		v2 = get_hex(s);
+		s++;
+		*p++ = v1 | v2;
+	}
+	return p - dst;
 }
 
-Datum
-numeric_float4(PG_FUNCTION_ARGS)
+/* the SQLSTATE code as its five characters (elog.c's unpack_sql_state) */
+const char *
+shim_sqlstate_text(int sqlstate, char *out)
 {
-	shim_abort("numeric_float4");
-	return (Datum) 0;
+	int			i;
+
+	for (i = 0; i < 5; i++)
+	{
+		out[i] = PGUNSIXBIT(sqlstate);
+		sqlstate >>= 6;
+	}
+	out[5] = '\0';
+	return out;
 }
 
-Datum
-numeric_float8(PG_FUNCTION_ARGS)
+bool
+shim_try(void (*fn) (void *arg), void *arg, const int *allowed, int n, const char *what)
 {
-	shim_abort("numeric_float8");
-	return (Datum) 0;
+	sigjmp_buf	jump;
+	int			i;
+
+	if (sigsetjmp(jump, 0) != 0)
+	{
+		char		got[6];
+
+		shim_error_jump = NULL;
+		if (shim_verbose())
+			fprintf(stderr, "%s: rejected: %s: %s %s\n", what, shim_last_error.message,
+					shim_last_error.detail, shim_last_error.hint);
+		for (i = 0; i < n; i++)
+			if (shim_last_error.sqlstate == allowed[i])
+				return false;
+		fprintf(stderr, "%s: ERROR with SQLSTATE %s at %s: %s (%s)\n", what,
+				shim_sqlstate_text(shim_last_error.sqlstate, got),
+				shim_last_error.where, shim_last_error.message, shim_last_error.detail);
+		abort();
+	}
+	shim_error_jump = &jump;
+	fn(arg);
+	shim_error_jump = NULL;		/* from here on an ERROR is a finding */
+	return true;
 }
 
-Datum
-numeric_out(PG_FUNCTION_ARGS)
+void
+shim_fail(const char *harness, const char *what, size_t len)
 {
-	shim_abort("numeric_out");
-	return (Datum) 0;
+	fprintf(stderr, "%s: %s (input of %zu bytes)\n", harness, what, len);
+	abort();
 }
 
-Datum
-DirectFunctionCall1Coll(PGFunction func, Oid collation, Datum arg1)
+bool
+shim_verbose(void)
 {
-	shim_abort("DirectFunctionCall1Coll");
-	return (Datum) 0;
+	return getenv("FUZZ_VERBOSE") != NULL;
 }

@@ -1,6 +1,7 @@
 /*
- * pg_shim.h — what the fuzz harness needs of test/fuzz/pg_shim.c, the
- * backend stand-ins that let src/model.c run outside the server.
+ * pg_shim.h — what the fuzz harnesses need of test/fuzz/pg_shim.c and
+ * jsonb_shim.c, the backend stand-ins that let src/model.c, src/model_json.c
+ * and src/state.c run outside the server.
  */
 #ifndef BPNN_PG_SHIM_H
 #define BPNN_PG_SHIM_H
@@ -23,5 +24,23 @@ extern ShimError shim_last_error;
 
 /* free every palloc'd chunk, as a memory context reset does */
 extern void shim_free_all(void);
+
+/* a SQLSTATE as its five characters; out has room for six */
+extern const char *shim_sqlstate_text(int sqlstate, char *out);
+
+/*
+ * Run fn(arg) as a statement: true if it returned, false if it raised an
+ * ERROR whose SQLSTATE is one of the n in allowed (shim_last_error holds
+ * it).  Any other SQLSTATE (an internal error, an oversized palloc) is a
+ * finding: it aborts, naming the error and what was being done.
+ */
+extern bool shim_try(void (*fn) (void *arg), void *arg, const int *allowed, int n,
+					 const char *what);
+
+/* a broken promise about an accepted input: print it and abort */
+extern void shim_fail(const char *harness, const char *what, size_t len) pg_attribute_noreturn();
+
+/* FUZZ_VERBOSE set: each input's outcome goes to stderr */
+extern bool shim_verbose(void);
 
 #endif							/* BPNN_PG_SHIM_H */

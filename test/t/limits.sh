@@ -29,7 +29,11 @@ score() {
 # (a) statement_timeout: the statement ends within a second of the timeout
 timeout_ms=1000
 psql -X -q -d bpnn_limits -c "CREATE TABLE many_flowers AS SELECT f.* FROM flowers f, generate_series(1, 2000)"
+# two text columns of about 1,000 values each: rows 2,000 one-hot inputs wide
+psql -X -q -d bpnn_limits -c "CREATE TABLE wide_categories AS SELECT (g % 2)::text AS label, (g % 1000)::text AS c1,
+	(g % 999)::text AS c2 FROM generate_series(1, 100000) g"
 for what in "SELECT bpnn_train('flowers', 'kind', epochs => 1000000)" \
+            "SELECT bpnn_train('wide_categories', 'label', epochs => 1, batch_size => 0)" \
             "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', epochs => 1000000)" \
             "SET bpnn.memory_limit = '1MB'; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)" \
             "$(score 50000000)"; do

@@ -1,0 +1,89 @@
+/*
+ * train_entry.c — bpnn_train(): checks the arguments, scans the source
+ * (scan.c), and decides in this one place which driver trains: in memory
+ * (train.c) when the rows fit in bpnn.memory_limit, by aggregate scans
+ * (stream.c) when they do not.  It packs the result into a bpnn_model.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "portability/instr_time.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "bpnn.h"
+#include "stream.h"
+#include "train.h"
+
+PG_FUNCTION_INFO_V1(bpnn_train);
+
+/* NOTICEs of the rows training skipped or completed */
+static void
+train_report_rows(const TrainArgs *args, const TrainingSet *set)
+{
+	if (set->rows_skipped > 0)
+		ereport(NOTICE,
+				(errmsg("skipped " INT64_FORMAT " rows with a NULL label%s",
+						set->rows_skipped, args->missing == BPNN_MISSING_IMPUTE ? "" : " or feature"),
+				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
+	if (set->values_imputed > 0)
+		ereport(NOTICE,
+				(errmsg("imputed " INT64_FORMAT " NULL feature values", set->values_imputed),
+				 errdetail("Numbers became their column's training mean; text became no category.")));
+}
+
+Datum
+bpnn_train(PG_FUNCTION_ARGS)
+{
+	TrainArgs	args = {0};
+	MemoryContext train_cxt,
+				old;
+	TrainingSet *set;
+	ScanSpec   *spec;
+	BpnnModel  *model;
+	instr_time	start,
+				elapsed;
+	struct varlena *encoded;
+
+	INSTR_TIME_SET_CURRENT(start);
+	train_args_read(fcinfo, 2, &args);
+
+	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn training",
+									  ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(train_cxt);
+
+	spec = train_scan_spec(&args);
+	spec->stream_over_limit = true;
+	set = scan_training_set(args.source, args.label_column, spec);
+	if (set->over_limit)
+	{
+		ereport(NOTICE,
+				(errmsg("training data exceeds bpnn.memory_limit (%d kB): training by streaming, one aggregate scan per epoch",
+						bpnn_memory_limit_kb),
+				 args.fit.batch_size > 0 ?
+				 errdetail("Each epoch is one scan of bpnn_train_epoch: mini-batches of %d rows, shuffled within a buffer, on every parallel worker or shard, their models averaged%s.",
+						   args.fit.batch_size,
+						   args.validation_fraction > 0.0 ? "; validation_fraction does not apply" : "") :
+				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan%s.",
+						   args.validation_fraction > 0.0 ? "; validation_fraction does not apply" : ""),
+				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch.")));
+		model = stream_train_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
+								   get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	}
+	else
+	{
+		train_report_rows(&args, set);
+		args.parallel = true;
+		model = train_model(&args, set, NULL, set->n_rows);
+	}
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	model_validate(model, ERRCODE_INTERNAL_ERROR);
+
+	MemoryContextSwitchTo(old);
+	encoded = model_encode(model);
+	MemoryContextDelete(train_cxt);
+	PG_RETURN_POINTER(encoded);
+}

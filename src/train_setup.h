@@ -1,0 +1,113 @@
+/*
+ * train_setup.h — what the training drivers share (see train_setup.c):
+ * the training arguments, the model's layout, scaler and class weights,
+ * the training record and the progress reports.
+ */
+#ifndef BPNN_TRAIN_SETUP_H
+#define BPNN_TRAIN_SETUP_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/array.h"
+
+#include "fit.h"
+#include "model.h"
+#include "normalize.h"
+#include "scan.h"
+
+/* positions of the training arguments, counted from the first of them */
+typedef enum TrainArg
+{
+	ARG_FEATURES,
+	ARG_HIDDEN,
+	ARG_EPOCHS,
+	ARG_LEARNING_RATE,
+	ARG_MOMENTUM,
+	ARG_BATCH_SIZE,
+	ARG_ACTIVATION,
+	ARG_NORMALIZATION,
+	ARG_INIT_RANGE,
+	ARG_SEED,
+	ARG_LOSS,
+	ARG_OPTIMIZER,
+	ARG_WEIGHT_DECAY,
+	ARG_VALIDATION_FRACTION,
+	ARG_PATIENCE,
+	ARG_CLASS_WEIGHTS,
+	ARG_MISSING
+} TrainArg;
+
+#define TRAIN_ARG_COUNT (ARG_MISSING + 1)
+
+/* their names, and the defaults of all but features and class_weights as JSON */
+extern const char *const train_arg_names[TRAIN_ARG_COUNT];
+extern const char *const train_arg_defaults;
+
+/* the training arguments, in the order every training function takes them */
+typedef struct TrainArgs
+{
+	Oid			source;
+	char	   *label_column;
+	ArrayType  *features;		/* NULL: every numeric column */
+	int			n_hidden;
+	int			hidden[NN_MAX_HIDDEN];
+	NnActivation activation;
+	NormMethod	normalization;
+	NnLoss		loss;
+	double		validation_fraction;	/* early stopping when > 0 */
+	char	   *class_weights;	/* NULL, "balanced" or a JSON object */
+	BpnnMissing missing;
+	FitOptions	fit;			/* class_weight is set by train_model */
+	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
+} TrainArgs;
+
+/*
+ * Read and check source (argument 0), label_col (1), and the training
+ * arguments features, hidden, epochs, learning_rate, momentum, batch_size,
+ * activation, normalization, init_range, seed, loss, optimizer,
+ * weight_decay, validation_fraction, patience, class_weights and missing
+ * from argument first on.
+ */
+extern void train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args);
+
+/* how training scans its source, for these arguments */
+extern ScanSpec *train_scan_spec(const TrainArgs *args);
+
+/* FitHooks that allocate in a memory context and check for interrupts */
+extern void train_hooks(FitHooks *hooks, MemoryContext cxt);
+
+/* the layout, names and columns of a model for set (scaler arrays allocated) */
+extern void train_model_layout(BpnnModel *model, const TrainArgs *args,
+							   const TrainingSet *set);
+
+/* the scaler and imputed values from the statistics of the training rows */
+extern void train_model_scaler(BpnnModel *model, const TrainingSet *set,
+							   const FeatureStats *stats);
+
+/* refuse networks that would not fit in memory or in a stored value */
+extern void train_check_network_size(const NnLayout *layout, Size memory_limit);
+
+/*
+ * Per-class weights: 1 each (spec NULL), "balanced" (rows / (classes x rows
+ * of the class), as scikit-learn does), or a JSON object naming classes and
+ * their weights (others 1).  count[c]: training rows of class c.
+ */
+extern double *train_class_weights(const char *spec, int n_classes, char **class_names,
+								   const int64 *count, int64 n_rows);
+
+/* error out if training diverged (non-finite weights or losses) */
+extern void train_check_finite(const BpnnModel *model, const FitResult *result);
+
+/* the model's training record (all but seconds) */
+extern void train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
+						 const FitResult *result, int64 rows_used,
+						 int64 validation_rows, double *class_weights);
+
+/* bpnn.progress: NOTICEs every tenth of the epochs (accuracy < 0: not known) */
+typedef struct TrainProgress TrainProgress;
+extern TrainProgress *train_progress_start(int epochs, int64 rows);
+extern void train_progress_report(TrainProgress *p, int epoch, double mean_loss,
+								  double accuracy);
+
+#endif							/* BPNN_TRAIN_SETUP_H */

@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# bpnn on a real Citus cluster: a throwaway coordinator and 2 workers
+# (test/citus/cluster.bash), a distributed copy of the letter data (4
+# shards) beside a local copy of the same rows.  Shows that CREATE
+# EXTENSION bpnn reaches the workers; that bpnn_gradient and
+# bpnn_train_epoch run pushed down (worker_partial_agg per shard) and equal
+# the same aggregate on the local copy to float tolerance; that streaming
+# bpnn_train sends its per-epoch aggregate to the workers and learns; that
+# bpnn_predict runs on the workers; that bpnn_evaluate, bpnn_confusion,
+# bpnn_cross_validate and bpnn_fit ... GROUP BY work on the distributed
+# table; and that a worker stopped mid-training gives a clean error and
+# leaves nothing half-written.  Prints one "skipped:" line where Citus is
+# not installed for $PG_CONFIG (default: the system PostgreSQL 15; build
+# Citus with test/citus/build-citus.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+source test/citus/cluster.bash
+if ! citus_available; then
+	echo "skipped: citus.so (or bpnn) is not installed for $("$PG_CONFIG" --version) at $("$PG_CONFIG" --pkglibdir); build it with test/citus/build-citus.sh"
+	exit 0
+fi
+trap citus_cluster_stop EXIT
+citus_cluster_start
+out=$citus_dir/out
+ok() { echo "ok: $*"; }
+failed() { echo "FAILED: $*"; }
+# check NAME SQL: the query prints t (ok) or anything else (FAILED, shown)
+check() {
+	local name=$1 got
+	got=$(coord -At -c "$2" 2>&1 || true)
+	if [ "$got" = t ]; then ok "$name"; else failed "$name: $got"; fi
+}
+
+cols=$(head -1 test/data/letter.csv | tr ',' '\n' | sed '$d' | paste -sd,)
+feats="ARRAY[$cols]::float8[]"
+coord <<SQL
+CREATE EXTENSION bpnn;
+CREATE TABLE letter_csv ($(echo "$cols" | sed 's/,/ float8,/g') float8, label text);
+\copy letter_csv FROM 'test/data/letter.csv' WITH (FORMAT csv, HEADER true)
+CREATE TABLE letters_local AS SELECT row_number() OVER () AS id, * FROM letter_csv;
+CREATE TABLE letters (LIKE letters_local);
+SET citus.shard_count = 4;
+SELECT create_distributed_table('letters', 'id');
+INSERT INTO letters SELECT * FROM letters_local ORDER BY id;
+-- the starting model of the aggregate checks: 1 epoch in memory
+CREATE TABLE start_model AS SELECT bpnn_train('letters_local', 'label', features => '{$cols}', epochs => 1) AS m;
+SQL
+
+# 1. CREATE EXTENSION bpnn reached the workers
+for w in 1 2; do
+	v=$(worker "$w" -At -c "SELECT extversion FROM pg_extension WHERE extname = 'bpnn'")
+	if [ -n "$v" ]; then ok "CREATE EXTENSION bpnn on the coordinator reached worker $w (version $v)"
+	else failed "bpnn is not installed on worker $w"; fi
+done
+
+# 2. bpnn_gradient pushed down, equal to the local copy's
+plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_gradient(m, $feats, label::text) FROM letters, start_model" 2>&1 || true)
+if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
+	ok "bpnn_gradient is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
+else failed "bpnn_gradient is not pushed down: $plan"; fi
+# (the state sums float4 chunk sums of 128 rows in float8: shards cut the
+# chunks elsewhere, so sums agree to about 1e-7 relative, 1e-5 is checked)
+check "bpnn_gradient on the distributed table equals it on the local copy (rows and accuracy exact; loss and gradient to 1e-5 relative)" "
+WITH d AS (SELECT bpnn_gradient(m, $feats, label::text) g FROM letters, start_model),
+     l AS (SELECT bpnn_gradient(m, $feats, label::text) g FROM letters_local, start_model)
+SELECT (bpnn_state_info(d.g)->>'rows') = (bpnn_state_info(l.g)->>'rows')
+   AND (bpnn_state_info(d.g)->>'rows')::int = 20000
+   AND abs((bpnn_state_info(d.g)->>'loss')::float8 - (bpnn_state_info(l.g)->>'loss')::float8)
+       <= 1e-5 * (bpnn_state_info(l.g)->>'loss')::float8
+   AND (bpnn_state_info(d.g)->>'accuracy') = (bpnn_state_info(l.g)->>'accuracy')
+   AND (SELECT max(abs(a - b)) <= 1e-5 * max(abs(b))
+        FROM unnest(bpnn_state_gradient(d.g), bpnn_state_gradient(l.g)) u(a, b))
+FROM d, l"
+
+# 3. bpnn_train_epoch pushed down.  One batch per partial and no momentum:
+#    each shard takes one step of its own mean gradient; averaged by rows,
+#    that is one full-batch step on all rows, whatever the partition, so it
+#    equals the serial aggregate on the local copy up to float rounding.
+epoch_args="label::text, 0.5, 0, 20000, 'momentum', 0, 7, 20000"
+plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_train_epoch(m, $feats, $epoch_args) FROM letters, start_model" 2>&1 || true)
+if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
+	ok "bpnn_train_epoch is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
+else failed "bpnn_train_epoch is not pushed down: $plan"; fi
+check "bpnn_train_epoch (one full batch per shard) on the distributed table equals it on the local copy: probabilities of 200 rows within 1e-4" "
+WITH d AS (SELECT bpnn_train_epoch(m, $feats, $epoch_args) AS m FROM letters, start_model),
+     l AS (SELECT bpnn_train_epoch(m, $feats, $epoch_args) AS m FROM letters_local, start_model)
+SELECT max(abs(a - b)) < 1e-4 AND bool_and(d.m::text <> s.m::text)
+FROM d, l, start_model s, letters_local r,
+     unnest(bpnn_predict_proba(d.m, ARRAY[r.$(echo "$cols" | sed 's/,/, r./g')]::float8[]),
+            bpnn_predict_proba(l.m, ARRAY[r.$(echo "$cols" | sed 's/,/, r./g')]::float8[])) u(a, b)
+WHERE r.id <= 200"
+check "bpnn_train_epoch with mini-batches on the shards learns: the averaged model's accuracy beats the starting model's by a point" "
+WITH d AS (SELECT bpnn_train_epoch(m, $feats, label::text, 0.2, 0.7, 32, 'momentum', 0, 1, 4096) AS m FROM letters, start_model)
+SELECT (bpnn_evaluate(d.m, 'letters_local', 'label')->>'accuracy')::float8
+     > (bpnn_evaluate(s.m, 'letters_local', 'label')->>'accuracy')::float8 + 0.01
+FROM d, start_model s"
+
+# 4. streaming bpnn_train of the distributed table: its epochs on the workers
+coord -c "SET bpnn.memory_limit = '512kB'" -c "SET citus.log_remote_commands = on" \
+	-c "CREATE TABLE streamed AS SELECT bpnn_train('letters', 'label', features => '{$cols}', epochs => 5) AS m" > "$out" 2>&1 || true
+epochs_sent=$(grep -c 'issuing SELECT .*worker_partial_agg(.*bpnn_train_epoch' "$out" || true)
+if grep -q 'training by streaming' "$out" && [ "$epochs_sent" -ge 5 ]; then
+	ok "streaming bpnn_train sends each epoch's bpnn_train_epoch to the shards as worker_partial_agg ($epochs_sent shard queries logged)"
+else failed "streaming bpnn_train did not push its epochs down: $(grep -v 'issuing' "$out" | head -5)"; fi
+check "streaming bpnn_train of the distributed table learns (5 epochs: accuracy above 0.5 on the local copy)" "
+SELECT (bpnn_evaluate(m, 'letters_local', 'label')->>'accuracy')::float8 > 0.5 FROM streamed"
+
+# 5. bpnn_predict runs on the workers
+coord -c "SET citus.log_remote_commands = on" \
+	-c "SELECT count(*) FROM letters, start_model WHERE bpnn_predict(m, $feats) = label" > "$out" 2>&1 || true
+if grep -q 'issuing SELECT .*bpnn_predict' "$out"; then
+	ok "bpnn_predict runs on the workers (the shard queries call it)"
+else failed "bpnn_predict did not run on the workers: $(head -5 "$out")"; fi
+
+# 6. evaluation functions on the distributed table
+check "bpnn_evaluate on the distributed table equals it on the local copy (the loss, a sum in another order, to 1e-9 relative)" "
+WITH e AS (SELECT bpnn_evaluate(m, 'letters', 'label') d, bpnn_evaluate(m, 'letters_local', 'label') l FROM start_model)
+SELECT d - 'loss' = l - 'loss' AND abs((d->>'loss')::float8 - (l->>'loss')::float8) <= 1e-9 * (l->>'loss')::float8
+FROM e"
+check "bpnn_confusion on the distributed table equals it on the local copy" "
+SELECT (SELECT array_agg(c ORDER BY c::text) FROM bpnn_confusion(m, 'letters', 'label') c)
+     = (SELECT array_agg(c ORDER BY c::text) FROM bpnn_confusion(m, 'letters_local', 'label') c) FROM start_model"
+check "bpnn_cross_validate runs on the distributed table (3 folds, 2 epochs: mean accuracy above 0.3)" "
+SELECT avg(accuracy) > 0.3 AND sum(test_rows) = 20000
+FROM bpnn_cross_validate('letters', 'label', folds => 3, features => '{$cols}', epochs => 2)"
+
+# 7. bpnn_fit ... GROUP BY a non-distribution column
+check "bpnn_fit ... GROUP BY a non-distribution column trains one model per group on the distributed table" "
+SELECT count(*) = 2 AND bool_and(bpnn_info(model)->'training'->>'rows_used' = n::text)
+FROM (SELECT x_box < 4 AS grp, count(*) AS n,
+             bpnn_fit($feats, label::text, '{\"epochs\": 2, \"hidden\": [16]}') AS model
+      FROM letters GROUP BY 1) f"
+
+# 8. a worker stopped mid-training: a clean error, nothing half-written
+coord -c "CREATE TABLE trained (m bpnn_model)"
+coord -c "SET bpnn.memory_limit = '512kB'" \
+	-c "INSERT INTO trained SELECT bpnn_train('letters', 'label', features => '{$cols}', epochs => 100000)" > "$out" 2>&1 &
+client=$!
+sleep 3
+as_postgres "$citus_bin/pg_ctl" -D "$citus_dir/n2" -m immediate stop >/dev/null 2>&1
+status=0
+wait "$client" || status=$?
+left=$(coord -At -c "SELECT (SELECT count(*) FROM trained) || ',' || (SELECT count(*) FROM pg_prepared_xacts)" 2>&1 || true)
+if [ "$status" -ne 0 ] && grep -q '^ERROR: ' "$out" && ! grep -qi 'terminated abnormally\|server closed the connection' "$out" &&
+	[ "$left" = "0,0" ]; then
+	ok "a worker stopped mid-training gives a clean error ($(grep -m1 '^ERROR: ' "$out" | cut -c1-90)), and the coordinator holds no row and no prepared transaction"
+else failed "stopping a worker mid-training: exit $status, rows/prepared '$left', output: $(head -5 "$out")"; fi
