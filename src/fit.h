@@ -86,7 +86,7 @@ extern void fit_network(const NnLayout *layout, float *weights,
 /*
  * One optimizer over one network, a mini-batch at a time: what fit_network
  * does per batch, for callers that bring their own rows batch by batch
- * (the training aggregate, src/sgd_aggregate.c).  The caller owns state1
+ * (the training aggregate, src/sgd_aggregate.c) and for fit_epoch.  The caller owns state1
  * (momentum: the previous gradient; Adam: the first moment) and state2
  * (Adam: the second moment), n_weights floats each, zero at the start.
  */

@@ -211,9 +211,10 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	Size		y_bytes = sizeof(int32) * (Size) data->n_rows;
 	Size		order_bytes = sizeof(uint32_t) * (Size) data->n_rows;
 	int64		batch = options->batch_size > 0 ? options->batch_size : 1;
+	/* per participant (the leader's share): gradient, best and final weights, 2 workspaces */
 	int			nworkers = parallel_plan_workers(data->n_rows / Max(MIN_SHARD_ROWS, 2 * batch),
 												 sizeof(float) * 3 * n_weights +
-												 sizeof(float) * nn_workspace_floats(layout, FIT_CHUNK_ROWS),
+												 sizeof(float) * 2 * nn_workspace_floats(layout, FIT_CHUNK_ROWS),
 												 x_bytes * 2 + y_bytes + order_bytes +
 												 sizeof(float) * n_weights);
 	int			n_shards = nworkers + 1;
