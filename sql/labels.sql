@@ -7,6 +7,8 @@
 -- depends on the row and its label; with bpnn.memory_limit = 256kB about
 -- 1000 rows fit in memory, so bpnn_train streams.
 SET client_min_messages = warning;
+-- bpnn_fit trains in one process: compare it with bpnn_train in one process
+SET bpnn.max_parallel_workers = 0;
 
 -- a table name(label <type>, x float8[]) whose labels cycle through vals;
 -- rows from bad_from on get bad_label (NULL: none), after the rows that

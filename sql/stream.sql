@@ -124,7 +124,9 @@ SELECT (:'serial_stats'::float8[])[1:5] AS rows_skipped_count_min_max;
 
 -- streaming: a table beyond bpnn.memory_limit is trained by one aggregate
 -- scan per epoch, and gives the in-memory full-batch model (same seed) to
--- float tolerance; digits_pixels holds 460 kB of float4
+-- float tolerance; digits_pixels holds 460 kB of float4.  In memory in one
+-- process: parallel workers average shards' models (sql/parallel_train.sql)
+SET bpnn.max_parallel_workers = 0;
 SET bpnn.memory_limit = '256kB';
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{8}', epochs => 30, batch_size => 0) AS streamed \gset
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{8}', epochs => 30, batch_size => 0,
@@ -145,6 +147,7 @@ SELECT s.name,
        bpnn_info(s.streamed)->'normalization'->>'method' AS normalization
 FROM (VALUES ('zscore, momentum', :'streamed'::bpnn_model, :'in_memory'::bpnn_model),
              ('decimal, adam, balanced', :'streamed_adam', :'in_memory_adam')) s(name, streamed, in_memory);
+RESET bpnn.max_parallel_workers;
 
 -- streaming skips rows with a NULL label or feature, or imputes them
 CREATE TABLE holes AS

@@ -146,9 +146,13 @@ FROM ta_flowers;
 -- streaming bpnn_train runs one bpnn_train_epoch scan per epoch when
 -- batch_size > 0: it learns as in memory (same defaults and epochs), also
 -- from a copy sorted by label, though a buffer (736 of the 1,797 rows
--- here) holds a few classes at a time: half of it waits for later rounds
+-- here) holds a few classes at a time: half of it waits for later rounds.
+-- In memory in one process: parallel workers would average shards' models
+-- (sql/parallel_train.sql), a different model for each planned number
 CREATE TABLE ta_sorted_pixels AS SELECT * FROM digits_pixels ORDER BY label;
+SET bpnn.max_parallel_workers = 0;
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 10) AS in_memory \gset
+RESET bpnn.max_parallel_workers;
 SET bpnn.memory_limit = '400kB';
 SET client_min_messages = warning;
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 10) AS streamed \gset

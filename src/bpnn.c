@@ -10,6 +10,8 @@
 #include "utils/guc.h"
 
 #include "bpnn.h"
+#include "model.h"
+#include "parallel.h"
 
 PG_MODULE_MAGIC;
 
@@ -42,5 +44,17 @@ _PG_init(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("bpnn.max_parallel_workers",
+							"Sets the most parallel workers one in-memory training or cross-validation may use.",
+							"-1 (the default) follows max_parallel_maintenance_workers; 0 trains in "
+							"the calling backend alone.  The leader works too.  The trained weights "
+							"depend on this number (not on how many workers were free).",
+							&bpnn_max_parallel_workers,
+							-1,
+							-1,
+							BPNN_MAX_WORKERS,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("bpnn");
 }

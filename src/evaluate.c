@@ -1,7 +1,8 @@
 /*
  * evaluate.c — how good is a model: bpnn_evaluate (metrics as jsonb),
  * bpnn_confusion (the confusion matrix as rows, for reporting tools) and
- * bpnn_cross_validate (stratified, seeded k-fold cross-validation).
+ * bpnn_cross_validate (stratified, seeded k-fold cross-validation; the
+ * folds run in parallel_cv.c).
  *
  * Scoring reads the source like training does (scan.c, as the calling
  * user), normalizes with the model's own scaler and runs the same forward
@@ -22,6 +23,7 @@
 
 #include "bpnn.h"
 #include "labels.h"
+#include "parallel.h"
 #include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_evaluate);
@@ -416,10 +418,10 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	TrainArgs	args = {0};
 	MemoryContext cv_cxt,
-				fold_cxt,
 				old;
 	TrainingSet *set;
 	int		   *fold_of;
+	CvFoldResult *results;
 	int			folds,
 				k;
 
@@ -437,7 +439,6 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 
 	cv_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn cross-validation",
 								   ALLOCSET_DEFAULT_SIZES);
-	fold_cxt = AllocSetContextCreate(cv_cxt, "bpnn fold", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cv_cxt);
 	set = scan_training_set(args.source, args.label_column, train_scan_spec(&args));
 	if (folds > set->n_rows)
@@ -446,61 +447,23 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 				 errmsg("cannot make %d folds of " INT64_FORMAT " rows", folds, set->n_rows)));
 	fold_of = assign_folds(set, folds, args.fit.seed);
 
+	results = palloc(sizeof(CvFoldResult) * folds);
+	cv_run_folds(&args, set, fold_of, folds, results);
+
+	MemoryContextSwitchTo(old);
 	for (k = 0; k < folds; k++)
 	{
-		int64	   *train_rows,
-				   *test_rows;
-		int64		n_train = 0,
-					n_test = 0,
-					i,
-					correct = 0;
-		BpnnModel  *model;
-		FitData		test = {0};
-		FitHooks	hooks = {0};
-		int32	   *predicted;
-		double		loss;
-		instr_time	start,
-					elapsed;
 		Datum		values[6];
 		bool		nulls[6] = {false, false, false, false, false, false};
 
-		MemoryContextSwitchTo(fold_cxt);
-		INSTR_TIME_SET_CURRENT(start);
-		train_rows = MemoryContextAllocHuge(fold_cxt, sizeof(int64) * set->n_rows);
-		test_rows = MemoryContextAllocHuge(fold_cxt, sizeof(int64) * set->n_rows);
-		for (i = 0; i < set->n_rows; i++)
-		{
-			if (fold_of[i] == k)
-				test_rows[n_test++] = i;
-			else
-				train_rows[n_train++] = i;
-		}
-		model = train_model(&args, set, train_rows, n_train);
-
-		test.x = normalized_rows(model, set, test_rows, n_test);
-		test.y = palloc(sizeof(int32) * n_test);
-		for (i = 0; i < n_test; i++)
-			((int32 *) test.y)[i] = set->y[test_rows[i]];
-		test.n_rows = n_test;
-		predicted = palloc(sizeof(int32) * n_test);
-		train_hooks(&hooks, fold_cxt);
-		loss = fit_predict(&model->layout, model->weights, &test, &hooks, predicted);
-		for (i = 0; i < n_test; i++)
-			correct += predicted[i] == test.y[i];
-		INSTR_TIME_SET_CURRENT(elapsed);
-		INSTR_TIME_SUBTRACT(elapsed, start);
-
-		MemoryContextSwitchTo(old);
 		values[0] = Int32GetDatum(k + 1);
-		values[1] = Int64GetDatum(n_train);
-		values[2] = Int64GetDatum(n_test);
-		values[3] = Float8GetDatum((double) correct / n_test);
-		values[4] = Float8GetDatum(loss / n_test);
-		values[5] = Float8GetDatum(INSTR_TIME_GET_DOUBLE(elapsed));
+		values[1] = Int64GetDatum(results[k].n_train);
+		values[2] = Int64GetDatum(results[k].n_test);
+		values[3] = Float8GetDatum(results[k].accuracy);
+		values[4] = Float8GetDatum(results[k].loss);
+		values[5] = Float8GetDatum(results[k].seconds);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-		MemoryContextReset(fold_cxt);
 	}
-	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cv_cxt);
 	return (Datum) 0;
 }

@@ -26,14 +26,8 @@ fit_optimizer_from_name(const char *name)
 	return nn_value_of(optimizer_names, FIT_OPTIMIZER_COUNT, name);
 }
 
-typedef struct FitScratch
-{
-	NnWorkspace ws;
-	int32_t	   *labels;
-} FitScratch;
-
-static void
-scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
+void
+fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 {
 	float	   *mem = hooks->alloc(hooks->arg, sizeof(float) *
 								   nn_workspace_floats(layout, FIT_CHUNK_ROWS));
@@ -130,7 +124,7 @@ fit_score(const NnLayout *layout, const float *weights, const FitData *data,
 {
 	FitScratch	s;
 
-	scratch_init(&s, layout, hooks);
+	fit_scratch_init(&s, layout, hooks);
 	score_with(layout, weights, data, hooks, &s, mean_loss, accuracy);
 }
 
@@ -145,7 +139,7 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 	double		loss = 0.0;
 	int64_t		first;
 
-	scratch_init(&s, layout, hooks);
+	fit_scratch_init(&s, layout, hooks);
 	for (first = 0; first < data->n_rows; first += chunk)
 	{
 		int			rows = (int) (data->n_rows - first < chunk ?
@@ -217,6 +211,73 @@ fit_step(FitStepper *st, float *weights, const FitOptions *options,
 	return loss;
 }
 
+double
+fit_epoch(FitStepper *st, float *weights, const FitOptions *options, const FitData *data,
+		  uint32_t *order, NnRng *rng, const FitHooks *hooks)
+{
+	const int64_t n = data->n_rows;
+	const int64_t batch = options->batch_size <= 0 || options->batch_size > n
+		? n : options->batch_size;
+	double		loss = 0.0;
+	int64_t		start;
+
+	/* the whole-set batch sees every row each step: order does not matter */
+	if (order && batch < n)
+		fit_shuffle(order, n, rng);
+	for (start = 0; start < n; start += batch)
+		loss += fit_step(st, weights, options, data, order, start,
+						 n - start < batch ? n - start : batch, hooks, NULL);
+	return loss;
+}
+
+void
+fit_result_init(FitResult *result, const FitOptions *options, const FitHooks *hooks)
+{
+	result->best_epoch = 0;
+	result->validation_loss = 0.0;
+	result->epochs_run = 0;
+	result->epoch_loss = hooks->alloc(hooks->arg,
+									  sizeof(double) * (options->epochs > 0 ? options->epochs : 1));
+}
+
+bool
+fit_epoch_done(const NnLayout *layout, const FitOptions *options, const float *weights,
+			   int epoch, double mean_loss, const FitData *validation, float *best,
+			   const FitHooks *hooks, FitScratch *s, FitResult *result)
+{
+	result->epoch_loss[epoch] = mean_loss;
+	result->epochs_run = epoch + 1;
+	if (hooks->after_epoch)
+		hooks->after_epoch(hooks->after_epoch_arg, epoch, mean_loss);
+
+	if (validation)
+	{
+		double		val_loss,
+					val_accuracy;
+
+		score_with(layout, weights, validation, hooks, s, &val_loss, &val_accuracy);
+		if (result->best_epoch == 0 || val_loss < result->validation_loss)
+		{
+			result->best_epoch = epoch + 1;
+			result->validation_loss = val_loss;
+			memcpy(best, weights, sizeof(float) * nn_weight_count(layout));
+		}
+		else if (epoch + 1 - result->best_epoch >= options->patience)
+			return false;
+	}
+	return true;
+}
+
+void
+fit_finish(const NnLayout *layout, float *weights, const FitData *data,
+		   const float *best, const FitHooks *hooks, FitScratch *s, FitResult *result)
+{
+	if (best && result->best_epoch > 0)
+		memcpy(weights, best, sizeof(float) * nn_weight_count(layout));
+	score_with(layout, weights, data, hooks, s, &result->final_loss,
+			   &result->train_accuracy);
+}
+
 void
 fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			const FitData *data, const FitData *validation,
@@ -234,7 +295,7 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	NnRng		rng = {0};
 	int			epoch;
 
-	scratch_init(&s, layout, hooks);
+	fit_scratch_init(&s, layout, hooks);
 	fit_stepper_init(&st, layout, hooks);
 	/* momentum: the previous gradient; Adam: the two moment estimates */
 	st.state1 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
@@ -242,8 +303,7 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 		st.state2 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
 	nn_rng_seed(&rng, options->seed);
 	nn_init_weights(layout, weights, options->init_range, &rng);
-	result->best_epoch = 0;
-	result->validation_loss = 0.0;
+	fit_result_init(result, options, hooks);
 
 	/* the whole-set batch sees every row each step: order does not matter */
 	if (batch < n)
@@ -255,41 +315,13 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			order[i] = (uint32_t) i;
 	}
 
-	result->epoch_loss = hooks->alloc(hooks->arg,
-									  sizeof(double) * (options->epochs > 0 ? options->epochs : 1));
 	for (epoch = 0; epoch < options->epochs; epoch++)
 	{
-		double		loss = 0.0;
-		int64_t		start;
+		double		loss = fit_epoch(&st, weights, options, data, order, &rng, hooks);
 
-		if (order)
-			fit_shuffle(order, n, &rng);
-		for (start = 0; start < n; start += batch)
-			loss += fit_step(&st, weights, options, data, order, start,
-							 n - start < batch ? n - start : batch, hooks, NULL);
-		result->epoch_loss[epoch] = loss / (double) n;
-		result->epochs_run = epoch + 1;
-		if (hooks->after_epoch)
-			hooks->after_epoch(hooks->after_epoch_arg, epoch, result->epoch_loss[epoch]);
-
-		if (validation)
-		{
-			double		val_loss,
-						val_accuracy;
-
-			score_with(layout, weights, validation, hooks, &s, &val_loss, &val_accuracy);
-			if (result->best_epoch == 0 || val_loss < result->validation_loss)
-			{
-				result->best_epoch = epoch + 1;
-				result->validation_loss = val_loss;
-				memcpy(best, weights, sizeof(float) * n_weights);
-			}
-			else if (epoch + 1 - result->best_epoch >= options->patience)
-				break;
-		}
+		if (!fit_epoch_done(layout, options, weights, epoch, loss / (double) n,
+							validation, best, hooks, &s, result))
+			break;
 	}
-	if (validation && result->best_epoch > 0)
-		memcpy(weights, best, sizeof(float) * n_weights);
-	score_with(layout, weights, data, hooks, &s, &result->final_loss,
-			   &result->train_accuracy);
+	fit_finish(layout, weights, data, best, hooks, &s, result);
 }

@@ -11,6 +11,8 @@
 #ifndef BPNN_FIT_H
 #define BPNN_FIT_H
 
+#include <stdbool.h>
+
 #include "nn.h"
 
 /* rows pushed through the network at once; bounds the scratch memory */
@@ -84,7 +86,7 @@ extern void fit_network(const NnLayout *layout, float *weights,
 /*
  * One optimizer over one network, a mini-batch at a time: what fit_network
  * does per batch, for callers that bring their own rows batch by batch
- * (the training aggregate, src/sgd_aggregate.c).  The caller owns state1
+ * (the training aggregate, src/sgd_aggregate.c) and for fit_epoch.  The caller owns state1
  * (momentum: the previous gradient; Adam: the first moment) and state2
  * (Adam: the second moment), n_weights floats each, zero at the start.
  */
@@ -118,6 +120,51 @@ extern double fit_step(FitStepper *st, float *weights, const FitOptions *options
 
 /* a seeded Fisher-Yates shuffle of n row indexes (what every epoch does) */
 extern void fit_shuffle(uint32_t *order, int64_t n, NnRng *rng);
+
+/*
+ * Training driven epoch by epoch from outside (parallel training,
+ * src/parallel_train.c, where a shard's weights and optimizer state live
+ * in shared memory and any process may run its next epoch).  fit_network
+ * is built of these.
+ */
+
+/*
+ * One epoch over data->n_rows rows: when order is not NULL (data's rows
+ * by index: order[i] indexes data->x) and a batch is smaller than the
+ * rows, order is first shuffled with rng; then mini-batches of
+ * options->batch_size, each one fit_step.  Returns the summed loss.
+ */
+extern double fit_epoch(FitStepper *st, float *weights, const FitOptions *options,
+						const FitData *data, uint32_t *order, NnRng *rng,
+						const FitHooks *hooks);
+
+/* scratch space for forward passes (scoring) */
+typedef struct FitScratch
+{
+	NnWorkspace ws;
+	int32_t    *labels;
+} FitScratch;
+
+extern void fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks);
+
+/* result's epoch losses allocated, nothing run yet */
+extern void fit_result_init(FitResult *result, const FitOptions *options,
+							const FitHooks *hooks);
+
+/*
+ * After epoch (0-based) with its mean loss: record and report it, then
+ * early stopping on validation (best: a copy of the best weights so far).
+ * Returns false when training should stop.
+ */
+extern bool fit_epoch_done(const NnLayout *layout, const FitOptions *options,
+						   const float *weights, int epoch, double mean_loss,
+						   const FitData *validation, float *best,
+						   const FitHooks *hooks, FitScratch *s, FitResult *result);
+
+/* restore the best epoch's weights (best may be NULL) and score the final ones on data */
+extern void fit_finish(const NnLayout *layout, float *weights, const FitData *data,
+					   const float *best, const FitHooks *hooks, FitScratch *s,
+					   FitResult *result);
 
 /* mean loss and accuracy of weights over data (forward passes only) */
 extern void fit_score(const NnLayout *layout, const float *weights,

@@ -256,7 +256,8 @@ model_validate(const BpnnModel *model, int sqlstate)
 		t->optimizer >= FIT_OPTIMIZER_COUNT || !(t->weight_decay >= 0.0) ||
 		!(t->validation_fraction >= 0.0 && t->validation_fraction < 1.0) ||
 		t->patience < 1 || t->validation_rows < 0 || t->best_epoch < 0 ||
-		t->best_epoch > t->epochs_run || !(t->validation_loss >= 0.0))
+		t->best_epoch > t->epochs_run || !(t->validation_loss >= 0.0) ||
+		t->workers < 0 || t->workers > BPNN_MAX_WORKERS)
 		invalid(sqlstate, "The training record is inconsistent.");
 	{
 		double		numbers[8] = {t->learning_rate, t->momentum, t->init_range,
@@ -362,6 +363,7 @@ model_encode(const BpnnModel *model)
 	pq_sendint32(&buf, (uint32) t->n_epoch_loss);
 	for (i = 0; i < t->n_epoch_loss; i++)
 		pq_sendfloat8(&buf, t->epoch_loss[i]);
+	pq_sendint32(&buf, (uint32) t->workers);
 
 	checksum = pg_hton64(hash_bytes_extended((unsigned char *) buf.data + VARHDRSZ + BPNN_HEADER_SIZE,
 											 buf.len - VARHDRSZ - BPNN_HEADER_SIZE, 0));
@@ -611,6 +613,7 @@ model_decode(const char *data, Size len, int sqlstate)
 		invalid(sqlstate, "The training record is inconsistent.");
 	t->epoch_loss = palloc(sizeof(double) * (t->n_epoch_loss + 1));
 	read_f8_array(&r, t->epoch_loss, t->n_epoch_loss, "epoch losses");
+	t->workers = version >= 2 ? (int32) read_u32(&r, "training record") : 0;
 	if (r.p != r.end)
 		invalid(sqlstate, "The value has bytes after its end.");
 

@@ -3,7 +3,7 @@
  * format, the one validator every entry point uses, and the per-query
  * cache of decoded models.
  *
- * Stored format, version 1, all integers and floats in network byte order
+ * Stored format, version 2, all integers and floats in network byte order
  * (so the binary send format is the stored bytes themselves):
  *
  *   header:  "BPNN"  uint16 format_version  uint16 reserved (0)
@@ -18,6 +18,8 @@
  *            float8 shift[features], float8 scale[features]
  *            float4 weights[...]            (layer after layer, see nn.h)
  *            training record (see BpnnTrainingInfo and model.c)
+ *            version 2 on: int32 workers (parallel workers planned; 0 when
+ *            read from version 1)
  *
  * A later format bumps format_version; model_decode() keeps reading every
  * earlier version (upgrade on read, as hstore does).
@@ -32,7 +34,7 @@
 #include "nn.h"
 #include "normalize.h"
 
-#define BPNN_FORMAT_VERSION 1
+#define BPNN_FORMAT_VERSION 2
 #define BPNN_HEADER_SIZE 16
 
 /* bounds any valid model respects; input beyond them is rejected */
@@ -43,6 +45,7 @@
 #define BPNN_MAX_CATEGORIES 1000	/* distinct values of a one-hot column */
 /* the text form (JSON, parsed as jsonb: 256 MB per array) must hold every model */
 #define BPNN_MAX_WEIGHTS 10000000
+#define BPNN_MAX_WORKERS 1024	/* parallel workers, as max_parallel_maintenance_workers */
 
 /* how a source column becomes inputs; stored in models: never renumber */
 typedef enum BpnnColumnKind
@@ -85,6 +88,7 @@ typedef struct BpnnTrainingInfo
 	double		final_loss;
 	double		train_accuracy;
 	double		seconds;
+	int32		workers;		/* parallel workers planned (the leader besides) */
 	int32		n_epoch_loss;
 	double	   *epoch_loss;
 } BpnnTrainingInfo;

@@ -118,6 +118,7 @@ write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes)
 	write_double(buf, t->train_accuracy);
 	write_key(buf, "seconds");
 	write_double(buf, t->seconds);
+	appendStringInfo(buf, ", \"workers\": %d", t->workers);
 	write_key(buf, "loss_per_epoch");
 	write_doubles(buf, t->epoch_loss, t->n_epoch_loss);
 	appendStringInfoChar(buf, '}');
@@ -342,7 +343,7 @@ enum_from_name(const char *name, int (*lookup) (const char *), const char *key)
 }
 
 static void
-parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes)
+parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes, int version)
 {
 	JsonbContainer *losses;
 
@@ -369,6 +370,7 @@ parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes)
 	t->final_loss = get_double(obj, "final_loss");
 	t->train_accuracy = get_double(obj, "train_accuracy");
 	t->seconds = get_double(obj, "seconds");
+	t->workers = version >= 2 ? get_int32(obj, "workers") : 0;
 	losses = get_container(obj, "loss_per_epoch", true, -1);
 	t->n_epoch_loss = (int32) JsonContainerSize(losses);
 	t->epoch_loss = get_doubles(obj, "loss_per_epoch", t->n_epoch_loss);
@@ -471,7 +473,7 @@ model_from_json(const char *text)
 	m->scale = get_doubles(norm, "scale", model_n_features(m));
 
 	parse_training(get_container(root, "training", false, -1), &m->training,
-				   model_n_classes(m));
+				   model_n_classes(m), version);
 
 	/* check every layer's length before allocating what the layout implies */
 	weights = get_container(root, "weights", true, n_layers);

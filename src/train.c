@@ -3,7 +3,8 @@
  * (normalize.c), splits off validation rows, and runs the training loop
  * (fit.c) on them.  train_model() is shared with cross-validation
  * (evaluate.c) and bpnn_fit (group.c); bpnn_train (train_entry.c) calls it
- * when the rows fit in bpnn.memory_limit.
+ * when the rows fit in bpnn.memory_limit, and only bpnn_train's training
+ * may run on several cores (args->parallel: parallel_train.c).
  */
 #include "postgres.h"
 
@@ -14,6 +15,7 @@
 
 #include "bpnn.h"
 #include "fit.h"
+#include "parallel.h"
 #include "train.h"
 
 static void
@@ -168,7 +170,8 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	float	   *class_weight_f;
 	int64	   *class_count;
 	int64		i;
-	int			c;
+	int			c,
+				workers = 0;
 
 	train_model_layout(model, args, set);
 
@@ -232,11 +235,17 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	fit_network(&model->layout, model->weights, &options, &data,
-				split.n_validation > 0 ? &validation : NULL, &hooks, &result);
+	if (args->parallel)
+		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
+									   split.n_validation > 0 ? &validation : NULL,
+									   set->n_classes, &hooks, &result);
+	else
+		fit_network(&model->layout, model->weights, &options, &data,
+					split.n_validation > 0 ? &validation : NULL, &hooks, &result);
 	train_check_finite(model, &result);
 
 	train_record(model, args, set, &result, data.n_rows, split.n_validation,
 				 weights_per_class);
+	model->training.workers = workers;
 	return model;
 }

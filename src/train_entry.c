@@ -73,6 +73,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	else
 	{
 		train_report_rows(&args, set);
+		args.parallel = true;
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 

@@ -59,6 +59,7 @@ typedef struct TrainArgs
 	char	   *class_weights;	/* NULL, "balanced" or a JSON object */
 	BpnnMissing missing;
 	FitOptions	fit;			/* class_weight is set by train_model */
+	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
 } TrainArgs;
 
 /*

@@ -11,6 +11,9 @@
 #   mnist     784-128-10, tanh, softmax + cross-entropy, a float4[] column
 #             (MNIST_ROWS rows, default 120,000: the training set twice)
 # Training epochs do not change the cost of scoring and are kept small.
+# The models are trained in one process (the cluster runs with
+# bpnn.max_parallel_workers = 0), so they are the same whatever
+# max_parallel_maintenance_workers is; scoring uses no parallel workers.
 #
 #   bash test/bench/scoring.sh          # PG_BINDIR, PORT (55443), RUNS, SKIP as in speed.sh
 set -euo pipefail
@@ -26,7 +29,8 @@ wants() { [[ "$skip" != *" $1 "* ]]; }
 [ -n "${PG_BINDIR:-}" ] || test/setup.sh
 source test/bench/lib.bash
 bench_machine
-bench_cluster_start "$bindir" "$port" -c shared_buffers=2GB -c max_parallel_workers_per_gather=0 -c jit=off
+bench_cluster_start "$bindir" "$port" -c shared_buffers=2GB -c max_parallel_workers_per_gather=0 -c jit=off \
+	-c bpnn.max_parallel_workers=0
 
 letter_features="x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar, y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx"
 synth_cols=$(seq -s, -f 'c%g' 1 28)
@@ -108,7 +112,7 @@ END
 SQL
 
 echo
-echo "scoring against the bare scan, medians of $runs runs; $(bench_machine_end)"
+echo "scoring against the bare scan, medians of $runs runs; models trained with bpnn.max_parallel_workers = $(sql -A -t -c "SHOW bpnn.max_parallel_workers"); $(bench_machine_end)"
 sql -P footer=off <<SQL
 SELECT shape, (SELECT reltuples::bigint FROM pg_class WHERE relname = m.source) AS rows,
        round(scan_cpu::numeric, 3) AS scan_cpu_s, round(predict_cpu::numeric, 3) AS predict_cpu_s,

@@ -19,6 +19,10 @@
 #      expression, no parallel workers, alternating;
 #   5. the training backend's peak resident memory (VmHWM) on workload 2
 #      against the packed float32 data (rows x (features + label) x 4 bytes).
+# bpnn trains in one process: the cluster runs with
+# bpnn.max_parallel_workers = 0 (every session), so these are one-process
+# figures whatever max_parallel_maintenance_workers is; test/bench/parallel.sh
+# measures training with parallel workers.
 #
 #   bash test/bench/speed.sh
 #
@@ -30,7 +34,7 @@
 #   PORT       the throwaway cluster's port (default 55442)
 #   RUNS       runs per figure (default 3)
 #   SKIP       space-separated parts to leave out: letter synth mnist score
-#   TORCH_THREADS  PyTorch's threads (default 1: bpnn trains on one core)
+#   TORCH_THREADS  PyTorch's threads (default 1: bpnn trains in one process)
 #
 # Python: /usr/bin/python3 with Debian's python3-numpy, python3-sklearn and
 # python3-torch, installed here if missing.  Debian links numpy and torch
@@ -75,9 +79,11 @@ if [ -e "$blas_dir/usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" ]; th
 	python_env+=(LD_LIBRARY_PATH="$blas_dir/usr/lib/x86_64-linux-gnu/openblas-pthread")
 fi
 
-bench_cluster_start "$bindir" "$port" -c shared_buffers=1GB -c max_parallel_workers_per_gather=0
+bench_cluster_start "$bindir" "$port" -c shared_buffers=1GB -c max_parallel_workers_per_gather=0 \
+	-c bpnn.max_parallel_workers=0
 out=$bench_out
 sql -c "CREATE EXTENSION bpnn" -c "CREATE TABLE timings (what text, run int, seconds float8, accuracy float8)"
+workers_setting=$(sql -A -t -c "SHOW bpnn.max_parallel_workers")
 
 cols=$(seq -s, -f 'c%g' 1 28)
 letter_features="x_box, y_box, width, high, onpix, x_bar, y_bar, x2bar, y2bar, xybar, x2ybr, xy2br, x_ege, xegvy, y_ege, yegvx"
@@ -214,7 +220,7 @@ sql -A -t -F ' ' -c "SELECT what, percentile_cont(0.5) WITHIN GROUP (ORDER BY se
 rss=$(cat "$out/rss_before" 2>/dev/null || echo 0)
 hwm=$(cat "$out/hwm_after" 2>/dev/null || echo 0)
 awk -v runs="$runs" -v rss="$rss" -v hwm="$hwm" -v threads="$torch_threads" \
-	-v machine="$(bench_machine_end)" '
+	-v machine="$(bench_machine_end)" -v workers="$workers_setting" '
 { what = $1; for (i = 2; i <= NF - 2; i++) what = what " " $i; s[what] = $(NF - 1); a[what] = $NF }
 function row(label, key, ratio_to) {
 	if (!(key in s)) return
@@ -223,7 +229,7 @@ function row(label, key, ratio_to) {
 	printf "%-44s %9.3f  %s  %s\n", label, s[key], acc, ratio
 }
 END {
-	printf "medians of %d runs; %s; PyTorch on %d thread(s), bpnn on one core\n\n", runs, machine, threads
+	printf "medians of %d runs; %s; PyTorch on %d thread(s), bpnn in one process (bpnn.max_parallel_workers = %s)\n\n", runs, machine, threads, workers
 	printf "%-44s %9s  %8s  %s\n", "", "seconds", "accuracy", "ratio"
 	row("letter: scikit-learn fit", "letter sklearn", "")
 	row("letter: PyTorch training loop", "letter torch", "letter sklearn")

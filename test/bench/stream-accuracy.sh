@@ -11,7 +11,9 @@
 # Runs against the server psql reaches through PGHOST/PGPORT/PGUSER (with
 # bpnn installed), in a scratch database it creates and drops.  Under
 # pg_virtualenv that is a throwaway cluster.  bpnn.memory_limit is set to
-# 9/10 of each set's packed size, so every streaming run streams.
+# 9/10 of each set's packed size, so every streaming run streams.  In-memory
+# training runs in one process (bpnn.max_parallel_workers = 0): with parallel
+# workers it would average shards' models (test/bench/parallel.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 epochs=${EPOCHS:-50}
@@ -35,6 +37,7 @@ echo "|---|---|---|---|---|---|---|"
 for name in digits letter shuttle; do
 	run -At <<SQL
 SET client_min_messages = warning;
+SET bpnn.max_parallel_workers = 0;
 CREATE TABLE ${name}_sorted AS SELECT * FROM $name ORDER BY label;
 -- 9/10 of the packed float4 rows: streaming is forced
 SELECT ((SELECT count(*) FROM $name) * (SELECT count(*) FROM pg_attribute

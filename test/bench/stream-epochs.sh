@@ -8,7 +8,9 @@
 #     (default 3);
 #   - the training accuracy after EPOCHS (default 10) epochs of bpnn_train with
 #     its defaults (batch 32, momentum): streaming (bpnn.memory_limit 16MB,
-#     2 workers) against in memory.
+#     2 workers of parallel query) against in memory in one process
+#     (bpnn.max_parallel_workers = 0 in both, which only in-memory training
+#     reads).
 #
 #   test/bench/stream-epochs.sh        (ROWS=... RUNS=... EPOCHS=... to change)
 #
@@ -79,6 +81,7 @@ for mode in streaming memory; do
 SET client_min_messages = warning;
 SET bpnn.memory_limit = '$limit';
 SET max_parallel_workers_per_gather = $workers;
+SET bpnn.max_parallel_workers = 0;
 SELECT format('| %s (bpnn.memory_limit %s, %s workers) | %s | %s |', '$mode', '$limit', $workers,
               round((i->'training'->>'train_accuracy')::numeric, 4), round((i->'training'->>'seconds')::numeric, 1))
 FROM (SELECT bpnn_info(bpnn_train('big', 'label', features => '{$cols}', hidden => '{32}', epochs => $epochs)) i) t;

@@ -15,9 +15,14 @@
  * Beyond "no crash, no sanitizer report", every outcome is checked:
  *   - a rejection is an ereport(ERROR) with the SQLSTATE the caller asked
  *     for (never an internal error, e.g. an oversized palloc);
- *   - an accepted model encodes back to exactly the input bytes, its text
- *     form (model_to_json) is valid UTF-8, and a forward pass over it (as
- *     bpnn_predict does) stays inside its buffers and picks a real class.
+ *   - an accepted model of the current format encodes back to exactly the
+ *     input bytes; one of an earlier format (read by upgrade on read)
+ *     encodes to the current format: the input's body with the fields that
+ *     format added (version 2: workers, 0), which reads back and encodes to
+ *     the same bytes again;
+ *   - its text form (model_to_json) is valid UTF-8, and a forward pass over
+ *     it (as bpnn_predict does) stays inside its buffers and picks a real
+ *     class.
  *
  * The text form's reader (model_from_json) has a harness of its own,
  * fuzz_json.c; the bpnn_state value's, fuzz_state.c.  FUZZ_VERBOSE=1
@@ -40,11 +45,63 @@ int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define fail(what, buf, len) shim_fail("fuzz_model", what, len)
 
+/* the decoded model, for shim_try */
+typedef struct Decode
+{
+	const uint8_t *buf;
+	size_t		len;
+	int			sqlstate;
+	BpnnModel  *model;
+} Decode;
+
+static void
+decode(void *arg)
+{
+	Decode	   *d = arg;
+
+	d->model = model_decode((const char *) d->buf, d->len, d->sqlstate);
+}
+
+/*
+ * An accepted model of format version 1 (buf) encoded as the current one
+ * (again): the same name, reserved field and body, and workers (int32, 0)
+ * after it; that encoding reads back and encodes to itself.
+ */
+static void
+check_upgraded(const BpnnModel *m, const uint8_t *buf, size_t len,
+			   const struct varlena *again)
+{
+	const uint8_t *up = (const uint8_t *) VARDATA_ANY(again);
+	size_t		up_len = VARSIZE_ANY_EXHDR(again);
+	static const uint8_t no_workers[4] = {0, 0, 0, 0};
+	uint16		version;
+	Decode		d;
+	struct varlena *third;
+
+	memcpy(&version, up + 4, sizeof(version));
+	if (m->training.workers != 0 || up_len != len + sizeof(no_workers) ||
+		pg_ntoh16(version) != BPNN_FORMAT_VERSION ||
+		memcmp(up, buf, 4) != 0 || memcmp(up + 6, buf + 6, 2) != 0 ||
+		memcmp(up + BPNN_HEADER_SIZE, buf + BPNN_HEADER_SIZE, len - BPNN_HEADER_SIZE) != 0 ||
+		memcmp(up + len, no_workers, sizeof(no_workers)) != 0)
+		fail("an accepted version 1 model does not encode as its body and 0 workers", buf, len);
+	d.buf = up;
+	d.len = up_len;
+	d.sqlstate = ERRCODE_INVALID_BINARY_REPRESENTATION;
+	d.model = NULL;
+	if (!shim_try(decode, &d, NULL, 0, "fuzz_model (reading an upgraded model again)"))
+		return;
+	third = model_encode(d.model);
+	if (VARSIZE_ANY_EXHDR(third) != up_len || memcmp(VARDATA_ANY(third), up, up_len) != 0)
+		fail("an upgraded model does not encode back to the same bytes", buf, len);
+}
+
 /* what an accepted model promises */
 static void
 check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 {
 	struct varlena *again = model_encode(m);
+	uint16		version;
 	char	   *text;
 	NnWorkspace ws;
 	float	   *outputs;
@@ -54,7 +111,11 @@ check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 				i,
 				best;
 
-	if (VARSIZE(again) - VARHDRSZ != len || memcmp(VARDATA(again), buf, len) != 0)
+	/* accepted: at least a header, and a version from 1 to the current one */
+	memcpy(&version, buf + 4, sizeof(version));
+	if (pg_ntoh16(version) == 1 && BPNN_FORMAT_VERSION == 2)
+		check_upgraded(m, buf, len, again);
+	else if (VARSIZE(again) - VARHDRSZ != len || memcmp(VARDATA(again), buf, len) != 0)
 		fail("an accepted model does not encode back to the same bytes", buf, len);
 
 	text = model_to_json(m, true);
@@ -74,22 +135,6 @@ check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 		fail("the forward pass picked no class", buf, len);
 	proba = palloc(sizeof(double) * n_out);
 	nn_outputs_to_proba(m->layout.output_act, outputs, n_out, proba);
-}
-
-typedef struct Decode
-{
-	const uint8_t *buf;
-	size_t		len;
-	int			sqlstate;
-	BpnnModel  *model;
-} Decode;
-
-static void
-decode(void *arg)
-{
-	Decode	   *d = arg;
-
-	d->model = model_decode((const char *) d->buf, d->len, d->sqlstate);
 }
 
 /* decode one buffer; an ERROR must carry the SQLSTATE asked for */

@@ -1,0 +1,65 @@
+/*
+ * parallel.c — the setting bpnn.max_parallel_workers in use: how many
+ * parallel workers training plans for, and the ParallelContext steps that
+ * cross-validation (parallel_cv.c) and training (parallel_train.c) share,
+ * as PostgreSQL's parallel index build (nbtsort.c) takes them.
+ */
+#include "postgres.h"
+
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+
+#include "bpnn.h"
+#include "model.h"
+#include "parallel.h"
+
+int			bpnn_max_parallel_workers = -1;
+
+int
+parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)
+{
+	Size		limit = (Size) bpnn_memory_limit_kb * 1024;
+	int64		workers = bpnn_max_parallel_workers >= 0 ? bpnn_max_parallel_workers
+		: max_parallel_maintenance_workers;
+
+	/* a standalone backend has no workers; a worker cannot start more */
+	if (!IsUnderPostmaster || IsInParallelMode())
+		return 0;
+	workers = Min(workers, units - 1);
+	/* the shared rows and each participant's own copy within the limit */
+	if (per_participant > 0)
+		workers = Min(workers, (int64) ((limit > shared_bytes ? limit - shared_bytes : 0)
+										/ per_participant) - 1);
+	return (int) Max(Min(workers, BPNN_MAX_WORKERS), 0);
+}
+
+ParallelContext *
+parallel_begin(const char *worker_main, int nworkers)
+{
+	EnterParallelMode();
+	return CreateParallelContext("bpnn", worker_main, nworkers);
+}
+
+int
+parallel_launch(ParallelContext *pcxt)
+{
+	LaunchParallelWorkers(pcxt);
+	ereport(DEBUG1,
+			(errmsg("bpnn launched %d of %d planned parallel workers",
+					pcxt->nworkers_launched, pcxt->nworkers)));
+	return pcxt->nworkers_launched;
+}
+
+void
+parallel_wait(ParallelContext *pcxt)
+{
+	WaitForParallelWorkersToFinish(pcxt);
+}
+
+void
+parallel_end(ParallelContext *pcxt)
+{
+	DestroyParallelContext(pcxt);
+	ExitParallelMode();
+}

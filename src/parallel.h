@@ -1,0 +1,76 @@
+/*
+ * parallel.h — training on several cores the PostgreSQL way: a
+ * ParallelContext whose workers share the training rows in dynamic shared
+ * memory.  parallel.c plans how many workers to use (bpnn.max_parallel_workers);
+ * parallel_cv.c runs cross-validation folds in workers; parallel_train.c
+ * trains one network on shards of the rows, averaging after each epoch.
+ */
+#ifndef BPNN_PARALLEL_H
+#define BPNN_PARALLEL_H
+
+#include "postgres.h"
+
+#include "access/parallel.h"
+
+#include "fit.h"
+#include "scan.h"
+#include "train.h"
+
+/* bpnn.max_parallel_workers: -1 follows max_parallel_maintenance_workers */
+extern int	bpnn_max_parallel_workers;
+
+/*
+ * How many workers (besides the leader) to plan for units of work that
+ * cannot be split further, each participant needing per_participant bytes
+ * of its own within bpnn.memory_limit beside shared_bytes in shared memory.
+ * The plan depends only on the settings and these sizes, never on how many
+ * background workers are free, so a result that depends on it repeats.
+ */
+extern int	parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes);
+
+/* begin a ParallelContext for worker_main in this library, in parallel mode */
+extern ParallelContext *parallel_begin(const char *worker_main, int nworkers);
+
+/* launch its workers; the leader then participates (returns the number launched) */
+extern int	parallel_launch(ParallelContext *pcxt);
+
+/* wait for the workers to finish (their errors are rethrown here) */
+extern void parallel_wait(ParallelContext *pcxt);
+
+/* free the context and its shared memory, and leave parallel mode */
+extern void parallel_end(ParallelContext *pcxt);
+
+/*
+ * fit_network on several cores (per-epoch model averaging over one shard
+ * of the rows per planned participant: see parallel_train.c), or
+ * fit_network itself when no worker is planned.  Returns the planned
+ * number of workers, on which the weights depend.
+ */
+extern int	parallel_fit_network(const NnLayout *layout, float *weights,
+								 const FitOptions *options, const FitData *data,
+								 const FitData *validation, int n_classes,
+								 const FitHooks *hooks, FitResult *result);
+
+/* one fold of bpnn_cross_validate */
+typedef struct CvFoldResult
+{
+	int64		n_train;
+	int64		n_test;
+	double		accuracy;
+	double		loss;			/* mean per test row */
+	double		seconds;
+} CvFoldResult;
+
+/*
+ * Train and test every fold (fold_of[row] in [0, folds)), in workers where
+ * the plan allows; results[k] gets fold k's figures, the same bits however
+ * many workers ran.  May move set->x into shared memory.
+ */
+extern void cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
+						 int folds, CvFoldResult *results);
+
+/* fold k alone, in the current memory context */
+extern void cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
+						int k, CvFoldResult *result);
+
+#endif							/* BPNN_PARALLEL_H */
