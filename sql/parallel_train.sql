@@ -35,13 +35,21 @@ FROM cv_runs a JOIN cv_runs b USING (fold)
 WHERE a.workers = 'none'
 GROUP BY b.workers ORDER BY b.workers;
 
--- bpnn_train: with no workers, exactly the model of training in one
--- process (bpnn_fit trains in one process, always)
+-- bpnn_train: by default (bpnn.parallel_training off) in one process,
+-- whatever bpnn.max_parallel_workers plans; with it on and no workers,
+-- exactly the model of training in one process (bpnn_fit trains in one
+-- process, always)
+SHOW bpnn.parallel_training;
+SET bpnn.max_parallel_workers = 2;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 15) AS by_default \gset
+SET bpnn.parallel_training = on;
 SET bpnn.max_parallel_workers = 0;
 SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 15) AS serial \gset
 SELECT (:'serial'::text::jsonb->'weights') = (bpnn_fit(pixels::float8[], label, '{"hidden": [16], "epochs": 15}')::text::jsonb->'weights')
          AS same_weights_as_one_process,
-       bpnn_info(:'serial')->'training'->'workers' AS workers
+       bpnn_info(:'serial')->'training'->'workers' AS workers,
+       (:'serial'::text::jsonb->'weights') = (:'by_default'::text::jsonb->'weights') AS default_is_one_process,
+       bpnn_info(:'by_default')->'training'->'workers' AS default_workers
 FROM digits_pixels;
 
 -- with workers: shards of the rows, their models averaged after each
@@ -94,3 +102,4 @@ RESET bpnn.max_parallel_workers;
 SELECT bpnn_info((jsonb_set(:'two'::text::jsonb, '{format_version}', '1') #- '{training,workers}')::text::bpnn_model)
        ->'training'->'workers' AS version_1_workers;
 SELECT jsonb_set(:'two'::text::jsonb, '{training,workers}', '-1')::text::bpnn_model;
+RESET bpnn.parallel_training;

@@ -15,6 +15,7 @@
 #include "parallel.h"
 
 int			bpnn_max_parallel_workers = -1;
+bool		bpnn_parallel_training = false;
 
 int
 parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)

@@ -20,6 +20,14 @@
 extern int	bpnn_max_parallel_workers;
 
 /*
+ * bpnn.parallel_training: whether bpnn_train in memory trains on several
+ * cores (per-epoch model averaging: another, slightly less accurate model);
+ * off by default, while cross-validation's folds, which give the same
+ * figures either way, use workers by default
+ */
+extern bool bpnn_parallel_training;
+
+/*
  * How many workers (besides the leader) to plan for units of work that
  * cannot be split further, each participant needing per_participant bytes
  * of its own within bpnn.memory_limit beside shared_bytes in shared memory.

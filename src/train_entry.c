@@ -12,6 +12,7 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
+#include "parallel.h"
 #include "stream.h"
 #include "train.h"
 
@@ -73,7 +74,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	else
 	{
 		train_report_rows(&args, set);
-		args.parallel = true;
+		args.parallel = bpnn_parallel_training;
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 

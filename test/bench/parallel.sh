@@ -48,6 +48,7 @@ SQL
 # time_train WHAT WORKERS RUN EXTRA_ARGS: one bpnn_train of letter_train, scored on fold 0
 time_train() {
 	sql <<SQL
+SET bpnn.parallel_training = on;
 SET bpnn.max_parallel_workers = $2;
 DO \$\$
 DECLARE m bpnn_model; t0 timestamptz; c0 float8; secs float8; cpu float8; acc float8;

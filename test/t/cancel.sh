@@ -11,7 +11,7 @@ psql -X -q -d bpnn_cancel -c "CREATE TABLE many_flowers AS SELECT f.* FROM flowe
 for what in "SELECT bpnn_train('flowers', 'kind', epochs => 1000000)" \
             "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', epochs => 1000000)" \
             "SET bpnn.memory_limit = '1MB'; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)" \
-            "SET bpnn.max_parallel_workers = 2; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)" \
+            "SET bpnn.parallel_training = on; SET bpnn.max_parallel_workers = 2; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)" \
             "SET bpnn.max_parallel_workers = 2; SELECT count(*) FROM bpnn_cross_validate('many_flowers', 'kind', epochs => 1000000)"; do
 	cancel_within_a_second bpnn_cancel "$what"
 	# the parallel workers stop with their leader
