@@ -424,10 +424,8 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 				old;
 	TrainingSet *set;
 	BpnnModel  *model;
-	struct varlena *encoded;
 	TrainArgs	args = {0};
-	instr_time	start,
-				elapsed;
+	instr_time	start;
 
 	g = group_arg(fcinfo);
 	if (g == NULL)
@@ -452,12 +450,5 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	set = group_training_set(g);
 	args = g->args;
 	model = train_model(&args, set, NULL, set->n_rows);
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-	model_validate(model, ERRCODE_INTERNAL_ERROR);
-	MemoryContextSwitchTo(old);
-	encoded = model_encode(model);
-	MemoryContextDelete(train_cxt);
-	PG_RETURN_POINTER(encoded);
+	PG_RETURN_POINTER(train_finish(model, start, train_cxt, old));
 }

@@ -42,9 +42,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	TrainingSet *set;
 	ScanSpec   *spec;
 	BpnnModel  *model;
-	instr_time	start,
-				elapsed;
-	struct varlena *encoded;
+	instr_time	start;
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_args_read(fcinfo, 2, &args);
@@ -78,13 +76,5 @@ bpnn_train(PG_FUNCTION_ARGS)
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 
-	INSTR_TIME_SET_CURRENT(elapsed);
-	INSTR_TIME_SUBTRACT(elapsed, start);
-	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
-	model_validate(model, ERRCODE_INTERNAL_ERROR);
-
-	MemoryContextSwitchTo(old);
-	encoded = model_encode(model);
-	MemoryContextDelete(train_cxt);
-	PG_RETURN_POINTER(encoded);
+	PG_RETURN_POINTER(train_finish(model, start, train_cxt, old));
 }

@@ -454,3 +454,20 @@ train_scan_spec(const TrainArgs *args)
 	spec->model = NULL;
 	return spec;
 }
+
+struct varlena *
+train_finish(BpnnModel *model, instr_time start, MemoryContext train_cxt,
+			 MemoryContext caller_cxt)
+{
+	instr_time	elapsed;
+	struct varlena *encoded;
+
+	INSTR_TIME_SET_CURRENT(elapsed);
+	INSTR_TIME_SUBTRACT(elapsed, start);
+	model->training.seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+	model_validate(model, ERRCODE_INTERNAL_ERROR);
+	MemoryContextSwitchTo(caller_cxt);
+	encoded = model_encode(model);
+	MemoryContextDelete(train_cxt);
+	return encoded;
+}

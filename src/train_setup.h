@@ -8,6 +8,8 @@
 
 #include "postgres.h"
 
+#include "portability/instr_time.h"
+
 #include "fmgr.h"
 #include "utils/array.h"
 
@@ -103,6 +105,14 @@ extern void train_check_finite(const BpnnModel *model, const FitResult *result);
 extern void train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
 						 const FitResult *result, int64 rows_used,
 						 int64 validation_rows, double *class_weights);
+
+/*
+ * The end of a training call: the model's seconds since start, a last
+ * validation, and its stored form in caller_cxt; train_cxt (where the
+ * model lives) is deleted.
+ */
+extern struct varlena *train_finish(BpnnModel *model, instr_time start,
+									MemoryContext train_cxt, MemoryContext caller_cxt);
 
 /* bpnn.progress: NOTICEs every tenth of the epochs (accuracy < 0: not known) */
 typedef struct TrainProgress TrainProgress;
