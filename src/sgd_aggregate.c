@@ -32,6 +32,7 @@
 #include "predict.h"
 #include "scan.h"
 #include "sgd_state.h"
+#include "train_setup.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train_epoch_transfn);
 PG_FUNCTION_INFO_V1(bpnn_train_epoch_combinefn);
@@ -40,17 +41,17 @@ PG_FUNCTION_INFO_V1(bpnn_train_epoch_finalfn);
 /* the arguments of the transition function (0 is the state) */
 enum
 {
-	ARG_STATE,
-	ARG_MODEL,
-	ARG_FEATURES,
-	ARG_LABEL,
-	ARG_LEARNING_RATE,
-	ARG_MOMENTUM,
-	ARG_BATCH_SIZE,
-	ARG_OPTIMIZER,
-	ARG_WEIGHT_DECAY,
-	ARG_SEED,
-	ARG_BUFFER_ROWS
+	EPOCH_ARG_STATE,
+	EPOCH_ARG_MODEL,
+	EPOCH_ARG_FEATURES,
+	EPOCH_ARG_LABEL,
+	EPOCH_ARG_LEARNING_RATE,
+	EPOCH_ARG_MOMENTUM,
+	EPOCH_ARG_BATCH_SIZE,
+	EPOCH_ARG_OPTIMIZER,
+	EPOCH_ARG_WEIGHT_DECAY,
+	EPOCH_ARG_SEED,
+	EPOCH_ARG_BUFFER_ROWS
 };
 
 static const char *const option_names[] = {
@@ -70,44 +71,31 @@ aggregate_context(FunctionCallInfo fcinfo)
 	return cxt;
 }
 
-static void
-out_of_range(const char *arg, const char *range)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s must be %s", arg, range)));
-}
-
 /* the options of this row, checked */
 static void
 read_options(FunctionCallInfo fcinfo, SgdOptions *o, int32 *buffer_rows, bool with_optimizer)
 {
 	int			arg;
 
-	for (arg = ARG_LEARNING_RATE; arg <= ARG_BUFFER_ROWS; arg++)
+	for (arg = EPOCH_ARG_LEARNING_RATE; arg <= EPOCH_ARG_BUFFER_ROWS; arg++)
 		if (PG_ARGISNULL(arg))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("%s of bpnn_train_epoch must not be NULL", option_names[arg])));
-	o->learning_rate = PG_GETARG_FLOAT8(ARG_LEARNING_RATE);
-	if (!(o->learning_rate > 0.0 && o->learning_rate <= 1000.0))
-		out_of_range("learning_rate", "greater than 0 and at most 1000");
-	o->momentum = PG_GETARG_FLOAT8(ARG_MOMENTUM);
-	if (!(o->momentum >= 0.0 && o->momentum < 1.0))
-		out_of_range("momentum", "at least 0 and less than 1");
-	o->batch_size = PG_GETARG_INT32(ARG_BATCH_SIZE);
+	o->learning_rate = PG_GETARG_FLOAT8(EPOCH_ARG_LEARNING_RATE);
+	o->momentum = PG_GETARG_FLOAT8(EPOCH_ARG_MOMENTUM);
+	o->weight_decay = PG_GETARG_FLOAT8(EPOCH_ARG_WEIGHT_DECAY);
+	train_check_step(o->learning_rate, o->momentum, o->weight_decay);
+	o->batch_size = PG_GETARG_INT32(EPOCH_ARG_BATCH_SIZE);
 	if (o->batch_size < 1 || o->batch_size > BPNN_MAX_UNITS)
-		out_of_range("batch_size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
-	o->weight_decay = PG_GETARG_FLOAT8(ARG_WEIGHT_DECAY);
-	if (!(o->weight_decay >= 0.0 && o->weight_decay <= 1000.0))
-		out_of_range("weight_decay", "at least 0 and at most 1000");
-	o->seed = (uint64) PG_GETARG_INT64(ARG_SEED);
-	*buffer_rows = PG_GETARG_INT32(ARG_BUFFER_ROWS);
+		train_out_of_range("batch_size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
+	o->seed = (uint64) PG_GETARG_INT64(EPOCH_ARG_SEED);
+	*buffer_rows = PG_GETARG_INT32(EPOCH_ARG_BUFFER_ROWS);
 	if (*buffer_rows < o->batch_size)
-		out_of_range("buffer_rows", "at least batch_size");
+		train_out_of_range("buffer_rows", "at least batch_size");
 	if (with_optimizer)
 	{
-		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(ARG_OPTIMIZER));
+		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(EPOCH_ARG_OPTIMIZER));
 
 		o->optimizer = fit_optimizer_from_name(name);
 		if ((int) o->optimizer < 0)
@@ -143,7 +131,7 @@ static EpochCache *epoch_ec = NULL;
 static CachedModel *
 epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 {
-	struct varlena *plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(ARG_MODEL));
+	struct varlena *plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(EPOCH_ARG_MODEL));
 	Size		len = VARSIZE_ANY_EXHDR(plain);
 	MemoryContext cxt,
 				old;
@@ -223,7 +211,7 @@ Datum
 bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = aggregate_context(fcinfo);
-	SgdState   *s = PG_ARGISNULL(ARG_STATE) ? NULL : PG_GETARG_SGD_STATE(ARG_STATE);
+	SgdState   *s = PG_ARGISNULL(EPOCH_ARG_STATE) ? NULL : PG_GETARG_SGD_STATE(EPOCH_ARG_STATE);
 	CachedModel *cm;
 	EpochCache *ec;
 	SgdOptions	o;
@@ -231,7 +219,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 	const double *values;
 	int32		row;
 
-	if (PG_ARGISNULL(ARG_MODEL))
+	if (PG_ARGISNULL(EPOCH_ARG_MODEL))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_train_epoch must not be NULL")));
@@ -273,19 +261,19 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("bpnn_train_epoch must be given the same options on every row")));
 	}
-	if (PG_ARGISNULL(ARG_FEATURES) || PG_ARGISNULL(ARG_LABEL))
+	if (PG_ARGISNULL(EPOCH_ARG_FEATURES) || PG_ARGISNULL(EPOCH_ARG_LABEL))
 	{
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	values = model_read_features(cm->model, PG_GETARG_ARRAYTYPE_P(ARG_FEATURES), cm->row);
+	values = model_read_features(cm->model, PG_GETARG_ARRAYTYPE_P(EPOCH_ARG_FEATURES), cm->row);
 	if (values == NULL)
 	{
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
 	row = s->buffered;
-	sgd_labels(s)[row] = label_class(ec, cm->model, PG_GETARG_TEXT_PP(ARG_LABEL));
+	sgd_labels(s)[row] = label_class(ec, cm->model, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
 	model_normalize_features(cm->model, values,
 							 sgd_buffer(s) + (Size) row * s->n_features);
 	s->buffered++;

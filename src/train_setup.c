@@ -49,12 +49,23 @@ require(FunctionCallInfo fcinfo, int arg, const char *name)
 				 errmsg("%s must not be NULL", name)));
 }
 
-static void
-out_of_range(const char *arg, const char *range)
+void
+train_out_of_range(const char *arg, const char *range)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("%s must be %s", arg, range)));
+}
+
+void
+train_check_step(double learning_rate, double momentum, double weight_decay)
+{
+	if (!(learning_rate > 0.0 && learning_rate <= 1000.0))
+		train_out_of_range("learning_rate", "greater than 0 and at most 1000");
+	if (!(momentum >= 0.0 && momentum < 1.0))
+		train_out_of_range("momentum", "at least 0 and less than 1");
+	if (!(weight_decay >= 0.0 && weight_decay <= 1000.0))
+		train_out_of_range("weight_decay", "at least 0 and at most 1000");
 }
 
 static void
@@ -81,7 +92,7 @@ read_hidden(ArrayType *a, TrainArgs *args)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("hidden must not contain NULL")));
 		if (DatumGetInt32(sizes[i]) < 1 || DatumGetInt32(sizes[i]) > BPNN_MAX_UNITS)
-			out_of_range("each hidden layer size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
+			train_out_of_range("each hidden layer size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
 		args->hidden[i] = DatumGetInt32(sizes[i]);
 	}
 	args->n_hidden = n;
@@ -108,19 +119,16 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 
 	args->fit.epochs = PG_GETARG_INT32(first + ARG_EPOCHS);
 	if (args->fit.epochs < 1 || args->fit.epochs > BPNN_MAX_EPOCHS)
-		out_of_range("epochs", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
+		train_out_of_range("epochs", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
 	args->fit.learning_rate = PG_GETARG_FLOAT8(first + ARG_LEARNING_RATE);
-	if (!(args->fit.learning_rate > 0.0 && args->fit.learning_rate <= 1000.0))
-		out_of_range("learning_rate", "greater than 0 and at most 1000");
 	args->fit.momentum = PG_GETARG_FLOAT8(first + ARG_MOMENTUM);
-	if (!(args->fit.momentum >= 0.0 && args->fit.momentum < 1.0))
-		out_of_range("momentum", "at least 0 and less than 1");
+	train_check_step(args->fit.learning_rate, args->fit.momentum, 0.0);
 	args->fit.batch_size = PG_GETARG_INT32(first + ARG_BATCH_SIZE);
 	if (args->fit.batch_size < 0)
-		out_of_range("batch_size", "0 (the whole data set) or a positive number of rows");
+		train_out_of_range("batch_size", "0 (the whole data set) or a positive number of rows");
 	args->fit.init_range = PG_GETARG_FLOAT8(first + ARG_INIT_RANGE);
 	if (!(args->fit.init_range > 0.0 && args->fit.init_range <= 100.0))
-		out_of_range("init_range", "greater than 0 and at most 100");
+		train_out_of_range("init_range", "greater than 0 and at most 100");
 	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(first + ARG_SEED);
 
 	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_ACTIVATION));
@@ -152,14 +160,13 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 				 errmsg("unknown optimizer \"%s\"", name),
 				 errhint("Use momentum or adam.")));
 	args->fit.weight_decay = PG_GETARG_FLOAT8(first + ARG_WEIGHT_DECAY);
-	if (!(args->fit.weight_decay >= 0.0 && args->fit.weight_decay <= 1000.0))
-		out_of_range("weight_decay", "at least 0 and at most 1000");
+	train_check_step(args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
 	args->validation_fraction = PG_GETARG_FLOAT8(first + ARG_VALIDATION_FRACTION);
 	if (!(args->validation_fraction >= 0.0 && args->validation_fraction < 1.0))
-		out_of_range("validation_fraction", "at least 0 and less than 1");
+		train_out_of_range("validation_fraction", "at least 0 and less than 1");
 	args->fit.patience = PG_GETARG_INT32(first + ARG_PATIENCE);
 	if (args->fit.patience < 1 || args->fit.patience > BPNN_MAX_EPOCHS)
-		out_of_range("patience", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
+		train_out_of_range("patience", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
 	args->class_weights = PG_ARGISNULL(first + ARG_CLASS_WEIGHTS) ? NULL
 		: text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_CLASS_WEIGHTS));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_MISSING));

@@ -106,6 +106,12 @@ extern void train_record(BpnnModel *model, const TrainArgs *args, const Training
 						 const FitResult *result, int64 rows_used,
 						 int64 validation_rows, double *class_weights);
 
+/* an error: argument arg must be in range (both named in the message) */
+extern void train_out_of_range(const char *arg, const char *range) pg_attribute_noreturn();
+
+/* learning_rate, momentum and weight_decay within their ranges, or an error */
+extern void train_check_step(double learning_rate, double momentum, double weight_decay);
+
 /*
  * The end of a training call: the model's seconds since start, a last
  * validation, and its stored form in caller_cxt; train_cxt (where the
