@@ -43,7 +43,7 @@ PG_FUNCTION_INFO_V1(bpnn_apply_gradient);
 PG_FUNCTION_INFO_V1(bpnn_feature_stats_transfn);
 PG_FUNCTION_INFO_V1(bpnn_feature_stats_combinefn);
 
-static MemoryContext
+MemoryContext
 aggregate_context(FunctionCallInfo fcinfo, const char *name)
 {
 	MemoryContext cxt;

@@ -1,6 +1,6 @@
 /*
- * aggregate.h — what the aggregates share: a row of training features read
- * from a float8[].  (Labels: labels.h.)
+ * aggregate.h — what the aggregates share: their memory context, a row of
+ * training features read from a float8[].  (Labels: labels.h.)
  */
 #ifndef BPNN_AGGREGATE_H
 #define BPNN_AGGREGATE_H
@@ -9,6 +9,12 @@
 
 #include "fmgr.h"
 #include "utils/array.h"
+
+/*
+ * The aggregate's memory context, or an error naming the aggregate when a
+ * support function is called outside one (directly, say).
+ */
+extern MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name);
 
 /*
  * The values of one training row given as a float8[]: a palloc'd copy, NaN

@@ -294,10 +294,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 				f;
 	bool		has_null;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("bpnn_fit called in non-aggregate context")));
+	aggcxt = aggregate_context(fcinfo, "bpnn_fit");
 	g = group_arg(fcinfo);
 	if (g == NULL)
 		g = group_create(fcinfo, aggcxt, label_type);

@@ -28,6 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "aggregate.h"
 #include "bpnn.h"
 #include "predict.h"
 #include "scan.h"
@@ -58,18 +59,6 @@ static const char *const option_names[] = {
 	NULL, NULL, NULL, NULL, "learning_rate", "momentum", "batch_size", "optimizer",
 	"weight_decay", "seed", "buffer_rows"
 };
-
-static MemoryContext
-aggregate_context(FunctionCallInfo fcinfo)
-{
-	MemoryContext cxt;
-
-	if (!AggCheckCallContext(fcinfo, &cxt))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("bpnn_train_epoch called in non-aggregate context")));
-	return cxt;
-}
 
 /* the options of this row, checked */
 static void
@@ -210,7 +199,7 @@ label_class(const EpochCache *ec, const BpnnModel *m, text *label)
 Datum
 bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = aggregate_context(fcinfo);
+	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_train_epoch");
 	SgdState   *s = PG_ARGISNULL(EPOCH_ARG_STATE) ? NULL : PG_GETARG_SGD_STATE(EPOCH_ARG_STATE);
 	CachedModel *cm;
 	EpochCache *ec;
@@ -289,7 +278,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 Datum
 bpnn_train_epoch_combinefn(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = aggregate_context(fcinfo);
+	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_train_epoch");
 	SgdState   *a = PG_GETARG_SGD_STATE(0);
 	SgdState   *b = PG_GETARG_SGD_STATE(1);
 	MemoryContext old = MemoryContextSwitchTo(aggcxt);
