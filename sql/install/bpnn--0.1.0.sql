@@ -1,6 +1,6 @@
--- bpnn 0.1.0 install script, as released.  The install script of the
--- current version is generated from it and the update scripts that follow
--- it (see the Makefile).  Sections follow the files in src/.
+-- bpnn 0.1.0 install script, as released.  CREATE EXTENSION bpnn runs it
+-- and then the update scripts that follow it, in order, up to the control
+-- file's default_version.  Sections follow the files in src/.
 
 \echo Use "CREATE EXTENSION bpnn" to load this file. \quit
 
