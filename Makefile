@@ -25,6 +25,16 @@ REGRESS = data model_io train predict errors security evaluate features fuzz str
 	support_functions internal_queries input_limits train_aggregate parallel_train accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
+# the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework
+# (PostgreSQL::Test::Cluster, shipped with PGXS; needs libipc-run-perl),
+# each starting clusters of its own, sharing test/perl/BpnnTest.pm.
+# `make installcheck` runs them after the pg_regress suites, as a user
+# other than root; `make installcheck REGRESS=` runs them alone and
+# `make installcheck TAP_TESTS=` the suites alone
+TAP_TESTS = 1
+PROVE_TESTS = test/t/*.pl
+PROVE_FLAGS = -I test/perl
+
 # what the -Wno- flags silence (checked with gcc 12 and clang 14, -Wall -Wextra):
 # unused-parameter: PostgreSQL's headers (ilist.h, bufpage.h) and callbacks
 # whose signature is fixed (hash callbacks, the fit hook); sign-compare:

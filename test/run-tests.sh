@@ -47,7 +47,7 @@ for kernel in $(test/kernel-archs.sh) dispatch; do
 	fi
 	rm -rf results regression.diffs regression.out
 	pg_virtualenv -t -v 15 -o "port=$port" \
-		make -s installcheck PG_CONFIG=$pg_config 2>&1 | tee -a "$log"
+		make -s installcheck TAP_TESTS= PG_CONFIG=$pg_config 2>&1 | tee -a "$log"
 	status=${PIPESTATUS[0]}
 	if [ "$status" -ne 0 ]; then
 		regress_status=$status
@@ -58,9 +58,36 @@ set -e
 regress_passed=$(grep -cE '\.\.\. ok' "$log" || true)
 regress_failed=$(grep -cE '\.\.\. FAILED' "$log" || true)
 
-echo "== cluster-level tests (test/t/*.sh, each in a throwaway cluster)"
+echo "== cluster-level tests (TAP: test/t/*.pl, each starting clusters of its own)"
+# PostgreSQL refuses to run as root, so the TAP tests run as the postgres
+# user, from a copy of what they read (the repository may not be readable
+# by that user); prove --verbose prints one "ok N" or "not ok N" per check
+tap=$(mktemp -d)
+tar -c Makefile bpnn.control sql test | tar -x -C "$tap"
+chown -R postgres "$tap"
+pgxs=$(cd "$(dirname "$($pg_config --pgxs)")/../.." && pwd)
+bindir=$($pg_config --bindir)
+: > "$log"
+set +e
+su postgres -s /bin/bash -c "cd '$tap' && TESTDIR='$tap' PATH='$bindir':\$PATH \
+	PG_REGRESS='$pgxs/src/test/regress/pg_regress' \
+	prove -I '$pgxs/src/test/perl' -I test/perl --verbose test/t/*.pl" 2>&1 | tee -a "$log"
+tap_status=${PIPESTATUS[0]}
+set -e
+tap_passed=$(grep -cE '^ok [0-9]+' "$log" || true)
+tap_failed=$(grep -cE '^not ok [0-9]+' "$log" || true)
+if [ "$tap_status" -ne 0 ] && [ "$tap_failed" -eq 0 ]; then
+	tap_failed=1	# a script died or planned more checks than it ran
+	echo "FAILED: prove exited with $tap_status"
+fi
+[ "$tap_status" -eq 0 ] || cat "$tap"/tmp_check/log/regress_log_* 2>/dev/null | tail -80
+rm -rf "$tap"
+regress_passed=$(( regress_passed + tap_passed ))
+regress_failed=$(( regress_failed + tap_failed ))
+# cluster tests still written in bash (test/t/*.sh), each under pg_virtualenv
 : > "$log"
 for t in test/t/*.sh; do
+	[ -e "$t" ] || continue
 	pg_virtualenv -t -v 15 -o "port=$port" bash "$t" 2>&1 | tee -a "$log" || echo "FAILED: $t exited with an error" | tee -a "$log"
 done
 regress_passed=$(( regress_passed + $(grep -c '^ok: ' "$log" || true) ))

@@ -8,9 +8,10 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 need=()
-# clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz
+# clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz;
+# libipc-run-perl: the TAP tests (test/t/*.pl)
 for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common \
-	clang libclang-rt-14-dev; do
+	clang libclang-rt-14-dev libipc-run-perl; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -1,41 +1,8 @@
-#!/usr/bin/env bash
-# ALTER EXTENSION bpnn UPDATE from every earlier version leaves the same
-# objects as a fresh CREATE EXTENSION bpnn, and a model stored under the
-# old version still works: run under pg_virtualenv (test/run-tests.sh).
-#
-# The versions come from pg_available_extension_versions, the objects from
-# pg_depend (every member of the extension), each described without OIDs:
-# functions by pg_get_functiondef and their attributes, aggregates by their
-# pg_aggregate row, types, casts, operators, relations by theirs, comments
-# and privileges for all.  Nothing here names an object of bpnn.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-source test/t/lib.bash
-
-# the Makefile's version is the control file's default
-make_version=$(sed -n 's/^EXTVERSION *= *//p' Makefile)
-control_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" bpnn.control)
-if [ -n "$make_version" ] && [ "$make_version" = "$control_version" ]; then
-	echo "ok: bpnn.control's default_version is the Makefile's EXTVERSION ($make_version)"
-else
-	echo "FAILED: bpnn.control says default_version '$control_version', the Makefile EXTVERSION '$make_version'"
-fi
-# each update script refuses to be run by psql (as pgvector's do)
-for script in sql/install/bpnn--*--*.sql; do
-	if grep -q '^\\echo Use "ALTER EXTENSION bpnn UPDATE' "$script"; then
-		echo "ok: $script starts with the psql guard"
-	else
-		echo "FAILED: $script lacks the \\echo Use \"ALTER EXTENSION bpnn UPDATE ...\" \\quit guard"
-	fi
-done
-
-test_database bpnn_upgrade_fresh
-databases=(bpnn_upgrade_fresh)
-trap 'rm -rf "$work"; for d in "${databases[@]}"; do dropdb --if-exists "$d" >/dev/null 2>&1; done' EXIT
-
-# every member of the extension, one line each, sorted; no OIDs
-describe() {
-	psql -X -Atq -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
+-- test/perl/describe_extension.sql: every member of the extension bpnn, one line
+-- each, sorted, without OIDs (test/t/008_upgrade.pl compares a fresh install
+-- with an update): functions by pg_get_functiondef and their attributes,
+-- aggregates by their pg_aggregate row, types, casts, operators, relations
+-- by theirs, comments and privileges for all.  It names no object of bpnn.
 WITH ext AS (SELECT oid FROM pg_extension WHERE extname = 'bpnn'),
 member AS (
 	SELECT d.classid, d.objid, d.objsubid
@@ -121,61 +88,3 @@ UNION ALL
 	FROM pg_extension e WHERE e.extname = 'bpnn'
 ) lines
 ORDER BY line COLLATE "C";
-SQL
-}
-
-# a small model and its answers, to compare after an update
-score() {
-	psql -X -Atq -v ON_ERROR_STOP=1 -d "$1" -c "
-		SELECT string_agg(format('%s %s', bpnn_predict(m, ARRAY[a, b, c, d]),
-		                         bpnn_predict_proba(m, ARRAY[a, b, c, d])), ',' ORDER BY a, b, c, d)
-		FROM stored_model, flowers"
-}
-
-describe bpnn_upgrade_fresh > "$work/fresh"
-default=$(psql -X -Atq -d bpnn_upgrade_fresh -c "SELECT default_version FROM pg_available_extensions WHERE name = 'bpnn'")
-if [ "$default" = "$make_version" ] && [ -s "$work/fresh" ]; then
-	echo "ok: a fresh CREATE EXTENSION bpnn installs $default: $(wc -l < "$work/fresh") catalog lines describe it"
-else
-	echo "FAILED: the installed default version is '$default' (Makefile: '$make_version'), described by $(wc -l < "$work/fresh") lines"
-fi
-
-older=$(psql -X -Atq -d bpnn_upgrade_fresh -c "SELECT version FROM pg_available_extension_versions
-	WHERE name = 'bpnn' AND version <> '$default' ORDER BY version")
-[ -n "$older" ] || echo "FAILED: no earlier version of bpnn is installed to update from"
-for version in $older; do
-	db="bpnn_upgrade_from_${version//[^0-9a-z]/_}"
-	databases+=("$db")
-	createdb "$db"
-	psql -X -q -v ON_ERROR_STOP=1 -d "$db" > "$work/setup" 2>&1 <<SQL || true
-CREATE EXTENSION bpnn VERSION '$version';
-CREATE TABLE flowers (a float8, b float8, c float8, d float8, kind text);
-\copy flowers FROM 'test/data/iris.csv' WITH (FORMAT csv, HEADER)
-CREATE TABLE stored_model AS
-SELECT bpnn_train('flowers', 'kind', hidden => '{4}', epochs => 20) AS m;
-CREATE TABLE stored_text AS SELECT m::text AS doc FROM stored_model;
-SQL
-	before=$(score "$db" 2>&1)
-	if ! psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "ALTER EXTENSION bpnn UPDATE" > "$work/update" 2>&1; then
-		echo "FAILED: ALTER EXTENSION bpnn UPDATE from $version: $(cat "$work/setup" "$work/update")"
-		continue
-	fi
-	now=$(psql -X -Atq -d "$db" -c "SELECT extversion FROM pg_extension WHERE extname = 'bpnn'")
-	describe "$db" > "$work/updated"
-	if [ "$now" = "$default" ] && diff -u "$work/fresh" "$work/updated" > "$work/diff"; then
-		echo "ok: CREATE EXTENSION bpnn VERSION '$version' + ALTER EXTENSION bpnn UPDATE gives $now, the same $(wc -l < "$work/updated") catalog lines as a fresh install"
-	else
-		echo "FAILED: updating from $version gives version '$now' and objects that differ from a fresh install:"
-		head -60 "$work/diff"
-	fi
-	after=$(score "$db" 2>&1)
-	same_text=$(psql -X -Atq -d "$db" -c "SELECT m::text = doc AND m::text::bpnn_model::text = doc
-		AND bpnn_info(m) ->> 'layers' IS NOT NULL FROM stored_model, stored_text" 2>&1)
-	if [ -n "$before" ] && [ "$before" = "$after" ] && [ "$same_text" = "t" ]; then
-		echo "ok: a model stored under $version predicts the same 150 rows after the update and reads back to the same text"
-	else
-		echo "FAILED: a model stored under $version: text unchanged '$same_text', answers before and after the update:"
-		echo "${before:0:300}"
-		echo "${after:0:300}"
-	fi
-done

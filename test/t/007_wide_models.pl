@@ -1,4 +1,3 @@
-#!/usr/bin/env bash
 # Very wide models: validating one is fast and can be cancelled.  Models of
 # 40,000 and 100,000 source columns and of 100,000 classes (valid, written
 # as their JSON text with SQL string functions) are read as bpnn_model, and
@@ -8,13 +7,16 @@
 # statement_timeout stops a statement that validates them row after row
 # within a second of the timeout plus one such parse (PostgreSQL's JSON
 # parser does not check for interrupts).  Bounds measured against that
-# parse, in the same run, hold on a loaded machine.  Run under
-# pg_virtualenv (test/run-tests.sh).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-source test/t/lib.bash
-test_database bpnn_wide
-psql -X -q -v ON_ERROR_STOP=1 -d bpnn_wide <<'SQL'
+# parse, in the same run, hold on a loaded machine.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use BpnnTest;
+
+my $node = bpnn_node('wide_models');
+my $db = bpnn_database($node, 'bpnn_wide');
+$node->safe_psql($db, <<'SQL');
 -- a valid model's text form: n number columns, k classes, one weight layer
 CREATE FUNCTION wide_model_text(n int, k int) RETURNS text LANGUAGE sql AS $f$
 SELECT format('{"format_version": 1, "layers": [%s, %s], "activation": "bipolar_sigmoid", '
@@ -43,49 +45,53 @@ INSERT INTO texts VALUES ('40000 columns', wide_model_text(40000, 2)),
 CREATE TABLE classes_model AS SELECT doc::bpnn_model AS m FROM texts WHERE name = '100000 classes';
 SQL
 
-# run one statement under a statement_timeout; sets $ms and the output in $work/out
-timed() {
-	local timeout=$1 what=$2 start
-	start=$(date +%s%N)
-	psql -X -q -At -d bpnn_wide -c "SET statement_timeout = '$timeout'" -c "$what" > "$work/out" 2>&1 || true
-	ms=$(( ($(date +%s%N) - start) / 1000000 ))
+# one statement under a statement_timeout, the library loaded first:
+# (milliseconds, stdout, stderr)
+sub timed
+{
+	my ($timeout, $sql) = @_;
+	return timed_statement($node, $db,
+		"SELECT bpnn_train('flowers', 'kind', epochs => 1) IS NOT NULL;\n"
+		  . "SET statement_timeout = '$timeout';", $sql);
 }
 
 # The yardstick, measured here and now (so the bounds follow the machine's
 # load): the server's own jsonb parse of the same text, which the input
 # function does first.  Comparing every pair of names cost 6 to 30 times it.
-yardstick() {
-	timed 60s "SELECT (doc::jsonb) IS NOT NULL FROM texts WHERE name = '$1'"
-	jsonb_ms=$ms
+sub jsonb_ms
+{
+	my ($name) = @_;
+	my ($ms) = timed('60s', "SELECT (doc::jsonb) IS NOT NULL FROM texts WHERE name = '$name'");
+	return $ms;
 }
 
 # (a) fast: reading the model costs at most 3 times parsing its text as jsonb, plus a second
-for name in '40000 columns' '100000 columns' '100000 classes'; do
-	yardstick "$name"
-	timed 60s "SELECT (doc::bpnn_model) IS NOT NULL FROM texts WHERE name = '$name'"
-	if [ "$(cat "$work/out")" = t ] && [ "$ms" -lt $(( 3 * jsonb_ms + 1000 )) ]; then
-		echo "ok: a model of $name is read as bpnn_model in $ms ms (its text as jsonb: $jsonb_ms ms)"
-	else
-		echo "FAILED: reading a model of $name: $ms ms, its text as jsonb $jsonb_ms ms: $(cat "$work/out")"
-	fi
-done
+my $jsonb_ms;
+for my $name ('40000 columns', '100000 columns', '100000 classes')
+{
+	$jsonb_ms = jsonb_ms($name);
+	my ($ms, $out, $err) = timed('60s', "SELECT (doc::bpnn_model) IS NOT NULL FROM texts WHERE name = '$name'");
+	is($out, 't', "a model of $name is read as bpnn_model") or diag($err);
+	cmp_ok($ms, '<', 3 * $jsonb_ms + 1000, "... in $ms ms (its text as jsonb: $jsonb_ms ms)");
+}
 # bpnn_predict decodes the stored model (no jsonb): the same bound
-timed 60s "SELECT bpnn_predict(m, ARRAY[1.0]) FROM classes_model"
-if [ "$(cat "$work/out")" = k1 ] && [ "$ms" -lt $(( 3 * jsonb_ms + 1000 )) ]; then
-	echo "ok: bpnn_predict with a stored model of 100000 classes took $ms ms (its text as jsonb: $jsonb_ms ms)"
-else
-	echo "FAILED: bpnn_predict with a model of 100000 classes: $ms ms, its text as jsonb $jsonb_ms ms: $(cat "$work/out")"
-fi
+{
+	my ($ms, $out, $err) = timed('60s', 'SELECT bpnn_predict(m, ARRAY[1.0]) FROM classes_model');
+	is($out, 'k1', 'bpnn_predict with a stored model of 100000 classes') or diag($err);
+	cmp_ok($ms, '<', 3 * $jsonb_ms + 1000, "... took $ms ms (its text as jsonb: $jsonb_ms ms)");
+}
 
 # (b) interruptible: a 1 s statement_timeout stops validation row after row
 # within a second of the timeout plus one (uninterruptible) jsonb parse
-for name in '40000 columns' '100000 columns'; do
-	yardstick "$name"
-	timed 1s "SELECT count(doc::bpnn_model) FROM texts, generate_series(1, 1000) WHERE name = '$name'"
-	if grep -q "canceling statement due to statement timeout" "$work/out" &&
-		[ "$ms" -lt $(( 2000 + jsonb_ms )) ]; then
-		echo "ok: statement_timeout of 1 s stopped validating models of $name after $ms ms (its text as jsonb: $jsonb_ms ms)"
-	else
-		echo "FAILED: statement_timeout of 1 s on validating models of $name: $ms ms, its text as jsonb $jsonb_ms ms: $(cat "$work/out")"
-	fi
-done
+for my $name ('40000 columns', '100000 columns')
+{
+	$jsonb_ms = jsonb_ms($name);
+	my ($ms, $out, $err) = timed('1s',
+		"SELECT count(doc::bpnn_model) FROM texts, generate_series(1, 1000) WHERE name = '$name'");
+	like($err, qr/canceling statement due to statement timeout/,
+		"statement_timeout of 1 s stopped validating models of $name");
+	cmp_ok($ms, '<', 2000 + $jsonb_ms, "... after $ms ms (its text as jsonb: $jsonb_ms ms)");
+}
+
+$node->stop;
+done_testing();
