@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bpnn_progress() from another session: a training's row appears, its epoch
-# advances while it runs (in memory, streaming, cross-validation serial and
-# parallel, bpnn_fit), a role that may not see the trainer's queries sees no
+# advances while it runs (in memory on one core and on several, streaming,
+# cross-validation serial and parallel, bpnn_fit), a role that may not see the trainer's queries sees no
 # row, and the row is gone when the training is cancelled or its backend
 # terminated.  Run under pg_virtualenv (test/run-tests.sh).  Nothing here
 # depends on speed: every wait polls, for up to 20 s.
@@ -84,6 +84,11 @@ row=$(row_of train "$watcher")
 if [ -n "$row" ]; then echo "ok: a member of pg_read_all_stats sees the row"; else echo "FAILED: a member of pg_read_all_stats sees no row"; fi
 psql -X -q -d bpnn_progress -c "REVOKE pg_read_all_stats FROM $watcher"
 stop cancel train
+
+# on several cores (bpnn.parallel_training): the leader reports the averaged epochs
+start parallel "SET bpnn.parallel_training = on; SET bpnn.max_parallel_workers = 2; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)"
+check parallel "bpnn_train on several cores" '^bpnn_train\|many_flowers\|training\|0\|0\|[0-9]+\|1000000\|t\|105000\|t\|t\|t\|t\|'
+stop cancel parallel
 
 start stream "SET bpnn.memory_limit = '1MB'; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)"
 check stream "bpnn_train streaming" '^bpnn_train\|many_flowers\|streaming\|0\|0\|[0-9]+\|1000000\|t\|105000\|t\|t\|t\|t\|'
