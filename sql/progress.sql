@@ -31,7 +31,9 @@ WHERE 1 / (1 - (SELECT count(*) FROM bpnn_progress() WHERE pid = pg_backend_pid(
 SELECT count(*) FROM iris_fails;
 SELECT try($$SELECT bpnn_train('iris_fails', 'label')$$);
 SELECT count(*) FROM bpnn_progress();
+\set VERBOSITY terse
 SELECT bpnn_train('iris_fails', 'label');
+\set VERBOSITY default
 SELECT count(*) FROM bpnn_progress();
 -- a training inside another one's scan publishes nothing of its own: the
 -- inner training's source has rows only while the slot shows the outer
