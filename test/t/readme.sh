@@ -3,8 +3,8 @@
 # session in a fresh database, from the repository root (the README's data
 # step, its first block, loads test/data from there), and none gives an
 # error.  A block opened with ```sql not-run is meant only to be read: it is
-# counted, not run.  An error names its README line, because the script psql
-# runs keeps every block line at its README line number.  Run under
+# counted, not run.  An error names the README line where its statement ends,
+# because the script psql runs keeps every block line at its README line number.  Run under
 # pg_virtualenv (test/run-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -54,7 +54,9 @@ if [ "$run" -lt 1 ]; then echo "FAILED: README.md has no sql block"; exit 0; fi
 
 psql -X -q -d "$db" -f "$work/readme.sql" > "$work/out" 2>&1 || true
 # psql:<script>:<line>: ERROR: ... names the README line
-errors=$(grep -E '^psql:[^:]*:[0-9]+: (ERROR|FATAL)' "$work/out" | sed -E 's/^psql:[^:]*:([0-9]+): /README.md line \1: /' || true)
+# (an error in a file a block includes, such as test/load_data.sql, names that file)
+errors=$(grep -E '^psql:[^:]*:[0-9]+: (ERROR|FATAL)' "$work/out" |
+	sed -E "s|^psql:$work/readme.sql:([0-9]+): |README.md line \\1: |" || true)
 if [ -z "$errors" ] && ! grep -q 'connection to server' "$work/out"; then
 	echo "ok: README.md: $run sql blocks ran without an error ($skipped marked not-run)"
 else
