@@ -3,9 +3,9 @@
 # session in a fresh database, from the repository root (the README's data
 # step, its first block, loads test/data from there), and none gives an
 # error.  A block opened with ```sql not-run is meant only to be read: it is
-# counted, not run.  An error names the README line where its statement ends,
-# because the script psql runs keeps every block line at its README line number.  Run under
-# pg_virtualenv (test/run-tests.sh).
+# counted, not run.  An error names the README line where its statement
+# ends, because the script psql runs keeps every block line at its README
+# line number.  Run under pg_virtualenv (test/run-tests.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 db=bpnn_readme
