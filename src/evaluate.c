@@ -436,6 +436,7 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 				 errmsg("folds must be between 2 and %d", MAX_FOLDS)));
 	train_args_read(fcinfo, 3, &args);
 	InitMaterializedSRF(fcinfo, 0);
+	args.live = live_progress_begin(LIVE_CROSS_VALIDATE, args.source, folds, 0);
 
 	cv_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn cross-validation",
 								   ALLOCSET_DEFAULT_SIZES);
@@ -450,6 +451,7 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 	results = palloc(sizeof(CvFoldResult) * folds);
 	cv_run_folds(&args, set, fold_of, folds, results);
 
+	live_progress_end(args.live);
 	MemoryContextSwitchTo(old);
 	for (k = 0; k < folds; k++)
 	{

@@ -446,6 +446,8 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(train_cxt);
 	set = group_training_set(g);
 	args = g->args;
+	args.live = live_progress_begin(LIVE_FIT, InvalidOid, 0, 0);
 	model = train_model(&args, set, NULL, set->n_rows);
+	live_progress_end(args.live);
 	PG_RETURN_POINTER(train_finish(model, start, train_cxt, old));
 }

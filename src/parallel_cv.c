@@ -38,6 +38,8 @@ typedef struct CvShared
 	int			n_columns;
 	int			n_classes;
 	TrainArgs	args;			/* its pointers are cleared: see CV_KEY_TEXT */
+	Oid			source;			/* for the workers' live progress */
+	int			leader_pid;
 	Size		text_bytes;
 	CvFoldResult results[FLEXIBLE_ARRAY_MEMBER];
 } CvShared;
@@ -73,6 +75,7 @@ cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 			train_rows[n_train++] = i;
 	}
 	model = train_model(args, (TrainingSet *) set, train_rows, n_train);
+	live_progress_phase(args->live, LIVE_SCORING);
 
 	test.x = normalized_rows(model, set, test_rows, n_test);
 	test.y = palloc(sizeof(int32) * n_test);
@@ -109,6 +112,7 @@ cv_participate(CvShared *shared, const TrainArgs *args, const TrainingSet *set,
 
 		if (k >= (uint32) shared->folds)
 			break;
+		live_progress_fold(args->live, (int) k, 0);
 		cv_run_fold(args, set, fold_of, (int) k, &shared->results[k]);
 		MemoryContextReset(fold_cxt);
 	}
@@ -201,6 +205,7 @@ cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 
 		for (k = 0; k < folds; k++)
 		{
+			live_progress_fold(args->live, k, folds - k - 1);
 			cv_run_fold(args, set, fold_of, k, &results[k]);
 			MemoryContextReset(fold_cxt);
 		}
@@ -232,6 +237,9 @@ cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 	shared->n_classes = set->n_classes;
 	shared->args = *args;
 	shared->args.source = InvalidOid;
+	shared->args.live = NULL;
+	shared->source = args->source;
+	shared->leader_pid = MyProcPid;
 	shared->args.label_column = NULL;
 	shared->args.features = NULL;
 	shared->args.class_weights = NULL;
@@ -279,5 +287,9 @@ bpnn_cv_worker_main(dsm_segment *seg, shm_toc *toc)
 	set.x = shm_toc_lookup(toc, CV_KEY_X, false);
 	set.y = shm_toc_lookup(toc, CV_KEY_Y, false);
 	unflatten_text(shm_toc_lookup(toc, CV_KEY_TEXT, false), &args, &set);
+	/* each worker publishes the fold it trains, under its own pid */
+	args.live = live_progress_begin(LIVE_CROSS_VALIDATE, shared->source, shared->folds,
+									shared->leader_pid);
 	cv_participate(shared, &args, &set, shm_toc_lookup(toc, CV_KEY_FOLDS, false));
+	live_progress_end(args.live);
 }

@@ -366,6 +366,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	}
 	if (bpnn_progress)
 		progress = train_progress_start(args->fit.epochs, set->n_rows);
+	live_progress_training(args->live, LIVE_STREAMING, set->n_rows, args->fit.epochs);
 	epoch_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn streaming epoch",
 									  ALLOCSET_DEFAULT_SIZES);
 	for (epoch = 0; epoch < args->fit.epochs; epoch++)
@@ -403,11 +404,13 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 		train_check_finite(model, &result);
 		if (progress)
 			train_progress_report(progress, epoch, result.epoch_loss[epoch], accuracy);
+		live_progress_epoch(args->live, epoch, result.epoch_loss[epoch]);
 		MemoryContextSwitchTo(old);
 		MemoryContextReset(epoch_cxt);
 	}
 
 	/* the final weights' loss (unweighted, as in memory) and accuracy */
+	live_progress_phase(args->live, LIVE_SCORING);
 	old = MemoryContextSwitchTo(epoch_cxt);
 	model->training.class_weights = palloc(sizeof(double) * set->n_classes);
 	for (c = 0; c < set->n_classes; c++)

@@ -18,10 +18,21 @@
 #include "parallel.h"
 #include "train.h"
 
+/* what is reported after each epoch: bpnn.progress NOTICEs, live progress */
+typedef struct EpochReports
+{
+	TrainProgress *notices;		/* NULL unless bpnn.progress */
+	LiveProgress *live;
+} EpochReports;
+
 static void
 report_progress(void *arg, int epoch, double mean_loss)
 {
-	train_progress_report((TrainProgress *) arg, epoch, mean_loss, -1.0);
+	EpochReports *reports = (EpochReports *) arg;
+
+	if (reports->notices)
+		train_progress_report(reports->notices, epoch, mean_loss, -1.0);
+	live_progress_epoch(reports->live, epoch, mean_loss);
 }
 
 /* x' = (x - shift) * scale, as predict does for one row; NaN (a NULL) is imputed first */
@@ -227,11 +238,17 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	options.class_weight = args->class_weights ? class_weight_f : NULL;
 
 	train_hooks(&hooks, CurrentMemoryContext);
-	if (bpnn_progress)
+	if (bpnn_progress || args->live)
 	{
+		EpochReports *reports = palloc0(sizeof(EpochReports));
+
+		if (bpnn_progress)
+			reports->notices = train_progress_start(options.epochs, data.n_rows);
+		reports->live = args->live;
 		hooks.after_epoch = report_progress;
-		hooks.after_epoch_arg = train_progress_start(options.epochs, data.n_rows);
+		hooks.after_epoch_arg = reports;
 	}
+	live_progress_training(args->live, LIVE_TRAINING, data.n_rows, options.epochs);
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);

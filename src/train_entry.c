@@ -2,7 +2,8 @@
  * train_entry.c — bpnn_train(): checks the arguments, scans the source
  * (scan.c), and decides in this one place which driver trains: in memory
  * (train.c) when the rows fit in bpnn.memory_limit, by aggregate scans
- * (stream.c) when they do not.  It packs the result into a bpnn_model.
+ * (stream.c) when they do not.  It packs the result into a bpnn_model,
+ * and publishes its progress for other sessions (live_progress.c).
  */
 #include "postgres.h"
 
@@ -46,6 +47,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_args_read(fcinfo, 2, &args);
+	args.live = live_progress_begin(LIVE_TRAIN, args.source, 0, 0);
 
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn training",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -76,5 +78,6 @@ bpnn_train(PG_FUNCTION_ARGS)
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 
+	live_progress_end(args.live);
 	PG_RETURN_POINTER(train_finish(model, start, train_cxt, old));
 }

@@ -14,6 +14,7 @@
 #include "utils/array.h"
 
 #include "fit.h"
+#include "live_progress.h"
 #include "model.h"
 #include "normalize.h"
 #include "scan.h"
@@ -62,6 +63,7 @@ typedef struct TrainArgs
 	BpnnMissing missing;
 	FitOptions	fit;			/* class_weight is set by train_model */
 	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
+	LiveProgress *live;			/* NULL: no live progress (live_progress.c) */
 } TrainArgs;
 
 /*

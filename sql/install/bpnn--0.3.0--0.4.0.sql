@@ -7,6 +7,22 @@
 \echo Use "ALTER EXTENSION bpnn UPDATE TO '0.4.0'" to load this file. \quit
 
 -- ---------------------------------------------------------------------------
+-- Live progress: bpnn_progress() (issue 13, item 5)
+-- ---------------------------------------------------------------------------
+-- Trainings and cross-validations publish their progress in their backend's
+-- progress slot (src/live_progress.c); bpnn_progress() reads the slots of
+-- the roles whose queries pg_stat_activity would show the caller.
+CREATE FUNCTION bpnn_progress(
+	OUT pid int4, OUT leader_pid int4, OUT datname name, OUT command text,
+	OUT source regclass, OUT phase text, OUT fold int4, OUT folds int4,
+	OUT epoch int4, OUT epochs int4, OUT loss float8, OUT rows int8,
+	OUT rows_per_second float8, OUT elapsed interval, OUT time_left interval)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'bpnn_live_progress' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION bpnn_progress() IS
+	'the trainings (bpnn_train, bpnn_cross_validate, bpnn_fit) running now that pg_stat_activity would show you: pid, phase, epoch of epochs, loss, rows per second, elapsed and estimated time left';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0
