@@ -8,9 +8,12 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
 need=()
-# clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz
+# clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz;
+# the drivers test/t/clients.sh uses: psycopg2, pgjdbc with a JDK, psqlODBC
+# with unixODBC and pyodbc
 for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common \
-	clang libclang-rt-14-dev; do
+	clang libclang-rt-14-dev \
+	python3-psycopg2 libpostgresql-jdbc-java default-jdk-headless odbc-postgresql unixodbc python3-pyodbc; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
