@@ -652,7 +652,7 @@ bpnn_model_recv(PG_FUNCTION_ARGS)
 Datum
 bpnn_model_from_bytea(PG_FUNCTION_ARGS)
 {
-	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
+	struct varlena *bytes = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
 
 	PG_RETURN_POINTER(model_from_binary(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)));
 }
