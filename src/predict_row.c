@@ -29,6 +29,7 @@
 #include "labels.h"
 #include "predict_row.h"
 
+/* the missing_keys argument: true for 'impute', which the model must allow */
 bool
 row_impute_missing_keys(const BpnnModel *m, text *missing_keys)
 {
@@ -161,6 +162,7 @@ json_number(const BpnnModel *m, int column, const JsonbValue *v, bool element)
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
+/* a jsonb object's values for the model's columns (see predict_row.h) */
 const double *
 row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys)
 {
@@ -241,7 +243,10 @@ typedef struct RecordColumn
 	FmgrInfo	output;			/* other one-hot columns: the output function */
 } RecordColumn;
 
-/* a record type matched to the model's columns, once per query */
+/*
+ * A record type matched to the model's columns, once per query and call
+ * site (cm->extra); a call site that meets another record type rebuilds it.
+ */
 typedef struct RecordMap
 {
 	MemoryContext cxt;			/* holds this map, under the model cache's */
@@ -424,6 +429,7 @@ array_values(const BpnnModel *m, int c, const RecordColumn *col, Datum d, int fi
 	return !left_out;
 }
 
+/* a record's values for the model's columns, by name (see predict_row.h) */
 const double *
 row_from_record(CachedModel *cm, HeapTupleHeader row, bool impute_missing_keys)
 {
