@@ -43,9 +43,13 @@ FROM credit c;
 -- the jsonb path agrees with bpnn_evaluate
 SELECT abs((SELECT avg((bpnn_predict(:'imp', to_jsonb(c)) = label)::int) FROM credit c)
            - (bpnn_evaluate(:'imp', 'credit', 'label')->>'accuracy')::float8) < 1e-12 AS agrees;
--- a missing key: imputed by an imputing model, NULL for a skipping one
-SELECT bpnn_predict(:'imp', to_jsonb(c) - 'income') IS NOT NULL AS imputed,
-       bpnn_predict(:'skip', to_jsonb(c) - 'income') IS NULL AS unknown
+-- a null value: imputed by an imputing model, NULL for a skipping one; a
+-- missing key is an error (sql/rows.sql), unless an imputing model is
+-- asked to impute it
+SELECT bpnn_predict(:'imp', jsonb_set(to_jsonb(c), '{income}', 'null')) IS NOT NULL AS imputed,
+       bpnn_predict(:'skip', jsonb_set(to_jsonb(c), '{income}', 'null')) IS NULL AS unknown,
+       bpnn_predict(:'imp', to_jsonb(c) - 'income', missing_keys => 'impute')
+         = bpnn_predict(:'imp', jsonb_set(to_jsonb(c), '{income}', 'null')) AS missing_key_imputed
 FROM credit c LIMIT 1;
 -- an unseen text value is no category at all; probabilities still sum to 1
 SELECT bpnn_predict(:'skip', jsonb_set(to_jsonb(c), '{home}', '"boat"')) IS NOT NULL AS unseen_value_ok,
@@ -55,8 +59,9 @@ FROM credit c WHERE home IS NOT NULL AND job IS NOT NULL AND income IS NOT NULL
 -- numeric models take jsonb rows too; float8[] and jsonb agree
 SELECT bool_and(bpnn_predict(model, to_jsonb(i)) = bpnn_predict(model, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm])) AS same
 FROM iris i, iris_model;
--- with two forms, a string literal needs its type
-SELECT try($$SELECT bpnn_predict((SELECT model FROM iris_model), '{5.1, 3.5, 1.4, 0.2}')$$);
+-- an untyped string resolves to the text form, which reads a JSON object
+-- as jsonb and anything else as float8[] (sql/rows.sql)
+SELECT bpnn_predict(model, '{5.1, 3.5, 1.4, 0.2}') AS untyped FROM iris_model;
 SELECT bpnn_predict(model, '{5.1, 3.5, 1.4, 0.2}'::float8[]) AS as_array,
        bpnn_predict(model, '{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}'::jsonb) AS as_json
 FROM iris_model;
@@ -65,7 +70,7 @@ SELECT try($$SELECT bpnn_predict((SELECT bpnn_train('credit', 'label', epochs =>
 SELECT try($$SELECT bpnn_predict((SELECT model FROM iris_model), '{"sepal_length_cm": "long"}'::jsonb)$$);
 SELECT try($$SELECT bpnn_predict((SELECT model FROM iris_model), '[1, 2, 3, 4]'::jsonb)$$);
 SELECT try($$SELECT bpnn_predict((SELECT model FROM digits_model), '{"pixels": [1, 2]}'::jsonb)$$);
-SELECT try($$SELECT bpnn_predict((SELECT bpnn_train('credit', 'label', epochs => 1, missing => 'impute')), '{"home": [1]}'::jsonb)$$);
+SELECT try($$SELECT bpnn_predict((SELECT bpnn_train('credit', 'label', epochs => 1, missing => 'impute')), (SELECT jsonb_set(to_jsonb(c), '{home}', '[1]') FROM credit c LIMIT 1))$$);
 SELECT try($$SELECT bpnn_train('credit', 'label', missing => 'guess')$$);
 -- NULL array elements are imputed element by element
 CREATE TABLE digits_holes AS SELECT * FROM digits_pixels;

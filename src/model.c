@@ -23,6 +23,7 @@
 #include "model.h"
 
 PG_FUNCTION_INFO_V1(bpnn_model_recv);
+PG_FUNCTION_INFO_V1(bpnn_model_from_bytea);
 PG_FUNCTION_INFO_V1(bpnn_model_send);
 
 #define BPNN_MAGIC "BPNN"
@@ -623,12 +624,10 @@ model_decode(const char *data, Size len, int sqlstate)
 
 /* ---------- binary I/O of the type ---------- */
 
-Datum
-bpnn_model_recv(PG_FUNCTION_ARGS)
+/* a model from its binary form: decoded and validated fully, then stored as is */
+static struct varlena *
+model_from_binary(const char *data, Size len)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	const char *data = buf->data + buf->cursor;
-	Size		len = buf->len - buf->cursor;
 	struct varlena *result;
 
 	/* trust nothing: decode and validate fully before storing the bytes */
@@ -636,8 +635,26 @@ bpnn_model_recv(PG_FUNCTION_ARGS)
 	result = palloc(len + VARHDRSZ);
 	SET_VARSIZE(result, len + VARHDRSZ);
 	memcpy(VARDATA(result), data, len);
+	return result;
+}
+
+Datum
+bpnn_model_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	struct varlena *result = model_from_binary(buf->data + buf->cursor, buf->len - buf->cursor);
+
 	buf->cursor = buf->len;
 	PG_RETURN_POINTER(result);
+}
+
+/* the cast bytea -> bpnn_model: the binary form, read as recv reads it */
+Datum
+bpnn_model_from_bytea(PG_FUNCTION_ARGS)
+{
+	struct varlena *bytes = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+
+	PG_RETURN_POINTER(model_from_binary(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)));
 }
 
 Datum

@@ -30,6 +30,8 @@
 
 PG_FUNCTION_INFO_V1(bpnn_model_in);
 PG_FUNCTION_INFO_V1(bpnn_model_out);
+PG_FUNCTION_INFO_V1(bpnn_model_from_jsonb);
+PG_FUNCTION_INFO_V1(bpnn_model_to_jsonb);
 
 /* ---------- writer ---------- */
 
@@ -379,7 +381,12 @@ parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes, int vers
 BpnnModel *
 model_from_json(const char *text)
 {
-	Jsonb	   *jb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+	return model_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text))));
+}
+
+BpnnModel *
+model_from_jsonb(Jsonb *jb)
+{
 	JsonbContainer *root = &jb->root;
 	JsonbContainer *layers,
 			   *norm,
@@ -527,4 +534,22 @@ bpnn_model_out(PG_FUNCTION_ARGS)
 								 ERRCODE_DATA_CORRUPTED);
 
 	PG_RETURN_CSTRING(model_to_json(m, true));
+}
+
+/* ---------- the casts to and from jsonb: the text form's document ---------- */
+
+Datum
+bpnn_model_from_jsonb(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(model_encode(model_from_jsonb(PG_GETARG_JSONB_P(0))));
+}
+
+Datum
+bpnn_model_to_jsonb(PG_FUNCTION_ARGS)
+{
+	struct varlena *raw = PG_DETOAST_DATUM(PG_GETARG_DATUM(0));
+	BpnnModel  *m = model_decode(VARDATA_ANY(raw), VARSIZE_ANY_EXHDR(raw),
+								 ERRCODE_DATA_CORRUPTED);
+
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(model_to_json(m, true)));
 }

@@ -4,6 +4,8 @@
 #ifndef BPNN_MODEL_JSON_H
 #define BPNN_MODEL_JSON_H
 
+#include "utils/jsonb.h"
+
 #include "model.h"
 
 /* the document; without weights it is what bpnn_info() shows */
@@ -11,5 +13,6 @@ extern char *model_to_json(const BpnnModel *model, bool with_weights);
 
 /* parse and validate a document (errors are invalid text representation) */
 extern BpnnModel *model_from_json(const char *text);
+extern BpnnModel *model_from_jsonb(Jsonb *document);
 
 #endif							/* BPNN_MODEL_JSON_H */

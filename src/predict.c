@@ -3,6 +3,14 @@
  * bpnn_predict_proba (one probability per class), bpnn_classes and
  * bpnn_info.  The model is decoded once per query (model_from_arg), then
  * each row costs one normalization and one forward pass.
+ *
+ * A row comes in one of five forms, each its own SQL overload: float8[]
+ * (the model's feature order), jsonb and record (matched by column name in
+ * predict_row.c), and for drivers text and text[].  A driver's untyped
+ * parameter resolves to the text form (PostgreSQL prefers the string
+ * category for an unknown argument), which reads a JSON object as the
+ * jsonb form and anything else as a float8[] literal; ODBC's
+ * ARRAY[?, ?, ...] is a text[] whose elements are read as float8.
  */
 #include "postgres.h"
 
@@ -13,16 +21,23 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
-#include "utils/numeric.h"
+#include "utils/fmgroids.h"
 
 #include "model.h"
 #include "model_json.h"
 #include "predict.h"
+#include "predict_row.h"
 
 PG_FUNCTION_INFO_V1(bpnn_predict);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba);
 PG_FUNCTION_INFO_V1(bpnn_predict_row);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba_row);
+PG_FUNCTION_INFO_V1(bpnn_predict_record);
+PG_FUNCTION_INFO_V1(bpnn_predict_proba_record);
+PG_FUNCTION_INFO_V1(bpnn_predict_text);
+PG_FUNCTION_INFO_V1(bpnn_predict_proba_text);
+PG_FUNCTION_INFO_V1(bpnn_predict_text_array);
+PG_FUNCTION_INFO_V1(bpnn_predict_proba_text_array);
 PG_FUNCTION_INFO_V1(bpnn_classes);
 PG_FUNCTION_INFO_V1(bpnn_info);
 
@@ -40,7 +55,7 @@ model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
-					 errhint("Pass the row as jsonb instead, for example bpnn_predict(model, to_jsonb(t)).")));
+					 errhint("Pass the row as a record or as jsonb instead, for example bpnn_predict(model, t) or bpnn_predict(model, to_jsonb(t)).")));
 	if (count != n_features)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -70,149 +85,126 @@ forward_raw(CachedModel *cm, const double *values)
 	return cm->ws.act[m->layout.n_layers];
 }
 
+/* the forms a row comes in: the SQL overloads' second argument */
+typedef enum RowForm
+{
+	ROW_FLOAT8_ARRAY,
+	ROW_TEXT_ARRAY,
+	ROW_JSONB,
+	ROW_RECORD,
+	ROW_TEXT
+} RowForm;
+
+/* ODBC's ARRAY[?, ?, ...]: a text[] read element by element as float8 */
+static ArrayType *
+text_array_as_float8(ArrayType *texts)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			count,
+				i;
+
+	deconstruct_array(texts, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &count);
+	for (i = 0; i < count; i++)
+		if (!nulls[i])
+			elems[i] = DirectFunctionCall1(float8in, CStringGetDatum(TextDatumGetCString(elems[i])));
+	return construct_md_array(elems, nulls, ARR_NDIM(texts), ARR_DIMS(texts), ARR_LBOUND(texts),
+							  FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
 /*
- * One row given as float8[], in bpnn_info(model)->'features' order.  A NULL
- * element is imputed when the model imputes, else the prediction is NULL.
+ * Does the text hold a JSON object?  It does when it starts with "{" and
+ * then "}" or a quoted string followed by ":" (a key); a float8[] literal
+ * has "," or "}" after a quoted element, and no quotes at all as written
+ * by drivers.  Decided from the text alone, so the function stays
+ * IMMUTABLE.
+ */
+static bool
+text_is_json_object(const char *s)
+{
+#define SKIP_SPACE(p) while (*(p) == ' ' || *(p) == '\t' || *(p) == '\n' || *(p) == '\r' || \
+							 *(p) == '\v' || *(p) == '\f') (p)++
+	SKIP_SPACE(s);
+	if (*s++ != '{')
+		return false;
+	SKIP_SPACE(s);
+	if (*s == '}')
+		return true;
+	if (*s++ != '"')
+		return false;
+	for (; *s != '"'; s++)
+	{
+		if (*s == '\0')
+			return false;
+		if (*s == '\\' && s[1] != '\0')
+			s++;
+	}
+	s++;
+	SKIP_SPACE(s);
+#undef SKIP_SPACE
+	return *s == ':';
+}
+
+/* names the form a text was read in, in an error's context */
+static void
+text_form_context(void *arg)
+{
+	errcontext("features text read as %s", (const char *) arg);
+}
+
+/* the text form: a JSON object, or else a float8[] literal */
+static const double *
+text_row(CachedModel *cm, text *features, bool impute_missing_keys)
+{
+	char	   *s = text_to_cstring(features);
+	bool		json = text_is_json_object(s);
+	ErrorContextCallback context;
+	Datum		row;
+
+	context.callback = text_form_context;
+	context.arg = json ? "a JSON object" : "a float8[] literal";
+	context.previous = error_context_stack;
+	error_context_stack = &context;
+	row = json ? DirectFunctionCall1(jsonb_in, CStringGetDatum(s)) :
+		OidInputFunctionCall(F_ARRAY_IN, s, FLOAT8OID, -1);
+	error_context_stack = context.previous;
+	if (json)
+		return row_from_jsonb(cm, DatumGetJsonbP(row), impute_missing_keys);
+	return model_read_features(cm->model, DatumGetArrayTypeP(row), cm->row);
+}
+
+/*
+ * One row, argument 1 in the given form (argument 2, where there is one, is
+ * missing_keys), through the model: the output layer, or NULL when a NULL
+ * value leaves the row out
  */
 static const float *
-forward_array(CachedModel *cm, ArrayType *features)
+forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
 {
-	const double *values = model_read_features(cm->model, features, cm->row);
+	bool		impute_missing_keys = PG_NARGS() > 2 &&
+		row_impute_missing_keys(cm->model, PG_GETARG_TEXT_PP(2));
+	const double *values = NULL;
 
+	switch (form)
+	{
+		case ROW_FLOAT8_ARRAY:
+			values = model_read_features(cm->model, PG_GETARG_ARRAYTYPE_P(1), cm->row);
+			break;
+		case ROW_TEXT_ARRAY:
+			values = model_read_features(cm->model, text_array_as_float8(PG_GETARG_ARRAYTYPE_P(1)),
+										 cm->row);
+			break;
+		case ROW_JSONB:
+			values = row_from_jsonb(cm, PG_GETARG_JSONB_P(1), impute_missing_keys);
+			break;
+		case ROW_RECORD:
+			values = row_from_record(cm, PG_GETARG_HEAPTUPLEHEADER(1), impute_missing_keys);
+			break;
+		case ROW_TEXT:
+			values = text_row(cm, PG_GETARG_TEXT_PP(1), impute_missing_keys);
+			break;
+	}
 	return values ? forward_raw(cm, values) : NULL;
-}
-
-/* a JSON scalar as the text a text column would hold */
-static char *
-json_scalar_text(JsonbValue *v)
-{
-	switch (v->type)
-	{
-		case jbvString:
-			return pnstrdup(v->val.string.val, v->val.string.len);
-		case jbvNumeric:
-			return DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
-		case jbvBool:
-			return pstrdup(v->val.boolean ? "true" : "false");
-		default:
-			return NULL;
-	}
-}
-
-/*
- * The index of a text value among a column's categories, -1 if none.
- * Training reads values with ::text, which drops the blank padding of
- * char(n); to_jsonb keeps it, so a padded value matches without it.
- */
-static int
-category_index(const BpnnModel *m, int column, const char *text)
-{
-	size_t		len;
-	int			k;
-
-	if (text == NULL)
-		return -1;
-	for (k = 0; k < m->column_widths[column]; k++)
-		if (strcmp(text, m->categories[column][k]) == 0)
-			return k;
-	len = strlen(text);
-	while (len > 0 && text[len - 1] == ' ')
-		len--;
-	if (len == strlen(text))
-		return -1;
-	for (k = 0; k < m->column_widths[column]; k++)
-		if (strlen(m->categories[column][k]) == len &&
-			strncmp(text, m->categories[column][k], len) == 0)
-			return k;
-	return -1;
-}
-
-static double
-json_number(JsonbValue *v, const char *column)
-{
-	if (v->type == jbvNumeric)
-		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("feature \"%s\" must be a number", column)));
-	return 0.0;
-}
-
-/*
- * One row given as a jsonb object of column values (to_jsonb(t) of a row
- * of the source, say): numbers, arrays of numbers, and text for one-hot
- * columns; keys the model does not use are ignored.  A missing key or a
- * null is imputed when the model imputes, else the prediction is NULL.
- */
-static const float *
-forward_jsonb(CachedModel *cm, Jsonb *row)
-{
-	const BpnnModel *m = cm->model;
-	double	   *values = palloc0(sizeof(double) * model_n_features(m));
-	int			c,
-				k,
-				n = 0;
-
-	if (!JB_ROOT_IS_OBJECT(row))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the features must be a JSON object of column values")));
-	for (c = 0; c < m->n_columns; c++)
-	{
-		const char *name = m->column_names[c];
-		int			width = m->column_widths[c];
-		JsonbValue *v = getKeyJsonValueFromContainer(&row->root, name, strlen(name), NULL);
-		bool		missing = (v == NULL || v->type == jbvNull);
-
-		if (missing && m->missing != BPNN_MISSING_IMPUTE)
-			return NULL;
-		if (m->column_kinds[c] == BPNN_COLUMN_CATEGORY)
-		{
-			char	   *text = missing ? NULL : json_scalar_text(v);
-			int			hit;
-
-			if (!missing && text == NULL)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("feature \"%s\" must be a JSON string, number or boolean", name)));
-			/* an unknown value (or a missing one) is no category at all */
-			hit = category_index(m, c, text);
-
-			for (k = 0; k < width; k++)
-				values[n + k] = k == hit ? 1.0 : 0.0;
-		}
-		else if (missing)
-		{
-			for (k = 0; k < width; k++)
-				values[n + k] = m->impute[n + k];
-		}
-		else if (m->column_kinds[c] == BPNN_COLUMN_NUMBER)
-			values[n] = json_number(v, name);
-		else
-		{
-			JsonbContainer *a = v->type == jbvBinary ? v->val.binary.data : NULL;
-
-			if (a == NULL || !JsonContainerIsArray(a) || (int) JsonContainerSize(a) != width)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("feature \"%s\" must be a JSON array of %d numbers", name, width)));
-			for (k = 0; k < width; k++)
-			{
-				JsonbValue *e = getIthJsonbValueFromContainer(a, k);
-
-				if (e->type == jbvNull)
-				{
-					if (m->missing != BPNN_MISSING_IMPUTE)
-						return NULL;
-					values[n + k] = m->impute[n + k];
-				}
-				else
-					values[n + k] = json_number(e, name);
-			}
-		}
-		n += width;
-	}
-	return forward_raw(cm, values);
 }
 
 static Datum
@@ -236,48 +228,76 @@ predicted_proba(CachedModel *cm, const float *out)
 										   TYPALIGN_DOUBLE));
 }
 
-Datum
-bpnn_predict(PG_FUNCTION_ARGS)
+/* bpnn_predict (the class) or bpnn_predict_proba of one row */
+static Datum
+predict(FunctionCallInfo fcinfo, RowForm form, bool proba)
 {
 	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_array(cm, PG_GETARG_ARRAYTYPE_P(1));
+	const float *out = forward_row(fcinfo, cm, form);
 
 	if (out == NULL)
 		PG_RETURN_NULL();
-	return predicted_class(cm, out);
+	return proba ? predicted_proba(cm, out) : predicted_class(cm, out);
+}
+
+Datum
+bpnn_predict(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_FLOAT8_ARRAY, false);
 }
 
 Datum
 bpnn_predict_proba(PG_FUNCTION_ARGS)
 {
-	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_array(cm, PG_GETARG_ARRAYTYPE_P(1));
+	return predict(fcinfo, ROW_FLOAT8_ARRAY, true);
+}
 
-	if (out == NULL)
-		PG_RETURN_NULL();
-	return predicted_proba(cm, out);
+Datum
+bpnn_predict_text_array(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_TEXT_ARRAY, false);
+}
+
+Datum
+bpnn_predict_proba_text_array(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_TEXT_ARRAY, true);
 }
 
 Datum
 bpnn_predict_row(PG_FUNCTION_ARGS)
 {
-	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_jsonb(cm, PG_GETARG_JSONB_P(1));
-
-	if (out == NULL)
-		PG_RETURN_NULL();
-	return predicted_class(cm, out);
+	return predict(fcinfo, ROW_JSONB, false);
 }
 
 Datum
 bpnn_predict_proba_row(PG_FUNCTION_ARGS)
 {
-	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_jsonb(cm, PG_GETARG_JSONB_P(1));
+	return predict(fcinfo, ROW_JSONB, true);
+}
 
-	if (out == NULL)
-		PG_RETURN_NULL();
-	return predicted_proba(cm, out);
+Datum
+bpnn_predict_record(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_RECORD, false);
+}
+
+Datum
+bpnn_predict_proba_record(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_RECORD, true);
+}
+
+Datum
+bpnn_predict_text(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_TEXT, false);
+}
+
+Datum
+bpnn_predict_proba_text(PG_FUNCTION_ARGS)
+{
+	return predict(fcinfo, ROW_TEXT, true);
 }
 
 Datum

@@ -9,9 +9,11 @@ SUDO=""
 
 need=()
 # clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz;
-# libipc-run-perl: the TAP tests (test/t/*.pl)
+# libipc-run-perl: the TAP tests (test/t/*.pl); the drivers test/t/clients.sh
+# uses: psycopg2, pgjdbc with a JDK, psqlODBC with unixODBC and pyodbc
 for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common \
-	clang libclang-rt-14-dev libipc-run-perl; do
+	clang libclang-rt-14-dev libipc-run-perl \
+	python3-psycopg2 libpostgresql-jdbc-java default-jdk-headless odbc-postgresql unixodbc python3-pyodbc; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

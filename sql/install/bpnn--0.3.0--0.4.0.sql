@@ -22,6 +22,108 @@ CREATE FUNCTION bpnn_progress(
 COMMENT ON FUNCTION bpnn_progress() IS
 	'the trainings (bpnn_train, bpnn_cross_validate, bpnn_fit) running now that pg_stat_activity would show you: pid, phase, epoch of epochs, loss, rows per second, elapsed and estimated time left';
 
+-- Rows and drivers: strict row matching, the record form, forms that
+-- drivers' untyped and varchar parameters resolve to, and the casts of
+-- bpnn_model (src/predict.c, src/predict_row.c, src/model.c, src/model_json.c)
+-- ---------------------------------------------------------------------------
+-- A jsonb row now has to carry every feature column of the model, with a
+-- value of the column's kind: the same C functions, stricter (issue 13).
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, jsonb) IS
+	'the class the model predicts for one row given as a JSON object of column values, e.g. to_jsonb(t): every feature column of the model must be a key (NULL if a value is null, unless the model imputes)';
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, jsonb) IS
+	'one probability per class for one row given as a JSON object of column values: every feature column of the model must be a key';
+
+-- missing_keys => 'impute': an imputing model imputes the columns a row lacks
+CREATE FUNCTION bpnn_predict(model bpnn_model, features jsonb, missing_keys text) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, jsonb, text) IS
+	'bpnn_predict of a jsonb row; missing_keys => ''impute'' lets a model trained with missing => ''impute'' impute the columns the row lacks (''error'': they are an error)';
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features jsonb, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, jsonb, text) IS
+	'bpnn_predict_proba of a jsonb row; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+
+-- the record form: bpnn_predict(m, t) on a table's row type, by column name
+CREATE FUNCTION bpnn_predict(model bpnn_model, features record) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, record) IS
+	'the class the model predicts for one row of a table or query, e.g. bpnn_predict(m, t): its columns matched by name, every feature column of the model required';
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features record) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, record) IS
+	'one probability per class for one row of a table or query, its columns matched by name';
+CREATE FUNCTION bpnn_predict(model bpnn_model, features record, missing_keys text) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, record, text) IS
+	'bpnn_predict of a record; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features record, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, record, text) IS
+	'bpnn_predict_proba of a record; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+
+-- The text form: what an untyped parameter (psycopg2, ODBC ?, JDBC with
+-- stringtype=unspecified) and a varchar one (JDBC setString) resolve to.
+-- PostgreSQL's rule for an unknown argument picks the string category when
+-- a candidate has it, so float8[], jsonb and record no longer tie.  A JSON
+-- object is read as the jsonb form, anything else as a float8[] literal.
+CREATE FUNCTION bpnn_predict(model bpnn_model, features text) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, text) IS
+	'bpnn_predict of a row given as text, as drivers send untyped and string parameters: a JSON object of column values, or else a float8[] literal such as ''{5.1, 3.5, 1.4, 0.2}''';
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, text) IS
+	'bpnn_predict_proba of a row given as text: a JSON object of column values, or else a float8[] literal';
+CREATE FUNCTION bpnn_predict(model bpnn_model, features text, missing_keys text) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, text, text) IS
+	'bpnn_predict of a row given as text; missing_keys => ''impute'' lets an imputing model impute the columns a JSON row lacks';
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features text, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, text, text) IS
+	'bpnn_predict_proba of a row given as text; missing_keys => ''impute'' lets an imputing model impute the columns a JSON row lacks';
+
+-- ODBC's ARRAY[?, ?, ?, ?] of untyped parameters is a text[]
+CREATE FUNCTION bpnn_predict(model bpnn_model, features text[]) RETURNS text
+	AS 'MODULE_PATHNAME', 'bpnn_predict_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict(bpnn_model, text[]) IS
+	'bpnn_predict of features given as text, each element read as float8 (as ODBC sends ARRAY[?, ?, ...]), in bpnn_info(model)->''features'' order';
+CREATE FUNCTION bpnn_predict_proba(model bpnn_model, features text[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_proba_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_proba(bpnn_model, text[]) IS
+	'bpnn_predict_proba of features given as text, each element read as float8';
+
+-- Casts.  Into bpnn_model they are assignment casts, so a driver can write
+-- a model column from a string (JDBC setString is varchar), a bytea or a
+-- jsonb; out of it they are explicit.  Each validates as the type's input
+-- of that form does: bytea exactly as the binary receive function.
+CREATE CAST (text AS bpnn_model) WITH INOUT AS ASSIGNMENT;
+COMMENT ON CAST (text AS bpnn_model) IS 'reads a bpnn_model from its JSON text form';
+CREATE CAST (varchar AS bpnn_model) WITH INOUT AS ASSIGNMENT;
+COMMENT ON CAST (varchar AS bpnn_model) IS 'reads a bpnn_model from its JSON text form';
+
+CREATE FUNCTION bpnn_model_from_bytea(bytea) RETURNS bpnn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_model_from_bytea(bytea) IS
+	'reads a bpnn_model from its binary form (what bpnn_model_send and binary COPY give), validated as bpnn_model_recv validates';
+CREATE CAST (bytea AS bpnn_model) WITH FUNCTION bpnn_model_from_bytea(bytea) AS ASSIGNMENT;
+COMMENT ON CAST (bytea AS bpnn_model) IS 'reads a bpnn_model from its binary form';
+CREATE CAST (bpnn_model AS bytea) WITH FUNCTION bpnn_model_send(bpnn_model);
+COMMENT ON CAST (bpnn_model AS bytea) IS 'a bpnn_model''s binary form (its stored bytes, in network byte order)';
+
+CREATE FUNCTION bpnn_model_from_jsonb(jsonb) RETURNS bpnn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_model_from_jsonb(jsonb) IS
+	'reads a bpnn_model from the JSON document of its text form, validated as bpnn_model_in validates';
+CREATE CAST (jsonb AS bpnn_model) WITH FUNCTION bpnn_model_from_jsonb(jsonb) AS ASSIGNMENT;
+COMMENT ON CAST (jsonb AS bpnn_model) IS 'reads a bpnn_model from the JSON document of its text form';
+CREATE FUNCTION bpnn_model_to_jsonb(bpnn_model) RETURNS jsonb
+	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_model_to_jsonb(bpnn_model) IS
+	'a bpnn_model as the JSON document of its text form, weights included';
+CREATE CAST (bpnn_model AS jsonb) WITH FUNCTION bpnn_model_to_jsonb(bpnn_model);
+COMMENT ON CAST (bpnn_model AS jsonb) IS 'a bpnn_model as the JSON document of its text form';
+
 -- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------

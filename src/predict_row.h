@@ -1,0 +1,31 @@
+/*
+ * predict_row.h — matching one row, given as a jsonb object or a record,
+ * to a model's feature columns by name (see predict_row.c).
+ */
+#ifndef BPNN_PREDICT_ROW_H
+#define BPNN_PREDICT_ROW_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "utils/jsonb.h"
+
+#include "model.h"
+
+/*
+ * The missing_keys argument ('error' or 'impute'): true when the caller asks
+ * to impute columns a row lacks, which only an imputing model can do.
+ */
+extern bool row_impute_missing_keys(const BpnnModel *model, text *missing_keys);
+
+/*
+ * The row's raw feature values in the model's feature order, in cm->row;
+ * NULL when a NULL value leaves the row out (the model does not impute).
+ * A column the row lacks is an error unless impute_missing_keys; a value
+ * of the wrong kind is always one.
+ */
+extern const double *row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys);
+extern const double *row_from_record(CachedModel *cm, HeapTupleHeader row,
+									 bool impute_missing_keys);
+
+#endif							/* BPNN_PREDICT_ROW_H */
