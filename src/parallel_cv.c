@@ -234,6 +234,7 @@ cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 	shared->args.source = InvalidOid;
 	shared->args.label_column = NULL;
 	shared->args.features = NULL;
+	shared->args.exclude = NULL;
 	shared->args.class_weights = NULL;
 	shared->text_bytes = text.len;
 	shm_toc_insert(pcxt->toc, CV_KEY_SHARED, shared);

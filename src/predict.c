@@ -35,6 +35,11 @@ model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
 	bool	   *nulls;
 	int			f;
 
+	/* ARRAY[[...], [...]] is not flattened: a row of features is a list */
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
 	for (f = 0; f < m->n_columns; f++)
 		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
 			ereport(ERROR,
@@ -132,6 +137,9 @@ json_number(JsonbValue *v, const char *column)
 {
 	if (v->type == jbvNumeric)
 		return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
+	/* a boolean column trains as 0 or 1, and to_jsonb gives true or false */
+	if (v->type == jbvBool)
+		return v->val.boolean ? 1.0 : 0.0;
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("feature \"%s\" must be a number", column)));
