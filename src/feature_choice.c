@@ -5,7 +5,6 @@
  * label is a candidate, and these are left out, each with its reason:
  *
  *   - columns named in exclude;
- *   - columns the calling user may not SELECT;
  *   - keys: primary-key columns (pg_index.indisprimary, through the
  *     relcache's primary-key bitmap), identity columns (attidentity), and
  *     serial columns (a default of nextval() of a sequence owned by the
@@ -40,7 +39,6 @@
 #include "nodes/bitmapset.h"
 #include "nodes/primnodes.h"
 #include "rewrite/rewriteHandler.h"
-#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -269,9 +267,7 @@ choose_by_default(Relation rel, const char *label_column, ArrayType *exclude,
 				  FeatureChoice *choice)
 {
 	TupleDesc	desc = RelationGetDescr(rel);
-	Oid			relid = RelationGetRelid(rel);
 	Bitmapset  *primary_key = RelationGetIndexAttrBitmap(rel, INDEX_ATTR_BITMAP_PRIMARY_KEY);
-	bool		read_all = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) == ACLCHECK_OK;
 	char	  **excluded = NULL;
 	int			n_excluded = 0;
 	bool	   *is_text = palloc0(sizeof(bool) * (desc->natts + 1));
@@ -301,9 +297,6 @@ choose_by_default(Relation rel, const char *label_column, ArrayType *exclude,
 		kind = feature_column_kind(att->atttypid, &boolean);
 		if (j < n_excluded)
 			skip(choice, name, pstrdup("excluded"));
-		else if (!read_all &&
-				 pg_attribute_aclcheck(relid, att->attnum, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
-			skip(choice, name, pstrdup("no SELECT privilege"));
 		else if (bms_is_member(att->attnum - FirstLowInvalidHeapAttributeNumber, primary_key))
 			skip(choice, name, pstrdup("primary key"));
 		else if (att->attidentity != '\0')

@@ -174,7 +174,7 @@ options_to_args(Jsonb *options, TrainArgs *args)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
-					 errhint("The options are bpnn_train's arguments from hidden to max_classes but exclude; the features are the aggregate's first argument.")));
+					 errhint("The options are bpnn_train's arguments from hidden to max_classes, except exclude; the features are the aggregate's first argument.")));
 	}
 
 	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
