@@ -57,6 +57,16 @@ SELECT count(*) AS rows_scored,
                               bpnn_predict(:'no_color', ARRAY[a, b, c, d, flag::int]::float8[])) AS jsonb_and_array_agree
 FROM people p;
 SELECT (bpnn_evaluate(:'m', 'people', 'label')->>'accuracy')::float8 > 0.8 AS evaluates;
+-- a model of bpnn 0.3 one-hot encoded a boolean as the text 'false' and
+-- 'true' (the same as a text column of those values): it still reads a
+-- boolean column so
+CREATE TABLE flag_text AS SELECT a, b, c, d, flag::text AS flag, label FROM people;
+CREATE TABLE flag_bool AS SELECT a, b, c, d, flag, label FROM people;
+SELECT bpnn_train('flag_text', 'label', epochs => 30) AS old_style \gset
+SELECT bpnn_info(:'old_style')->'features' AS one_hot_flag,
+       bpnn_evaluate(:'old_style', 'flag_bool', 'label') = bpnn_evaluate(:'old_style', 'flag_text', 'label') AS same_evaluation,
+       (SELECT bool_and(bpnn_predict(:'old_style', to_jsonb(t)) = bpnn_predict(:'old_style', to_jsonb(f)))
+        FROM flag_bool t JOIN flag_text f USING (a, b, c, d, label)) AS same_predictions;
 -- streaming (beyond bpnn.memory_limit) reads it as 0 or 1 too
 CREATE TABLE many_people AS SELECT p.* FROM people p, generate_series(1, 100);
 SET bpnn.memory_limit = '256kB';

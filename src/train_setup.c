@@ -39,7 +39,7 @@ const char *const train_arg_defaults =
 "\"batch_size\": 32, \"activation\": \"bipolar_sigmoid\", \"normalization\": \"zscore\", "
 "\"init_range\": 0.1, \"seed\": 1, \"loss\": \"squared_error\", \"optimizer\": \"momentum\", "
 "\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\", "
-"\"max_classes\": 1000}";
+"\"max_classes\": " CppAsString2(TRAIN_DEFAULT_MAX_CLASSES) "}";
 
 static void
 require(FunctionCallInfo fcinfo, int arg, const char *name)
@@ -105,10 +105,19 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	char	   *name;
 	int			arg;
 
+	/*
+	 * The declarations of 0.3.0 and before end at missing: until ALTER
+	 * EXTENSION bpnn UPDATE replaces them, their calls reach this library
+	 * without exclude and max_classes, which then take their defaults
+	 */
+	bool		since_0_4 = PG_NARGS() >= first + TRAIN_ARG_COUNT;
+
+	if (PG_NARGS() < first + ARG_MISSING + 1)
+		elog(ERROR, "training function called with %d arguments", PG_NARGS());
 	memset(args, 0, sizeof(*args));
 	require(fcinfo, 0, "source");
 	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg < TRAIN_ARG_COUNT; arg++)
+	for (arg = ARG_HIDDEN; arg < (since_0_4 ? TRAIN_ARG_COUNT : ARG_MISSING + 1); arg++)
 		if (arg != ARG_CLASS_WEIGHTS && arg != ARG_EXCLUDE)
 			require(fcinfo, first + arg, train_arg_names[arg]);
 
@@ -180,9 +189,10 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown missing-value policy \"%s\"", name),
 				 errhint("Use skip (rows with a NULL feature are left out) or impute.")));
-	args->exclude = PG_ARGISNULL(first + ARG_EXCLUDE) ? NULL
+	args->exclude = !since_0_4 || PG_ARGISNULL(first + ARG_EXCLUDE) ? NULL
 		: PG_GETARG_ARRAYTYPE_P(first + ARG_EXCLUDE);
-	args->max_classes = PG_GETARG_INT32(first + ARG_MAX_CLASSES);
+	args->max_classes = since_0_4 ? PG_GETARG_INT32(first + ARG_MAX_CLASSES)
+		: TRAIN_DEFAULT_MAX_CLASSES;
 	if (args->max_classes < 2 || args->max_classes > BPNN_MAX_CLASSES)
 		train_out_of_range("max_classes", psprintf("between 2 and %d", BPNN_MAX_CLASSES));
 }

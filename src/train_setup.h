@@ -45,6 +45,12 @@ typedef enum TrainArg
 #define TRAIN_ARG_COUNT (ARG_MAX_CLASSES + 1)
 
 /*
+ * max_classes's default (the install script's): a label with more distinct
+ * values is an identifier or a measurement far more often than a class
+ */
+#define TRAIN_DEFAULT_MAX_CLASSES 1000
+
+/*
  * their names, and the defaults of all but features, class_weights and
  * exclude as JSON
  */
