@@ -39,8 +39,13 @@ SELECT bpnn_train('only_keys', 'label');
 CREATE VIEW people_view AS SELECT id, a, b, label FROM people;
 SELECT bpnn_info(bpnn_train('people_view', 'label', epochs => 1))->'features' AS with_id,
        bpnn_info(bpnn_train('people_view', 'label', epochs => 1, exclude => '{id}'))->'features' AS without_id;
--- column names are taken as written, not as SQL: a quoted name gets a hint
-SELECT bpnn_train('people', '"label"');
+-- source is a regclass, parsed as SQL (quote a mixed-case name inside the
+-- string); column names are taken as written: a quoted one gets a hint
+CREATE TABLE "Cased" ("Class" text, "x ""y""" float8);
+INSERT INTO "Cased" SELECT (ARRAY['a', 'b'])[1 + g % 2], g FROM generate_series(1, 10) g;
+SELECT bpnn_train('"Cased"', '"Class"');
+SELECT bpnn_train('"Cased"', 'Class', features => '{"\"x \"\"y\"\"\""}');
+SELECT bpnn_info(bpnn_train('"Cased"', 'Class', epochs => 1))->'features' AS features;
 
 -- free text: more distinct values than half the non-NULL values
 CREATE TABLE notes_t (x float8, half text, most text, label int);

@@ -28,13 +28,11 @@
  */
 #include "postgres.h"
 
-#include "access/htup_details.h"
 #include "catalog/dependency.h"
 #include "catalog/pg_attribute.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
-#include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
 #include "nodes/bitmapset.h"
 #include "nodes/primnodes.h"
@@ -137,20 +135,44 @@ name_list(ArrayType *a, const char *argument, int *n)
 	return out;
 }
 
+/* a name in SQL's double quotes without them ("a""b" is a"b), else NULL */
+static char *
+unquoted(const char *name)
+{
+	size_t		len = strlen(name);
+	StringInfoData out;
+	size_t		i;
+
+	if (len < 3 || name[0] != '"' || name[len - 1] != '"')
+		return NULL;
+	initStringInfo(&out);
+	for (i = 1; i < len - 1; i++)
+	{
+		appendStringInfoChar(&out, name[i]);
+		if (name[i] == '"' && name[i + 1] == '"')
+			i++;
+	}
+	return out.data;
+}
+
 AttrNumber
 feature_column_attnum(Relation rel, const char *name)
 {
 	AttrNumber	attnum = get_attnum(RelationGetRelid(rel), name);
+	char	   *plain;
 
-	if (attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						name, RelationGetRelationName(rel)),
-				 name[0] == '"' ?
-				 errhint("Column names are taken as written, without SQL quotes: pass %s rather than %s.",
-						 "'Name'", "'\"Name\"'") : 0));
-	return attnum;
+	if (attnum > 0)
+		return attnum;
+	/* source is a regclass, parsed as SQL; column names are not */
+	plain = unquoted(name);
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_COLUMN),
+			 errmsg("column \"%s\" of relation \"%s\" does not exist",
+					name, RelationGetRelationName(rel)),
+			 plain != NULL ?
+			 errhint("Column names are taken as written, without SQL quotes: pass '%s', not '%s'.",
+					 plain, name) : 0));
+	return InvalidAttrNumber;	/* keep the compiler quiet */
 }
 
 /* the sequence of a nextval(...) call in a column default, if any */
