@@ -49,7 +49,7 @@
 /* the text form (JSON, parsed as jsonb: 256 MB per array) must hold every model */
 #define BPNN_MAX_WEIGHTS 10000000
 #define BPNN_MAX_WORKERS 1024	/* parallel workers, as max_parallel_maintenance_workers */
-#define BPNN_MAX_SKIPPED 1600	/* columns left out: a table's MaxHeapAttributeNumber */
+#define BPNN_MAX_SKIPPED 1664	/* columns left out: MaxTupleAttributeNumber, a view's most */
 
 /* how a source column becomes inputs; stored in models: never renumber */
 typedef enum BpnnColumnKind
