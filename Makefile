@@ -7,7 +7,7 @@ EXTVERSION = 0.4.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
-	src/model_json.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/predict_row.o src/evaluate.o \
+	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/predict_row.o src/evaluate.o \
 	src/state.o src/aggregate.o src/stream.o src/group.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
 	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o
@@ -21,7 +21,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
-REGRESS = data model_io train predict errors security evaluate features fuzz stream group labels \
+REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
 	support_functions internal_queries input_limits train_aggregate parallel_train progress rows accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 

@@ -77,7 +77,7 @@ SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[1, 2, 3, 'NaN'
 SELECT try($$SELECT bpnn_predict_proba((SELECT m FROM err_model), ARRAY[1, 2, 'Infinity', 4]::float8[])$$);
 -- within float4, but not once normalized (the fuzzer found these made NaN inputs)
 SELECT try($$SELECT bpnn_predict_proba((SELECT m FROM err_model), ARRAY[3.3e38, 3.3e38, -3.3e38, 3.3e38])$$);
--- a 2x2 array holds 4 features, in row-major order
+-- a 2x2 array is refused, not read as 4 features in row-major order
 SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[[5.1, 3.5], [1.4, 0.2]])$$);
 -- the session is still usable
 SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[5.1, 3.5, 1.4, 0.2])$$);

@@ -82,7 +82,8 @@ FROM (SELECT bpnn_train('digits_holes', 'label', epochs => 5, missing => 'impute
 CREATE TABLE all_null (x float8, y float8, label int);
 INSERT INTO all_null SELECT g, NULL, g % 2 FROM generate_series(1, 10) g;
 SELECT try($$SELECT bpnn_train('all_null', 'label', missing => 'impute')$$);
--- too many distinct text values to one-hot encode
+-- too many distinct text values to one-hot encode: left out by default
+-- (feature_choice.sql), an error when named
 CREATE TABLE ids AS SELECT 'id' || g AS name, g::float8 AS x, g % 2 AS label FROM generate_series(1, 1500) g;
-SELECT try($$SELECT bpnn_train('ids', 'label')$$);
+SELECT try($$SELECT bpnn_train('ids', 'label', features => '{name, x}')$$);
 SELECT bpnn_info(bpnn_train('ids', 'label', features => '{x}', epochs => 1))->'features' AS numeric_only;

@@ -127,9 +127,15 @@ SELECT :'g'::bpnn_state::text = :'g' AS g_is_valid, length(:'g') = 104 + 16 * 27
 SELECT try($$SELECT ''::bpnn_state$$) AS empty,
        try(format('SELECT %L::bpnn_state', left(:'g', -16))) AS one_sum_short,
        try(format('SELECT %L::bpnn_state', :'g' || repeat('0', 16))) AS one_sum_long;
--- NULL: the strict functions return NULL, the transition function starts a state
-SELECT bpnn_gradient_finalfn(NULL) IS NULL AS final_null, bpnn_state_info(NULL) IS NULL AS info_null,
-       bpnn_apply_gradient(:'model', NULL) IS NULL AS apply_null;
+-- NULL: the strict functions return NULL, the transition function starts a state;
+-- bpnn_apply_gradient refuses a NULL gradient (bpnn_gradient of no rows),
+-- which would otherwise replace the model in a training loop
+SELECT bpnn_gradient_finalfn(NULL) IS NULL AS final_null, bpnn_state_info(NULL) IS NULL AS info_null;
+SELECT try(format('SELECT bpnn_apply_gradient(%L, NULL)', :'model')) AS apply_null,
+       try(format('SELECT bpnn_apply_gradient(%L, bpnn_gradient(%L, f, l)) FROM (VALUES (ARRAY[1, 2, 3, 4]::float8[], ''setosa'')) v(f, l) WHERE false',
+                  :'model', :'model')) AS apply_no_rows,
+       try(format('SELECT bpnn_apply_gradient(%L, bpnn_gradient(%L, ARRAY[1, 2, 3, 4]::float8[], ''setosa''), NULL)',
+                  :'model', :'model')) AS apply_null_rate;
 SELECT bpnn_state_info(bpnn_gradient(:'model', f, l)) ->> 'skipped' AS null_rows_skipped
 FROM (VALUES (NULL::float8[], NULL::text), (NULL, 'setosa')) v(f, l);
 -- a transition function given a state it did not start: a compact state of

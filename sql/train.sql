@@ -5,11 +5,18 @@ SELECT bpnn_train('iris', 'label') AS m \gset
 SELECT bpnn_info(:'m')->'layers' AS layers, bpnn_classes(:'m') AS classes,
        bpnn_info(:'m')->'features' AS features;
 SELECT key, value FROM jsonb_each(bpnn_info(:'m')->'training')
-WHERE key NOT IN ('seconds', 'loss_per_epoch', 'final_loss', 'train_accuracy') ORDER BY key;
-SELECT jsonb_array_length(bpnn_info(:'m')->'training'->'loss_per_epoch') AS losses,
+WHERE key NOT IN ('seconds', 'loss_summary', 'final_loss', 'train_accuracy') ORDER BY key;
+-- bpnn_info summarises the losses; the text form keeps one per epoch
+SELECT jsonb_array_length(:'m'::jsonb->'training'->'loss_per_epoch') AS losses,
        (bpnn_info(:'m')->'training'->>'train_accuracy')::float8 > 0.95 AS fits,
-       (l->>-1)::float8 < (l->>0)::float8 / 5 AS loss_falls
-FROM (SELECT bpnn_info(:'m')->'training'->'loss_per_epoch' AS l) s;
+       (l->>-1)::float8 < (l->>0)::float8 / 5 AS loss_falls,
+       bpnn_info(:'m')->'training'->'loss_summary' =
+       jsonb_build_object('epochs', jsonb_array_length(l), 'first', l->0, 'last', l->-1,
+                          'lowest', (SELECT min(v::float8) FROM jsonb_array_elements_text(l) v)::text::jsonb,
+                          'lowest_epoch', (SELECT i FROM jsonb_array_elements_text(l) WITH ORDINALITY e(v, i)
+                                           ORDER BY v::float8, i LIMIT 1)) AS summary_matches,
+       bpnn_info(:'m')->'training' ? 'loss_per_epoch' AS info_lists_every_loss
+FROM (SELECT :'m'::jsonb->'training'->'loss_per_epoch' AS l) s;
 
 -- same data and seed: bit-identical weights and losses (only the recorded
 -- seconds differ); another seed: other weights

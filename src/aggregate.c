@@ -158,11 +158,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	}
 	features = PG_GETARG_ARRAYTYPE_P(2);
-	/* as training reads arrays: one dimension (labels.sql) */
-	if (ARR_NDIM(features) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("the features must be a one-dimensional array")));
+	/* one dimension, as training reads arrays (labels.sql) */
 	values = model_read_features(cm->model, features, cm->row);
 	if (values == NULL)
 	{
@@ -292,13 +288,34 @@ bpnn_state_gradient(PG_FUNCTION_ARGS)
 Datum
 bpnn_apply_gradient(PG_FUNCTION_ARGS)
 {
-	CachedModel *cm = model_from_arg(fcinfo, 0);
-	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(1));
-	double		rate = PG_GETARG_FLOAT8(2);
-	BpnnModel	stepped = *cm->model;
-	const double *sums = state_sums(s);
-	Size		n = nn_weight_count(&stepped.layout);
+	CachedModel *cm;
+	BpnnState  *s;
+	double		rate;
+	BpnnModel	stepped;
+	const double *sums;
+	Size		n;
 	Size		w;
+
+	/*
+	 * Not STRICT since 0.4.0: bpnn_gradient over no rows is NULL, and a NULL
+	 * result would replace the model in a training loop
+	 */
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be NULL", PG_ARGISNULL(0) ? "model" : "learning_rate")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the gradient is NULL"),
+				 errdetail("bpnn_gradient is NULL when it aggregates no rows."),
+				 errhint("Check that the query computing the gradient reads rows.")));
+	cm = model_from_arg(fcinfo, 0);
+	s = state_compact(PG_GETARG_BPNN_STATE(1));
+	rate = PG_GETARG_FLOAT8(2);
+	stepped = *cm->model;
+	sums = state_sums(s);
+	n = nn_weight_count(&stepped.layout);
 
 	if (!(rate > 0.0 && rate <= 1000.0))
 		ereport(ERROR,

@@ -412,6 +412,34 @@ assign_folds(const TrainingSet *set, int folds, uint64 seed)
 	return fold_of;
 }
 
+/*
+ * Every fold is scored on at least two rows: one row's accuracy is 0 or 1,
+ * a coin rather than a measurement (a fold of one row reported 0)
+ */
+static void
+check_fold_sizes(const int *fold_of, int64 n_rows, int folds)
+{
+	int64	   *size = palloc0(sizeof(int64) * folds);
+	int64		smallest;
+	int64		r;
+	int			k;
+
+	for (r = 0; r < n_rows; r++)
+		size[fold_of[r]]++;
+	smallest = size[0];
+	for (k = 1; k < folds; k++)
+		smallest = Min(smallest, size[k]);
+	if (smallest < 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("cannot make %d folds of " INT64_FORMAT " rows: a fold would have " INT64_FORMAT " row%s",
+						folds, n_rows, smallest, smallest == 1 ? "" : "s"),
+				 errdetail("Each fold is scored on its own rows, and needs at least 2."),
+				 n_rows >= 4 ? errhint("Use at most " INT64_FORMAT " folds.", n_rows / 2) :
+				 errhint("Cross-validation needs at least 4 rows.")));
+	pfree(size);
+}
+
 Datum
 bpnn_cross_validate(PG_FUNCTION_ARGS)
 {
@@ -442,11 +470,8 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cv_cxt);
 	set = scan_training_set(args.source, args.label_column, train_scan_spec(&args));
-	if (folds > set->n_rows)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot make %d folds of " INT64_FORMAT " rows", folds, set->n_rows)));
 	fold_of = assign_folds(set, folds, args.fit.seed);
+	check_fold_sizes(fold_of, set->n_rows, folds);
 
 	results = palloc(sizeof(CvFoldResult) * folds);
 	cv_run_folds(&args, set, fold_of, folds, results);

@@ -112,6 +112,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 				return PointerGetDatum(construct_array(sizes, n, INT4OID, 4, true, TYPALIGN_INT));
 			}
 		case ARG_EPOCHS:
+		case ARG_MAX_CLASSES:
 		case ARG_BATCH_SIZE:
 		case ARG_SEED:
 		case ARG_PATIENCE:
@@ -168,11 +169,12 @@ options_to_args(Jsonb *options, TrainArgs *args)
 		for (a = ARG_HIDDEN; a < TRAIN_ARG_COUNT; a++)
 			if (strcmp(key, train_arg_names[a]) == 0)
 				break;
-		if (a == TRAIN_ARG_COUNT)
+		/* exclude names columns of a table; the aggregate has none */
+		if (a == TRAIN_ARG_COUNT || a == ARG_EXCLUDE)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
-					 errhint("The options are bpnn_train's arguments from hidden to missing; the features are the aggregate's first argument.")));
+					 errhint("The options are bpnn_train's arguments from hidden to max_classes, except exclude; the features are the aggregate's first argument.")));
 	}
 
 	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
@@ -439,6 +441,7 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("a bpnn_fit group has only one class, \"%s\"",
 						labels_name(g->classes, 0)),
 				 errdetail("A classifier needs at least two distinct labels.")));
+	labels_check_count(labels_count(g->classes), g->args.max_classes, NULL, g->n_rows);
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn_fit training",

@@ -225,6 +225,24 @@ check_new_class(const LabelClasses *lc, const char *text)
 				 errhint("A label names a class; is it an identifier column?")));
 }
 
+void
+labels_check_count(int n_classes, int max_classes, const char *column, int64 rows)
+{
+	if (n_classes <= max_classes)
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 column ?
+			 errmsg("label column \"%s\" has %d distinct values, more than max_classes (%d)",
+					column, n_classes, max_classes) :
+			 errmsg("the label of bpnn_fit has %d distinct values, more than max_classes (%d)",
+					n_classes, max_classes),
+			 errdetail("A classifier learns one output per distinct label: %d classes from " INT64_FORMAT " rows.",
+					   n_classes, rows),
+			 errhint("If the label is a measured quantity rather than a class, this is a regression problem, which bpnn does not train yet; if %d classes are meant, raise max_classes.",
+					 n_classes)));
+}
+
 int32
 labels_add(LabelClasses *lc, const char *text)
 {

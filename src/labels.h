@@ -68,6 +68,14 @@ extern const char *labels_name(const LabelClasses *lc, int32 id);
  */
 extern char **labels_order(LabelClasses *lc, int32 **new_id);
 
+/*
+ * More classes than max_classes are an error before training starts (a
+ * measured quantity, or an identifier, given as the label); column NULL for
+ * bpnn_fit's label
+ */
+extern void labels_check_count(int n_classes, int max_classes, const char *column,
+							   int64 rows);
+
 /* sort names in place as classes are ordered */
 extern void labels_sort(char **names, int n, bool numeric);
 

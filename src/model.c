@@ -272,6 +272,13 @@ model_validate(const BpnnModel *model, int sqlstate)
 		if (!(t->class_weights[i] > 0.0))
 			invalid(sqlstate, "A class weight is not positive.");
 	validate_finite(t->epoch_loss, t->n_epoch_loss, sqlstate, "epoch losses");
+	if (model->n_skipped < 0 || model->n_skipped > BPNN_MAX_SKIPPED)
+		invalid(sqlstate, "The number of columns left out is inconsistent.");
+	for (i = 0; i < model->n_skipped; i++)
+	{
+		validate_name(model->skipped_names[i], sqlstate, "column");
+		validate_string(model->skipped_reasons[i], sqlstate, "reason", false);
+	}
 }
 
 /* ---------- encode ---------- */
@@ -365,6 +372,12 @@ model_encode(const BpnnModel *model)
 	for (i = 0; i < t->n_epoch_loss; i++)
 		pq_sendfloat8(&buf, t->epoch_loss[i]);
 	pq_sendint32(&buf, (uint32) t->workers);
+	pq_sendint32(&buf, (uint32) model->n_skipped);
+	for (i = 0; i < model->n_skipped; i++)
+	{
+		send_string(&buf, model->skipped_names[i]);
+		send_string(&buf, model->skipped_reasons[i]);
+	}
 
 	checksum = pg_hton64(hash_bytes_extended((unsigned char *) buf.data + VARHDRSZ + BPNN_HEADER_SIZE,
 											 buf.len - VARHDRSZ - BPNN_HEADER_SIZE, 0));
@@ -615,6 +628,21 @@ model_decode(const char *data, Size len, int sqlstate)
 	t->epoch_loss = palloc(sizeof(double) * (t->n_epoch_loss + 1));
 	read_f8_array(&r, t->epoch_loss, t->n_epoch_loss, "epoch losses");
 	t->workers = version >= 2 ? (int32) read_u32(&r, "training record") : 0;
+	if (version >= 3)
+	{
+		uint32		n_skipped = read_u32(&r, "columns left out");
+
+		if (n_skipped > BPNN_MAX_SKIPPED)
+			invalid(sqlstate, "The number of columns left out is inconsistent.");
+		m->n_skipped = (int) n_skipped;
+		m->skipped_names = palloc(sizeof(char *) * (n_skipped + 1));
+		m->skipped_reasons = palloc(sizeof(char *) * (n_skipped + 1));
+		for (i = 0; i < m->n_skipped; i++)
+		{
+			m->skipped_names[i] = read_string(&r, "columns left out");
+			m->skipped_reasons[i] = read_string(&r, "columns left out");
+		}
+	}
 	if (r.p != r.end)
 		invalid(sqlstate, "The value has bytes after its end.");
 

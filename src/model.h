@@ -20,6 +20,9 @@
  *            training record (see BpnnTrainingInfo and model.c)
  *            version 2 on: int32 workers (parallel workers planned; 0 when
  *            read from version 1)
+ *            version 3 on: uint32 columns left out by the default choice of
+ *            features, then name and reason of each (none when read from
+ *            earlier versions)
  *
  * A later format bumps format_version; model_decode() keeps reading every
  * earlier version (upgrade on read, as hstore does).
@@ -34,7 +37,7 @@
 #include "nn.h"
 #include "normalize.h"
 
-#define BPNN_FORMAT_VERSION 2
+#define BPNN_FORMAT_VERSION 3
 #define BPNN_HEADER_SIZE 16
 
 /* bounds any valid model respects; input beyond them is rejected */
@@ -46,6 +49,7 @@
 /* the text form (JSON, parsed as jsonb: 256 MB per array) must hold every model */
 #define BPNN_MAX_WEIGHTS 10000000
 #define BPNN_MAX_WORKERS 1024	/* parallel workers, as max_parallel_maintenance_workers */
+#define BPNN_MAX_SKIPPED 1664	/* columns left out: MaxTupleAttributeNumber, a view's most */
 
 /* how a source column becomes inputs; stored in models: never renumber */
 typedef enum BpnnColumnKind
@@ -105,6 +109,9 @@ typedef struct BpnnModel
 								 * the number of values for a category */
 	uint8	   *column_kinds;	/* BpnnColumnKind */
 	char	 ***categories;		/* per column: its values (category columns) */
+	int			n_skipped;		/* the columns training left out, and why */
+	char	  **skipped_names;
+	char	  **skipped_reasons;
 	uint8		missing;		/* BpnnMissing */
 	double	   *impute;			/* per feature: the raw value a NULL becomes */
 	double	   *shift;			/* x' = (x - shift) * scale, per feature */

@@ -9,8 +9,13 @@
  *    "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid",
  *    "loss": "squared_error",
  *    "features": [...], "classes": [...],
+ *    "columns": [...], "skipped_columns": [{"name": ..., "reason": ...}],
+ *    "missing": "skip", "impute": [...],
  *    "normalization": {"method": "zscore", "shift": [...], "scale": [...]},
  *    "training": {...}, "weights": [[layer 1], [layer 2], ...]}
+ * Without validation, training's best_epoch and validation_loss are null.
+ * bpnn_info's form leaves out the weights, the imputed values of a model
+ * that does not impute, and summarises loss_per_epoch as loss_summary.
  * Each layer's weights are its (inputs + 1) x outputs matrix, row-major,
  * biases in the last row (see nn.h).
  */
@@ -83,9 +88,43 @@ write_key(StringInfo buf, const char *key)
 	appendStringInfo(buf, ", \"%s\": ", key);
 }
 
+/*
+ * bpnn_info's account of the losses: how many, the first, the lowest and
+ * when, the last (the text form keeps every epoch's loss, in
+ * loss_per_epoch, so that jsonb_pretty(bpnn_info(m)) stays short)
+ */
 static void
-write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes)
+write_loss_summary(StringInfo buf, const double *loss, int n)
 {
+	int			lowest = 0,
+				e;
+
+	if (n == 0)
+	{
+		appendStringInfoString(buf, "{\"epochs\": 0}");
+		return;
+	}
+	for (e = 1; e < n; e++)
+		if (loss[e] < loss[lowest])
+			lowest = e;
+	appendStringInfo(buf, "{\"epochs\": %d", n);
+	write_key(buf, "first");
+	write_double(buf, loss[0]);
+	write_key(buf, "lowest");
+	write_double(buf, loss[lowest]);
+	appendStringInfo(buf, ", \"lowest_epoch\": %d", lowest + 1);
+	write_key(buf, "last");
+	write_double(buf, loss[n - 1]);
+	appendStringInfoChar(buf, '}');
+}
+
+static void
+write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes, bool summary)
+{
+	/* no validation: no best epoch and no validation loss, rather than 0 */
+	bool		no_validation = t->validation_rows == 0 && t->best_epoch == 0 &&
+		t->validation_loss == 0.0;
+
 	appendStringInfoString(buf, "{\"source\": ");
 	escape_json(buf, t->source);
 	write_key(buf, "label_column");
@@ -111,9 +150,14 @@ write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes)
 	appendStringInfo(buf, ", \"validation_rows\": " INT64_FORMAT, t->validation_rows);
 	appendStringInfo(buf, ", \"rows_skipped\": " INT64_FORMAT, t->rows_skipped);
 	appendStringInfo(buf, ", \"epochs_run\": %d", t->epochs_run);
-	appendStringInfo(buf, ", \"best_epoch\": %d", t->best_epoch);
-	write_key(buf, "validation_loss");
-	write_double(buf, t->validation_loss);
+	if (no_validation)
+		appendStringInfoString(buf, ", \"best_epoch\": null, \"validation_loss\": null");
+	else
+	{
+		appendStringInfo(buf, ", \"best_epoch\": %d", t->best_epoch);
+		write_key(buf, "validation_loss");
+		write_double(buf, t->validation_loss);
+	}
 	write_key(buf, "final_loss");
 	write_double(buf, t->final_loss);
 	write_key(buf, "train_accuracy");
@@ -121,8 +165,16 @@ write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes)
 	write_key(buf, "seconds");
 	write_double(buf, t->seconds);
 	appendStringInfo(buf, ", \"workers\": %d", t->workers);
-	write_key(buf, "loss_per_epoch");
-	write_doubles(buf, t->epoch_loss, t->n_epoch_loss);
+	if (summary)
+	{
+		write_key(buf, "loss_summary");
+		write_loss_summary(buf, t->epoch_loss, t->n_epoch_loss);
+	}
+	else
+	{
+		write_key(buf, "loss_per_epoch");
+		write_doubles(buf, t->epoch_loss, t->n_epoch_loss);
+	}
 	appendStringInfoChar(buf, '}');
 }
 
@@ -165,10 +217,25 @@ model_to_json(const BpnnModel *m, bool with_weights)
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoChar(&buf, ']');
+	write_key(&buf, "skipped_columns");
+	appendStringInfoChar(&buf, '[');
+	for (l = 0; l < m->n_skipped; l++)
+	{
+		appendStringInfoString(&buf, l ? ", {\"name\": " : "{\"name\": ");
+		escape_json(&buf, m->skipped_names[l]);
+		appendStringInfoString(&buf, ", \"reason\": ");
+		escape_json(&buf, m->skipped_reasons[l]);
+		appendStringInfoChar(&buf, '}');
+	}
+	appendStringInfoChar(&buf, ']');
 	appendStringInfo(&buf, ", \"missing\": \"%s\"",
 					 m->missing == BPNN_MISSING_IMPUTE ? "impute" : "skip");
-	write_key(&buf, "impute");
-	write_doubles(&buf, m->impute, model_n_features(m));
+	/* the text form keeps every value; bpnn_info shows only those in use */
+	if (with_weights || m->missing == BPNN_MISSING_IMPUTE)
+	{
+		write_key(&buf, "impute");
+		write_doubles(&buf, m->impute, model_n_features(m));
+	}
 	appendStringInfo(&buf, ", \"normalization\": {\"method\": \"%s\", \"shift\": ",
 					 norm_method_name(m->normalization));
 	write_doubles(&buf, m->shift, model_n_features(m));
@@ -176,7 +243,7 @@ model_to_json(const BpnnModel *m, bool with_weights)
 	write_doubles(&buf, m->scale, model_n_features(m));
 	appendStringInfoChar(&buf, '}');
 	write_key(&buf, "training");
-	write_training(&buf, &m->training, model_n_classes(m));
+	write_training(&buf, &m->training, model_n_classes(m), !with_weights);
 	if (with_weights)
 	{
 		write_key(&buf, "weights");
@@ -227,6 +294,15 @@ get_key(JsonbContainer *obj, const char *key, enum jbvType type)
 	if (v->type != type)
 		bad_text(psprintf("The key \"%s\" has the wrong JSON type.", key));
 	return v;
+}
+
+/* is the key there, holding null? */
+static bool
+key_is_null(JsonbContainer *obj, const char *key)
+{
+	JsonbValue *v = getKeyJsonValueFromContainer(obj, key, strlen(key), NULL);
+
+	return v != NULL && v->type == jbvNull;
 }
 
 static JsonbContainer *
@@ -367,8 +443,10 @@ parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes, int vers
 	t->validation_rows = number_to_int64(get_key(obj, "validation_rows", jbvNumeric), "validation_rows");
 	t->rows_skipped = number_to_int64(get_key(obj, "rows_skipped", jbvNumeric), "rows_skipped");
 	t->epochs_run = get_int32(obj, "epochs_run");
-	t->best_epoch = get_int32(obj, "best_epoch");
-	t->validation_loss = get_double(obj, "validation_loss");
+	/* null: no validation (format 3 writes null rather than 0) */
+	t->best_epoch = key_is_null(obj, "best_epoch") ? 0 : get_int32(obj, "best_epoch");
+	t->validation_loss = key_is_null(obj, "validation_loss") ? 0.0
+		: get_double(obj, "validation_loss");
 	t->final_loss = get_double(obj, "final_loss");
 	t->train_accuracy = get_double(obj, "train_accuracy");
 	t->seconds = get_double(obj, "seconds");
@@ -461,6 +539,25 @@ model_from_jsonb(Jsonb *jb)
 				if (m->column_widths[i] < 1 || m->column_widths[i] > BPNN_MAX_CATEGORIES)
 					bad_text("A text column has too many values.");
 				m->categories[i] = get_strings(col->val.binary.data, "values", m->column_widths[i]);
+			}
+		}
+		if (version >= 3)
+		{
+			JsonbContainer *skipped = get_container(root, "skipped_columns", true, -1);
+
+			m->n_skipped = (int) JsonContainerSize(skipped);
+			if (m->n_skipped > BPNN_MAX_SKIPPED)
+				bad_text("The number of columns left out is inconsistent.");
+			m->skipped_names = palloc(sizeof(char *) * (m->n_skipped + 1));
+			m->skipped_reasons = palloc(sizeof(char *) * (m->n_skipped + 1));
+			for (i = 0; i < m->n_skipped; i++)
+			{
+				JsonbValue *col = get_element(skipped, i, jbvBinary, "skipped_columns");
+
+				if (!JsonContainerIsObject(col->val.binary.data))
+					bad_text("An element of \"skipped_columns\" must be a JSON object.");
+				m->skipped_names[i] = get_string(col->val.binary.data, "name");
+				m->skipped_reasons[i] = get_string(col->val.binary.data, "reason");
 			}
 		}
 		kind = get_string(root, "missing");

@@ -993,10 +993,16 @@ nn_outputs_to_proba(NnActivation output_act, const float *outputs, int n,
 	{
 		double		p = ((double) outputs[j] - lo) / ((double) hi - lo);
 
-		p = p < 0.0 ? 0.0 : (p > 1.0 ? 1.0 : p);
+		/*
+		 * A squared-error output estimates the class's probability by least
+		 * squares, which may step outside [0, 1]: an output at or beyond the
+		 * low bound says "unlikely", not "impossible", and log-loss
+		 * downstream must stay finite
+		 */
+		p = p < NN_PROBA_FLOOR ? NN_PROBA_FLOOR : (p > 1.0 ? 1.0 : p);
 		proba[j] = p;
 		sum += p;
 	}
 	for (j = 0; j < n; j++)
-		proba[j] = sum > 0.0 ? proba[j] / sum : 1.0 / n;
+		proba[j] /= sum;
 }

@@ -178,9 +178,11 @@ extern int	nn_argmax(const float *outputs, int n);
 
 /*
  * Probabilities from one row of outputs: softmax outputs as they are;
- * others rescaled from their target range to [0, 1], clipped, and
- * normalized to sum to 1.
+ * others (squared error) rescaled from their target range to [0, 1],
+ * clipped to [NN_PROBA_FLOOR, 1], and normalized to sum to 1, so that no
+ * class is exactly impossible or certain.
  */
+#define NN_PROBA_FLOOR 1e-6
 extern void nn_outputs_to_proba(NnActivation output_act, const float *outputs,
 								int n, double *proba);
 

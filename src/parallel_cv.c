@@ -242,6 +242,7 @@ cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 	shared->leader_pid = MyProcPid;
 	shared->args.label_column = NULL;
 	shared->args.features = NULL;
+	shared->args.exclude = NULL;
 	shared->args.class_weights = NULL;
 	shared->text_bytes = text.len;
 	shm_toc_insert(pcxt->toc, CV_KEY_SHARED, shared);

@@ -50,6 +50,11 @@ model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
 	bool	   *nulls;
 	int			f;
 
+	/* ARRAY[[...], [...]] is not flattened: a row of features is a list */
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
 	for (f = 0; f < m->n_columns; f++)
 		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
 			ereport(ERROR,

@@ -151,6 +151,9 @@ json_kind(const JsonbValue *v)
 static double
 json_number(const BpnnModel *m, int column, const JsonbValue *v, bool element)
 {
+	/* a boolean column trains as 0 or 1, and to_jsonb gives true or false */
+	if (v->type == jbvBool && !element)
+		return v->val.boolean ? 1.0 : 0.0;
 	if (v->type != jbvNumeric)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -271,7 +274,8 @@ match_column_type(const BpnnModel *m, int c, Oid atttypid, RecordColumn *col, Me
 	switch ((BpnnColumnKind) m->column_kinds[c])
 	{
 		case BPNN_COLUMN_NUMBER:
-			if (OidIsValid(elem) || !is_feature_number(base))
+			/* a boolean column trains as one input, 0 or 1 */
+			if (OidIsValid(elem) || !(is_feature_number(base) || base == BOOLOID))
 				wanted = "a number";
 			col->type = base;
 			break;
@@ -367,7 +371,8 @@ record_map(CachedModel *cm, HeapTupleHeader row)
 	return map;
 }
 
-/* a value of a number type (is_feature_number's) as float8, as ::float8 */
+/* a value of a number type (is_feature_number's) as float8, as ::float8;
+ * a boolean as 0 or 1 */
 static double
 number_value(Oid base, Datum d)
 {
@@ -385,6 +390,8 @@ number_value(Oid base, Datum d)
 			return DatumGetFloat8(d);
 		case NUMERICOID:
 			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+		case BOOLOID:
+			return DatumGetBool(d) ? 1.0 : 0.0;
 		default:
 			elog(ERROR, "type %u is not a number type", base);
 			return 0.0;

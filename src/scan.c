@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 
+#include "feature_choice.h"
 #include "labels.h"
 #include "model.h"
 #include "scan.h"
@@ -37,6 +38,7 @@ typedef struct FeatureColumn
 {
 	char	   *name;
 	BpnnColumnKind kind;
+	bool		boolean;		/* a boolean, read as 0 or 1 */
 	int			width;			/* inputs it gives; arrays: set by the first row,
 								 * categories: by the end of the scan */
 	int			first;			/* numbers and arrays: first column in the
@@ -47,137 +49,8 @@ typedef struct FeatureColumn
 } FeatureColumn;
 
 /*
- * The types a number feature may have: the number types of labels.c, but
- * for oid, which has no cast to float8
- */
-static bool
-is_number_type(Oid type)
-{
-	return labels_type_is_number(type) && getBaseType(type) != OIDOID;
-}
-
-/*
- * How a column of this type becomes inputs: numbers, arrays of numbers, or
- * one-hot categories for text-like types (strings, booleans, enums); -1 for
- * a type that cannot be a feature.
- */
-static int
-column_kind(Oid atttypid)
-{
-	Oid			base = getBaseType(atttypid);
-	Oid			elem = get_element_type(base);
-	char		category;
-	bool		preferred;
-
-	if (OidIsValid(elem))
-		return is_number_type(getBaseType(elem)) ? BPNN_COLUMN_ARRAY : -1;
-	if (is_number_type(base))
-		return BPNN_COLUMN_NUMBER;
-	get_type_category_preferred(base, &category, &preferred);
-	if (category == TYPCATEGORY_STRING || category == TYPCATEGORY_BOOLEAN ||
-		category == TYPCATEGORY_ENUM)
-		return BPNN_COLUMN_CATEGORY;
-	return -1;
-}
-
-static FeatureColumn *
-resolve_features(Relation rel, const char *label_column, ArrayType *features,
-				 int *n_columns)
-{
-	TupleDesc	desc = RelationGetDescr(rel);
-	const char *relname = RelationGetRelationName(rel);
-	FeatureColumn *cols;
-	int			n = 0;
-	int			i,
-				j;
-
-	if (features == NULL)
-	{
-		cols = palloc0(sizeof(FeatureColumn) * (desc->natts + 1));
-		for (i = 0; i < desc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(desc, i);
-			int			kind;
-
-			if (att->attisdropped || strcmp(NameStr(att->attname), label_column) == 0)
-				continue;
-			kind = column_kind(att->atttypid);
-			if (kind >= 0)
-			{
-				cols[n].name = pstrdup(NameStr(att->attname));
-				cols[n].kind = (BpnnColumnKind) kind;
-				n++;
-			}
-		}
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("relation \"%s\" has no feature columns besides the label", relname),
-					 errhint("Feature columns are numbers, arrays of numbers, or text-like columns (one-hot encoded).")));
-	}
-	else
-	{
-		Datum	   *names;
-		bool	   *nulls;
-		int			count;
-
-		if (ARR_NDIM(features) > 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-					 errmsg("features must be a one-dimensional array")));
-		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT,
-						  &names, &nulls, &count);
-		if (count == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("features must name at least one column"),
-					 errhint("Pass NULL to use every suitable column except the label.")));
-		cols = palloc0(sizeof(FeatureColumn) * count);
-		for (i = 0; i < count; i++)
-		{
-			char	   *name;
-			AttrNumber	attnum;
-			int			kind;
-
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("features must not contain NULL")));
-			name = TextDatumGetCString(names[i]);
-			attnum = get_attnum(RelationGetRelid(rel), name);
-			if (attnum <= 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" of relation \"%s\" does not exist",
-								name, relname)));
-			if (strcmp(name, label_column) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("the label column \"%s\" cannot also be a feature", name)));
-			for (j = 0; j < n; j++)
-				if (strcmp(cols[j].name, name) == 0)
-					ereport(ERROR,
-							(errcode(ERRCODE_DUPLICATE_COLUMN),
-							 errmsg("feature column \"%s\" is named more than once", name)));
-			kind = column_kind(TupleDescAttr(desc, attnum - 1)->atttypid);
-			if (kind < 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("feature column \"%s\" has type %s, which cannot be a feature",
-								name, format_type_be(TupleDescAttr(desc, attnum - 1)->atttypid)),
-						 errhint("Feature columns are numbers, arrays of numbers, or text-like columns (one-hot encoded).")));
-			cols[n].name = name;
-			cols[n].kind = (BpnnColumnKind) kind;
-			n++;
-		}
-	}
-	*n_columns = n;
-	return cols;
-}
-
-/*
- * SELECT label::text, f::float8, a::float8[], c::text ... FROM rel: catalog
- * names only; the label's text form is labels.c's
+ * SELECT label::text, f::float8, b::int4::float8, a::float8[], c::text ...
+ * FROM rel: catalog names only; the label's text form is labels.c's
  */
 static char *
 build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
@@ -191,7 +64,8 @@ build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 	initStringInfo(&q);
 	appendStringInfo(&q, "SELECT %s", labels_sql_text(label_column));
 	for (i = 0; i < n; i++)
-		appendStringInfo(&q, ", (%s)::%s", quote_identifier(cols[i].name), casts[cols[i].kind]);
+		appendStringInfo(&q, cols[i].boolean ? ", ((%s)::pg_catalog.int4)::%s" : ", (%s)::%s",
+						 quote_identifier(cols[i].name), casts[cols[i].kind]);
 	appendStringInfo(&q, " FROM %s",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
@@ -691,6 +565,7 @@ assemble(BpnnScan *st)
 	set->column_names = palloc(sizeof(char *) * st->n_cols);
 	set->column_widths = palloc(sizeof(int32) * st->n_cols);
 	set->column_kinds = palloc(sizeof(uint8) * st->n_cols);
+	set->column_boolean = palloc(sizeof(bool) * st->n_cols);
 	set->categories = palloc0(sizeof(char **) * st->n_cols);
 	feature_stats_init(set->stats, set->n_inputs);
 
@@ -702,6 +577,7 @@ assemble(BpnnScan *st)
 		set->column_names[c] = col->name;
 		set->column_widths[c] = col->width;
 		set->column_kinds[c] = (uint8) col->kind;
+		set->column_boolean[c] = col->boolean;
 		for (k = 0; k < col->width; k++, n++)
 		{
 			if (col->kind == BPNN_COLUMN_CATEGORY)
@@ -791,6 +667,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	SPIPlanPtr	plan;
 	int			rc;
 	ArrayType  *features = spec->features;
+	FeatureChoice choice;
 	int			c;
 
 	if (relkind == '\0')
@@ -817,12 +694,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 
 	/* the lock a SELECT would take; privileges are checked by the scan */
 	rel = relation_open(relid, AccessShareLock);
-	label_attnum = get_attnum(relid, label_column);
-	if (label_attnum <= 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("column \"%s\" of relation \"%s\" does not exist",
-						label_column, RelationGetRelationName(rel))));
+	label_attnum = feature_column_attnum(rel, label_column);
 	if ((relkind == RELKIND_RELATION || relkind == RELKIND_MATVIEW) &&
 		rel->rd_rel->reltuples > 0)
 		st.expected_rows = (int64) rel->rd_rel->reltuples;
@@ -830,12 +702,24 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	st.set = set;
 	st.spec = spec;
 	st.target = CurrentMemoryContext;
-	st.cols = resolve_features(rel, label_column, features, &st.n_cols);
+	feature_choose(rel, label_column, features, spec->model ? NULL : spec->exclude, &choice);
+	st.n_cols = choice.n_cols;
+	st.cols = palloc0(sizeof(FeatureColumn) * Max(choice.n_cols, 1));
 	st.n_numeric = -1;			/* until the first row fixes the array widths */
 	for (c = 0; c < st.n_cols; c++)
 	{
 		FeatureColumn *col = &st.cols[c];
 
+		col->name = choice.cols[c].name;
+		col->kind = choice.cols[c].kind;
+		col->boolean = choice.cols[c].boolean;
+		/* models of bpnn 0.3 and before one-hot encode booleans */
+		if (spec->model != NULL && col->boolean &&
+			spec->model->column_kinds[c] == BPNN_COLUMN_CATEGORY)
+		{
+			col->kind = BPNN_COLUMN_CATEGORY;
+			col->boolean = false;
+		}
 		if (spec->model != NULL && col->kind != spec->model->column_kinds[c])
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
@@ -858,6 +742,11 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	set->source_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												  RelationGetRelationName(rel));
 	relation_close(rel, NoLock);
+	set->n_skipped = choice.n_skipped;
+	set->skipped_names = choice.skipped_names;
+	set->skipped_reasons = choice.skipped_reasons;
+	if (spec->model == NULL)
+		feature_choice_report(&choice, set->source_name);
 
 	st.classes = labels_begin(st.numeric_label, label_column);
 	receiver.pub.receiveSlot = scan_receive;
@@ -909,6 +798,8 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 				 errhint("Raise bpnn.memory_limit, or leave text columns out of features.")));
 	set->numeric_label = st.numeric_label;
 	order_classes(&st);
+	if (spec->max_classes > 0 && !set->over_limit)
+		labels_check_count(set->n_classes, spec->max_classes, label_column, set->n_rows);
 	if (spec->need_two_classes && set->n_classes < 2 && !set->over_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

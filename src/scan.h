@@ -2,8 +2,8 @@
  * scan.h — reading a training set out of a table or view: one scan, as
  * the calling user, into a packed float32 matrix with class ids and
  * per-feature statistics.  Numbers and numeric arrays become inputs as
- * they are; text-like columns are one-hot encoded; NULL features are
- * skipped with their row or imputed.
+ * they are, booleans 0 or 1; text-like columns are one-hot encoded; NULL
+ * features are skipped with their row or imputed.
  */
 #ifndef BPNN_SCAN_H
 #define BPNN_SCAN_H
@@ -29,6 +29,10 @@ typedef struct TrainingSet
 	int32	   *column_widths;
 	uint8	   *column_kinds;	/* BpnnColumnKind */
 	char	 ***categories;		/* per category column: its values, sorted */
+	bool	   *column_boolean;	/* per column: a boolean read as 0 or 1 */
+	int			n_skipped;		/* default features: the columns left out */
+	char	  **skipped_names;
+	char	  **skipped_reasons;
 	float	   *x;				/* n_rows x n_inputs, raw values, one-hot; NaN
 								 * where a NULL awaits imputation (training) */
 	int32	   *y;				/* class ids */
@@ -45,7 +49,9 @@ typedef struct TrainingSet
 
 typedef struct ScanSpec
 {
-	ArrayType  *features;		/* NULL: every numeric, array and text-like column */
+	ArrayType  *features;		/* NULL: the default choice (feature_choice.c) */
+	ArrayType  *exclude;		/* the default choice leaves these out */
+	int			max_classes;	/* more classes are an error (0: no limit) */
 	Size		memory_limit;	/* bytes the packed rows may take */
 	bool		need_two_classes;
 	bool		impute;			/* NULL features: impute (else skip the row) */
@@ -58,7 +64,9 @@ typedef struct ScanSpec
 /*
  * Scan relid.  Everything is allocated in the current memory context.
  * Errors: missing or unsuitable columns, non-finite values, no usable rows,
- * the memory limit, and a single class when need_two_classes.
+ * the memory limit, more than max_classes classes, and a single class when
+ * need_two_classes.  A default choice of features that left columns out
+ * says which, and why, in a NOTICE.
  */
 extern TrainingSet *scan_training_set(Oid relid, const char *label_column,
 									  const ScanSpec *spec);

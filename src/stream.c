@@ -43,7 +43,7 @@
 
 /*
  * The features of a row as one float8[], in the model's order: runs of
- * number columns as ARRAY[...], array columns as they are (a NULL array as
+ * number columns as ARRAY[...] (booleans through int4: 0 or 1), array columns as they are (a NULL array as
  * NULL elements, so the row is skipped or imputed), joined by array_cat.
  */
 static char *
@@ -61,7 +61,9 @@ features_expression(const TrainingSet *set)
 		{
 			appendStringInfoString(&piece, "ARRAY[");
 			for (; c < set->n_columns && set->column_kinds[c] == BPNN_COLUMN_NUMBER; c++)
-				appendStringInfo(&piece, "%s(%s)::pg_catalog.float8",
+				appendStringInfo(&piece, set->column_boolean[c] ?
+								 "%s((%s)::pg_catalog.int4)::pg_catalog.float8" :
+								 "%s(%s)::pg_catalog.float8",
 								 piece.len > 6 ? ", " : "", quote_identifier(set->column_names[c]));
 			appendStringInfoString(&piece, "]::pg_catalog.float8[]");
 		}
@@ -175,6 +177,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		rows[c] = (int64) per_class[i][0];
 		set->n_rows += rows[c];
 	}
+	labels_check_count(n_classes, args->max_classes, args->label_column, set->n_rows);
 	*class_rows = rows;
 	SPI_freetuptable(SPI_tuptable);
 }

@@ -27,7 +27,7 @@ const char *const train_arg_names[TRAIN_ARG_COUNT] = {
 	"features", "hidden", "epochs", "learning_rate", "momentum",
 	"batch_size", "activation", "normalization", "init_range", "seed",
 	"loss", "optimizer", "weight_decay", "validation_fraction", "patience",
-	"class_weights", "missing"
+	"class_weights", "missing", "exclude", "max_classes"
 };
 
 /*
@@ -38,7 +38,8 @@ const char *const train_arg_defaults =
 "{\"hidden\": [64], \"epochs\": 200, \"learning_rate\": 0.2, \"momentum\": 0.7, "
 "\"batch_size\": 32, \"activation\": \"bipolar_sigmoid\", \"normalization\": \"zscore\", "
 "\"init_range\": 0.1, \"seed\": 1, \"loss\": \"squared_error\", \"optimizer\": \"momentum\", "
-"\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\"}";
+"\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\", "
+"\"max_classes\": " CppAsString2(TRAIN_DEFAULT_MAX_CLASSES) "}";
 
 static void
 require(FunctionCallInfo fcinfo, int arg, const char *name)
@@ -104,11 +105,20 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	char	   *name;
 	int			arg;
 
+	/*
+	 * The declarations of 0.3.0 and before end at missing: until ALTER
+	 * EXTENSION bpnn UPDATE replaces them, their calls reach this library
+	 * without exclude and max_classes, which then take their defaults
+	 */
+	bool		since_0_4 = PG_NARGS() >= first + TRAIN_ARG_COUNT;
+
+	if (PG_NARGS() < first + ARG_MISSING + 1)
+		elog(ERROR, "training function called with %d arguments", PG_NARGS());
 	memset(args, 0, sizeof(*args));
 	require(fcinfo, 0, "source");
 	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg <= ARG_MISSING; arg++)
-		if (arg != ARG_CLASS_WEIGHTS)
+	for (arg = ARG_HIDDEN; arg < (since_0_4 ? TRAIN_ARG_COUNT : ARG_MISSING + 1); arg++)
+		if (arg != ARG_CLASS_WEIGHTS && arg != ARG_EXCLUDE)
 			require(fcinfo, first + arg, train_arg_names[arg]);
 
 	args->source = PG_GETARG_OID(0);
@@ -179,6 +189,12 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown missing-value policy \"%s\"", name),
 				 errhint("Use skip (rows with a NULL feature are left out) or impute.")));
+	args->exclude = !since_0_4 || PG_ARGISNULL(first + ARG_EXCLUDE) ? NULL
+		: PG_GETARG_ARRAYTYPE_P(first + ARG_EXCLUDE);
+	args->max_classes = since_0_4 ? PG_GETARG_INT32(first + ARG_MAX_CLASSES)
+		: TRAIN_DEFAULT_MAX_CLASSES;
+	if (args->max_classes < 2 || args->max_classes > BPNN_MAX_CLASSES)
+		train_out_of_range("max_classes", psprintf("between 2 and %d", BPNN_MAX_CLASSES));
 }
 
 /* refuse networks that would not fit in memory or in a stored value */
@@ -404,6 +420,9 @@ train_model_layout(BpnnModel *model, const TrainArgs *args, const TrainingSet *s
 	model->column_widths = set->column_widths;
 	model->column_kinds = set->column_kinds;
 	model->categories = set->categories;
+	model->n_skipped = set->n_skipped;
+	model->skipped_names = set->skipped_names;
+	model->skipped_reasons = set->skipped_reasons;
 	model->missing = (uint8) args->missing;
 	model->impute = palloc(sizeof(double) * set->n_inputs);
 	model->shift = palloc(sizeof(double) * set->n_inputs);
@@ -455,6 +474,8 @@ train_scan_spec(const TrainArgs *args)
 	ScanSpec   *spec = palloc0(sizeof(ScanSpec));
 
 	spec->features = args->features;
+	spec->exclude = args->exclude;
+	spec->max_classes = args->max_classes;
 	spec->memory_limit = (Size) bpnn_memory_limit_kb * 1024;
 	spec->need_two_classes = true;
 	spec->impute = args->missing == BPNN_MISSING_IMPUTE;

@@ -38,12 +38,23 @@ typedef enum TrainArg
 	ARG_VALIDATION_FRACTION,
 	ARG_PATIENCE,
 	ARG_CLASS_WEIGHTS,
-	ARG_MISSING
+	ARG_MISSING,
+	ARG_EXCLUDE,				/* 0.4.0: last, so that positional calls of */
+	ARG_MAX_CLASSES				/* 0.3.0 keep their meaning */
 } TrainArg;
 
-#define TRAIN_ARG_COUNT (ARG_MISSING + 1)
+#define TRAIN_ARG_COUNT (ARG_MAX_CLASSES + 1)
 
-/* their names, and the defaults of all but features and class_weights as JSON */
+/*
+ * max_classes's default (the install script's): a label with more distinct
+ * values is an identifier or a measurement far more often than a class
+ */
+#define TRAIN_DEFAULT_MAX_CLASSES 1000
+
+/*
+ * their names, and the defaults of all but features, class_weights and
+ * exclude as JSON
+ */
 extern const char *const train_arg_names[TRAIN_ARG_COUNT];
 extern const char *const train_arg_defaults;
 
@@ -52,7 +63,9 @@ typedef struct TrainArgs
 {
 	Oid			source;
 	char	   *label_column;
-	ArrayType  *features;		/* NULL: every numeric column */
+	ArrayType  *features;		/* NULL: the default choice (feature_choice.c) */
+	ArrayType  *exclude;		/* the default choice leaves these out */
+	int			max_classes;
 	int			n_hidden;
 	int			hidden[NN_MAX_HIDDEN];
 	NnActivation activation;
@@ -70,8 +83,8 @@ typedef struct TrainArgs
  * Read and check source (argument 0), label_col (1), and the training
  * arguments features, hidden, epochs, learning_rate, momentum, batch_size,
  * activation, normalization, init_range, seed, loss, optimizer,
- * weight_decay, validation_fraction, patience, class_weights and missing
- * from argument first on.
+ * weight_decay, validation_fraction, patience, class_weights, missing,
+ * exclude and max_classes from argument first on.
  */
 extern void train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args);
 

@@ -124,6 +124,78 @@ COMMENT ON FUNCTION bpnn_model_to_jsonb(bpnn_model) IS
 CREATE CAST (bpnn_model AS jsonb) WITH FUNCTION bpnn_model_to_jsonb(bpnn_model);
 COMMENT ON CAST (bpnn_model AS jsonb) IS 'a bpnn_model as the JSON document of its text form';
 
+-- Feature choice, labels and smaller points (issue 13, items 1, 3 and 7)
+-- ---------------------------------------------------------------------------
+-- bpnn_train and bpnn_cross_validate gain exclude (columns the default
+-- choice of features leaves out) and max_classes (more distinct labels are
+-- an error before training).  Both come last, so that positional calls of
+-- 0.3.0 keep their meaning; named arguments work in any order.  A new
+-- argument changes the signature: DROP and CREATE.
+DROP FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
+                         float8, int, text, text, float8, float8, int, text, text);
+CREATE FUNCTION bpnn_train(
+	source regclass,
+	label_col text,
+	features text[] DEFAULT NULL,
+	hidden int[] DEFAULT '{64}',
+	epochs int DEFAULT 200,
+	learning_rate float8 DEFAULT 0.2,
+	momentum float8 DEFAULT 0.7,
+	batch_size int DEFAULT 32,
+	activation text DEFAULT 'bipolar_sigmoid',
+	normalization text DEFAULT 'zscore',
+	init_range float8 DEFAULT 0.1,
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip',
+	exclude text[] DEFAULT NULL,
+	max_classes int DEFAULT 1000)
+RETURNS bpnn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
+                               float8, int, text, text, float8, float8, int, text, text, text[], int) IS
+	'trains a backpropagation network that predicts label_col from the features of a table or view (by default every usable column but keys, free text, dates and those in exclude)';
+
+DROP FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text,
+                                  float8, int, text, text, float8, float8, int, text, text);
+CREATE FUNCTION bpnn_cross_validate(
+	source regclass,
+	label_col text,
+	folds int DEFAULT 10,
+	features text[] DEFAULT NULL,
+	hidden int[] DEFAULT '{64}',
+	epochs int DEFAULT 200,
+	learning_rate float8 DEFAULT 0.2,
+	momentum float8 DEFAULT 0.7,
+	batch_size int DEFAULT 32,
+	activation text DEFAULT 'bipolar_sigmoid',
+	normalization text DEFAULT 'zscore',
+	init_range float8 DEFAULT 0.1,
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip',
+	exclude text[] DEFAULT NULL,
+	max_classes int DEFAULT 1000)
+RETURNS TABLE (fold int, train_rows bigint, test_rows bigint, accuracy float8, loss float8, seconds float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text,
+                                        float8, int, text, text, float8, float8, int, text, text, text[], int) IS
+	'stratified k-fold cross-validation of bpnn_train: each fold trained on the others and scored on its own rows (at least 2)';
+
+-- A NULL gradient (bpnn_gradient over no rows) is an error rather than a
+-- NULL model that would replace the one being trained
+ALTER FUNCTION bpnn_apply_gradient(bpnn_model, bpnn_state, float8) CALLED ON NULL INPUT;
+
 -- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------

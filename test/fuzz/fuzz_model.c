@@ -63,28 +63,36 @@ decode(void *arg)
 }
 
 /*
- * An accepted model of format version 1 (buf) encoded as the current one
- * (again): the same name, reserved field and body, and workers (int32, 0)
- * after it; that encoding reads back and encodes to itself.
+ * An accepted model of an earlier format version (buf) encoded as the
+ * current one (again): the same name, reserved field and body, then what
+ * later versions added, all zero: workers (int32, version 2) and the count
+ * of columns left out (uint32, version 3); that encoding reads back and
+ * encodes to itself.
  */
+StaticAssertDecl(BPNN_FORMAT_VERSION == 3,
+				 "check_upgraded knows what format versions 2 and 3 added");
+
 static void
 check_upgraded(const BpnnModel *m, const uint8_t *buf, size_t len,
-			   const struct varlena *again)
+			   const struct varlena *again, int old_version)
 {
 	const uint8_t *up = (const uint8_t *) VARDATA_ANY(again);
 	size_t		up_len = VARSIZE_ANY_EXHDR(again);
-	static const uint8_t no_workers[4] = {0, 0, 0, 0};
+	static const uint8_t zeros[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+	size_t		added = (old_version < 2 ? 4 : 0) + (old_version < 3 ? 4 : 0);
 	uint16		version;
 	Decode		d;
 	struct varlena *third;
 
 	memcpy(&version, up + 4, sizeof(version));
-	if (m->training.workers != 0 || up_len != len + sizeof(no_workers) ||
+	if ((old_version < 2 && m->training.workers != 0) || m->n_skipped != 0 ||
+		up_len != len + added ||
 		pg_ntoh16(version) != BPNN_FORMAT_VERSION ||
 		memcmp(up, buf, 4) != 0 || memcmp(up + 6, buf + 6, 2) != 0 ||
 		memcmp(up + BPNN_HEADER_SIZE, buf + BPNN_HEADER_SIZE, len - BPNN_HEADER_SIZE) != 0 ||
-		memcmp(up + len, no_workers, sizeof(no_workers)) != 0)
-		fail("an accepted version 1 model does not encode as its body and 0 workers", buf, len);
+		memcmp(up + len, zeros, added) != 0)
+		fail("an accepted earlier-version model does not encode as its body and zeros for what later versions added",
+			 buf, len);
 	d.buf = up;
 	d.len = up_len;
 	d.sqlstate = ERRCODE_INVALID_BINARY_REPRESENTATION;
@@ -113,8 +121,8 @@ check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 
 	/* accepted: at least a header, and a version from 1 to the current one */
 	memcpy(&version, buf + 4, sizeof(version));
-	if (pg_ntoh16(version) == 1 && BPNN_FORMAT_VERSION == 2)
-		check_upgraded(m, buf, len, again);
+	if (pg_ntoh16(version) < BPNN_FORMAT_VERSION)
+		check_upgraded(m, buf, len, again, pg_ntoh16(version));
 	else if (VARSIZE(again) - VARHDRSZ != len || memcmp(VARDATA(again), buf, len) != 0)
 		fail("an accepted model does not encode back to the same bytes", buf, len);
 
