@@ -57,6 +57,13 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 
 /* ---------- bpnn_gradient ---------- */
 
+/*
+ * The models bpnn_gradient is given, decoded once per transaction rather
+ * than once per query (model_cache.c): under Citus's worker_partial_agg,
+ * fn_extra lasts one row
+ */
+static KeptModel gradient_models = KEPT_MODEL_INIT("bpnn_gradient models");
+
 /* per model, in the model cache: scratch and class ids */
 typedef struct GradientCache
 {
@@ -135,7 +142,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
-	cm = model_from_arg(fcinfo, 1);
+	cm = model_from_arg_kept(fcinfo, 1, &gradient_models);
 	gc = gradient_cache(cm);
 	if (s == NULL)
 	{

@@ -23,7 +23,6 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -104,68 +103,38 @@ typedef struct EpochCache
 } EpochCache;
 
 /*
- * The decoded model and its scratch, kept per backend rather than in
- * fn_extra: Citus's worker_partial_agg calls the transition function
- * through a new FmgrInfo on every row, so fn_extra does not survive from
- * one row to the next there.  One model is kept (the last one seen), in a
- * context of its own under TopMemoryContext; a row with another model
- * replaces it.  A model is recognized by all its bytes (compared on every
- * row: a pointer seen before may hold another model by then).
+ * The decoded models and their scratch, kept across rows (model_cache.c):
+ * Citus's worker_partial_agg calls the transition function through a new
+ * FmgrInfo on every row, so fn_extra does not survive from one row to the
+ * next there.  The scratch hangs on the kept model (extra, in its context).
  */
-static MemoryContext epoch_cxt = NULL;
-static MemoryContext epoch_cxt_pending = NULL;	/* a decode that failed */
-static CachedModel epoch_cm;
-static EpochCache *epoch_ec = NULL;
+static KeptModel epoch_models = KEPT_MODEL_INIT("bpnn_train_epoch models");
 
 static CachedModel *
 epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 {
-	struct varlena *plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(EPOCH_ARG_MODEL));
-	Size		len = VARSIZE_ANY_EXHDR(plain);
-	MemoryContext cxt,
-				old;
-	EpochCache *ec;
+	CachedModel *cm = model_from_arg_kept(fcinfo, EPOCH_ARG_MODEL, &epoch_models);
+	MemoryContext old;
+	EpochCache *ec = (EpochCache *) cm->extra;
 	int			c;
 
-	if (epoch_cxt != NULL && epoch_cm.len == len &&
-		memcmp(VARDATA_ANY(plain), epoch_cm.bytes, len) == 0)
+	if (ec == NULL)
 	{
-		*ec_out = epoch_ec;
-		return &epoch_cm;
+		old = MemoryContextSwitchTo(cm->cxt);
+		ec = palloc0(sizeof(EpochCache));
+		sgd_scratch_init(&ec->scratch, cm->model);
+		ec->classes = label_ids_create(model_n_classes(cm->model));
+		ec->class_len = palloc(sizeof(int) * model_n_classes(cm->model));
+		for (c = 0; c < model_n_classes(cm->model); c++)
+		{
+			label_ids_add(ec->classes, cm->model->class_names[c], c);
+			ec->class_len[c] = (int) strlen(cm->model->class_names[c]);
+		}
+		cm->extra = ec;
+		MemoryContextSwitchTo(old);
 	}
-	if (epoch_cxt_pending != NULL)
-		MemoryContextDelete(epoch_cxt_pending);
-	cxt = epoch_cxt_pending = AllocSetContextCreate(TopMemoryContext, "bpnn_train_epoch model",
-													ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	memset(&epoch_cm, 0, sizeof(epoch_cm));
-	if (epoch_cxt != NULL)
-		MemoryContextDelete(epoch_cxt);
-	epoch_cxt = NULL;
-	epoch_cm.model = model_decode(VARDATA_ANY(plain), len, ERRCODE_DATA_CORRUPTED);
-	epoch_cm.row = palloc(sizeof(double) * model_n_features(epoch_cm.model));
-	epoch_cm.bytes = palloc(len);
-	memcpy((char *) epoch_cm.bytes, VARDATA_ANY(plain), len);
-	epoch_cm.len = len;
-	memcpy(&epoch_cm.checksum, epoch_cm.bytes + 8, sizeof(uint64));
-	epoch_cm.checksum = pg_ntoh64(epoch_cm.checksum);
-	epoch_cm.cxt = cxt;
-
-	ec = palloc0(sizeof(EpochCache));
-	sgd_scratch_init(&ec->scratch, epoch_cm.model);
-	ec->classes = label_ids_create(model_n_classes(epoch_cm.model));
-	ec->class_len = palloc(sizeof(int) * model_n_classes(epoch_cm.model));
-	for (c = 0; c < model_n_classes(epoch_cm.model); c++)
-	{
-		label_ids_add(ec->classes, epoch_cm.model->class_names[c], c);
-		ec->class_len[c] = (int) strlen(epoch_cm.model->class_names[c]);
-	}
-	MemoryContextSwitchTo(old);
-	epoch_ec = ec;
-	epoch_cxt = cxt;
-	epoch_cxt_pending = NULL;
 	*ec_out = ec;
-	return &epoch_cm;
+	return cm;
 }
 
 /* the class of a label: its bytes against the few class names, else by hash */
