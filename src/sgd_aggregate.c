@@ -98,8 +98,7 @@ read_options(FunctionCallInfo fcinfo, SgdOptions *o, int32 *buffer_rows, bool wi
 typedef struct EpochCache
 {
 	SgdScratch	scratch;
-	LabelIds   *classes;
-	int		   *class_len;		/* strlen of each class name */
+	ClassMatcher classes;
 } EpochCache;
 
 /*
@@ -116,53 +115,18 @@ epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 	CachedModel *cm = model_from_arg_kept(fcinfo, EPOCH_ARG_MODEL, &epoch_models);
 	MemoryContext old;
 	EpochCache *ec = (EpochCache *) cm->extra;
-	int			c;
 
 	if (ec == NULL)
 	{
 		old = MemoryContextSwitchTo(cm->cxt);
 		ec = palloc0(sizeof(EpochCache));
 		sgd_scratch_init(&ec->scratch, cm->model);
-		ec->classes = label_ids_create(model_n_classes(cm->model));
-		ec->class_len = palloc(sizeof(int) * model_n_classes(cm->model));
-		for (c = 0; c < model_n_classes(cm->model); c++)
-		{
-			label_ids_add(ec->classes, cm->model->class_names[c], c);
-			ec->class_len[c] = (int) strlen(cm->model->class_names[c]);
-		}
+		class_matcher_init(&ec->classes, cm->model->class_names, model_n_classes(cm->model));
 		cm->extra = ec;
 		MemoryContextSwitchTo(old);
 	}
 	*ec_out = ec;
 	return cm;
-}
-
-/* the class of a label: its bytes against the few class names, else by hash */
-static int32
-label_class(const EpochCache *ec, const BpnnModel *m, text *label)
-{
-	const char *bytes = VARDATA_ANY(label);
-	int			len = VARSIZE_ANY_EXHDR(label);
-	int			c;
-	char	   *name;
-	int32		id;
-
-	if (model_n_classes(m) <= 16)
-	{
-		for (c = 0; c < model_n_classes(m); c++)
-			if (ec->class_len[c] == len && memcmp(m->class_names[c], bytes, len) == 0)
-				return c;
-	}
-	else if ((id = label_ids_find(ec->classes, (name = text_to_cstring(label)))) >= 0)
-	{
-		pfree(name);
-		return id;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("label \"%s\" is not a class of the model", text_to_cstring(label)),
-			 errhint("The model's classes are listed by bpnn_classes(model).")));
-	return -1;					/* not reached */
 }
 
 Datum
@@ -231,7 +195,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	}
 	row = s->buffered;
-	sgd_labels(s)[row] = label_class(ec, cm->model, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
+	sgd_labels(s)[row] = class_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
 	model_normalize_features(cm->model, values,
 							 sgd_buffer(s) + (Size) row * s->n_features);
 	s->buffered++;
