@@ -8,7 +8,7 @@ EXTVERSION = 0.4.0
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/predict_row.o src/evaluate.o \
-	src/state.o src/aggregate.o src/stream.o src/group.o \
+	src/state.o src/aggregate.o src/stream.o src/group.o src/group_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
 	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o
 

@@ -1,15 +1,37 @@
 -- bpnn_fit: one model per group, trained on the rows of any query, with
 -- bpnn_train's arguments as jsonb options.
 
--- '{}' means bpnn_train's defaults: the same model, weight for weight
+-- a model without its training time, to compare bit for bit
+CREATE FUNCTION pg_temp.model_bits(m bpnn_model) RETURNS jsonb LANGUAGE sql AS
+$$ SELECT (m::text::jsonb - 'training') || jsonb_build_object('training', (m::text::jsonb->'training') - 'seconds') $$;
+
+-- '{}' means bpnn_train's defaults.  bpnn_fit trains on its rows in a
+-- canonical order (by their values as float4, then by class), with the
+-- statistics of those float4 values: it gives bpnn_train's model, weight
+-- for weight, on a table that holds the same rows in that order as float4
+-- values.  iris's rows are not in that order (nor float4 values), bpnn_fit
+-- is given them as they are.
+CREATE TABLE iris_canonical AS
+SELECT sepal_length_cm::float4::float8 AS sepal_length_cm, sepal_width_cm::float4::float8 AS sepal_width_cm,
+       petal_length_cm::float4::float8 AS petal_length_cm, petal_width_cm::float4::float8 AS petal_width_cm, label
+FROM iris
+ORDER BY ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm]::float4[], label COLLATE "C";
 SELECT bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label, '{}') AS fitted
 FROM iris \gset
-SELECT bpnn_train('iris', 'label') AS trained \gset
-SELECT max(abs(a - b)) AS max_difference,
+SELECT bpnn_train('iris_canonical', 'label') AS trained \gset
+SELECT pg_temp.model_bits(:'fitted')->'weights' = pg_temp.model_bits(:'trained')->'weights' AS same_weights,
+       pg_temp.model_bits(:'fitted')->'normalization' = pg_temp.model_bits(:'trained')->'normalization' AS same_scalers,
+       pg_temp.model_bits(:'fitted')->'training'->'loss_per_epoch' = pg_temp.model_bits(:'trained')->'training'->'loss_per_epoch' AS same_losses,
+       bpnn_classes(:'fitted') = bpnn_classes(:'trained') AS same_classes,
        bpnn_info(:'fitted')->'features' AS features,
-       bpnn_info(:'fitted')->'training'->>'source' AS source
-FROM iris, unnest(bpnn_predict_proba(:'fitted', ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm]),
-                  bpnn_predict_proba(:'trained', ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm])) u(a, b);
+       bpnn_info(:'fitted')->'training'->>'source' AS source;
+-- the order the rows arrive in does not matter
+SELECT pg_temp.model_bits(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
+                                   '{"epochs": 20}' ORDER BY sepal_width_cm DESC, label)) =
+       pg_temp.model_bits(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
+                                   '{"epochs": 20}' ORDER BY petal_length_cm, label DESC)) AS order_free
+FROM iris;
+DROP TABLE iris_canonical;
 SELECT bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
                 '{"hidden": [16, 8], "epochs": 50, "learning_rate": 0.1, "momentum": 0.5, "batch_size": 16,
                   "activation": "tanh", "normalization": "minmax", "init_range": 0.2, "seed": 7,
@@ -64,3 +86,76 @@ SELECT bpnn_fit(ARRAY[1, 2]::float8[], l, '{}') FROM (VALUES ('a'), ('a')) v(l);
 SELECT bpnn_fit(f, 'a'::text, '{}') FROM (VALUES (ARRAY[1, 2]::float8[]), (ARRAY[1, 2, 3])) v(f);
 SELECT bpnn_fit(ARRAY[1, 'Infinity']::float8[], 'a'::text, '{}');
 SELECT bpnn_fit(f, l, '{}') FROM (VALUES (NULL::float8[], 'a'), (ARRAY[1, NULL], 'b')) v(f, l);
+
+-- ---------------------------------------------------------------------------
+-- Per group: a group that cannot be trained gets a NULL model and a WARNING
+-- naming its size and the reason; every other group gets its model
+-- ---------------------------------------------------------------------------
+-- ROLLUP(label): each label's group has one class, the total has three
+-- (sorted grouping here and below: the WARNINGs come in the groups' order)
+SET enable_hashagg = off;
+SELECT label, count(*) AS rows,
+       bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
+                '{"hidden": [4], "epochs": 20}') IS NOT NULL AS has_model
+FROM iris GROUP BY ROLLUP(label) ORDER BY label NULLS LAST;
+-- too few rows to hold out validation rows (1), every row skipped (2),
+-- trainable (3)
+SELECT g, count(*) AS rows,
+       bpnn_fit(f, l, '{"hidden": [2], "epochs": 5, "validation_fraction": 0.2}') IS NOT NULL AS has_model
+FROM (VALUES (1, ARRAY[1, 2]::float8[], 'a'), (1, ARRAY[2, 1], 'b'),
+             (2, NULL, 'a'), (2, ARRAY[1, NULL], 'b'), (2, ARRAY[3, 3], NULL)) v(g, f, l)
+GROUP BY g
+UNION ALL
+SELECT 3, count(*), bpnn_fit(ARRAY[i, i % 3]::float8[], (i % 2)::text,
+                             '{"hidden": [2], "epochs": 5, "validation_fraction": 0.2}') IS NOT NULL
+FROM generate_series(1, 12) i
+ORDER BY g;
+RESET enable_hashagg;
+-- the caller's mistakes stay errors, for every group
+SELECT g, bpnn_fit(ARRAY[g, 1]::float8[], l, '{"epochs": 0}')
+FROM (VALUES (1, 'a'), (1, 'b'), (2, 'a')) v(g, l) GROUP BY g;
+-- the options are the same on every row of a group (equal as jsonb)
+SELECT bpnn_fit(ARRAY[n, 1]::float8[], l, jsonb_build_object('epochs', n))
+FROM (VALUES ('a', 1), ('b', 2)) v(l, n);
+SELECT bpnn_info(bpnn_fit(ARRAY[n, 1]::float8[], l, o))->'training'->>'epochs' AS epochs
+FROM (VALUES ('a', 1, '{"epochs": 2}'::jsonb), ('b', 2, '{"epochs": 2.0}')) v(l, n, o);
+
+-- ---------------------------------------------------------------------------
+-- In parallel: each worker packs the rows it reads (Partial Aggregate), the
+-- leader appends them (Finalize Aggregate) and trains.  The models equal
+-- the serial plan's bit for bit, however many workers start: the final
+-- function trains on the rows in their canonical order.
+-- ---------------------------------------------------------------------------
+CREATE TABLE fit_parallel AS
+SELECT g % 3 AS grp, ARRAY[sin(g), cos(g * 0.7), (g % 17) / 4.0] AS x,
+       CASE WHEN sin(g * 1.3) > 0.3 THEN 'up' WHEN sin(g * 1.3) < -0.3 THEN 'down' ELSE 'flat' END AS label
+FROM generate_series(1, 30000) g;
+ANALYZE fit_parallel;
+SET max_parallel_workers_per_gather = 0;
+CREATE TABLE fit_serial AS
+SELECT grp, bpnn_fit(x, label, '{"hidden": [4], "epochs": 3}') AS m FROM fit_parallel GROUP BY GROUPING SETS ((grp), ());
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF) SELECT bpnn_fit(x, label, '{"hidden": [4], "epochs": 3}') FROM fit_parallel;
+EXPLAIN (COSTS OFF) SELECT grp, bpnn_fit(x, label, '{"hidden": [4], "epochs": 3}') FROM fit_parallel GROUP BY grp;
+SELECT pg_temp.model_bits(bpnn_fit(x, label, '{"hidden": [4], "epochs": 3}')) =
+       (SELECT pg_temp.model_bits(m) FROM fit_serial WHERE grp IS NULL) AS same_as_serial
+FROM fit_parallel;
+SELECT p.grp, pg_temp.model_bits(p.m) = pg_temp.model_bits(s.m) AS same_as_serial
+FROM (SELECT grp, bpnn_fit(x, label, '{"hidden": [4], "epochs": 3}') AS m FROM fit_parallel GROUP BY grp) p
+JOIN fit_serial s ON s.grp = p.grp ORDER BY p.grp;
+-- bpnn.memory_limit holds for the rows of all workers together
+SET bpnn.memory_limit = '256kB';
+\set VERBOSITY terse
+SELECT bpnn_fit(x, label, '{"hidden": [4], "epochs": 3}') FROM fit_parallel;
+\set VERBOSITY default
+RESET bpnn.memory_limit;
+RESET enable_hashagg;
+RESET min_parallel_table_scan_size;
+RESET parallel_tuple_cost;
+RESET parallel_setup_cost;
+RESET max_parallel_workers_per_gather;
+DROP TABLE fit_parallel, fit_serial;

@@ -117,6 +117,34 @@ SELECT pg_temp.one_feature(ARRAY[1.0, 2.0], true);
 CREATE AGGREGATE pg_temp.avg_then_fit(numeric) (
   SFUNC = numeric_avg_accum, STYPE = internal, FINALFUNC = bpnn_fit_finalfn);
 SELECT pg_temp.avg_then_fit(g) FROM generate_series(1, 3) g;
+-- in a parallel plan (Partial and Finalize Aggregate, whether or not a
+-- worker starts): another aggregate's serialized state (numeric avg's
+-- bytes) given to bpnn_fit's deserialize function, and another aggregate's
+-- state given to its combine function
+CREATE TABLE sf_numbers AS SELECT g::numeric AS n FROM generate_series(1, 10000) g;
+ANALYZE sf_numbers;
+CREATE AGGREGATE avg_bytes_then_fit(numeric) (
+  SFUNC = numeric_avg_accum, STYPE = internal, SERIALFUNC = numeric_avg_serialize,
+  DESERIALFUNC = bpnn_fit_deserializefn, COMBINEFUNC = bpnn_fit_combinefn,
+  FINALFUNC = bpnn_fit_finalfn, PARALLEL = SAFE);
+CREATE AGGREGATE avg_state_then_fit(numeric) (
+  SFUNC = numeric_avg_accum, STYPE = internal, SERIALFUNC = numeric_avg_serialize,
+  DESERIALFUNC = numeric_avg_deserialize, COMBINEFUNC = bpnn_fit_combinefn,
+  FINALFUNC = bpnn_fit_finalfn, PARALLEL = SAFE);
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF) SELECT avg_bytes_then_fit(n) FROM sf_numbers;
+SELECT avg_bytes_then_fit(n) FROM sf_numbers;
+SELECT avg_state_then_fit(n) FROM sf_numbers;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+DROP AGGREGATE avg_bytes_then_fit(numeric);
+DROP AGGREGATE avg_state_then_fit(numeric);
+DROP TABLE sf_numbers;
 
 -- ---------------------------------------------------------------------------
 -- bpnn_gradient's support functions: states of every kind

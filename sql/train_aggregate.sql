@@ -166,3 +166,34 @@ SELECT bpnn_info(:'streamed')->'training'->>'batch_size' AS streamed_batch_size,
            - (bpnn_info(:'in_memory')->'training'->>'train_accuracy')::float8) <= 0.02 AS sorted_within_2_points;
 
 DROP TABLE ta_flowers, ta_many_flowers, ta_states, ta_sorted_pixels;
+
+-- The models bpnn_gradient and bpnn_train_epoch are given are decoded once
+-- and kept for the transaction (model_cache.c: Citus calls a transition
+-- function through a new FmgrInfo on every row), the last 4 of each,
+-- recognized by all their bytes.  Six models of one shape, each in a
+-- statement (a transaction) of its own, then all in one query (six call
+-- sites, more models than are kept) and one after the other in one query
+-- (a correlated subquery): the same results.
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE kept_models AS
+SELECT i, bpnn_train('iris', 'label', hidden => '{3}', epochs => i) AS m FROM generate_series(1, 6) i;
+CREATE TEMP TABLE kept_alone (i int, g text, e text);
+SELECT format('INSERT INTO kept_alone SELECT %s, bpnn_gradient(m, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label::text)::text, '
+              'bpnn_train_epoch(m, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label::text, 0.2, 0.7, 16, ''momentum'', 0, 1, 64)::text '
+              'FROM iris, kept_models WHERE i = %s', i, i)
+FROM generate_series(1, 6) i \gexec
+WITH k AS (SELECT array_agg(m ORDER BY i) AS a FROM kept_models),
+     f AS (SELECT ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm] AS x, label::text AS l FROM iris)
+SELECT ARRAY[bpnn_gradient(a[1], x, l)::text, bpnn_gradient(a[2], x, l)::text, bpnn_gradient(a[3], x, l)::text,
+             bpnn_gradient(a[4], x, l)::text, bpnn_gradient(a[5], x, l)::text, bpnn_gradient(a[6], x, l)::text]
+       = (SELECT array_agg(g ORDER BY i) FROM kept_alone) AS six_call_sites
+FROM k, f;
+SELECT bool_and(k.g = a.g AND k.e = a.e) AS one_after_another, count(*)
+FROM (SELECT i,
+             (SELECT bpnn_gradient(m.m, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label::text)::text FROM iris) AS g,
+             (SELECT bpnn_train_epoch(m.m, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label::text,
+                                      0.2, 0.7, 16, 'momentum', 0, 1, 64)::text FROM iris) AS e
+      FROM kept_models m) k
+JOIN kept_alone a USING (i);
+DROP TABLE kept_models, kept_alone;
+RESET max_parallel_workers_per_gather;

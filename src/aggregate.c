@@ -57,12 +57,18 @@ aggregate_context(FunctionCallInfo fcinfo, const char *name)
 
 /* ---------- bpnn_gradient ---------- */
 
-/* per model, in the model cache: scratch and class ids */
+/*
+ * The models bpnn_gradient is given, decoded once per transaction rather
+ * than once per query (model_cache.c): under Citus's worker_partial_agg,
+ * fn_extra lasts one row
+ */
+static KeptModel gradient_models = KEPT_MODEL_INIT("bpnn_gradient models");
+
+/* per model, in the kept model's context: scratch and the class names */
 typedef struct GradientCache
 {
 	StateScratch scratch;
-	LabelIds   *classes;
-	int		   *class_len;		/* strlen of each class name */
+	ClassMatcher classes;
 } GradientCache;
 
 static GradientCache *
@@ -70,48 +76,16 @@ gradient_cache(CachedModel *cm)
 {
 	GradientCache *gc = (GradientCache *) cm->extra;
 	MemoryContext old;
-	int			c;
 
 	if (gc != NULL)
 		return gc;
 	old = MemoryContextSwitchTo(cm->cxt);
 	gc = palloc0(sizeof(GradientCache));
 	state_scratch_init(&gc->scratch, cm->model);
-	gc->classes = label_ids_create(model_n_classes(cm->model));
-	gc->class_len = palloc(sizeof(int) * model_n_classes(cm->model));
-	for (c = 0; c < model_n_classes(cm->model); c++)
-	{
-		label_ids_add(gc->classes, cm->model->class_names[c], c);
-		gc->class_len[c] = (int) strlen(cm->model->class_names[c]);
-	}
+	class_matcher_init(&gc->classes, cm->model->class_names, model_n_classes(cm->model));
 	cm->extra = gc;
 	MemoryContextSwitchTo(old);
 	return gc;
-}
-
-/*
- * The class of a label by comparing bytes with the few class names (what
- * streaming passes, row after row): no copy, no hashing; -1 when there are
- * many classes or no name matched.
- */
-static int32
-text_class_id(const GradientCache *gc, Datum label)
-{
-	const BpnnModel *m = gc->scratch.model;
-	struct varlena *t;
-	const char *bytes;
-	int			len,
-				c;
-
-	if (model_n_classes(m) > 16)
-		return -1;
-	t = PG_DETOAST_DATUM_PACKED(label);
-	bytes = VARDATA_ANY(t);
-	len = VARSIZE_ANY_EXHDR(t);
-	for (c = 0; c < model_n_classes(m); c++)
-		if (gc->class_len[c] == len && memcmp(m->class_names[c], bytes, len) == 0)
-			return c;
-	return -1;
 }
 
 /*
@@ -127,7 +101,6 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	GradientCache *gc;
 	ArrayType  *features;
 	const double *values;
-	char	   *label;
 	int32		class_id;
 	int			row;
 
@@ -135,7 +108,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
-	cm = model_from_arg(fcinfo, 1);
+	cm = model_from_arg_kept(fcinfo, 1, &gradient_models);
 	gc = gradient_cache(cm);
 	if (s == NULL)
 	{
@@ -165,18 +138,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	class_id = text_class_id(gc, PG_GETARG_DATUM(3));
-	if (class_id < 0)
-	{
-		label = TextDatumGetCString(PG_GETARG_DATUM(3));
-		class_id = label_ids_find(gc->classes, label);
-		if (class_id < 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("label \"%s\" is not a class of the model", label),
-					 errhint("The model's classes are listed by bpnn_classes(model).")));
-		pfree(label);
-	}
+	class_id = class_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
 
 	row = s->buffered++;
 	model_normalize_features(cm->model, values,

@@ -2,10 +2,16 @@
  * group.c — bpnn_fit(features, label, options): an aggregate that trains
  * one model per group, on the rows of any query (GROUP BY region, a join,
  * a filter).  The transition function packs the rows as the table scan of
- * bpnn_train does (float32, class ids, per-feature statistics) in the
- * aggregate's memory, bounded by bpnn.memory_limit; the final function
- * trains with train_model(), reading the options jsonb as bpnn_train reads
- * its arguments (same names, same defaults, same checks).
+ * bpnn_train does (float32, class ids) in the aggregate's memory, bounded
+ * by bpnn.memory_limit; partial states of parallel workers are
+ * concatenated (group_state.c).  The final function puts the rows in a
+ * canonical order (by their values, then class), so that the model does
+ * not depend on the order the rows arrived in or on which worker read
+ * them, and trains with train_model(), reading the options jsonb as
+ * bpnn_train reads its arguments (same names, same defaults, same checks).
+ * A group that cannot be trained (no usable row, one class, too few rows
+ * to hold out validation rows) gets a NULL model and a WARNING; the other
+ * groups are trained.
  */
 #include "postgres.h"
 
@@ -24,31 +30,12 @@
 
 #include "aggregate.h"
 #include "bpnn.h"
+#include "group.h"
 #include "labels.h"
 #include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
 PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
-
-#define GROUP_ROWS_MAGIC 0x42504752	/* "BPGR" */
-
-/* one group's rows, packed as they arrive */
-typedef struct GroupRows
-{
-	uint32		magic;			/* GROUP_ROWS_MAGIC: made by bpnn_fit_transfn */
-	TrainArgs	args;			/* from the options of the group's first row */
-	int			n_inputs;
-	int64		n_rows;
-	int64		capacity;
-	float	   *x;				/* n_rows x n_inputs, NaN where a NULL awaits imputation */
-	int32	   *y;				/* class ids, in order of first appearance */
-	FeatureStats *stats;
-	int64		rows_skipped;
-	int64		values_imputed;
-	LabelCast	label_cast;		/* label::text of the declared label type */
-	LabelClasses *classes;		/* the labels seen, as labels.c makes them classes */
-	bool		numeric_label;
-} GroupRows;
 
 /* ---------- options ---------- */
 
@@ -196,21 +183,35 @@ options_to_args(Jsonb *options, TrainArgs *args)
 	train_args_read(call, 2, args);
 }
 
-/* ---------- the aggregate ---------- */
+/* ---------- the state ---------- */
 
-static GroupRows *
-group_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid label_type)
+static const Oid group_label_types[] = {
+	TEXTOID, BOOLOID, INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, OIDOID
+};
+
+bool
+group_label_type_known(Oid type)
 {
-	GroupRows  *g = MemoryContextAllocZero(cxt, sizeof(GroupRows));
+	int			i;
+
+	for (i = 0; i < lengthof(group_label_types); i++)
+		if (group_label_types[i] == type)
+			return true;
+	return false;
+}
+
+GroupRows *
+group_new(MemoryContext cxt, Oid label_type, Jsonb *options)
+{
 	MemoryContext old = MemoryContextSwitchTo(cxt);
+	GroupRows  *g = palloc0(sizeof(GroupRows));
 
 	g->magic = GROUP_ROWS_MAGIC;
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the options of bpnn_fit must not be NULL"),
-				 errhint("Pass '{}' for bpnn_train's defaults.")));
-	options_to_args(PG_GETARG_JSONB_P(3), &g->args);
+	g->cxt = cxt;
+	g->label_type = label_type;
+	options_to_args(options, &g->args);
+	g->options = palloc(VARSIZE(options));
+	memcpy(g->options, options, VARSIZE(options));
 	g->n_inputs = -1;			/* until a row has features */
 	labels_cast_init(&g->label_cast, label_type, cxt);
 	g->numeric_label = labels_type_is_number(label_type);
@@ -220,45 +221,62 @@ group_create(FunctionCallInfo fcinfo, MemoryContext cxt, Oid label_type)
 }
 
 /*
- * The internal state in argument 0.  Only a superuser can build an
+ * The internal state in argument argno.  Only a superuser can build an
  * aggregate of an internal state, but one can pair these functions with
  * another aggregate's: a state that is not a GroupRows is an error.
  */
-static GroupRows *
-group_arg(FunctionCallInfo fcinfo)
+GroupRows *
+group_arg(FunctionCallInfo fcinfo, int argno)
 {
-	GroupRows  *g = PG_ARGISNULL(0) ? NULL : (GroupRows *) PG_GETARG_POINTER(0);
+	GroupRows  *g = PG_ARGISNULL(argno) ? NULL : (GroupRows *) PG_GETARG_POINTER(argno);
 
 	if (g != NULL && g->magic != GROUP_ROWS_MAGIC)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid bpnn_fit state"),
-				 errdetail("The state was not made by bpnn_fit_transfn.")));
+				 errdetail("The state was not made by bpnn_fit's support functions.")));
 	return g;
 }
 
-/* room for one more row, within bpnn.memory_limit */
-static void
-group_grow(GroupRows *g, MemoryContext cxt)
+void
+group_same_options(const GroupRows *g, Jsonb *options)
+{
+	/* the same bytes row after row (a constant); else equal as jsonb */
+	if (VARSIZE(options) == VARSIZE(g->options) &&
+		memcmp(options, g->options, VARSIZE(options)) == 0)
+		return;
+	if (DatumGetBool(DirectFunctionCall2(jsonb_eq, JsonbPGetDatum(options),
+										 JsonbPGetDatum(g->options))))
+		return;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("the options of bpnn_fit must be the same on every row of a group"),
+			 errdetail("Which row comes first depends on the plan (parallel workers read the rows in any order)."),
+			 errhint("Pass the options as a constant, or group by them.")));
+}
+
+void
+group_reserve(GroupRows *g, int64 more)
 {
 	Size		row_bytes = sizeof(float) * g->n_inputs + sizeof(int32);
 	int64		max_rows = (int64) Min((Size) bpnn_memory_limit_kb * 1024 / row_bytes,
 									   (Size) PG_INT32_MAX);
 	int64		want;
 
-	if (g->n_rows < g->capacity)
+	Assert(g->n_inputs > 0 && more >= 0);
+	if (g->n_rows + more <= g->capacity)
 		return;
-	if (g->n_rows >= max_rows)
+	if (g->n_rows + more > max_rows)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("the rows of one bpnn_fit group exceed bpnn.memory_limit"),
 				 errdetail("bpnn.memory_limit is %d kB.", bpnn_memory_limit_kb),
 				 errhint("Raise bpnn.memory_limit, or train the group with bpnn_train on a view, which streams.")));
-	want = Min(Max(g->capacity * 2, 256), max_rows);
+	want = Min(Max(Max(g->capacity * 2, 256), g->n_rows + more), max_rows);
 	if (g->x == NULL)
 	{
-		g->x = MemoryContextAllocHuge(cxt, sizeof(float) * g->n_inputs * want);
-		g->y = MemoryContextAllocHuge(cxt, sizeof(int32) * want);
+		g->x = MemoryContextAllocHuge(g->cxt, sizeof(float) * g->n_inputs * want);
+		g->y = MemoryContextAllocHuge(g->cxt, sizeof(int32) * want);
 	}
 	else
 	{
@@ -279,6 +297,8 @@ group_label_id(GroupRows *g, Datum label)
 	return id;
 }
 
+/* ---------- the transition function ---------- */
+
 /*
  * bpnn_fit(features float8[], label <label_type>, options jsonb): the
  * label's type is the declared one (one C function per overload, below),
@@ -290,6 +310,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 {
 	MemoryContext aggcxt;
 	GroupRows  *g;
+	Jsonb	   *options;
 	double	   *row;
 	float	   *dst;
 	int			n,
@@ -297,9 +318,23 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 	bool		has_null;
 
 	aggcxt = aggregate_context(fcinfo, "bpnn_fit");
-	g = group_arg(fcinfo);
+	g = group_arg(fcinfo, 0);
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the options of bpnn_fit must not be NULL"),
+				 errhint("Pass '{}' for bpnn_train's defaults.")));
+	options = PG_GETARG_JSONB_P(3);
 	if (g == NULL)
-		g = group_create(fcinfo, aggcxt, label_type);
+		g = group_new(aggcxt, label_type, options);
+	else if (g->label_type != label_type)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_fit state"),
+				 errdetail("The state was made for another label type.")));
+	else
+		group_same_options(g, options);
+
 	if (PG_ARGISNULL(1))
 	{
 		g->rows_skipped++;
@@ -307,14 +342,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 	}
 	row = training_row_values(PG_GETARG_ARRAYTYPE_P(1), &n, &has_null);
 	if (g->n_inputs < 0)
-	{
-		MemoryContext old = MemoryContextSwitchTo(aggcxt);
-
 		g->n_inputs = n;
-		g->stats = palloc(sizeof(FeatureStats) * n);
-		feature_stats_init(g->stats, n);
-		MemoryContextSwitchTo(old);
-	}
 	else if (n != g->n_inputs)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -326,7 +354,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 		PG_RETURN_POINTER(g);
 	}
 
-	group_grow(g, aggcxt);
+	group_reserve(g, 1);
 	dst = g->x + (Size) g->n_rows * g->n_inputs;
 	for (f = 0; f < n; f++)
 	{
@@ -334,7 +362,6 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 		if (isnan(row[f]))
 			g->values_imputed++;
 	}
-	feature_stats_add(g->stats, row, n);
 	pfree(row);
 	g->y[g->n_rows] = group_label_id(g, PG_GETARG_DATUM(2));
 	g->n_rows++;
@@ -374,12 +401,62 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 	PG_RETURN_NULL();
 }
 
-/* the group's rows as the TrainingSet a scan of one array column gives */
+/* ---------- the final function ---------- */
+
+/* the canonical order of the rows: what group_sort compares */
+typedef struct RowOrder
+{
+	const float *x;
+	const int32 *class_rank;	/* by class id: its place in the ordered classes */
+	const int32 *y;
+	int			n_inputs;
+} RowOrder;
+
+/*
+ * Rows by their values as float4, feature after feature (NaN, a NULL to
+ * impute, after every number, as PostgreSQL sorts float4), then by class
+ * in the classes' order, then by the values' bits (which tells -0 from 0).
+ * Rows that compare equal are identical, so their order cannot matter.
+ */
+static int
+compare_rows(const void *a, const void *b, void *arg)
+{
+	const RowOrder *o = (const RowOrder *) arg;
+	const float *xa = o->x + (Size) *(const int64 *) a * o->n_inputs;
+	const float *xb = o->x + (Size) *(const int64 *) b * o->n_inputs;
+	int32		ca = o->class_rank[o->y[*(const int64 *) a]];
+	int32		cb = o->class_rank[o->y[*(const int64 *) b]];
+	int			f;
+
+	for (f = 0; f < o->n_inputs; f++)
+	{
+		bool		na = isnan(xa[f]),
+					nb = isnan(xb[f]);
+
+		if (na != nb)
+			return na ? 1 : -1;
+		if (!na && xa[f] != xb[f])
+			return xa[f] < xb[f] ? -1 : 1;
+	}
+	if (ca != cb)
+		return ca < cb ? -1 : 1;
+	return memcmp(xa, xb, sizeof(float) * o->n_inputs);
+}
+
+/*
+ * The group's rows as the TrainingSet a scan of one array column gives, in
+ * the canonical order, with the statistics of their float4 values (as
+ * training takes the statistics of a subset of rows) computed in that
+ * order: the same rows give the same bits, however they arrived.
+ */
 static TrainingSet *
 group_training_set(GroupRows *g)
 {
 	TrainingSet *set = palloc0(sizeof(TrainingSet));
 	int32	   *new_id;
+	int64	   *order;
+	double	   *row;
+	RowOrder	o;
 	int64		r;
 	int			f;
 
@@ -399,20 +476,84 @@ group_training_set(GroupRows *g)
 	set->column_kinds = palloc(sizeof(uint8));
 	set->column_kinds[0] = BPNN_COLUMN_ARRAY;
 	set->categories = palloc0(sizeof(char **));
-	set->stats = g->stats;
 	set->impute = palloc0(sizeof(double) * g->n_inputs);
 	set->numeric_label = g->numeric_label;
 
-	/* classes in training's order; a copy of the rows, so the state stays intact */
+	/* classes in training's order */
 	set->n_classes = labels_count(g->classes);
 	set->class_names = labels_order(g->classes, &new_id);
-	set->x = MemoryContextAllocHuge(CurrentMemoryContext,
-									sizeof(float) * g->n_inputs * Max(g->n_rows, 1));
-	memcpy(set->x, g->x, sizeof(float) * g->n_inputs * g->n_rows);
-	set->y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * Max(g->n_rows, 1));
+
+	/* the rows in the canonical order: a copy, so the state stays intact */
+	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * g->n_rows);
 	for (r = 0; r < g->n_rows; r++)
-		set->y[r] = new_id[g->y[r]];
+		order[r] = r;
+	o.x = g->x;
+	o.class_rank = new_id;
+	o.y = g->y;
+	o.n_inputs = g->n_inputs;
+	qsort_arg(order, g->n_rows, sizeof(int64), compare_rows, &o);
+
+	set->x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * g->n_inputs * g->n_rows);
+	set->y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * g->n_rows);
+	set->stats = palloc(sizeof(FeatureStats) * g->n_inputs);
+	feature_stats_init(set->stats, g->n_inputs);
+	row = palloc(sizeof(double) * g->n_inputs);
+	for (r = 0; r < g->n_rows; r++)
+	{
+		const float *src = g->x + (Size) order[r] * g->n_inputs;
+
+		memcpy(set->x + (Size) r * g->n_inputs, src, sizeof(float) * g->n_inputs);
+		set->y[r] = new_id[g->y[order[r]]];
+		for (f = 0; f < g->n_inputs; f++)
+			row[f] = src[f];
+		feature_stats_add(set->stats, row, g->n_inputs);	/* NaN is not counted */
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(order);
 	return set;
+}
+
+/*
+ * Why this group cannot be trained (a sentence for errdetail), or NULL if
+ * it can.  These depend on the group's rows, not on the caller's options
+ * alone, so they cost the group its model and not the query.
+ */
+static char *
+group_untrainable(GroupRows *g, int *sqlstate)
+{
+	int			n_classes = labels_count(g->classes);
+
+	*sqlstate = ERRCODE_INVALID_PARAMETER_VALUE;
+	if (g->n_rows == 0)
+	{
+		*sqlstate = ERRCODE_NO_DATA_FOUND;
+		return psprintf("All of its rows have a NULL label or feature%s.",
+						g->args.missing == BPNN_MISSING_IMPUTE ? "" :
+						" (missing is \"skip\")");
+	}
+	if (n_classes < 2)
+		return psprintf("It has only one class, \"%s\"; a classifier needs at least two distinct labels.",
+						labels_name(g->classes, 0));
+	if (g->args.validation_fraction > 0.0)
+	{
+		/* the rows split_rows (train.c) would hold out: none is an error there */
+		int64	   *per_class = palloc0(sizeof(int64) * n_classes);
+		int64		held_out = 0,
+					r;
+		int			c;
+
+		for (r = 0; r < g->n_rows; r++)
+			per_class[g->y[r]]++;
+		for (c = 0; c < n_classes; c++)
+			held_out += Min((int64) floor(per_class[c] * g->args.validation_fraction + 0.5),
+							per_class[c] - 1);
+		pfree(per_class);
+		if (held_out == 0)
+			return psprintf("validation_fraction %g holds out none of its " INT64_FORMAT " usable rows.",
+							g->args.validation_fraction, g->n_rows);
+	}
+	return NULL;
 }
 
 Datum
@@ -425,22 +566,23 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	BpnnModel  *model;
 	TrainArgs	args = {0};
 	instr_time	start;
+	char	   *reason;
+	int			sqlstate;
 
-	g = group_arg(fcinfo);
+	g = group_arg(fcinfo, 0);
 	if (g == NULL)
 		PG_RETURN_NULL();
-	if (g->n_rows == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("no usable rows in a bpnn_fit group"),
-				 errdetail("All " INT64_FORMAT " rows have a NULL label or feature.",
-						   g->rows_skipped)));
-	if (labels_count(g->classes) < 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("a bpnn_fit group has only one class, \"%s\"",
-						labels_name(g->classes, 0)),
-				 errdetail("A classifier needs at least two distinct labels.")));
+	reason = group_untrainable(g, &sqlstate);
+	if (reason != NULL)
+	{
+		ereport(WARNING,
+				(errcode(sqlstate),
+				 errmsg("a bpnn_fit group of " INT64_FORMAT " rows (" INT64_FORMAT " skipped) gets no model",
+						g->n_rows + g->rows_skipped, g->rows_skipped),
+				 errdetail_internal("%s", reason),
+				 errhint("Its model is NULL; the other groups are trained.")));
+		PG_RETURN_NULL();
+	}
 	labels_check_count(labels_count(g->classes), g->args.max_classes, NULL, g->n_rows);
 
 	INSTR_TIME_SET_CURRENT(start);

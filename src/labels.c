@@ -80,6 +80,52 @@ label_ids_count(LabelIds *ids)
 	return hash_get_num_entries(ids);
 }
 
+void
+class_matcher_init(ClassMatcher *cm, char **names, int n)
+{
+	int			c;
+
+	cm->n = n;
+	cm->names = names;
+	cm->len = palloc(sizeof(int) * Max(n, 1));
+	cm->ids = label_ids_create(n);
+	for (c = 0; c < n; c++)
+	{
+		label_ids_add(cm->ids, names[c], c);
+		cm->len[c] = (int) strlen(names[c]);
+	}
+}
+
+int32
+class_matcher_find(const ClassMatcher *cm, text *label)
+{
+	const char *bytes = VARDATA_ANY(label);
+	int			len = VARSIZE_ANY_EXHDR(label);
+	int32		id = -1;
+	int			c;
+	char	   *name;
+
+	if (cm->n <= 16)
+	{
+		/* no copy, no hashing: what streaming passes, row after row */
+		for (c = 0; c < cm->n; c++)
+			if (cm->len[c] == len && memcmp(cm->names[c], bytes, len) == 0)
+				return c;
+	}
+	else
+	{
+		name = text_to_cstring(label);
+		id = label_ids_find(cm->ids, name);
+		pfree(name);
+	}
+	if (id < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label \"%s\" is not a class of the model", text_to_cstring(label)),
+				 errhint("The model's classes are listed by bpnn_classes(model).")));
+	return id;
+}
+
 /* ---------- the text form ---------- */
 
 /*

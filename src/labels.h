@@ -25,6 +25,24 @@ extern int32 label_ids_find(LabelIds *ids, const char *label);	/* -1: absent */
 extern void label_ids_add(LabelIds *ids, const char *label, int32 id);	/* label is kept, not copied */
 extern long label_ids_count(LabelIds *ids);
 
+/*
+ * A model's classes matched to label::text by its bytes, row after row
+ * (bpnn_gradient, bpnn_train_epoch): compared with each name when there are
+ * few, else looked up by hash.
+ */
+typedef struct ClassMatcher
+{
+	int			n;
+	char	  **names;			/* the model's, not copied */
+	int		   *len;			/* strlen of each */
+	LabelIds   *ids;
+} ClassMatcher;
+
+/* in the current memory context */
+extern void class_matcher_init(ClassMatcher *cm, char **names, int n);
+/* the class of a label, or an error (22023) naming it */
+extern int32 class_matcher_find(const ClassMatcher *cm, text *label);
+
 /* do the classes of a label of this type sort as numbers? */
 extern bool labels_type_is_number(Oid type);
 

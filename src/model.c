@@ -778,7 +778,7 @@ content_key(struct varlena *raw, Size *len, uint64 *checksum)
  * external Param)?  An aggregate's transition function sees its arguments
  * through Params of the executor's own, so its Aggref's are looked at.
  */
-static bool
+bool
 model_arg_stable(FunctionCallInfo fcinfo, int argno)
 {
 	Aggref	   *aggref = AggGetAggref(fcinfo);

@@ -186,4 +186,44 @@ typedef struct CachedModel
  */
 extern CachedModel *model_from_arg(FunctionCallInfo fcinfo, int argno);
 
+/*
+ * Is argument argno the same value throughout the query (a Const or an
+ * external Param)?  For an aggregate's transition function, its Aggref's
+ * argument argno - 1 is looked at.
+ */
+extern bool model_arg_stable(FunctionCallInfo fcinfo, int argno);
+
+/*
+ * Decoded models kept for an aggregate's transition function across rows
+ * even where fn_extra does not last (Citus's worker_partial_agg makes a new
+ * FmgrInfo for every row): the last KEPT_MODELS models seen, each in a
+ * memory context under TopTransactionContext, so that they live through
+ * the statement and are freed with the transaction (model_cache.c).
+ */
+#define KEPT_MODELS 4
+
+typedef struct KeptEntry
+{
+	MemoryContext cxt;			/* NULL: empty */
+	uint64		generation;		/* which decode it holds */
+	uint64		last_used;
+	CachedModel cm;
+} KeptEntry;
+
+typedef struct KeptModel
+{
+	const char *name;			/* of the entries' memory contexts */
+	KeptEntry	entries[KEPT_MODELS];
+} KeptModel;
+
+#define KEPT_MODEL_INIT(name) {(name)}
+
+/*
+ * The model in argument argno, from the KeptModel when its bytes are a
+ * kept model's (compared in full, unless this call site verified the very
+ * same datum before), else decoded (and validated) into it, replacing the
+ * least recently used.  cm->extra is NULL after a new decode.
+ */
+extern CachedModel *model_from_arg_kept(FunctionCallInfo fcinfo, int argno, KeptModel *kept);
+
 #endif							/* BPNN_MODEL_H */

@@ -23,7 +23,6 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "port/pg_bswap.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/memutils.h"
@@ -99,101 +98,35 @@ read_options(FunctionCallInfo fcinfo, SgdOptions *o, int32 *buffer_rows, bool wi
 typedef struct EpochCache
 {
 	SgdScratch	scratch;
-	LabelIds   *classes;
-	int		   *class_len;		/* strlen of each class name */
+	ClassMatcher classes;
 } EpochCache;
 
 /*
- * The decoded model and its scratch, kept per backend rather than in
- * fn_extra: Citus's worker_partial_agg calls the transition function
- * through a new FmgrInfo on every row, so fn_extra does not survive from
- * one row to the next there.  One model is kept (the last one seen), in a
- * context of its own under TopMemoryContext; a row with another model
- * replaces it.  A model is recognized by all its bytes (compared on every
- * row: a pointer seen before may hold another model by then).
+ * The decoded models and their scratch, kept across rows (model_cache.c):
+ * Citus's worker_partial_agg calls the transition function through a new
+ * FmgrInfo on every row, so fn_extra does not survive from one row to the
+ * next there.  The scratch hangs on the kept model (extra, in its context).
  */
-static MemoryContext epoch_cxt = NULL;
-static MemoryContext epoch_cxt_pending = NULL;	/* a decode that failed */
-static CachedModel epoch_cm;
-static EpochCache *epoch_ec = NULL;
+static KeptModel epoch_models = KEPT_MODEL_INIT("bpnn_train_epoch models");
 
 static CachedModel *
 epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 {
-	struct varlena *plain = PG_DETOAST_DATUM(PG_GETARG_DATUM(EPOCH_ARG_MODEL));
-	Size		len = VARSIZE_ANY_EXHDR(plain);
-	MemoryContext cxt,
-				old;
-	EpochCache *ec;
-	int			c;
+	CachedModel *cm = model_from_arg_kept(fcinfo, EPOCH_ARG_MODEL, &epoch_models);
+	MemoryContext old;
+	EpochCache *ec = (EpochCache *) cm->extra;
 
-	if (epoch_cxt != NULL && epoch_cm.len == len &&
-		memcmp(VARDATA_ANY(plain), epoch_cm.bytes, len) == 0)
+	if (ec == NULL)
 	{
-		*ec_out = epoch_ec;
-		return &epoch_cm;
+		old = MemoryContextSwitchTo(cm->cxt);
+		ec = palloc0(sizeof(EpochCache));
+		sgd_scratch_init(&ec->scratch, cm->model);
+		class_matcher_init(&ec->classes, cm->model->class_names, model_n_classes(cm->model));
+		cm->extra = ec;
+		MemoryContextSwitchTo(old);
 	}
-	if (epoch_cxt_pending != NULL)
-		MemoryContextDelete(epoch_cxt_pending);
-	cxt = epoch_cxt_pending = AllocSetContextCreate(TopMemoryContext, "bpnn_train_epoch model",
-													ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(cxt);
-	memset(&epoch_cm, 0, sizeof(epoch_cm));
-	if (epoch_cxt != NULL)
-		MemoryContextDelete(epoch_cxt);
-	epoch_cxt = NULL;
-	epoch_cm.model = model_decode(VARDATA_ANY(plain), len, ERRCODE_DATA_CORRUPTED);
-	epoch_cm.row = palloc(sizeof(double) * model_n_features(epoch_cm.model));
-	epoch_cm.bytes = palloc(len);
-	memcpy((char *) epoch_cm.bytes, VARDATA_ANY(plain), len);
-	epoch_cm.len = len;
-	memcpy(&epoch_cm.checksum, epoch_cm.bytes + 8, sizeof(uint64));
-	epoch_cm.checksum = pg_ntoh64(epoch_cm.checksum);
-	epoch_cm.cxt = cxt;
-
-	ec = palloc0(sizeof(EpochCache));
-	sgd_scratch_init(&ec->scratch, epoch_cm.model);
-	ec->classes = label_ids_create(model_n_classes(epoch_cm.model));
-	ec->class_len = palloc(sizeof(int) * model_n_classes(epoch_cm.model));
-	for (c = 0; c < model_n_classes(epoch_cm.model); c++)
-	{
-		label_ids_add(ec->classes, epoch_cm.model->class_names[c], c);
-		ec->class_len[c] = (int) strlen(epoch_cm.model->class_names[c]);
-	}
-	MemoryContextSwitchTo(old);
-	epoch_ec = ec;
-	epoch_cxt = cxt;
-	epoch_cxt_pending = NULL;
 	*ec_out = ec;
-	return &epoch_cm;
-}
-
-/* the class of a label: its bytes against the few class names, else by hash */
-static int32
-label_class(const EpochCache *ec, const BpnnModel *m, text *label)
-{
-	const char *bytes = VARDATA_ANY(label);
-	int			len = VARSIZE_ANY_EXHDR(label);
-	int			c;
-	char	   *name;
-	int32		id;
-
-	if (model_n_classes(m) <= 16)
-	{
-		for (c = 0; c < model_n_classes(m); c++)
-			if (ec->class_len[c] == len && memcmp(m->class_names[c], bytes, len) == 0)
-				return c;
-	}
-	else if ((id = label_ids_find(ec->classes, (name = text_to_cstring(label)))) >= 0)
-	{
-		pfree(name);
-		return id;
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("label \"%s\" is not a class of the model", text_to_cstring(label)),
-			 errhint("The model's classes are listed by bpnn_classes(model).")));
-	return -1;					/* not reached */
+	return cm;
 }
 
 Datum
@@ -262,7 +195,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	}
 	row = s->buffered;
-	sgd_labels(s)[row] = label_class(ec, cm->model, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
+	sgd_labels(s)[row] = class_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
 	model_normalize_features(cm->model, values,
 							 sgd_buffer(s) + (Size) row * s->n_features);
 	s->buffered++;

@@ -196,6 +196,147 @@ COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int,
 -- NULL model that would replace the one being trained
 ALTER FUNCTION bpnn_apply_gradient(bpnn_model, bpnn_state, float8) CALLED ON NULL INPUT;
 
+-- bpnn_fit in parallel (src/group_state.c): combine, serialize and
+-- deserialize functions, so that a parallel plan runs it (Partial Aggregate
+-- in each worker, Finalize Aggregate in the leader).  Combining
+-- concatenates the partial states' rows; the final function trains on the
+-- rows in a canonical order, so the model does not depend on the plan.
+-- An aggregate's support functions cannot be altered: each overload is
+-- dropped and created again, as 0.2.0 -> 0.3.0 did.
+-- ---------------------------------------------------------------------------
+
+-- not strict: it makes the first state in the aggregate's memory.
+-- STABLE: the rows are checked against bpnn.memory_limit
+CREATE FUNCTION bpnn_fit_combinefn(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'bpnn_fit_combinefn' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_fit_combinefn(internal, internal) IS
+	'combine function of bpnn_fit: appends one partial state''s rows to another''s';
+CREATE FUNCTION bpnn_fit_serializefn(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'bpnn_fit_serializefn' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_fit_serializefn(internal) IS
+	'serialize function of bpnn_fit: a partial state as bytes, for the leader of a parallel plan';
+CREATE FUNCTION bpnn_fit_deserializefn(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'bpnn_fit_deserializefn' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_fit_deserializefn(bytea, internal) IS
+	'deserialize function of bpnn_fit: checks a serialized partial state and reads it back';
+
+DROP AGGREGATE bpnn_fit(float8[], text, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label text, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], text, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type text; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], boolean, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label boolean, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], boolean, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type boolean; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], int2, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label int2, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], int2, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type int2; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], int4, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label int4, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], int4, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type int4; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], int8, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label int8, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], int8, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type int8; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], float4, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label float4, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], float4, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type float4; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], float8, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label float8, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], float8, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type float8; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], numeric, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label numeric, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], numeric, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type numeric; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
+DROP AGGREGATE bpnn_fit(float8[], oid, jsonb);
+CREATE AGGREGATE bpnn_fit(features float8[], label oid, options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], oid, jsonb) IS
+	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type oid; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
+
 -- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
