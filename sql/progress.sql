@@ -1,4 +1,4 @@
--- bpnn_progress(): the trainings running now (test/t/progress.sh watches
+-- bpnn_progress(): the trainings running now (test/t/009_progress.pl watches
 -- them from another session; here, what one session can see of itself)
 SELECT pg_get_function_arguments('bpnn_progress()'::regprocedure);
 SELECT p.provolatile, p.proparallel, p.proretset FROM pg_proc p WHERE p.oid = 'bpnn_progress()'::regprocedure;
