@@ -22,7 +22,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
 REGRESS = data model_io train predict errors security evaluate features fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # what the -Wno- flags silence (checked with gcc 12 and clang 14, -Wall -Wextra):
