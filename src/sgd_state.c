@@ -206,8 +206,17 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 
 	if (n == 0)
 		return;
-	if ((Size) s->n_weights != nn_weight_count(&sc->model->layout))
-		elog(ERROR, "bpnn_train_state does not match its model");
+	/*
+	 * The rows may have been read with another model of one checksum (it
+	 * proves nothing): they must fit this network, each label one of its
+	 * outputs
+	 */
+	if ((Size) s->n_weights != nn_weight_count(&sc->model->layout) ||
+		s->n_features != model_n_features(sc->model))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are not its model's.");
+	for (i = 0; i < n; i++)
+		if (sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
+			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
 	for (i = 0; i < n; i++)
 		order[i] = (uint32) i;
 	rng.state = s->rng;
