@@ -34,7 +34,7 @@ FROM ts_models ORDER BY id;
 -- epoch losses): a state begun with the first took a row of class "f" (the
 -- sixth) and trained on it with two outputs, reading past the class
 -- weights and the outputs.  Each buffered label must be one of the
--- model's outputs when the buffer is trained.
+-- model's outputs when the buffer is trained (or summed).
 INSERT INTO ts_models VALUES (3, '{"format_version": 2, "layers": [1, 3, 2], "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["xxxxxxxxxxxxxxxxxxxxxxxxxxx"], "classes": ["a", "b"], "columns": [{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxx", "kind": "number", "width": 1}], "missing": "skip", "impute": [0.0], "normalization": {"method": "zscore", "shift": [0.0], "scale": [1.0]}, "training": {"source": "public.t1", "label_column": "y", "epochs": 4, "learning_rate": 0.2, "momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", "weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [1, 1], "rows_used": 40, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 4, "best_epoch": 0, "validation_loss": 0, "final_loss": 1.0000981623321477, "train_accuracy": 0.5, "seconds": 0.001909277, "workers": 0, "loss_per_epoch": [0.500000000151589, -1.2167772183231104e-29, -1.305060893599705e-54, 0.0625]}, "weights": [[-0.15000000000000002, -0.1, -0.05, 0.0, 0.05, 0.1], [-0.15000000000000002, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15000000000000002, -0.15000000000000002]]}'), (4, '{"format_version": 2, "layers": [1, 1, 6], "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["x"], "classes": ["a", "b", "c", "d", "e", "f"], "columns": [{"name": "x", "kind": "number", "width": 1}], "missing": "skip", "impute": [0.0], "normalization": {"method": "zscore", "shift": [0.0], "scale": [1.0]}, "training": {"source": "public.t1", "label_column": "y", "epochs": 4, "learning_rate": 0.2, "momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", "weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [1, 1, 1, 1, 1, 1], "rows_used": 40, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 4, "best_epoch": 0, "validation_loss": 0, "final_loss": 1.0000981623321477, "train_accuracy": 0.5, "seconds": 0.001909277, "workers": 0, "loss_per_epoch": [0.5, 0.25, 0.125, 0.0625]}, "weights": [[-0.15000000000000002, -0.1], [-0.15000000000000002, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15000000000000002, -0.15000000000000002, -0.1, -0.05, 0.0, 0.05]]}');
 SELECT id, bpnn_info(m)->'layers' AS layers, bpnn_classes(m),
        substr(encode(bpnn_model_send(m), 'hex'), 17, 16) AS checksum, length(bpnn_model_send(m))
@@ -42,6 +42,11 @@ FROM ts_models WHERE id IN (3, 4) ORDER BY id;
 SELECT bpnn_train_epoch(m.m, ARRAY[1.0]::float8[], CASE WHEN g = 3 THEN 'a' ELSE 'f' END,
                         0.1, 0, 1, 'momentum', 0, 1, 4) IS NULL AS trained
 FROM generate_series(3, 4) g JOIN ts_models m ON m.id = g;
+-- bpnn_gradient checked the same sizes, and summed its buffer (128 rows)
+-- with whichever model filled it: rows 2-127 of class "f" on two outputs
+SELECT bpnn_state_info(bpnn_gradient(m.m, ARRAY[1.0]::float8[], CASE WHEN g IN (1, 128) THEN 'a' ELSE 'f' END
+                                     ORDER BY g)) IS NULL AS summed
+FROM generate_series(1, 128) g JOIN ts_models m ON m.id = CASE WHEN g IN (1, 128) THEN 3 ELSE 4 END;
 RESET ROLE;
 
 -- ---------------------------------------------------------------------------
