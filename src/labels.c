@@ -10,6 +10,8 @@
 
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
+#include "miscadmin.h"
 #include "parser/parse_coerce.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
@@ -28,12 +30,22 @@ typedef struct LabelEntry
 	int32		id;
 } LabelEntry;
 
+/*
+ * Seeded once per process, at random: labels and class names come from
+ * users, and with an unseeded hash_bytes anyone can make names that all
+ * fall in one bucket (one 12-byte block sets its whole internal state),
+ * which made building the classes of a crafted 100,000-class model take
+ * minutes, deaf to cancels
+ */
+static uint64 label_seed;
+static bool label_seeded = false;
+
 static uint32
 label_hash(const void *key, Size keysize)
 {
 	const char *s = *(char *const *) key;
 
-	return hash_bytes((const unsigned char *) s, (int) strlen(s));
+	return (uint32) hash_bytes_extended((const unsigned char *) s, (int) strlen(s), label_seed);
 }
 
 static int
@@ -47,6 +59,11 @@ label_ids_create(long expected)
 {
 	HASHCTL		hctl = {0};
 
+	if (!label_seeded)
+	{
+		label_seed = pg_prng_uint64(&pg_global_prng_state);
+		label_seeded = true;
+	}
 	/* the key is a pointer to the label: any length, hashed by content */
 	hctl.keysize = sizeof(char *);
 	hctl.entrysize = sizeof(LabelEntry);
@@ -69,8 +86,11 @@ void
 label_ids_add(LabelIds *ids, const char *label, int32 id)
 {
 	bool		found;
-	LabelEntry *e = hash_search(ids, &label, HASH_ENTER, &found);
+	LabelEntry *e;
 
+	/* its callers loop over every class of a model, or every new label */
+	CHECK_FOR_INTERRUPTS();
+	e = hash_search(ids, &label, HASH_ENTER, &found);
 	e->id = id;
 }
 

@@ -168,7 +168,14 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 	else
 	{
 		sgd_state_check(s);
-		if (s->model_checksum != cm->checksum)
+		/*
+		 * The checksum names a model but is no proof of identity (two models
+		 * of different shapes can share it): the buffer's row width and the
+		 * weight count must be this model's too
+		 */
+		if (s->model_checksum != cm->checksum || s->model_len != (int32) cm->len ||
+			s->n_features != model_n_features(cm->model) ||
+			(Size) s->n_weights != nn_weight_count(&cm->model->layout))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("bpnn_train_epoch must be given the same model on every row")));

@@ -9,6 +9,7 @@
 
 #include <math.h>
 
+#include "common/int.h"
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "port/pg_bswap.h"
@@ -40,9 +41,18 @@ sgd_state_alloc(const SgdState *header, int32 capacity)
 {
 	Size		size = sgd_state_size(header->n_weights, header->optimizer == FIT_ADAM ? 2 : 1,
 									  header->model_len, capacity, header->n_features);
-	SgdState   *s = MemoryContextAllocExtended(CurrentMemoryContext, size,
-											   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	SgdState   *s;
 
+	/* a varlena's length field holds less than 1 GB: a larger one would wrap */
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("a training buffer of %d rows makes a bpnn_train_state larger than 1 GB", capacity),
+				 errdetail("The state would take %zu MB; a value holds at most %zu MB.",
+						   size / (1024 * 1024), (Size) MaxAllocSize / (1024 * 1024)),
+				 errhint("Lower buffer_rows.")));
+	s = MemoryContextAllocExtended(CurrentMemoryContext, size,
+								   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	memcpy(s, header, sizeof(SgdState));
 	SET_VARSIZE(s, size);
 	s->version = SGD_STATE_VERSION;
@@ -196,8 +206,17 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 
 	if (n == 0)
 		return;
-	if ((Size) s->n_weights != nn_weight_count(&sc->model->layout))
-		elog(ERROR, "bpnn_train_state does not match its model");
+	/*
+	 * The rows may have been read with another model of one checksum (it
+	 * proves nothing): they must fit this network, each label one of its
+	 * outputs
+	 */
+	if ((Size) s->n_weights != nn_weight_count(&sc->model->layout) ||
+		s->n_features != model_n_features(sc->model))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are not its model's.");
+	for (i = 0; i < n; i++)
+		if (sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
+			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
 	for (i = 0; i < n; i++)
 		order[i] = (uint32) i;
 	rng.state = s->rng;
@@ -326,10 +345,17 @@ sgd_state_average(SgdState *a, SgdState *b)
 				 errmsg("cannot combine training states with different options")));
 	r = sgd_state_alloc(a, 0);
 	memcpy(sgd_model_bytes(r), sgd_model_bytes(a), a->model_len);
-	r->rows = a->rows + b->rows;
-	r->skipped = a->skipped + b->skipped;
-	r->correct = a->correct + b->correct;
+	if (pg_add_s64_overflow(a->rows, b->rows, &r->rows) ||
+		pg_add_s64_overflow(a->skipped, b->skipped, &r->skipped) ||
+		pg_add_s64_overflow(a->correct, b->correct, &r->correct))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the combined training state counts more rows than bigint holds")));
 	r->loss = a->loss + b->loss;
+	if (!isfinite(r->loss))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the combined training state's loss is out of range for double precision")));
 	r->steps = Max(a->steps, b->steps);
 	/* no rows, no weight: a partial that saw none keeps the starting weights */
 	wa = r->rows > 0 ? (double) a->rows / (double) r->rows : 0.5;

@@ -129,6 +129,13 @@ state_sum_buffer(BpnnState *s, StateScratch *sc)
 
 	if (s->buffered == 0)
 		return;
+	/*
+	 * The rows may have been read with another model of this one's sizes
+	 * and checksum (which proves nothing): each label must be an output
+	 */
+	for (i = 0; i < s->buffered; i++)
+		if (labels[i] < 0 || labels[i] >= n_out)
+			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
 	memcpy(sc->ws.act[0], state_buffer(s), sizeof(float) * (Size) s->buffered * s->n_features);
 	nn_forward(&m->layout, m->weights, &sc->ws, s->buffered);
 	out = sc->ws.act[m->layout.n_layers];
@@ -154,8 +161,6 @@ state_flush(BpnnState *s)
 				old;
 
 	const BpnnModel *m;
-	const int32 *labels = state_labels(s);
-	int			i;
 
 	if (s->buffered == 0)
 		return;
@@ -170,9 +175,6 @@ state_flush(BpnnState *s)
 		(Size) s->n_weights != nn_weight_count(&m->layout) ||
 		s->n_features != model_n_features(m))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its model copy is not the model it was computed for.");
-	for (i = 0; i < s->buffered; i++)
-		if (labels[i] < 0 || labels[i] >= model_n_classes(m))
-			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
 	state_scratch_init(&sc, m);
 	state_sum_buffer(s, &sc);
 	MemoryContextSwitchTo(old);

@@ -230,7 +230,8 @@ scan_gradient(SPIPlanPtr plan, const BpnnModel *model, MemoryContext result_cxt)
 static int32
 stream_buffer_rows(const BpnnModel *model, int batch, int64 n_rows)
 {
-	Size		room = (Size) bpnn_memory_limit_kb * 1024 / 2;
+	/* and the state (one value) under 1 GB: half of it for the buffer */
+	Size		room = Min((Size) bpnn_memory_limit_kb * 1024, (Size) MaxAllocSize) / 2;
 	Size		rows = room / SGD_ROW_BYTES(model_n_features(model));
 	Size		most = (Size) Min(n_rows, (int64) (INT32_MAX / 2));
 

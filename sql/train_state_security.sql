@@ -1,0 +1,94 @@
+-- bpnn_train_epoch and bpnn_train_state attacked (a hostile review of the
+-- 0.4.0 surfaces): each case crashed, leaked or misbehaved before its fix.
+
+-- ---------------------------------------------------------------------------
+-- A model's checksum is no proof of identity.  hash_bytes_extended is not
+-- collision resistant: one free 12-byte block (three float4 weights) sets
+-- its whole internal state, so two models of different shapes can carry
+-- the same checksum.  These two do (1 feature and 64 features; made by
+-- matching the last three weights of the second).  A state begun with the
+-- first took the second's 64 features into a buffer sized for 1 and the
+-- backend died (SIGSEGV), as any role: the transition function must check
+-- the shape, not only the checksum.
+-- ---------------------------------------------------------------------------
+CREATE ROLE regress_bpnn_ts_user LOGIN;
+GRANT SELECT ON iris TO regress_bpnn_ts_user;
+SET ROLE regress_bpnn_ts_user;
+\set VERBOSITY terse
+CREATE TEMP TABLE ts_models (id int, m bpnn_model);
+INSERT INTO ts_models VALUES (1, '{"format_version": 2, "layers": [1, 2, 2], "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["xxxxx"], "classes": ["0", "1"], "columns": [{"name": "xxxxx", "kind": "number", "width": 1}], "missing": "skip", "impute": [0.0], "normalization": {"method": "zscore", "shift": [0.0], "scale": [1.0]}, "training": {"source": "public.t1", "label_column": "y", "epochs": 2, "learning_rate": 0.2, "momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", "weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [1, 1], "rows_used": 40, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 2, "best_epoch": 0, "validation_loss": 0, "final_loss": 1.0000981623321477, "train_accuracy": 0.5, "seconds": 0.001909277, "workers": 0, "loss_per_epoch": [1.0017275187373902, 1.0000630753121356]}, "weights": [[0.01, 0.02, 0.03, 0.04], [0.01, 0.02, 0.03, 0.04, 0.05, 0.06]]}'), (2, '{"format_version": 2, "layers": [64, 2, 2], "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["f0_", "f1", "f2", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10", "f11", "f12", "f13", "f14", "f15", "f16", "f17", "f18", "f19", "f20", "f21", "f22", "f23", "f24", "f25", "f26", "f27", "f28", "f29", "f30", "f31", "f32", "f33", "f34", "f35", "f36", "f37", "f38", "f39", "f40", "f41", "f42", "f43", "f44", "f45", "f46", "f47", "f48", "f49", "f50", "f51", "f52", "f53", "f54", "f55", "f56", "f57", "f58", "f59", "f60", "f61", "f62", "f63"], "classes": ["0", "1x"], "columns": [{"name": "f0_", "kind": "number", "width": 1}, {"name": "f1", "kind": "number", "width": 1}, {"name": "f2", "kind": "number", "width": 1}, {"name": "f3", "kind": "number", "width": 1}, {"name": "f4", "kind": "number", "width": 1}, {"name": "f5", "kind": "number", "width": 1}, {"name": "f6", "kind": "number", "width": 1}, {"name": "f7", "kind": "number", "width": 1}, {"name": "f8", "kind": "number", "width": 1}, {"name": "f9", "kind": "number", "width": 1}, {"name": "f10", "kind": "number", "width": 1}, {"name": "f11", "kind": "number", "width": 1}, {"name": "f12", "kind": "number", "width": 1}, {"name": "f13", "kind": "number", "width": 1}, {"name": "f14", "kind": "number", "width": 1}, {"name": "f15", "kind": "number", "width": 1}, {"name": "f16", "kind": "number", "width": 1}, {"name": "f17", "kind": "number", "width": 1}, {"name": "f18", "kind": "number", "width": 1}, {"name": "f19", "kind": "number", "width": 1}, {"name": "f20", "kind": "number", "width": 1}, {"name": "f21", "kind": "number", "width": 1}, {"name": "f22", "kind": "number", "width": 1}, {"name": "f23", "kind": "number", "width": 1}, {"name": "f24", "kind": "number", "width": 1}, {"name": "f25", "kind": "number", "width": 1}, {"name": "f26", "kind": "number", "width": 1}, {"name": "f27", "kind": "number", "width": 1}, {"name": "f28", "kind": "number", "width": 1}, {"name": "f29", "kind": "number", "width": 1}, {"name": "f30", "kind": "number", "width": 1}, {"name": "f31", "kind": "number", "width": 1}, {"name": "f32", "kind": "number", "width": 1}, {"name": "f33", "kind": "number", "width": 1}, {"name": "f34", "kind": "number", "width": 1}, {"name": "f35", "kind": "number", "width": 1}, {"name": "f36", "kind": "number", "width": 1}, {"name": "f37", "kind": "number", "width": 1}, {"name": "f38", "kind": "number", "width": 1}, {"name": "f39", "kind": "number", "width": 1}, {"name": "f40", "kind": "number", "width": 1}, {"name": "f41", "kind": "number", "width": 1}, {"name": "f42", "kind": "number", "width": 1}, {"name": "f43", "kind": "number", "width": 1}, {"name": "f44", "kind": "number", "width": 1}, {"name": "f45", "kind": "number", "width": 1}, {"name": "f46", "kind": "number", "width": 1}, {"name": "f47", "kind": "number", "width": 1}, {"name": "f48", "kind": "number", "width": 1}, {"name": "f49", "kind": "number", "width": 1}, {"name": "f50", "kind": "number", "width": 1}, {"name": "f51", "kind": "number", "width": 1}, {"name": "f52", "kind": "number", "width": 1}, {"name": "f53", "kind": "number", "width": 1}, {"name": "f54", "kind": "number", "width": 1}, {"name": "f55", "kind": "number", "width": 1}, {"name": "f56", "kind": "number", "width": 1}, {"name": "f57", "kind": "number", "width": 1}, {"name": "f58", "kind": "number", "width": 1}, {"name": "f59", "kind": "number", "width": 1}, {"name": "f60", "kind": "number", "width": 1}, {"name": "f61", "kind": "number", "width": 1}, {"name": "f62", "kind": "number", "width": 1}, {"name": "f63", "kind": "number", "width": 1}], "missing": "skip", "impute": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "normalization": {"method": "zscore", "shift": [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], "scale": [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]}, "training": {"source": "public.t1", "label_column": "y", "epochs": 2, "learning_rate": 0.2, "momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", "weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [1, 1], "rows_used": 40, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 2, "best_epoch": 0, "validation_loss": 0, "final_loss": 1.0000981623321477, "train_accuracy": 0.5, "seconds": 0.001909277, "workers": 0, "loss_per_epoch": [1.0017275187373902, 1.0000630753121356]}, "weights": [[0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001, 0.001], [0.01, 0.02, 0.03, -7202.87451171875, -3.70243861068896e-15, 9.467042628346148e-14]]}');
+SELECT id, bpnn_info(m)->'layers' AS layers,
+       substr(encode(bpnn_model_send(m), 'hex'), 17, 16) AS checksum
+FROM ts_models ORDER BY id;
+SELECT bpnn_train_epoch(m.m, CASE WHEN g = 1 THEN ARRAY[1.0]::float8[]
+                                  ELSE pg_catalog.array_fill(1.0::float8, ARRAY[64]) END,
+                        '0', 0.1, 0, 1, 'momentum', 0, 1, 4) IS NULL AS trained
+FROM generate_series(1, 2) g JOIN ts_models m ON m.id = g;
+-- each model alone trains
+SELECT id, (SELECT bpnn_train_epoch(m, pg_catalog.array_fill(g::float8, ARRAY[(bpnn_info(m)->'layers'->>0)::int]),
+                                   '0', 0.1, 0, 1, 'momentum', 0, 1, 4)
+            FROM generate_series(1, 4) g) IS NOT NULL AS trained
+FROM ts_models ORDER BY id;
+-- Two models of one length, weight count, feature count and checksum, but
+-- of 2 and 6 classes ([1, 3, 2] and [1, 1, 6]; the free block is in the
+-- epoch losses): a state begun with the first took a row of class "f" (the
+-- sixth) and trained on it with two outputs, reading past the class
+-- weights and the outputs.  Each buffered label must be one of the
+-- model's outputs when the buffer is trained (or summed).
+INSERT INTO ts_models VALUES (3, '{"format_version": 2, "layers": [1, 3, 2], "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["xxxxxxxxxxxxxxxxxxxxxxxxxxx"], "classes": ["a", "b"], "columns": [{"name": "xxxxxxxxxxxxxxxxxxxxxxxxxxx", "kind": "number", "width": 1}], "missing": "skip", "impute": [0.0], "normalization": {"method": "zscore", "shift": [0.0], "scale": [1.0]}, "training": {"source": "public.t1", "label_column": "y", "epochs": 4, "learning_rate": 0.2, "momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", "weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [1, 1], "rows_used": 40, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 4, "best_epoch": 0, "validation_loss": 0, "final_loss": 1.0000981623321477, "train_accuracy": 0.5, "seconds": 0.001909277, "workers": 0, "loss_per_epoch": [0.500000000151589, -1.2167772183231104e-29, -1.305060893599705e-54, 0.0625]}, "weights": [[-0.15000000000000002, -0.1, -0.05, 0.0, 0.05, 0.1], [-0.15000000000000002, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15000000000000002, -0.15000000000000002]]}'), (4, '{"format_version": 2, "layers": [1, 1, 6], "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid", "loss": "squared_error", "features": ["x"], "classes": ["a", "b", "c", "d", "e", "f"], "columns": [{"name": "x", "kind": "number", "width": 1}], "missing": "skip", "impute": [0.0], "normalization": {"method": "zscore", "shift": [0.0], "scale": [1.0]}, "training": {"source": "public.t1", "label_column": "y", "epochs": 4, "learning_rate": 0.2, "momentum": 0.7, "batch_size": 32, "init_range": 0.1, "seed": 1, "optimizer": "momentum", "weight_decay": 0, "validation_fraction": 0, "patience": 10, "class_weights": [1, 1, 1, 1, 1, 1], "rows_used": 40, "validation_rows": 0, "rows_skipped": 0, "epochs_run": 4, "best_epoch": 0, "validation_loss": 0, "final_loss": 1.0000981623321477, "train_accuracy": 0.5, "seconds": 0.001909277, "workers": 0, "loss_per_epoch": [0.5, 0.25, 0.125, 0.0625]}, "weights": [[-0.15000000000000002, -0.1], [-0.15000000000000002, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15000000000000002, -0.15000000000000002, -0.1, -0.05, 0.0, 0.05]]}');
+SELECT id, bpnn_info(m)->'layers' AS layers, bpnn_classes(m),
+       substr(encode(bpnn_model_send(m), 'hex'), 17, 16) AS checksum, length(bpnn_model_send(m))
+FROM ts_models WHERE id IN (3, 4) ORDER BY id;
+SELECT bpnn_train_epoch(m.m, ARRAY[1.0]::float8[], CASE WHEN g = 3 THEN 'a' ELSE 'f' END,
+                        0.1, 0, 1, 'momentum', 0, 1, 4) IS NULL AS trained
+FROM generate_series(3, 4) g JOIN ts_models m ON m.id = g;
+-- bpnn_gradient checked the same sizes, and summed its buffer (128 rows)
+-- with whichever model filled it: rows 2-127 of class "f" on two outputs
+SELECT bpnn_state_info(bpnn_gradient(m.m, ARRAY[1.0]::float8[], CASE WHEN g IN (1, 128) THEN 'a' ELSE 'f' END
+                                     ORDER BY g)) IS NULL AS summed
+FROM generate_series(1, 128) g JOIN ts_models m ON m.id = CASE WHEN g IN (1, 128) THEN 3 ELSE 4 END;
+RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- A state larger than 1 GB: its varlena length wrapped, and the next row
+-- reported the aggregate's own state as corrupt (XX001), after allocating
+-- it.  Refused before allocating, as a limit, naming buffer_rows.
+-- ---------------------------------------------------------------------------
+SET ROLE regress_bpnn_ts_user;
+SELECT bpnn_train('iris', 'label', hidden => '{3}', epochs => 1) AS ts_m \gset
+SET bpnn.memory_limit = '3GB';
+\set VERBOSITY default
+SELECT bpnn_train_epoch(:'ts_m', ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm],
+                        label, 0.1, 0.5, 16, 'momentum', 0, 1, 100000000) IS NULL AS trained
+FROM iris;
+\set VERBOSITY terse
+RESET bpnn.memory_limit;
+RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- Combining states (a user-made aggregate on the combine function, as a
+-- superuser or a role granted it may build): row counts whose sum passes
+-- 2^63 wrapped negative, and a loss sum overflowed to infinity.  The
+-- result was a value its own output function refuses (not dumpable),
+-- reported later as a corrupt state.
+-- ---------------------------------------------------------------------------
+CREATE AGGREGATE pg_temp.ts_partial(bpnn_model, float8[], text, float8, float8, int4, text, float8, int8, int4) (
+  SFUNC = bpnn_train_epoch_transfn, STYPE = bpnn_train_state);
+CREATE AGGREGATE pg_temp.ts_combine(bpnn_train_state) (
+  SFUNC = bpnn_train_epoch_combinefn, STYPE = bpnn_train_state);
+SELECT pg_temp.ts_partial(:'ts_m', ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm],
+                          label, 0.1, 0.5, 16, 'momentum', 0, 1, 64)::text AS ts_s
+FROM iris \gset
+-- rows (bytes 28-35) and correct (44-51) 2^62: two sum past 2^63; the loss (60-67) near DBL_MAX
+SELECT overlay(overlay(:'ts_s' placing '4000000000000000' from 57) placing '4000000000000000' from 89) AS ts_big \gset
+SELECT overlay(:'ts_s' placing '7fefffffffffffff' from 121) AS ts_bigloss \gset
+SELECT :'ts_big'::bpnn_train_state IS NOT NULL AS valid, :'ts_bigloss'::bpnn_train_state IS NOT NULL AS valid;
+SELECT pg_temp.ts_combine(s) IS NOT NULL AS combined FROM (VALUES (:'ts_big'::bpnn_train_state), (:'ts_big')) v(s);
+SELECT pg_temp.ts_combine(s) IS NOT NULL AS combined FROM (VALUES (:'ts_bigloss'::bpnn_train_state), (:'ts_bigloss')) v(s);
+-- one of each combines
+SELECT bpnn_train_epoch_finalfn(pg_temp.ts_combine(s)) IS NOT NULL AS combined
+FROM (VALUES (:'ts_big'::bpnn_train_state), (:'ts_s')) v(s);
+
+DROP TABLE ts_models;
+DROP OWNED BY regress_bpnn_ts_user;
+DROP ROLE regress_bpnn_ts_user;
