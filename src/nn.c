@@ -26,6 +26,13 @@ nn_rng_seed(NnRng *rng, uint64_t seed)
 	rng->state = seed;
 }
 
+void
+nn_rng_seed_hashed(NnRng *rng, uint64_t seed)
+{
+	rng->state = seed;
+	rng->state = nn_rng_next(rng);
+}
+
 uint64_t
 nn_rng_next(NnRng *rng)
 {

@@ -59,6 +59,12 @@ typedef struct NnRng
 } NnRng;
 
 extern void nn_rng_seed(NnRng *rng, uint64_t seed);
+/*
+ * Seeded at the seed's hash: seeds one generator step apart (seed and
+ * seed + 0x9E3779B97F4A7C15) give unrelated streams, where nn_rng_seed
+ * gives the same stream shifted by one number
+ */
+extern void nn_rng_seed_hashed(NnRng *rng, uint64_t seed);
 extern uint64_t nn_rng_next(NnRng *rng);
 extern double nn_rng_uniform(NnRng *rng);	/* in [0, 1) */
 extern void nn_rng_shuffle(int64_t *values, int64_t n, NnRng *rng);

@@ -136,7 +136,14 @@ sgd_state_create(const CachedModel *cm, const SgdOptions *o, int32 capacity)
 	header.model_len = (int32) cm->len;
 	header.model_checksum = cm->checksum;
 	header.seed = o->seed;
-	nn_rng_seed(&rng, o->seed);
+	/*
+	 * At the seed's hash: seeded directly, the epoch seeds of streaming
+	 * bpnn_train (seed + epoch x the generator's step) would give each
+	 * epoch the previous one's random numbers shifted by one, so nearly
+	 * the same shuffle and batches that repeat from epoch to epoch
+	 * (test/unit/test_nn.c counts them)
+	 */
+	nn_rng_seed_hashed(&rng, o->seed);
 	header.rng = rng.state;
 	header.learning_rate = o->learning_rate;
 	header.momentum = o->momentum;

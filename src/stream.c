@@ -261,7 +261,11 @@ scan_epoch(SPIPlanPtr plan, BpnnModel *model, const TrainArgs *args,
 	values[3] = Int32GetDatum(args->fit.batch_size);
 	values[4] = CStringGetTextDatum(fit_optimizer_name(args->fit.optimizer));
 	values[5] = Float8GetDatum(args->fit.weight_decay);
-	/* a new shuffle every epoch, the same for every run of these arguments */
+	/*
+	 * a new shuffle every epoch, the same for every run of these arguments
+	 * (the aggregate seeds its generator at this seed's hash, so seeds a
+	 * generator step apart give unrelated shuffles)
+	 */
 	values[6] = Int64GetDatum((int64) (args->fit.seed + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15)));
 	values[7] = Int32GetDatum(buffer_rows);
 	internal_query_run(plan, values);

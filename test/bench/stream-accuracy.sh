@@ -4,9 +4,10 @@
 # shipped data sets large enough to stream (the packed rows must exceed the
 # memory the network itself needs), as stored and sorted by label.  Prints a Markdown table of the
 # final training accuracy (every row scored by the final model) and the
-# seconds each run took.
+# seconds each run took, for each seed, then the mean over the seeds.
 #
-#   test/bench/stream-accuracy.sh            (EPOCHS=50 by default)
+#   test/bench/stream-accuracy.sh            (EPOCHS=50 and SEEDS="1" by default)
+#   EPOCHS=200 SEEDS="1 2 3" nice test/bench/stream-accuracy.sh
 #
 # Runs against the server psql reaches through PGHOST/PGPORT/PGUSER (with
 # bpnn installed), in a scratch database it creates and drops.  Under
@@ -17,6 +18,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 epochs=${EPOCHS:-50}
+seeds=${SEEDS:-1}
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_start=$(load)
 db=bpnn_stream_bench_$$
 psql -qX -d postgres -c "CREATE DATABASE $db" >/dev/null
 trap 'psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null' EXIT
@@ -32,33 +36,45 @@ SELECT pg_temp.load_csv('letter');
 SELECT pg_temp.load_csv('shuttle');
 SQL
 
-echo "| data set | rows | memory_limit | in memory | streaming | streaming, sorted by label | seconds (memory / stream / sorted) |"
-echo "|---|---|---|---|---|---|---|"
+echo "| data set | rows | memory_limit | seed | in memory | streaming | streaming, sorted by label | seconds (memory / stream / sorted) |"
+echo "|---|---|---|---|---|---|---|---|"
 for name in digits letter shuttle; do
 	run -At <<SQL
 SET client_min_messages = warning;
-SET bpnn.max_parallel_workers = 0;
 CREATE TABLE ${name}_sorted AS SELECT * FROM $name ORDER BY label;
+CREATE TABLE ${name}_runs (seed int, what text, accuracy float8, seconds float8);
+SQL
+	for seed in $seeds; do
+		run -At <<SQL
+SET client_min_messages = warning;
+SET bpnn.max_parallel_workers = 0;
 -- 9/10 of the packed float4 rows: streaming is forced
 SELECT ((SELECT count(*) FROM $name) * (SELECT count(*) FROM pg_attribute
         WHERE attrelid = '$name'::regclass AND attnum > 0 AND NOT attisdropped) * 4 * 9 / 10240)::int AS kb \gset
-CREATE TEMP TABLE r (what text, accuracy float8, seconds float8);
-INSERT INTO r SELECT 'memory', (i->'training'->>'train_accuracy')::float8, (i->'training'->>'seconds')::float8
-FROM (SELECT bpnn_info(bpnn_train('$name', 'label', epochs => $epochs)) i) t;
+INSERT INTO ${name}_runs SELECT $seed, 'memory', (i->'training'->>'train_accuracy')::float8, (i->'training'->>'seconds')::float8
+FROM (SELECT bpnn_info(bpnn_train('$name', 'label', epochs => $epochs, seed => $seed)) i) t;
 SELECT set_config('bpnn.memory_limit', greatest(:kb, 64) || 'kB', false) \g /dev/null
-INSERT INTO r SELECT 'stream', (i->'training'->>'train_accuracy')::float8, (i->'training'->>'seconds')::float8
-FROM (SELECT bpnn_info(bpnn_train('$name', 'label', epochs => $epochs)) i) t;
-INSERT INTO r SELECT 'sorted', (i->'training'->>'train_accuracy')::float8, (i->'training'->>'seconds')::float8
-FROM (SELECT bpnn_info(bpnn_train('${name}_sorted', 'label', epochs => $epochs)) i) t;
-SELECT format('| %s | %s | %s kB | %s | %s | %s | %s / %s / %s |', '$name', (SELECT count(*) FROM $name),
-              greatest(:kb, 64),
-              (SELECT round(accuracy::numeric, 4) FROM r WHERE what = 'memory'),
-              (SELECT round(accuracy::numeric, 4) FROM r WHERE what = 'stream'),
-              (SELECT round(accuracy::numeric, 4) FROM r WHERE what = 'sorted'),
-              (SELECT round(seconds::numeric, 1) FROM r WHERE what = 'memory'),
-              (SELECT round(seconds::numeric, 1) FROM r WHERE what = 'stream'),
-              (SELECT round(seconds::numeric, 1) FROM r WHERE what = 'sorted'));
+INSERT INTO ${name}_runs SELECT $seed, 'stream', (i->'training'->>'train_accuracy')::float8, (i->'training'->>'seconds')::float8
+FROM (SELECT bpnn_info(bpnn_train('$name', 'label', epochs => $epochs, seed => $seed)) i) t;
+INSERT INTO ${name}_runs SELECT $seed, 'sorted', (i->'training'->>'train_accuracy')::float8, (i->'training'->>'seconds')::float8
+FROM (SELECT bpnn_info(bpnn_train('${name}_sorted', 'label', epochs => $epochs, seed => $seed)) i) t;
+SELECT format('| %s | %s | %s kB | %s | %s | %s | %s | %s / %s / %s |', '$name', (SELECT count(*) FROM $name),
+              greatest(:kb, 64), $seed,
+              (SELECT round(accuracy::numeric, 4) FROM ${name}_runs WHERE seed = $seed AND what = 'memory'),
+              (SELECT round(accuracy::numeric, 4) FROM ${name}_runs WHERE seed = $seed AND what = 'stream'),
+              (SELECT round(accuracy::numeric, 4) FROM ${name}_runs WHERE seed = $seed AND what = 'sorted'),
+              (SELECT round(seconds::numeric, 1) FROM ${name}_runs WHERE seed = $seed AND what = 'memory'),
+              (SELECT round(seconds::numeric, 1) FROM ${name}_runs WHERE seed = $seed AND what = 'stream'),
+              (SELECT round(seconds::numeric, 1) FROM ${name}_runs WHERE seed = $seed AND what = 'sorted'));
+SQL
+	done
+	run -At <<SQL
+SELECT format('| %s | | | mean of %s | %s | %s | %s | |', '$name', count(DISTINCT seed),
+              round(avg(accuracy) FILTER (WHERE what = 'memory')::numeric, 4),
+              round(avg(accuracy) FILTER (WHERE what = 'stream')::numeric, 4),
+              round(avg(accuracy) FILTER (WHERE what = 'sorted')::numeric, 4))
+FROM ${name}_runs;
 SQL
 done
 echo
-echo "epochs $epochs, every other argument bpnn_train's default; $(lscpu | grep 'Model name' | sed 's/  */ /g')"
+echo "epochs $epochs, seeds $seeds, every other argument bpnn_train's default; $(lscpu | grep 'Model name' | sed 's/  */ /g'); load average $load_start at the start, $(load) at the end"

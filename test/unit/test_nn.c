@@ -3,8 +3,9 @@
  * finite-difference gradient check of the backward pass (every activation,
  * squared error and softmax with cross-entropy, class weights, two hidden
  * layers), the research's momentum rule, Adam, weight decay, early
- * stopping, decimal scaling, seeded reproducibility, and that training
- * actually learns.
+ * stopping, decimal scaling, seeded reproducibility, that training
+ * actually learns, and that hashed seeds a generator step apart give
+ * unrelated shuffles.
  *
  * Prints one line per check and closes with "N passed, N failed".
  */
@@ -496,6 +497,78 @@ kernel_fingerprint(void)
 	printf("fingerprint: %016llx\n", (unsigned long long) h);
 }
 
+/*
+ * Pairs of rows that share a batch of 32 in two seeded shuffles of 4250
+ * rows (streaming's half buffer on letter), against the rate of two
+ * unrelated shuffles (31 / 4249 of the pairs)
+ */
+static double
+shared_batch_pairs(NnRng *a, NnRng *b)
+{
+	enum
+	{
+		N = 4250, BATCH = 32
+	};
+	static uint32_t order_a[N],
+				order_b[N],
+				batch_a[N];
+	int			counts[N / BATCH + 1];
+	int64_t		shared = 0,
+				pairs = 0;
+	int			i,
+				k,
+				start;
+
+	for (i = 0; i < N; i++)
+		order_a[i] = order_b[i] = (uint32_t) i;
+	fit_shuffle(order_a, N, a);
+	fit_shuffle(order_b, N, b);
+	for (i = 0; i < N; i++)
+		batch_a[order_a[i]] = (uint32_t) (i / BATCH);
+	for (start = 0; start + BATCH <= N; start += BATCH)
+	{
+		memset(counts, 0, sizeof(counts));
+		for (i = start; i < start + BATCH; i++)
+			counts[batch_a[order_b[i]]]++;
+		for (k = 0; k < N / BATCH + 1; k++)
+			shared += (int64_t) counts[k] * (counts[k] - 1) / 2;
+		pairs += BATCH * (BATCH - 1) / 2;
+	}
+	return (double) shared / (double) pairs / (31.0 / 4249.0);
+}
+
+/*
+ * Streaming's epoch seeds are a generator step apart: seeded directly, the
+ * next epoch's stream is this one's shifted by one number, and its
+ * shuffle repeats many of this one's batches; seeded at the hash, no more
+ * than chance
+ */
+static void
+hashed_seeds(void)
+{
+	const uint64_t step = UINT64_C(0x9E3779B97F4A7C15);
+	NnRng		a,
+				b;
+	double		plain,
+				hashed;
+	uint64_t	second;
+
+	nn_rng_seed(&a, 1);
+	nn_rng_seed(&b, 1 + step);
+	(void) nn_rng_next(&a);
+	second = nn_rng_next(&a);
+	check(nn_rng_next(&b) == second, "seeds a step apart: one stream, shifted by one number");
+	nn_rng_seed(&a, 1);
+	nn_rng_seed(&b, 1 + step);
+	plain = shared_batch_pairs(&a, &b);
+	nn_rng_seed_hashed(&a, 1);
+	nn_rng_seed_hashed(&b, 1 + step);
+	hashed = shared_batch_pairs(&a, &b);
+	printf("pairs sharing a batch again, times chance: seeded %.2f, hashed %.2f\n", plain, hashed);
+	check(plain > 5.0, "seeded a step apart, shuffles repeat batches");
+	check(hashed > 0.8 && hashed < 1.2, "hashed seeds a step apart, batches repeat by chance");
+}
+
 int
 main(void)
 {
@@ -522,6 +595,7 @@ main(void)
 	early_stopping();
 	blocked_equals_plain();
 	kernel_fingerprint();
+	hashed_seeds();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
