@@ -1,5 +1,9 @@
 -- bpnn_fit: one model per group, trained on the rows of any query, with
 -- bpnn_train's arguments as jsonb options.
+-- Uses iris (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\set ECHO all
 
 -- a model without its training time, to compare bit for bit
 CREATE FUNCTION pg_temp.model_bits(m bpnn_model) RETURNS jsonb LANGUAGE sql AS
