@@ -334,6 +334,8 @@ stats_create(int n_features)
 	return a;
 }
 
+static void bad_stats(const char *detail) pg_attribute_noreturn();
+
 static void
 bad_stats(const char *detail)
 {

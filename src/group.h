@@ -6,8 +6,6 @@
 #ifndef BPNN_GROUP_H
 #define BPNN_GROUP_H
 
-#include "postgres.h"
-
 #include "fmgr.h"
 #include "utils/jsonb.h"
 

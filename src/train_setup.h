@@ -6,8 +6,6 @@
 #ifndef BPNN_TRAIN_SETUP_H
 #define BPNN_TRAIN_SETUP_H
 
-#include "postgres.h"
-
 #include "portability/instr_time.h"
 
 #include "fmgr.h"
