@@ -40,14 +40,45 @@ PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
 
 /* ---------- options ---------- */
 
-static void bad_option(const char *name, const char *what) pg_attribute_noreturn();
-
-static void
-bad_option(const char *name, const char *what)
+/* what an option must be, for its error message */
+typedef enum OptionKind
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"%s\" must be %s", name, what)));
+	OPTION_INTEGER,
+	OPTION_NUMBER,
+	OPTION_STRING,
+	OPTION_LAYER_SIZES
+} OptionKind;
+
+static void bad_option(const char *name, OptionKind kind) pg_attribute_noreturn();
+
+/* an error: option name is not of its kind */
+static void
+bad_option(const char *name, OptionKind kind)
+{
+	switch (kind)
+	{
+		case OPTION_INTEGER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be an integer", name)));
+			break;
+		case OPTION_NUMBER:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be a number", name)));
+			break;
+		case OPTION_STRING:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be a string", name)));
+			break;
+		case OPTION_LAYER_SIZES:
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("option \"%s\" must be an array of layer sizes", name)));
+			break;
+	}
+	pg_unreachable();
 }
 
 static int32
@@ -58,12 +89,12 @@ json_int32(JsonbValue *v, const char *name)
 	long		n;
 
 	if (v->type != jbvNumeric)
-		bad_option(name, "an integer");
+		bad_option(name, OPTION_INTEGER);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 	errno = 0;
 	n = strtol(text, &end, 10);
 	if (errno != 0 || *end != '\0' || n < PG_INT32_MIN || n > PG_INT32_MAX)
-		bad_option(name, "an integer");
+		bad_option(name, OPTION_INTEGER);
 	return (int32) n;
 }
 
@@ -96,7 +127,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 															name));
 				}
 				else
-					bad_option(name, "an array of layer sizes");
+					bad_option(name, OPTION_LAYER_SIZES);
 				return PointerGetDatum(construct_array(sizes, n, INT4OID, 4, true, TYPALIGN_INT));
 			}
 		case ARG_EPOCHS:
@@ -111,7 +142,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 		case ARG_WEIGHT_DECAY:
 		case ARG_VALIDATION_FRACTION:
 			if (v->type != jbvNumeric)
-				bad_option(name, "a number");
+				bad_option(name, OPTION_NUMBER);
 			return DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric));
 		case ARG_CLASS_WEIGHTS:
 			if (v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data))
@@ -120,7 +151,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 			/* FALLTHROUGH */
 		default:
 			if (v->type != jbvString)
-				bad_option(name, "a string");
+				bad_option(name, OPTION_STRING);
 			return PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
 															v->val.string.len));
 	}
@@ -596,9 +627,9 @@ group_untrainable(GroupRows *g, int *sqlstate)
 	if (g->n_rows == 0)
 	{
 		*sqlstate = ERRCODE_NO_DATA_FOUND;
-		return psprintf("All of its rows have a NULL label or feature%s.",
-						g->args.missing == BPNN_MISSING_IMPUTE ? "" :
-						" (missing is \"skip\")");
+		return g->args.missing == BPNN_MISSING_IMPUTE ?
+			pstrdup("All of its rows have a NULL label or feature.") :
+			pstrdup("All of its rows have a NULL label or feature (missing is \"skip\").");
 	}
 	if (n_classes < 2)
 		return psprintf("It has only one class, \"%s\"; a classifier needs at least two distinct labels.",

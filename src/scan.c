@@ -78,8 +78,8 @@ check_finite(double v, const char *column)
 	if (!isfinite(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("column \"%s\" contains %s", column,
-						isnan(v) ? "NaN" : "an infinite value"),
+				 isnan(v) ? errmsg("column \"%s\" contains NaN", column) :
+				 errmsg("column \"%s\" contains an infinite value", column),
 				 errhint("Remove or replace the non-finite values before training.")));
 	if (fabs(v) > FLT_MAX)
 		ereport(ERROR,
