@@ -106,6 +106,10 @@ SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'wine', 'label')$$
 SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'iris', 'nope')$$);
 CREATE TABLE eval_other (x float8, label text);
 SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'eval_other', 'label')$$);
+-- a feature column of another kind than the model's
+CREATE TABLE eval_text_feature AS
+SELECT sepal_length_cm::text AS sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm, label FROM iris;
+SELECT bpnn_evaluate(m, 'eval_text_feature', 'label') FROM eval_model;
 CREATE TABLE short_pixels AS SELECT pixels[1:32] AS pixels, label FROM digits_pixels;
 SELECT try($$SELECT bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 1), 'short_pixels', 'label')$$);
 -- statement_timeout stops cross-validation too

@@ -725,10 +725,11 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" is not of the kind the model was trained on",
 							col->name),
-					 errdetail("The model takes it as %s.",
-							   spec->model->column_kinds[c] == BPNN_COLUMN_NUMBER ? "a number" :
-							   spec->model->column_kinds[c] == BPNN_COLUMN_ARRAY ? "an array of numbers" :
-							   "text (one-hot encoded)")));
+					 spec->model->column_kinds[c] == BPNN_COLUMN_NUMBER ?
+					 errdetail("The model takes it as a number.") :
+					 spec->model->column_kinds[c] == BPNN_COLUMN_ARRAY ?
+					 errdetail("The model takes it as an array of numbers.") :
+					 errdetail("The model takes it as text (one-hot encoded).")));
 		if (col->kind == BPNN_COLUMN_NUMBER)
 			col->width = 1;
 		else if (col->kind == BPNN_COLUMN_CATEGORY)
