@@ -55,30 +55,12 @@ static void bad_option(const char *name, OptionKind kind) pg_attribute_noreturn(
 static void
 bad_option(const char *name, OptionKind kind)
 {
-	switch (kind)
-	{
-		case OPTION_INTEGER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" must be an integer", name)));
-			break;
-		case OPTION_NUMBER:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" must be a number", name)));
-			break;
-		case OPTION_STRING:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" must be a string", name)));
-			break;
-		case OPTION_LAYER_SIZES:
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("option \"%s\" must be an array of layer sizes", name)));
-			break;
-	}
-	pg_unreachable();
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 kind == OPTION_INTEGER ? errmsg("option \"%s\" must be an integer", name) :
+			 kind == OPTION_NUMBER ? errmsg("option \"%s\" must be a number", name) :
+			 kind == OPTION_STRING ? errmsg("option \"%s\" must be a string", name) :
+			 errmsg("option \"%s\" must be an array of layer sizes", name)));
 }
 
 static int32
