@@ -471,39 +471,52 @@ compare_rows(const RowOrder *o, int64 a, int64 b)
 	return memcmp(xa, xb, sizeof(float) * o->n_inputs);
 }
 
-/* rows a and b of the state change places (tmp: room for one row) */
+/* row to takes row from's values and class */
 static void
-swap_rows(GroupRows *g, int64 a, int64 b, float *tmp)
+move_row(GroupRows *g, int64 to, int64 from)
 {
-	Size		bytes = sizeof(float) * g->n_inputs;
-	float	   *xa = g->x + (Size) a * g->n_inputs;
-	float	   *xb = g->x + (Size) b * g->n_inputs;
-	int32		y = g->y[a];
-
-	memcpy(tmp, xa, bytes);
-	memcpy(xa, xb, bytes);
-	memcpy(xb, tmp, bytes);
-	g->y[a] = g->y[b];
-	g->y[b] = y;
+	memcpy(g->x + (Size) to * g->n_inputs, g->x + (Size) from * g->n_inputs,
+		   sizeof(float) * g->n_inputs);
+	g->y[to] = g->y[from];
 }
 
-/* the heap below root (of the first n rows) made a heap again */
+/*
+ * The heap below root (of the first n rows) made a heap again, bottom-up
+ * (Wegener's variant): down to a leaf along the larger children, one
+ * comparison a level; back up to where root's row belongs; then root's row
+ * goes there and the rows on the path above move up one level.  tmp holds
+ * one row (n_inputs values).
+ */
 static void
 sift_down(GroupRows *g, const RowOrder *o, int64 root, int64 n, float *tmp)
 {
-	for (;;)
-	{
-		int64		child = 2 * root + 1;
+	int64		path[64];		/* the nodes below root, down to the leaf */
+	int			depth = 0,
+				k;
+	int64		j = root;
+	int32		root_class;
 
-		if (child >= n)
-			return;
-		if (child + 1 < n && compare_rows(o, child, child + 1) < 0)
-			child++;
-		if (compare_rows(o, root, child) >= 0)
-			return;
-		swap_rows(g, root, child, tmp);
-		root = child;
+	while (2 * j + 2 < n)
+	{
+		j = compare_rows(o, 2 * j + 1, 2 * j + 2) > 0 ? 2 * j + 1 : 2 * j + 2;
+		path[depth++] = j;
 	}
+	if (2 * j + 1 < n)
+	{
+		j = 2 * j + 1;
+		path[depth++] = j;
+	}
+	while (depth > 0 && compare_rows(o, root, path[depth - 1]) > 0)
+		depth--;
+	if (depth == 0)
+		return;
+	memcpy(tmp, g->x + (Size) root * g->n_inputs, sizeof(float) * g->n_inputs);
+	root_class = g->y[root];
+	move_row(g, root, path[0]);
+	for (k = 1; k < depth; k++)
+		move_row(g, path[k - 1], path[k]);
+	memcpy(g->x + (Size) path[depth - 1] * g->n_inputs, tmp, sizeof(float) * g->n_inputs);
+	g->y[path[depth - 1]] = root_class;
 }
 
 /*
@@ -516,6 +529,7 @@ sort_rows(GroupRows *g, const int32 *class_rank)
 {
 	RowOrder	o = {g->x, class_rank, g->y, g->n_inputs};
 	float	   *tmp = palloc(sizeof(float) * g->n_inputs);
+	float	   *last = palloc(sizeof(float) * g->n_inputs);
 	int64		i;
 
 	for (i = g->n_rows / 2 - 1; i >= 0; i--)
@@ -526,11 +540,18 @@ sort_rows(GroupRows *g, const int32 *class_rank)
 	}
 	for (i = g->n_rows - 1; i > 0; i--)
 	{
-		swap_rows(g, 0, i, tmp);
+		/* the largest row (the root) and the last row of the heap change places */
+		int32		y = g->y[i];
+
+		memcpy(last, g->x + (Size) i * g->n_inputs, sizeof(float) * g->n_inputs);
+		move_row(g, i, 0);
+		memcpy(g->x, last, sizeof(float) * g->n_inputs);
+		g->y[0] = y;
 		sift_down(g, &o, 0, i, tmp);
 		if ((i & 0x3FFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
+	pfree(last);
 	pfree(tmp);
 }
 
