@@ -19,8 +19,10 @@ OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.0.sql \
 	sql/install/$(EXTENSION)--0.2.0--0.3.0.sql sql/install/$(EXTENSION)--0.3.0--0.4.0.sql
 
-# pg_regress suites in sql/ (expected output in expected/), in this order:
-# data loads the shared tables the later suites use
+# pg_regress suites in sql/ (expected output in expected/).  Each includes
+# the data sets it uses (test/fixtures/NAME.sql, which load a table only if
+# the database lacks it), so any one runs alone: make installcheck
+# REGRESS=predict TAP_TESTS=.  data checks the fixtures themselves.
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
 	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)

@@ -1,5 +1,10 @@
 -- Bad input gets a clear error with a specific SQLSTATE, and the session
--- stays usable.  try() (from the data suite) shows each error as SQLSTATE: message.
+-- stays usable.  try() shows each error as SQLSTATE: message.
+-- Uses iris and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/try.sql
+\set ECHO all
 -- NULL arguments
 SELECT try($$SELECT bpnn_train(NULL, 'label')$$);
 SELECT try($$SELECT bpnn_train('iris', NULL)$$);

@@ -1,5 +1,12 @@
 -- Evaluation in SQL: bpnn_evaluate (metrics), bpnn_confusion (rows) and
 -- bpnn_cross_validate (stratified, seeded folds).
+-- Uses iris, wine, digits_pixels and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/wine.sql
+\i test/fixtures/digits_pixels.sql
+\i test/fixtures/try.sql
+\set ECHO all
 CREATE VIEW iris_train AS SELECT * FROM iris_cv WHERE fold <> 0;
 CREATE VIEW iris_test AS SELECT * FROM iris_cv WHERE fold = 0;
 CREATE TABLE eval_model AS
@@ -35,8 +42,11 @@ SELECT e->'unknown_labels' AS unknown, e->'confusion'->'actual' AS actual,
        (e->>'accuracy')::float8 <= 2.0 / 3 AS at_most_two_thirds
 FROM (SELECT bpnn_evaluate(bpnn_train('two_species', 'label', epochs => 20), 'iris', 'label') AS e) s;
 -- rows with a NULL label or feature are skipped
-SELECT bpnn_evaluate(bpnn_train('iris_gaps', 'label', features => '{sepal_length_cm,sepal_width_cm}', epochs => 5),
-                     'iris_gaps', 'label')->'rows_skipped' AS skipped;
+CREATE TABLE eval_gaps AS SELECT * FROM iris_cv;
+UPDATE eval_gaps SET label = NULL WHERE n IN (2, 3, 4);
+UPDATE eval_gaps SET sepal_width_cm = NULL WHERE n IN (5, 6);
+SELECT bpnn_evaluate(bpnn_train('eval_gaps', 'label', features => '{sepal_length_cm,sepal_width_cm}', epochs => 5),
+                     'eval_gaps', 'label')->'rows_skipped' AS skipped;
 -- array features, evaluated on a table with the same array column
 SELECT (bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 10), 'digits_pixels', 'label')->>'accuracy')::float8 > 0.9 AS digits_fit;
 
@@ -94,7 +104,12 @@ SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', folds => 151)$$)
 SELECT try($$SELECT * FROM bpnn_cross_validate('iris', 'label', epochs => 0)$$);
 SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'wine', 'label')$$);
 SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'iris', 'nope')$$);
-SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'empty_t', 'label')$$);
+CREATE TABLE eval_other (x float8, label text);
+SELECT try($$SELECT bpnn_evaluate((SELECT m FROM eval_model), 'eval_other', 'label')$$);
+-- a feature column of another kind than the model's
+CREATE TABLE eval_text_feature AS
+SELECT sepal_length_cm::text AS sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm, label FROM iris;
+SELECT bpnn_evaluate(m, 'eval_text_feature', 'label') FROM eval_model;
 CREATE TABLE short_pixels AS SELECT pixels[1:32] AS pixels, label FROM digits_pixels;
 SELECT try($$SELECT bpnn_evaluate(bpnn_train('digits_pixels', 'label', epochs => 1), 'short_pixels', 'label')$$);
 -- statement_timeout stops cross-validation too

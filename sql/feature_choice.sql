@@ -1,6 +1,11 @@
 -- Which columns bpnn_train uses (issue 13): by default not keys, free text
 -- or dates, each left out with its reason in one NOTICE and in bpnn_info;
 -- exclude; booleans as 0/1; too many classes; and the smaller points.
+-- Uses iris and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/try.sql
+\set ECHO all
 SET client_min_messages = notice;
 
 -- the issue's table: a serial key in class order, 4 measurements, the

@@ -1,10 +1,13 @@
 -- Text feature columns (one-hot encoded), NULL features (skipped or
 -- imputed), and rows given to bpnn_predict as jsonb.  The credit data set
 -- has four text columns and missing values: it trains with no preparation.
-CREATE TABLE credit (seniority int, home text, "time" int, age int, marital text, records text,
-                     job text, expenses int, income int, assets int, debt int, amount int,
-                     price int, label text);
-\copy credit FROM 'test/data/credit.csv' WITH (FORMAT csv, HEADER)
+-- Uses iris, digits_pixels, credit and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\i test/fixtures/credit.sql
+\i test/fixtures/try.sql
+\set ECHO all
 SELECT count(*) AS rows, count(*) FILTER (WHERE home IS NULL OR job IS NULL OR income IS NULL
                                            OR assets IS NULL OR debt IS NULL OR marital IS NULL) AS rows_with_null
 FROM credit;
@@ -57,19 +60,21 @@ SELECT bpnn_predict(:'skip', jsonb_set(to_jsonb(c), '{home}', '"boat"')) IS NOT 
 FROM credit c WHERE home IS NOT NULL AND job IS NOT NULL AND income IS NOT NULL
   AND assets IS NOT NULL AND debt IS NOT NULL AND marital IS NOT NULL LIMIT 1;
 -- numeric models take jsonb rows too; float8[] and jsonb agree
+CREATE TABLE fe_iris_model AS SELECT bpnn_train('iris', 'label') AS model;
+CREATE TABLE fe_digits_model AS SELECT bpnn_train('digits_pixels', 'label', epochs => 1) AS model;
 SELECT bool_and(bpnn_predict(model, to_jsonb(i)) = bpnn_predict(model, ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm])) AS same
-FROM iris i, iris_model;
+FROM iris i, fe_iris_model;
 -- an untyped string resolves to the text form, which reads a JSON object
 -- as jsonb and anything else as float8[] (sql/rows.sql)
-SELECT bpnn_predict(model, '{5.1, 3.5, 1.4, 0.2}') AS untyped FROM iris_model;
+SELECT bpnn_predict(model, '{5.1, 3.5, 1.4, 0.2}') AS untyped FROM fe_iris_model;
 SELECT bpnn_predict(model, '{5.1, 3.5, 1.4, 0.2}'::float8[]) AS as_array,
        bpnn_predict(model, '{"sepal_length_cm": 5.1, "sepal_width_cm": 3.5, "petal_length_cm": 1.4, "petal_width_cm": 0.2}'::jsonb) AS as_json
-FROM iris_model;
+FROM fe_iris_model;
 -- float8[] cannot carry text features; jsonb values must fit their column
 SELECT try($$SELECT bpnn_predict((SELECT bpnn_train('credit', 'label', epochs => 1)), ARRAY[1, 2])$$);
-SELECT try($$SELECT bpnn_predict((SELECT model FROM iris_model), '{"sepal_length_cm": "long"}'::jsonb)$$);
-SELECT try($$SELECT bpnn_predict((SELECT model FROM iris_model), '[1, 2, 3, 4]'::jsonb)$$);
-SELECT try($$SELECT bpnn_predict((SELECT model FROM digits_model), '{"pixels": [1, 2]}'::jsonb)$$);
+SELECT try($$SELECT bpnn_predict((SELECT model FROM fe_iris_model), '{"sepal_length_cm": "long"}'::jsonb)$$);
+SELECT try($$SELECT bpnn_predict((SELECT model FROM fe_iris_model), '[1, 2, 3, 4]'::jsonb)$$);
+SELECT try($$SELECT bpnn_predict((SELECT model FROM fe_digits_model), '{"pixels": [1, 2]}'::jsonb)$$);
 SELECT try($$SELECT bpnn_predict((SELECT bpnn_train('credit', 'label', epochs => 1, missing => 'impute')), (SELECT jsonb_set(to_jsonb(c), '{home}', '[1]') FROM credit c LIMIT 1))$$);
 SELECT try($$SELECT bpnn_train('credit', 'label', missing => 'guess')$$);
 -- NULL array elements are imputed element by element

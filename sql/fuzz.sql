@@ -3,6 +3,10 @@
 -- extreme ones), each read as a bpnn_model and, when accepted, used for a
 -- prediction.  Every outcome must be a clean accept or a clean error with a
 -- data-exception or invalid-text SQLSTATE; the server must not crash.
+-- Uses iris (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\set ECHO all
 SELECT setseed(0.42);
 CREATE TABLE fuzz_base AS
 SELECT bpnn_train('iris', 'label', hidden => '{3}', epochs => 2)::text AS doc;

@@ -1,5 +1,10 @@
 -- bpnn_fit: one model per group, trained on the rows of any query, with
 -- bpnn_train's arguments as jsonb options.
+-- Uses iris and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/try.sql
+\set ECHO all
 
 -- a model without its training time, to compare bit for bit
 CREATE FUNCTION pg_temp.model_bits(m bpnn_model) RETURNS jsonb LANGUAGE sql AS
@@ -159,3 +164,39 @@ RESET parallel_tuple_cost;
 RESET parallel_setup_cost;
 RESET max_parallel_workers_per_gather;
 DROP TABLE fit_parallel, fit_serial;
+
+-- The final function trains on the state's rows in place, with no copy
+-- (FINALFUNC_MODIFY = READ_WRITE, as core's ordered-set aggregates; the
+-- peak memory it saves is measured in test/t/006_limits.pl).  PostgreSQL
+-- then refuses bpnn_fit as a window function, which trained once per row
+SELECT DISTINCT a.aggfinalmodify FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid WHERE p.proname = 'bpnn_fit';
+SELECT try($$SELECT bpnn_fit(ARRAY[sepal_length_cm], label, '{}') OVER () FROM iris$$);
+-- a declaration that says READ_ONLY (bpnn 0.3.0's) is refused before any training
+CREATE FUNCTION pg_temp.fit_text_transfn(internal, float8[], text, jsonb) RETURNS internal
+	AS '$libdir/bpnn', 'bpnn_fit_transfn_text' LANGUAGE C STABLE;
+CREATE AGGREGATE pg_temp.read_only_fit(float8[], text, jsonb) (
+	SFUNC = pg_temp.fit_text_transfn, STYPE = internal, FINALFUNC = bpnn_fit_finalfn);
+SELECT try($$SELECT pg_temp.read_only_fit(ARRAY[sepal_length_cm], label, '{}') OVER () FROM iris$$);
+SELECT bpnn_classes(pg_temp.read_only_fit(ARRAY[sepal_length_cm], label, '{"epochs": 1}')) FROM iris;
+-- a hash aggregate rescanned with its hash table kept (here in a subquery
+-- run once per outer row) asks for each group's model again, after the
+-- rows are gone: the model kept in the state.  An untrainable group warns
+-- each time it is asked.
+SET enable_sort = off;
+EXPLAIN (COSTS OFF)
+SELECT s, (SELECT array_agg(pg_temp.model_bits(m) ORDER BY parity)
+           FROM (SELECT n % 2 AS parity, bpnn_fit(ARRAY[sepal_length_cm, petal_width_cm], label, '{"epochs": 5}') AS m
+                 FROM iris_cv GROUP BY n % 2) f WHERE s > 0) AS models
+FROM generate_series(1, 2) s;
+SELECT count(*) AS asked, count(DISTINCT models) AS distinct_answers,
+       bool_and(cardinality(models) = 2 AND array_position(models, NULL) IS NULL) AS two_models_each_time
+FROM (SELECT s, (SELECT array_agg(pg_temp.model_bits(m) ORDER BY parity)
+                 FROM (SELECT n % 2 AS parity, bpnn_fit(ARRAY[sepal_length_cm, petal_width_cm], label, '{"epochs": 5}') AS m
+                       FROM iris_cv GROUP BY n % 2) f WHERE s > 0) AS models
+      FROM generate_series(1, 2) s) q;
+\set VERBOSITY terse
+SELECT s, (SELECT count(m) FROM (SELECT label, bpnn_fit(ARRAY[sepal_length_cm], label, '{"epochs": 1}') AS m
+                                 FROM iris_cv WHERE label = 'setosa' GROUP BY label) f WHERE s > 0) AS models
+FROM generate_series(1, 2) s;
+\set VERBOSITY default
+RESET enable_sort;

@@ -1,6 +1,11 @@
 -- Limits met by ordinary data get a specific SQLSTATE before any work is
 -- wasted, and scoring under bpnn.memory_limit scores every row or says why
 -- not (issue 12, items 4 and 6).
+-- Uses digits_pixels and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/digits_pixels.sql
+\i test/fixtures/try.sql
+\set ECHO all
 
 -- ---------------------------------------------------------------------------
 -- Scoring under a small bpnn.memory_limit: every row, or a clear error

@@ -7,6 +7,12 @@
 -- query was refused, or ambiguous) and by whether the attacker's code ran,
 -- which holds whether bpnn_gradient's label is declared anyelement (0.2.0)
 -- or text.
+-- Uses iris, digits_pixels and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\i test/fixtures/try.sql
+\set ECHO all
 CREATE ROLE regress_bpnn_schema_writer;
 GRANT CREATE ON SCHEMA public TO regress_bpnn_schema_writer;
 SET ROLE regress_bpnn_schema_writer;

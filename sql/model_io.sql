@@ -1,5 +1,9 @@
 -- The bpnn_model type: its JSON text form, exact round trips (text and
 -- binary COPY), and input that must be rejected.
+-- Uses iris (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\set ECHO all
 CREATE TABLE models (name text, model bpnn_model);
 INSERT INTO models
 SELECT 'small', bpnn_train('iris', 'label', hidden => '{8}', epochs => 20)

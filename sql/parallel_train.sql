@@ -3,6 +3,11 @@
 -- on how many of them actually start (a busy server may start none: the
 -- leader then does their share), so every comparison below also runs with
 -- max_parallel_workers = 0, where no worker can start.
+-- Uses iris and digits_pixels (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\set ECHO all
 
 -- cross-validation: the folds are independent, so every fold's figures are
 -- the same bits with workers as without (string arguments travel to the

@@ -1,5 +1,10 @@
 -- Using a model: classes, probabilities, NULLs, stored models, parallel
 -- queries and expression indexes (bpnn_predict is IMMUTABLE PARALLEL SAFE).
+-- Uses iris and digits_pixels (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\set ECHO all
 CREATE TABLE iris_model AS SELECT bpnn_train('iris', 'label') AS model;
 SELECT model AS m FROM iris_model \gset
 

@@ -1,5 +1,10 @@
 -- bpnn_progress(): the trainings running now (test/t/009_progress.pl watches
 -- them from another session; here, what one session can see of itself)
+-- Uses iris and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/try.sql
+\set ECHO all
 SELECT pg_get_function_arguments('bpnn_progress()'::regprocedure);
 SELECT p.provolatile, p.proparallel, p.proretset FROM pg_proc p WHERE p.oid = 'bpnn_progress()'::regprocedure;
 -- nothing trains: no rows

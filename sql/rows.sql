@@ -2,7 +2,13 @@
 -- match the model's feature columns by name and kind; the text and text[]
 -- forms that drivers' untyped and varchar parameters resolve to; the
 -- casts of bpnn_model to and from text, varchar, jsonb and bytea.
--- Uses iris (data), credit (features).
+-- Uses iris, digits_pixels, credit and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\i test/fixtures/credit.sql
+\i test/fixtures/try.sql
+\set ECHO all
 SELECT bpnn_train('iris', 'label', epochs => 30) AS m \gset
 SELECT bpnn_train('credit', 'label', epochs => 30, missing => 'impute') AS imp \gset
 SELECT bpnn_train('credit', 'label', epochs => 30) AS skip \gset

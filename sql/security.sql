@@ -1,6 +1,12 @@
 -- Training reads the source as the calling user: table and column
 -- privileges and row-level security apply exactly as to a SELECT, and no
 -- bpnn function runs with its owner's rights.
+-- Uses iris, digits_pixels and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\i test/fixtures/try.sql
+\set ECHO all
 CREATE ROLE regress_bpnn_analyst;
 CREATE TABLE guarded AS SELECT * FROM iris;
 GRANT SELECT (sepal_length_cm, petal_length_cm, label) ON guarded TO regress_bpnn_analyst;

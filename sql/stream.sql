@@ -1,6 +1,12 @@
 -- Training as table scans: the bpnn_gradient aggregate (serial and parallel),
 -- its bpnn_state value, bpnn_feature_stats, and bpnn_train streaming a table
 -- larger than bpnn.memory_limit.
+-- Uses iris, pima and digits_pixels (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/pima.sql
+\i test/fixtures/digits_pixels.sql
+\set ECHO all
 
 SELECT bpnn_train('iris', 'label', hidden => '{8}', epochs => 20) AS model \gset
 

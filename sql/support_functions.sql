@@ -3,6 +3,11 @@
 -- INITCOND) can hand them any state.  Each checks the state it is given
 -- before it touches it.  PUBLIC may not call them at all; the extension's
 -- own aggregates still work for every role (issue 12, items 1 and 6).
+-- Uses iris and try() (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/try.sql
+\set ECHO all
 
 -- two models of iris and a gradient of each
 SELECT bpnn_train('iris', 'label', hidden => '{3}', epochs => 5) AS model \gset

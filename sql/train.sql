@@ -1,6 +1,13 @@
 -- bpnn_train: defaults, the research's configuration, every activation
 -- and normalization, layouts, label types, array features, skipped rows,
 -- reproducibility, odd names, cancellation and the memory limit.
+-- Uses iris, pima, glass and digits_pixels (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/pima.sql
+\i test/fixtures/glass.sql
+\i test/fixtures/digits_pixels.sql
+\set ECHO all
 SELECT bpnn_train('iris', 'label') AS m \gset
 SELECT bpnn_info(:'m')->'layers' AS layers, bpnn_classes(:'m') AS classes,
        bpnn_info(:'m')->'features' AS features;

@@ -2,6 +2,11 @@
 -- hand-driven loop of gradient steps, parallel against serial), its
 -- bpnn_train_state type (exact text and binary forms, checked on entry),
 -- and its misuse.
+-- Uses iris and digits_pixels (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\i test/fixtures/digits_pixels.sql
+\set ECHO all
 
 CREATE TABLE ta_flowers AS
 SELECT (row_number() OVER (ORDER BY n) - 1)::int AS i,

@@ -334,6 +334,8 @@ stats_create(int n_features)
 	return a;
 }
 
+static void bad_stats(const char *detail) pg_attribute_noreturn();
+
 static void
 bad_stats(const char *detail)
 {
@@ -421,9 +423,9 @@ training_row_values(ArrayType *features, int *n, bool *has_null)
 		if (!isfinite(row[f]) || fabs(row[f]) > FLT_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("feature %d is %s", f + 1,
-							isnan(row[f]) ? "NaN" :
-							isinf(row[f]) ? "infinite" : "out of range for training"),
+					 isnan(row[f]) ? errmsg("feature %d is NaN", f + 1) :
+					 isinf(row[f]) ? errmsg("feature %d is infinite", f + 1) :
+					 errmsg("feature %d is out of range for training", f + 1),
 					 errhint("Remove or replace the non-finite values before training.")));
 	}
 	pfree(elems);

@@ -5,8 +5,6 @@
 #ifndef BPNN_AGGREGATE_H
 #define BPNN_AGGREGATE_H
 
-#include "postgres.h"
-
 #include "fmgr.h"
 #include "utils/array.h"
 

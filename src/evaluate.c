@@ -432,8 +432,9 @@ check_fold_sizes(const int *fold_of, int64 n_rows, int folds)
 	if (smallest < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot make %d folds of " INT64_FORMAT " rows: a fold would have " INT64_FORMAT " row%s",
-						folds, n_rows, smallest, smallest == 1 ? "" : "s"),
+				 errmsg_plural("cannot make %d folds of " INT64_FORMAT " rows: a fold would have " INT64_FORMAT " row",
+							   "cannot make %d folds of " INT64_FORMAT " rows: a fold would have " INT64_FORMAT " rows",
+							   smallest, folds, n_rows, smallest),
 				 errdetail("Each fold is scored on its own rows, and needs at least 2."),
 				 n_rows >= 4 ? errhint("Use at most " INT64_FORMAT " folds.", n_rows / 2) :
 				 errhint("Cross-validation needs at least 4 rows.")));

@@ -97,6 +97,8 @@ feature_column_kind(Oid atttypid, bool *boolean)
 	return -1;
 }
 
+static void refuse_type(const char *name, Oid type) pg_attribute_noreturn();
+
 static void
 refuse_type(const char *name, Oid type)
 {
@@ -231,7 +233,8 @@ skip_free_text(Relation rel, FeatureChoice *choice, const bool *is_text)
 	MemoryContext mine = CurrentMemoryContext;
 	int			c,
 				k = 0,
-				kept = 0;
+				kept = 0,
+				rc;
 
 	initStringInfo(&q);
 	for (c = 0; c < choice->n_cols; c++)
@@ -245,10 +248,11 @@ skip_free_text(Relation rel, FeatureChoice *choice, const bool *is_text)
 	appendStringInfo(&q, " FROM %s",
 					 quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												RelationGetRelationName(rel)));
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute(q.data, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not count the distinct values of the text columns");
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	if ((rc = SPI_execute(q.data, true, 1)) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not count the distinct values of the text columns: %s",
+			 SPI_result_code_string(rc));
 	/* the reasons outlive SPI's context, which SPI_finish frees */
 	MemoryContextSwitchTo(mine);
 	for (c = 0; c < choice->n_cols; c++)

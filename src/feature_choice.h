@@ -7,8 +7,6 @@
 #ifndef BPNN_FEATURE_CHOICE_H
 #define BPNN_FEATURE_CHOICE_H
 
-#include "postgres.h"
-
 #include "utils/array.h"
 #include "utils/relcache.h"
 

@@ -5,10 +5,11 @@
  * bpnn_train does (float32, class ids) in the aggregate's memory, bounded
  * by bpnn.memory_limit; partial states of parallel workers are
  * concatenated (group_state.c).  The final function puts the rows in a
- * canonical order (by their values, then class), so that the model does
- * not depend on the order the rows arrived in or on which worker read
- * them, and trains with train_model(), reading the options jsonb as
- * bpnn_train reads its arguments (same names, same defaults, same checks).
+ * canonical order (by their values, then class), in place, so that the
+ * model does not depend on the order the rows arrived in or on which
+ * worker read them, and trains on them with train_model(), reading the
+ * options jsonb as bpnn_train reads its arguments (same names, same
+ * defaults, same checks).
  * A group that cannot be trained (no usable row, one class, too few rows
  * to hold out validation rows) gets a NULL model and a WARNING; the other
  * groups are trained.
@@ -39,14 +40,27 @@ PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
 
 /* ---------- options ---------- */
 
-static void bad_option(const char *name, const char *what) pg_attribute_noreturn();
+/* what an option must be, for its error message */
+typedef enum OptionKind
+{
+	OPTION_INTEGER,
+	OPTION_NUMBER,
+	OPTION_STRING,
+	OPTION_LAYER_SIZES
+} OptionKind;
 
+static void bad_option(const char *name, OptionKind kind) pg_attribute_noreturn();
+
+/* an error: option name is not of its kind */
 static void
-bad_option(const char *name, const char *what)
+bad_option(const char *name, OptionKind kind)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"%s\" must be %s", name, what)));
+			 kind == OPTION_INTEGER ? errmsg("option \"%s\" must be an integer", name) :
+			 kind == OPTION_NUMBER ? errmsg("option \"%s\" must be a number", name) :
+			 kind == OPTION_STRING ? errmsg("option \"%s\" must be a string", name) :
+			 errmsg("option \"%s\" must be an array of layer sizes", name)));
 }
 
 static int32
@@ -57,12 +71,12 @@ json_int32(JsonbValue *v, const char *name)
 	long		n;
 
 	if (v->type != jbvNumeric)
-		bad_option(name, "an integer");
+		bad_option(name, OPTION_INTEGER);
 	text = DatumGetCString(DirectFunctionCall1(numeric_out, NumericGetDatum(v->val.numeric)));
 	errno = 0;
 	n = strtol(text, &end, 10);
 	if (errno != 0 || *end != '\0' || n < PG_INT32_MIN || n > PG_INT32_MAX)
-		bad_option(name, "an integer");
+		bad_option(name, OPTION_INTEGER);
 	return (int32) n;
 }
 
@@ -95,7 +109,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 															name));
 				}
 				else
-					bad_option(name, "an array of layer sizes");
+					bad_option(name, OPTION_LAYER_SIZES);
 				return PointerGetDatum(construct_array(sizes, n, INT4OID, 4, true, TYPALIGN_INT));
 			}
 		case ARG_EPOCHS:
@@ -110,7 +124,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 		case ARG_WEIGHT_DECAY:
 		case ARG_VALIDATION_FRACTION:
 			if (v->type != jbvNumeric)
-				bad_option(name, "a number");
+				bad_option(name, OPTION_NUMBER);
 			return DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric));
 		case ARG_CLASS_WEIGHTS:
 			if (v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data))
@@ -119,7 +133,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 			/* FALLTHROUGH */
 		default:
 			if (v->type != jbvString)
-				bad_option(name, "a string");
+				bad_option(name, OPTION_STRING);
 			return PointerGetDatum(cstring_to_text_with_len(v->val.string.val,
 															v->val.string.len));
 	}
@@ -226,7 +240,7 @@ group_new(MemoryContext cxt, Oid label_type, Jsonb *options)
  * another aggregate's: a state that is not a GroupRows is an error.
  */
 GroupRows *
-group_arg(FunctionCallInfo fcinfo, int argno)
+group_state_arg(FunctionCallInfo fcinfo, int argno)
 {
 	GroupRows  *g = PG_ARGISNULL(argno) ? NULL : (GroupRows *) PG_GETARG_POINTER(argno);
 
@@ -235,6 +249,20 @@ group_arg(FunctionCallInfo fcinfo, int argno)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid bpnn_fit state"),
 				 errdetail("The state was not made by bpnn_fit's support functions.")));
+	return g;
+}
+
+/* the same, still holding its rows: not yet given to the final function */
+GroupRows *
+group_arg(FunctionCallInfo fcinfo, int argno)
+{
+	GroupRows  *g = group_state_arg(fcinfo, argno);
+
+	if (g != NULL && g->trained != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_fit state"),
+				 errdetail("The state's rows were trained on and freed by the final function.")));
 	return g;
 }
 
@@ -403,7 +431,7 @@ bpnn_fit_transfn(PG_FUNCTION_ARGS)
 
 /* ---------- the final function ---------- */
 
-/* the canonical order of the rows: what group_sort compares */
+/* the canonical order of the rows: what sort_rows compares */
 typedef struct RowOrder
 {
 	const float *x;
@@ -413,19 +441,19 @@ typedef struct RowOrder
 } RowOrder;
 
 /*
- * Rows by their values as float4, feature after feature (NaN, a NULL to
- * impute, after every number, as PostgreSQL sorts float4), then by class
- * in the classes' order, then by the values' bits (which tells -0 from 0).
- * Rows that compare equal are identical, so their order cannot matter.
+ * Rows a and b by their values as float4, feature after feature (NaN, a
+ * NULL to impute, after every number, as PostgreSQL sorts float4), then by
+ * class in the classes' order, then by the values' bits (which tells -0
+ * from 0).  Rows that compare equal are identical, so their order cannot
+ * matter.
  */
 static int
-compare_rows(const void *a, const void *b, void *arg)
+compare_rows(const RowOrder *o, int64 a, int64 b)
 {
-	const RowOrder *o = (const RowOrder *) arg;
-	const float *xa = o->x + (Size) *(const int64 *) a * o->n_inputs;
-	const float *xb = o->x + (Size) *(const int64 *) b * o->n_inputs;
-	int32		ca = o->class_rank[o->y[*(const int64 *) a]];
-	int32		cb = o->class_rank[o->y[*(const int64 *) b]];
+	const float *xa = o->x + (Size) a * o->n_inputs;
+	const float *xb = o->x + (Size) b * o->n_inputs;
+	int32		ca = o->class_rank[o->y[a]];
+	int32		cb = o->class_rank[o->y[b]];
 	int			f;
 
 	for (f = 0; f < o->n_inputs; f++)
@@ -443,20 +471,105 @@ compare_rows(const void *a, const void *b, void *arg)
 	return memcmp(xa, xb, sizeof(float) * o->n_inputs);
 }
 
+/* row to takes row from's values and class */
+static void
+move_row(GroupRows *g, int64 to, int64 from)
+{
+	memcpy(g->x + (Size) to * g->n_inputs, g->x + (Size) from * g->n_inputs,
+		   sizeof(float) * g->n_inputs);
+	g->y[to] = g->y[from];
+}
+
+/*
+ * The heap below root (of the first n rows) made a heap again, bottom-up
+ * (Wegener's variant): down to a leaf along the larger children, one
+ * comparison a level; back up to where root's row belongs; then root's row
+ * goes there and the rows on the path above move up one level.  tmp holds
+ * one row (n_inputs values).
+ */
+static void
+sift_down(GroupRows *g, const RowOrder *o, int64 root, int64 n, float *tmp)
+{
+	int64		path[64];		/* the nodes below root, down to the leaf */
+	int			depth = 0,
+				k;
+	int64		j = root;
+	int32		root_class;
+
+	while (2 * j + 2 < n)
+	{
+		j = compare_rows(o, 2 * j + 1, 2 * j + 2) > 0 ? 2 * j + 1 : 2 * j + 2;
+		path[depth++] = j;
+	}
+	if (2 * j + 1 < n)
+	{
+		j = 2 * j + 1;
+		path[depth++] = j;
+	}
+	while (depth > 0 && compare_rows(o, root, path[depth - 1]) > 0)
+		depth--;
+	if (depth == 0)
+		return;
+	memcpy(tmp, g->x + (Size) root * g->n_inputs, sizeof(float) * g->n_inputs);
+	root_class = g->y[root];
+	move_row(g, root, path[0]);
+	for (k = 1; k < depth; k++)
+		move_row(g, path[k - 1], path[k]);
+	memcpy(g->x + (Size) path[depth - 1] * g->n_inputs, tmp, sizeof(float) * g->n_inputs);
+	g->y[path[depth - 1]] = root_class;
+}
+
+/*
+ * The state's rows in the canonical order, in place: a heapsort, which
+ * needs no memory beyond one row (an index to sort would take 4 or 8
+ * bytes a row, a copy of the rows as much again as bpnn.memory_limit)
+ */
+static void
+sort_rows(GroupRows *g, const int32 *class_rank)
+{
+	RowOrder	o = {g->x, class_rank, g->y, g->n_inputs};
+	float	   *tmp = palloc(sizeof(float) * g->n_inputs);
+	float	   *last = palloc(sizeof(float) * g->n_inputs);
+	int64		i;
+
+	for (i = g->n_rows / 2 - 1; i >= 0; i--)
+	{
+		sift_down(g, &o, i, g->n_rows, tmp);
+		if ((i & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	for (i = g->n_rows - 1; i > 0; i--)
+	{
+		/* the largest row (the root) and the last row of the heap change places */
+		int32		y = g->y[i];
+
+		memcpy(last, g->x + (Size) i * g->n_inputs, sizeof(float) * g->n_inputs);
+		move_row(g, i, 0);
+		memcpy(g->x, last, sizeof(float) * g->n_inputs);
+		g->y[0] = y;
+		sift_down(g, &o, 0, i, tmp);
+		if ((i & 0x3FFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	pfree(last);
+	pfree(tmp);
+}
+
 /*
  * The group's rows as the TrainingSet a scan of one array column gives, in
  * the canonical order, with the statistics of their float4 values (as
  * training takes the statistics of a subset of rows) computed in that
- * order: the same rows give the same bits, however they arrived.
+ * order: the same rows give the same bits, however they arrived.  The set
+ * is the state's rows themselves, sorted in place and their class ids
+ * renumbered (the final function may modify the state: FINALFUNC_MODIFY =
+ * READ_WRITE), so a group takes no more memory than its rows.
  */
 static TrainingSet *
 group_training_set(GroupRows *g)
 {
 	TrainingSet *set = palloc0(sizeof(TrainingSet));
 	int32	   *new_id;
-	int64	   *order;
 	double	   *row;
-	RowOrder	o;
 	int64		r;
 	int			f;
 
@@ -483,34 +596,23 @@ group_training_set(GroupRows *g)
 	set->n_classes = labels_count(g->classes);
 	set->class_names = labels_order(g->classes, &new_id);
 
-	/* the rows in the canonical order: a copy, so the state stays intact */
-	order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * g->n_rows);
-	for (r = 0; r < g->n_rows; r++)
-		order[r] = r;
-	o.x = g->x;
-	o.class_rank = new_id;
-	o.y = g->y;
-	o.n_inputs = g->n_inputs;
-	qsort_arg(order, g->n_rows, sizeof(int64), compare_rows, &o);
-
-	set->x = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * g->n_inputs * g->n_rows);
-	set->y = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * g->n_rows);
+	sort_rows(g, new_id);
+	set->x = g->x;
+	set->y = g->y;
 	set->stats = palloc(sizeof(FeatureStats) * g->n_inputs);
 	feature_stats_init(set->stats, g->n_inputs);
 	row = palloc(sizeof(double) * g->n_inputs);
 	for (r = 0; r < g->n_rows; r++)
 	{
-		const float *src = g->x + (Size) order[r] * g->n_inputs;
+		const float *src = g->x + (Size) r * g->n_inputs;
 
-		memcpy(set->x + (Size) r * g->n_inputs, src, sizeof(float) * g->n_inputs);
-		set->y[r] = new_id[g->y[order[r]]];
+		g->y[r] = new_id[g->y[r]];
 		for (f = 0; f < g->n_inputs; f++)
 			row[f] = src[f];
 		feature_stats_add(set->stats, row, g->n_inputs);	/* NaN is not counted */
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	pfree(order);
 	return set;
 }
 
@@ -528,9 +630,9 @@ group_untrainable(GroupRows *g, int *sqlstate)
 	if (g->n_rows == 0)
 	{
 		*sqlstate = ERRCODE_NO_DATA_FOUND;
-		return psprintf("All of its rows have a NULL label or feature%s.",
-						g->args.missing == BPNN_MISSING_IMPUTE ? "" :
-						" (missing is \"skip\")");
+		return g->args.missing == BPNN_MISSING_IMPUTE ?
+			pstrdup("All of its rows have a NULL label or feature.") :
+			pstrdup("All of its rows have a NULL label or feature (missing is \"skip\").");
 	}
 	if (n_classes < 2)
 		return psprintf("It has only one class, \"%s\"; a classifier needs at least two distinct labels.",
@@ -556,6 +658,15 @@ group_untrainable(GroupRows *g, int *sqlstate)
 	return NULL;
 }
 
+/*
+ * The model of one group.  The aggregates are declared FINALFUNC_MODIFY =
+ * READ_WRITE (sql/install), as core's ordered-set aggregates are: training
+ * sorts and normalizes the state's rows in place, and frees them after.
+ * PostgreSQL then never shares the state with another aggregate nor calls
+ * this as a window function; a declaration made before bpnn 0.4.0 would,
+ * and is refused.  A rescan of a hashed aggregate asks for the model
+ * again: it is kept in the state.
+ */
 Datum
 bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 {
@@ -566,12 +677,21 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	BpnnModel  *model;
 	TrainArgs	args = {0};
 	instr_time	start;
+	struct varlena *result;
 	char	   *reason;
 	int			sqlstate;
 
-	g = group_arg(fcinfo, 0);
+	if (AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_WINDOW || AggStateIsShared(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("bpnn_fit cannot be used as a window function or share its state with another aggregate"),
+				 errdetail("Its final function trains on the rows in place."),
+				 errhint("Declarations of bpnn_fit made before bpnn 0.4.0 allow this: run ALTER EXTENSION bpnn UPDATE.")));
+	g = group_state_arg(fcinfo, 0);
 	if (g == NULL)
 		PG_RETURN_NULL();
+	if (g->trained != NULL)
+		PG_RETURN_POINTER(g->trained);
 	reason = group_untrainable(g, &sqlstate);
 	if (reason != NULL)
 	{
@@ -594,5 +714,15 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	args.live = live_progress_begin(LIVE_FIT, InvalidOid, 0, 0);
 	model = train_model(&args, set, NULL, set->n_rows);
 	live_progress_end(args.live);
-	PG_RETURN_POINTER(train_finish(model, start, train_cxt, old));
+	result = train_finish(model, start, train_cxt, old);
+
+	/* the rows are normalized now: only the model is left to give */
+	g->trained = MemoryContextAlloc(g->cxt, VARSIZE(result));
+	memcpy(g->trained, result, VARSIZE(result));
+	pfree(g->x);
+	pfree(g->y);
+	g->x = NULL;
+	g->y = NULL;
+	g->capacity = 0;
+	PG_RETURN_POINTER(result);
 }

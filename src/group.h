@@ -6,8 +6,6 @@
 #ifndef BPNN_GROUP_H
 #define BPNN_GROUP_H
 
-#include "postgres.h"
-
 #include "fmgr.h"
 #include "utils/jsonb.h"
 
@@ -33,12 +31,16 @@ typedef struct GroupRows
 	LabelClasses *classes;		/* the labels seen, as labels.c makes them classes */
 	bool		numeric_label;
 	MemoryContext cxt;			/* where the state and its rows live */
+	struct varlena *trained;	/* the final function's model: the rows are gone */
 } GroupRows;
 
 /* an empty state in cxt for a label type and options (checked as bpnn_train's arguments) */
 extern GroupRows *group_new(MemoryContext cxt, Oid label_type, Jsonb *options);
 
 /* the state in argument argno (NULL if SQL NULL), or an error if it is not one */
+extern GroupRows *group_state_arg(FunctionCallInfo fcinfo, int argno);
+
+/* the same, and an error if the final function has trained on it */
 extern GroupRows *group_arg(FunctionCallInfo fcinfo, int argno);
 
 /* is type the label type of one of bpnn_fit's overloads? */

@@ -6,8 +6,6 @@
 #ifndef BPNN_INTERNAL_QUERY_H
 #define BPNN_INTERNAL_QUERY_H
 
-#include "postgres.h"
-
 #include "executor/spi.h"
 
 /* prepare sql with parameters of exactly argtypes */

@@ -259,14 +259,6 @@ labels_begin(bool numeric, const char *column)
 	return lc;
 }
 
-/* "label column "x"" or bpnn_fit's label, for messages */
-static char *
-label_source(const LabelClasses *lc)
-{
-	return lc->column ? psprintf("label column \"%s\"", lc->column)
-		: pstrdup("the label of bpnn_fit");
-}
-
 /* may text become a class? */
 static void
 check_new_class(const LabelClasses *lc, const char *text)
@@ -275,19 +267,26 @@ check_new_class(const LabelClasses *lc, const char *text)
 						strcmp(text, "-Infinity") == 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("%s contains %s", label_source(lc), text),
+				 lc->column ? errmsg("label column \"%s\" contains %s", lc->column, text) :
+				 errmsg("the label of bpnn_fit contains %s", text),
 				 errdetail("A numeric label names a class and must be a finite number."),
 				 errhint("Remove those rows, or replace the value with a class.")));
 	if (strlen(text) > BPNN_MAX_NAME_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s has a value longer than %d bytes",
-						label_source(lc), BPNN_MAX_NAME_BYTES)));
+				 lc->column ?
+				 errmsg("label column \"%s\" has a value longer than %d bytes",
+						lc->column, BPNN_MAX_NAME_BYTES) :
+				 errmsg("the label of bpnn_fit has a value longer than %d bytes",
+						BPNN_MAX_NAME_BYTES)));
 	if (lc->n >= BPNN_MAX_CLASSES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s has more than %d distinct values",
-						label_source(lc), BPNN_MAX_CLASSES),
+				 lc->column ?
+				 errmsg("label column \"%s\" has more than %d distinct values",
+						lc->column, BPNN_MAX_CLASSES) :
+				 errmsg("the label of bpnn_fit has more than %d distinct values",
+						BPNN_MAX_CLASSES),
 				 errhint("A label names a class; is it an identifier column?")));
 }
 

@@ -14,8 +14,6 @@
 #ifndef BPNN_LABELS_H
 #define BPNN_LABELS_H
 
-#include "postgres.h"
-
 #include "fmgr.h"
 
 /* a dictionary of names (classes, category values) to ids, by their bytes */

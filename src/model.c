@@ -28,6 +28,8 @@ PG_FUNCTION_INFO_V1(bpnn_model_send);
 
 #define BPNN_MAGIC "BPNN"
 
+static void invalid(int sqlstate, const char *detail) pg_attribute_noreturn();
+
 static void
 invalid(int sqlstate, const char *detail)
 {

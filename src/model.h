@@ -30,7 +30,6 @@
 #ifndef BPNN_MODEL_H
 #define BPNN_MODEL_H
 
-#include "postgres.h"
 #include "fmgr.h"
 #include "port/pg_bswap.h"
 

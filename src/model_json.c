@@ -275,6 +275,8 @@ model_to_json(const BpnnModel *m, bool with_weights)
 
 /* ---------- parser ---------- */
 
+static void bad_text(const char *detail) pg_attribute_noreturn();
+
 static void
 bad_text(const char *detail)
 {

@@ -8,8 +8,6 @@
 #ifndef BPNN_PARALLEL_H
 #define BPNN_PARALLEL_H
 
-#include "postgres.h"
-
 #include "access/parallel.h"
 
 #include "fit.h"

@@ -5,8 +5,6 @@
 #ifndef BPNN_PREDICT_H
 #define BPNN_PREDICT_H
 
-#include "postgres.h"
-
 #include "utils/array.h"
 
 #include "model.h"

@@ -5,8 +5,6 @@
 #ifndef BPNN_PREDICT_ROW_H
 #define BPNN_PREDICT_ROW_H
 
-#include "postgres.h"
-
 #include "access/htup.h"
 #include "utils/jsonb.h"
 

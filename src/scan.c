@@ -78,8 +78,8 @@ check_finite(double v, const char *column)
 	if (!isfinite(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("column \"%s\" contains %s", column,
-						isnan(v) ? "NaN" : "an infinite value"),
+				 isnan(v) ? errmsg("column \"%s\" contains NaN", column) :
+				 errmsg("column \"%s\" contains an infinite value", column),
 				 errhint("Remove or replace the non-finite values before training.")));
 	if (fabs(v) > FLT_MAX)
 		ereport(ERROR,
@@ -725,10 +725,11 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("column \"%s\" is not of the kind the model was trained on",
 							col->name),
-					 errdetail("The model takes it as %s.",
-							   spec->model->column_kinds[c] == BPNN_COLUMN_NUMBER ? "a number" :
-							   spec->model->column_kinds[c] == BPNN_COLUMN_ARRAY ? "an array of numbers" :
-							   "text (one-hot encoded)")));
+					 spec->model->column_kinds[c] == BPNN_COLUMN_NUMBER ?
+					 errdetail("The model takes it as a number.") :
+					 spec->model->column_kinds[c] == BPNN_COLUMN_ARRAY ?
+					 errdetail("The model takes it as an array of numbers.") :
+					 errdetail("The model takes it as text (one-hot encoded).")));
 		if (col->kind == BPNN_COLUMN_NUMBER)
 			col->width = 1;
 		else if (col->kind == BPNN_COLUMN_CATEGORY)
@@ -769,8 +770,8 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 	options.read_only = true;
 	options.dest = &receiver.pub;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
 	plan = SPI_prepare(query, 0, NULL);
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,

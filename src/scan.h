@@ -8,8 +8,6 @@
 #ifndef BPNN_SCAN_H
 #define BPNN_SCAN_H
 
-#include "postgres.h"
-
 #include "utils/array.h"
 
 #include "labels.h"

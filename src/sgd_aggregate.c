@@ -76,11 +76,13 @@ read_options(FunctionCallInfo fcinfo, SgdOptions *o, int32 *buffer_rows, bool wi
 	train_check_step(o->learning_rate, o->momentum, o->weight_decay);
 	o->batch_size = PG_GETARG_INT32(EPOCH_ARG_BATCH_SIZE);
 	if (o->batch_size < 1 || o->batch_size > BPNN_MAX_UNITS)
-		train_out_of_range("batch_size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
+		train_out_of_range("batch_size", 1, BPNN_MAX_UNITS);
 	o->seed = (uint64) PG_GETARG_INT64(EPOCH_ARG_SEED);
 	*buffer_rows = PG_GETARG_INT32(EPOCH_ARG_BUFFER_ROWS);
 	if (*buffer_rows < o->batch_size)
-		train_out_of_range("buffer_rows", "at least batch_size");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("buffer_rows must be at least batch_size")));
 	if (with_optimizer)
 	{
 		char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(EPOCH_ARG_OPTIMIZER));

@@ -62,6 +62,8 @@ sgd_state_alloc(const SgdState *header, int32 capacity)
 	return s;
 }
 
+static void bad_state(int sqlstate, const char *detail) pg_attribute_noreturn();
+
 static void
 bad_state(int sqlstate, const char *detail)
 {

@@ -22,8 +22,6 @@
 #ifndef BPNN_SGD_STATE_H
 #define BPNN_SGD_STATE_H
 
-#include "postgres.h"
-
 #include "fit.h"
 #include "model.h"
 

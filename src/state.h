@@ -22,8 +22,6 @@
 #ifndef BPNN_STATE_H
 #define BPNN_STATE_H
 
-#include "postgres.h"
-
 #include "model.h"
 
 #define BPNN_STATE_VERSION 1

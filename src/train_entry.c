@@ -25,8 +25,9 @@ train_report_rows(const TrainArgs *args, const TrainingSet *set)
 {
 	if (set->rows_skipped > 0)
 		ereport(NOTICE,
-				(errmsg("skipped " INT64_FORMAT " rows with a NULL label%s",
-						set->rows_skipped, args->missing == BPNN_MISSING_IMPUTE ? "" : " or feature"),
+				(args->missing == BPNN_MISSING_IMPUTE ?
+				 errmsg("skipped " INT64_FORMAT " rows with a NULL label", set->rows_skipped) :
+				 errmsg("skipped " INT64_FORMAT " rows with a NULL label or feature", set->rows_skipped),
 				 errdetail("Training used " INT64_FORMAT " rows.", set->n_rows)));
 	if (set->values_imputed > 0)
 		ereport(NOTICE,
@@ -59,14 +60,17 @@ bpnn_train(PG_FUNCTION_ARGS)
 	if (set->over_limit)
 	{
 		ereport(NOTICE,
-				(errmsg("training data exceeds bpnn.memory_limit (%d kB): training by streaming, one aggregate scan per epoch",
+				(errmsg("training by streaming: training data exceeds bpnn.memory_limit (%d kB)",
 						bpnn_memory_limit_kb),
+				 args.fit.batch_size > 0 && args.validation_fraction > 0.0 ?
+				 errdetail("Each epoch is one scan of bpnn_train_epoch: mini-batches of %d rows, shuffled within a buffer, on every parallel worker or shard, their models averaged; validation_fraction does not apply.",
+						   args.fit.batch_size) :
 				 args.fit.batch_size > 0 ?
-				 errdetail("Each epoch is one scan of bpnn_train_epoch: mini-batches of %d rows, shuffled within a buffer, on every parallel worker or shard, their models averaged%s.",
-						   args.fit.batch_size,
-						   args.validation_fraction > 0.0 ? "; validation_fraction does not apply" : "") :
-				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan%s.",
-						   args.validation_fraction > 0.0 ? "; validation_fraction does not apply" : ""),
+				 errdetail("Each epoch is one scan of bpnn_train_epoch: mini-batches of %d rows, shuffled within a buffer, on every parallel worker or shard, their models averaged.",
+						   args.fit.batch_size) :
+				 args.validation_fraction > 0.0 ?
+				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan; validation_fraction does not apply.") :
+				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan."),
 				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch.")));
 		model = stream_train_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
 								   get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));

@@ -51,22 +51,28 @@ require(FunctionCallInfo fcinfo, int arg, const char *name)
 }
 
 void
-train_out_of_range(const char *arg, const char *range)
+train_out_of_range(const char *arg, int min, int max)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s must be %s", arg, range)));
+			 errmsg("%s must be between %d and %d", arg, min, max)));
 }
 
 void
 train_check_step(double learning_rate, double momentum, double weight_decay)
 {
 	if (!(learning_rate > 0.0 && learning_rate <= 1000.0))
-		train_out_of_range("learning_rate", "greater than 0 and at most 1000");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("learning_rate must be greater than 0 and at most 1000")));
 	if (!(momentum >= 0.0 && momentum < 1.0))
-		train_out_of_range("momentum", "at least 0 and less than 1");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("momentum must be at least 0 and less than 1")));
 	if (!(weight_decay >= 0.0 && weight_decay <= 1000.0))
-		train_out_of_range("weight_decay", "at least 0 and at most 1000");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weight_decay must be at least 0 and at most 1000")));
 }
 
 static void
@@ -93,7 +99,9 @@ read_hidden(ArrayType *a, TrainArgs *args)
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("hidden must not contain NULL")));
 		if (DatumGetInt32(sizes[i]) < 1 || DatumGetInt32(sizes[i]) > BPNN_MAX_UNITS)
-			train_out_of_range("each hidden layer size", psprintf("between 1 and %d", BPNN_MAX_UNITS));
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("each hidden layer size must be between 1 and %d", BPNN_MAX_UNITS)));
 		args->hidden[i] = DatumGetInt32(sizes[i]);
 	}
 	args->n_hidden = n;
@@ -129,16 +137,20 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 
 	args->fit.epochs = PG_GETARG_INT32(first + ARG_EPOCHS);
 	if (args->fit.epochs < 1 || args->fit.epochs > BPNN_MAX_EPOCHS)
-		train_out_of_range("epochs", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
+		train_out_of_range("epochs", 1, BPNN_MAX_EPOCHS);
 	args->fit.learning_rate = PG_GETARG_FLOAT8(first + ARG_LEARNING_RATE);
 	args->fit.momentum = PG_GETARG_FLOAT8(first + ARG_MOMENTUM);
 	train_check_step(args->fit.learning_rate, args->fit.momentum, 0.0);
 	args->fit.batch_size = PG_GETARG_INT32(first + ARG_BATCH_SIZE);
 	if (args->fit.batch_size < 0)
-		train_out_of_range("batch_size", "0 (the whole data set) or a positive number of rows");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch_size must be 0 (the whole data set) or a positive number of rows")));
 	args->fit.init_range = PG_GETARG_FLOAT8(first + ARG_INIT_RANGE);
 	if (!(args->fit.init_range > 0.0 && args->fit.init_range <= 100.0))
-		train_out_of_range("init_range", "greater than 0 and at most 100");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("init_range must be greater than 0 and at most 100")));
 	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(first + ARG_SEED);
 
 	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_ACTIVATION));
@@ -173,10 +185,12 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	train_check_step(args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
 	args->validation_fraction = PG_GETARG_FLOAT8(first + ARG_VALIDATION_FRACTION);
 	if (!(args->validation_fraction >= 0.0 && args->validation_fraction < 1.0))
-		train_out_of_range("validation_fraction", "at least 0 and less than 1");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("validation_fraction must be at least 0 and less than 1")));
 	args->fit.patience = PG_GETARG_INT32(first + ARG_PATIENCE);
 	if (args->fit.patience < 1 || args->fit.patience > BPNN_MAX_EPOCHS)
-		train_out_of_range("patience", psprintf("between 1 and %d", BPNN_MAX_EPOCHS));
+		train_out_of_range("patience", 1, BPNN_MAX_EPOCHS);
 	args->class_weights = PG_ARGISNULL(first + ARG_CLASS_WEIGHTS) ? NULL
 		: text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_CLASS_WEIGHTS));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_MISSING));
@@ -194,7 +208,7 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	args->max_classes = since_0_4 ? PG_GETARG_INT32(first + ARG_MAX_CLASSES)
 		: TRAIN_DEFAULT_MAX_CLASSES;
 	if (args->max_classes < 2 || args->max_classes > BPNN_MAX_CLASSES)
-		train_out_of_range("max_classes", psprintf("between 2 and %d", BPNN_MAX_CLASSES));
+		train_out_of_range("max_classes", 2, BPNN_MAX_CLASSES);
 }
 
 /* refuse networks that would not fit in memory or in a stored value */

@@ -6,8 +6,6 @@
 #ifndef BPNN_TRAIN_SETUP_H
 #define BPNN_TRAIN_SETUP_H
 
-#include "postgres.h"
-
 #include "portability/instr_time.h"
 
 #include "fmgr.h"
@@ -121,8 +119,8 @@ extern void train_record(BpnnModel *model, const TrainArgs *args, const Training
 						 const FitResult *result, int64 rows_used,
 						 int64 validation_rows, double *class_weights);
 
-/* an error: argument arg must be in range (both named in the message) */
-extern void train_out_of_range(const char *arg, const char *range) pg_attribute_noreturn();
+/* an error: integer argument arg (its name) must be between min and max */
+extern void train_out_of_range(const char *arg, int min, int max) pg_attribute_noreturn();
 
 /* learning_rate, momentum and weight_decay within their ranges, or an error */
 extern void train_check_step(double learning_rate, double momentum, double weight_decay);

@@ -201,6 +201,11 @@ ALTER FUNCTION bpnn_apply_gradient(bpnn_model, bpnn_state, float8) CALLED ON NUL
 -- in each worker, Finalize Aggregate in the leader).  Combining
 -- concatenates the partial states' rows; the final function trains on the
 -- rows in a canonical order, so the model does not depend on the plan.
+-- FINALFUNC_MODIFY = READ_WRITE, as core's ordered-set aggregates: the
+-- final function sorts and normalizes the state's rows in place rather
+-- than copy them, so a group takes bpnn.memory_limit and not twice that;
+-- PostgreSQL then shares no state between aggregates and refuses bpnn_fit
+-- as a window function (which trained once per row).
 -- An aggregate's support functions cannot be altered: each overload is
 -- dropped and created again, as 0.2.0 -> 0.3.0 did.
 -- ---------------------------------------------------------------------------
@@ -228,6 +233,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label text, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], text, jsonb) IS
@@ -241,6 +247,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label boolean, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], boolean, jsonb) IS
@@ -254,6 +261,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label int2, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], int2, jsonb) IS
@@ -267,6 +275,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label int4, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], int4, jsonb) IS
@@ -280,6 +289,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label int8, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], int8, jsonb) IS
@@ -293,6 +303,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label float4, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], float4, jsonb) IS
@@ -306,6 +317,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label float8, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], float8, jsonb) IS
@@ -319,6 +331,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label numeric, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], numeric, jsonb) IS
@@ -332,6 +345,7 @@ CREATE AGGREGATE bpnn_fit(features float8[], label oid, options jsonb) (
 	SERIALFUNC = bpnn_fit_serializefn,
 	DESERIALFUNC = bpnn_fit_deserializefn,
 	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
 	PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE bpnn_fit(float8[], oid, jsonb) IS

@@ -2,8 +2,10 @@
 # training (in memory and streaming), cross-validation and a big scoring
 # query within a second of the timeout; pg_cancel_backend stops a
 # 50-million-row scoring query within a second; scoring ten million rows
-# takes no more backend memory than one million; COPY ... (FORMAT binary)
-# round-trips a table of models and rejects a corrupted one.
+# takes no more backend memory than one million; a bpnn_fit group whose
+# rows fill bpnn.memory_limit peaks near that limit, not twice it;
+# COPY ... (FORMAT binary) round-trips a table of models and rejects a
+# corrupted one.
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -84,6 +86,26 @@ for my $form ('float8[]', 'jsonb')
 	cmp_ok($big->[3] - $small->[3], '<', 256,
 		"... memory contexts $small->[3] -> $big->[3] kB");
 }
+
+# (e) bpnn_fit trains on its state in place (FINALFUNC_MODIFY = READ_WRITE):
+# a group of 30,000 rows of 256 features (30 MB packed as float4, the
+# limit being 32 MB) raises a fresh backend's peak resident size (VmHWM)
+# by its rows and little more; a copy of the rows, as before 0.4.0, took
+# twice as much (66 MB here against 37 MB)
+my ($fitted, $grew, $rows_kb) = split / /, $node->safe_psql($db, <<'SQL');
+SET jit = off;
+SET max_parallel_workers_per_gather = 0;
+SET bpnn.memory_limit = '32MB';
+CREATE FUNCTION pg_temp.hwm() RETURNS bigint LANGUAGE sql AS $$
+	SELECT (regexp_match(pg_read_file('/proc/self/status'), 'VmHWM:\s+(\d+) kB'))[1]::bigint $$;
+SELECT pg_temp.hwm() AS before \gset
+SELECT count(*) AS fitted FROM (SELECT bpnn_fit(array_fill((i % 1009)::float8, ARRAY[256]), i % 3,
+	'{"hidden": [2], "epochs": 1}') AS m FROM generate_series(1, 30000) i) s WHERE m IS NOT NULL \gset
+SELECT :fitted || ' ' || (pg_temp.hwm() - :before) || ' ' || 30000 * (256 * 4 + 4) / 1024;
+SQL
+is($fitted, 1, 'bpnn_fit trained a group whose rows fill bpnn.memory_limit');
+cmp_ok($grew, '>=', $rows_kb, "... of $rows_kb kB of rows: the backend's peak grew by $grew kB, the rows at least");
+cmp_ok($grew, '<', 1.25 * 32 * 1024, '... and by less than 1.25 times bpnn.memory_limit (32 MB)');
 
 # (d) binary COPY: out and back in, the same models; a corrupted file is refused
 my $file = PostgreSQL::Test::Utils::tempdir() . '/models.bin';
