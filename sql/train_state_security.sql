@@ -1,5 +1,9 @@
 -- bpnn_train_epoch and bpnn_train_state attacked (a hostile review of the
 -- 0.4.0 surfaces): each case crashed, leaked or misbehaved before its fix.
+-- Uses iris (test/fixtures).
+\set ECHO none
+\i test/fixtures/iris.sql
+\set ECHO all
 
 -- ---------------------------------------------------------------------------
 -- A model's checksum is no proof of identity.  hash_bytes_extended is not
