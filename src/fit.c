@@ -34,30 +34,41 @@ fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 
 	nn_workspace_bind(&s->ws, layout, FIT_CHUNK_ROWS, mem);
 	s->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * FIT_CHUNK_ROWS);
+	s->targets = hooks->alloc(hooks->arg, sizeof(float) * FIT_CHUNK_ROWS *
+							  (size_t) layout->sizes[layout->n_layers]);
 }
 
-/* copy rows (by index, or in order when order is NULL) into the input layer */
+/*
+ * copy rows (by index, or in order when order is NULL) into the input
+ * layer, with their labels, or their targets (regression: ws->target)
+ */
 static void
-gather_into(NnWorkspace *ws, int32_t *labels, const FitData *data, int n_inputs,
-			const uint32_t *order, int64_t first, int rows)
+gather_into(NnWorkspace *ws, int32_t *labels, float *targets, const FitData *data,
+			int n_inputs, int n_out, const uint32_t *order, int64_t first, int rows)
 {
 	int			i;
 
+	ws->target = data->t ? targets : NULL;
 	for (i = 0; i < rows; i++)
 	{
 		int64_t		r = order ? (int64_t) order[first + i] : first + i;
 
 		memcpy(ws->act[0] + (size_t) i * n_inputs,
 			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);
-		labels[i] = data->y[r];
+		if (data->t)
+			memcpy(targets + (size_t) i * n_out, data->t + (size_t) r * n_out,
+				   sizeof(float) * n_out);
+		else
+			labels[i] = data->y[r];
 	}
 }
 
 static void
-gather(FitScratch *s, const FitData *data, int n_inputs,
+gather(FitScratch *s, const NnLayout *layout, const FitData *data,
 	   const uint32_t *order, int64_t first, int rows)
 {
-	gather_into(&s->ws, s->labels, data, n_inputs, order, first, rows);
+	gather_into(&s->ws, s->labels, s->targets, data, layout->sizes[0],
+				layout->sizes[layout->n_layers], order, first, rows);
 }
 
 /*
@@ -95,7 +106,6 @@ score_with(const NnLayout *layout, const float *weights, const FitData *data,
 		   const FitHooks *hooks, FitScratch *s, double *mean_loss,
 		   double *accuracy)
 {
-	const int	n_inputs = layout->sizes[0];
 	const int	chunk = chunk_rows(layout);
 	double		loss = 0.0;
 	int64_t		correct = 0;
@@ -107,7 +117,7 @@ score_with(const NnLayout *layout, const float *weights, const FitData *data,
 								  data->n_rows - first : chunk);
 		int			c;
 
-		gather(s, data, n_inputs, NULL, first, rows);
+		gather(s, layout, data, NULL, first, rows);
 		nn_forward(layout, weights, &s->ws, rows);
 		loss += nn_batch_loss(layout, &s->ws, rows, s->labels, &c);
 		correct += c;
@@ -132,7 +142,6 @@ double
 fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 			const FitHooks *hooks, int32_t *predicted)
 {
-	const int	n_inputs = layout->sizes[0];
 	const int	n_out = layout->sizes[layout->n_layers];
 	const int	chunk = chunk_rows(layout);
 	FitScratch	s;
@@ -147,11 +156,39 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 		int			correct,
 					i;
 
-		gather(&s, data, n_inputs, NULL, first, rows);
+		gather(&s, layout, data, NULL, first, rows);
 		nn_forward(layout, weights, &s.ws, rows);
 		loss += nn_batch_loss(layout, &s.ws, rows, s.labels, &correct);
 		for (i = 0; i < rows; i++)
 			predicted[first + i] = nn_argmax(s.ws.act[layout->n_layers] + (size_t) i * n_out, n_out);
+		if (hooks->between_chunks)
+			hooks->between_chunks(hooks->arg);
+	}
+	return loss;
+}
+
+double
+fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
+			const FitHooks *hooks, float *outputs)
+{
+	const int	n_out = layout->sizes[layout->n_layers];
+	const int	chunk = chunk_rows(layout);
+	FitScratch	s;
+	double		loss = 0.0;
+	int64_t		first;
+
+	fit_scratch_init(&s, layout, hooks);
+	for (first = 0; first < data->n_rows; first += chunk)
+	{
+		int			rows = (int) (data->n_rows - first < chunk ?
+								  data->n_rows - first : chunk);
+		int			correct;
+
+		gather(&s, layout, data, NULL, first, rows);
+		nn_forward(layout, weights, &s.ws, rows);
+		loss += nn_batch_loss(layout, &s.ws, rows, s.labels, &correct);
+		memcpy(outputs + (size_t) first * n_out, s.ws.act[layout->n_layers],
+			   sizeof(float) * (size_t) rows * n_out);
 		if (hooks->between_chunks)
 			hooks->between_chunks(hooks->arg);
 	}
@@ -168,6 +205,8 @@ fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
 					  hooks->alloc(hooks->arg, sizeof(float) *
 								   nn_workspace_floats(layout, st->chunk)));
 	st->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * (size_t) st->chunk);
+	st->targets = hooks->alloc(hooks->arg, sizeof(float) * (size_t) st->chunk *
+							   (size_t) layout->sizes[layout->n_layers]);
 	st->grad = hooks->alloc(hooks->arg, sizeof(float) * st->n_weights);
 	st->state1 = NULL;
 	st->state2 = NULL;
@@ -190,9 +229,10 @@ fit_step(FitStepper *st, float *weights, const FitOptions *options,
 		int			n = (int) (rows - done < st->chunk ? rows - done : st->chunk);
 		int			i;
 
-		gather_into(&st->ws, st->labels, data, n_inputs, order, first + done, n);
+		gather_into(&st->ws, st->labels, st->targets, data, n_inputs, n_out, order,
+					first + done, n);
 		nn_forward(layout, weights, &st->ws, n);
-		if (correct)
+		if (correct && !data->t)
 			for (i = 0; i < n; i++)
 				if (nn_argmax(st->ws.act[layout->n_layers] + (size_t) i * n_out, n_out) ==
 					st->labels[i])
