@@ -161,7 +161,7 @@ options_to_args(Jsonb *options, TrainArgs *args)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
-					 errhint("The options are bpnn_train's arguments from hidden to max_classes, except exclude; the features are the aggregate's first argument.")));
+					 errhint("The options are bpnn_train's arguments from hidden to task, except exclude; the features are the aggregate's first argument.")));
 	}
 
 	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
@@ -181,6 +181,8 @@ options_to_args(Jsonb *options, TrainArgs *args)
 		d->value = d->isnull ? (Datum) 0 : option_datum((TrainArg) a, value);
 	}
 	train_args_read(call, 2, args);
+	if (args->regression)
+		train_refuse_regression("bpnn_fit");
 }
 
 /* ---------- the state ---------- */
@@ -583,7 +585,7 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 				 errhint("Its model is NULL; the other groups are trained.")));
 		PG_RETURN_NULL();
 	}
-	labels_check_count(labels_count(g->classes), g->args.max_classes, NULL, g->n_rows);
+	labels_check_count(labels_count(g->classes), g->args.max_classes, NULL, g->n_rows, false);
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn_fit training",

@@ -298,6 +298,34 @@ model_validate(const BpnnModel *model, int sqlstate)
 	}
 }
 
+/* ---------- the task ---------- */
+
+void
+model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
+{
+	if (model->task == task)
+		return;
+	if (task == BPNN_TASK_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s takes a classifier, and the model is a regressor", function),
+				 errhint("Use bpnn_predict_value for a regressor's prediction.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s takes a regressor, and the model is a classifier", function),
+			 errhint("Use bpnn_predict or bpnn_predict_proba for a classifier's prediction.")));
+}
+
+void
+model_refuse_regressor(const BpnnModel *model, const char *function)
+{
+	if (model->task == BPNN_TASK_REGRESSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not support regressors yet", function),
+				 errdetail("task => 'regression' trains in memory with bpnn_train only.")));
+}
+
 /* ---------- encode ---------- */
 
 static void

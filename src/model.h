@@ -156,6 +156,18 @@ model_n_classes(const BpnnModel *m)
  */
 extern void model_validate(const BpnnModel *model, int sqlstate);
 
+/*
+ * A function that takes a classifier (task BPNN_TASK_CLASSIFICATION) or a
+ * regressor only: an error (22023) naming it, for a model of the other task
+ */
+extern void model_check_task(const BpnnModel *model, BpnnTask task, const char *function);
+
+/*
+ * Paths that do not handle regressors yet (the gradient and training
+ * aggregates): an error (0A000) naming the function, for a regressor
+ */
+extern void model_refuse_regressor(const BpnnModel *model, const char *function);
+
 /* the stored bytes of a model, as a varlena; computes the checksum */
 extern struct varlena *model_encode(const BpnnModel *model);
 

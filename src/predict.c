@@ -1,6 +1,7 @@
 /*
  * predict.c — using a trained model: bpnn_predict (the class),
- * bpnn_predict_proba (one probability per class), bpnn_classes and
+ * bpnn_predict_proba (one probability per class), bpnn_predict_value (a
+ * regressor's prediction, in the label's units), bpnn_classes and
  * bpnn_info.  The model is decoded once per query (model_from_arg), then
  * each row costs one normalization and one forward pass.
  *
@@ -38,6 +39,11 @@ PG_FUNCTION_INFO_V1(bpnn_predict_text);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba_text);
 PG_FUNCTION_INFO_V1(bpnn_predict_text_array);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba_text_array);
+PG_FUNCTION_INFO_V1(bpnn_predict_value);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_row);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_record);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_text);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_text_array);
 PG_FUNCTION_INFO_V1(bpnn_classes);
 PG_FUNCTION_INFO_V1(bpnn_info);
 
@@ -238,7 +244,11 @@ static Datum
 predict(FunctionCallInfo fcinfo, RowForm form, bool proba)
 {
 	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_row(fcinfo, cm, form);
+	const float *out;
+
+	model_check_task(cm->model, BPNN_TASK_CLASSIFICATION,
+					 proba ? "bpnn_predict_proba" : "bpnn_predict");
+	out = forward_row(fcinfo, cm, form);
 
 	if (out == NULL)
 		PG_RETURN_NULL();
@@ -303,6 +313,53 @@ Datum
 bpnn_predict_proba_text(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_TEXT, true);
+}
+
+/*
+ * bpnn_predict_value of one row: a regressor's output, back in the label's
+ * units (output * target_scale + target_shift, in float8)
+ */
+static Datum
+predict_value(FunctionCallInfo fcinfo, RowForm form)
+{
+	CachedModel *cm = model_from_arg(fcinfo, 0);
+	const float *out;
+
+	model_check_task(cm->model, BPNN_TASK_REGRESSION, "bpnn_predict_value");
+	out = forward_row(fcinfo, cm, form);
+	if (out == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8((double) out[0] * cm->model->target_scale[0] + cm->model->target_shift[0]);
+}
+
+Datum
+bpnn_predict_value(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_FLOAT8_ARRAY);
+}
+
+Datum
+bpnn_predict_value_row(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_JSONB);
+}
+
+Datum
+bpnn_predict_value_record(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_RECORD);
+}
+
+Datum
+bpnn_predict_value_text(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_TEXT);
+}
+
+Datum
+bpnn_predict_value_text_array(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_TEXT_ARRAY);
 }
 
 Datum

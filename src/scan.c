@@ -51,9 +51,10 @@ typedef struct FeatureColumn
 /*
  * SELECT label::text, f::float8, b::int4::float8, a::float8[], c::text ...
  * FROM rel: catalog names only; the label's text form is labels.c's
+ * (regression: label::float8)
  */
 static char *
-build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
+build_query(Relation rel, const char *label_column, bool regression, FeatureColumn *cols, int n)
 {
 	static const char *const casts[BPNN_COLUMN_KIND_COUNT] = {
 		"pg_catalog.float8", "pg_catalog.float8[]", "pg_catalog.text"
@@ -62,7 +63,10 @@ build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 	int			i;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT %s", labels_sql_text(label_column));
+	if (regression)
+		appendStringInfo(&q, "SELECT (%s)::pg_catalog.float8", quote_identifier(label_column));
+	else
+		appendStringInfo(&q, "SELECT %s", labels_sql_text(label_column));
 	for (i = 0; i < n; i++)
 		appendStringInfo(&q, cols[i].boolean ? ", ((%s)::pg_catalog.int4)::%s" : ", (%s)::%s",
 						 quote_identifier(cols[i].name), casts[cols[i].kind]);
@@ -102,6 +106,29 @@ check_one_dimensional(ArrayType *a, const char *column)
 				 errmsg("array column \"%s\" contains a %d-dimensional array", column, ARR_NDIM(a)),
 				 errdetail("Array features must be one-dimensional."),
 				 errhint("Store the values as a one-dimensional array, or flatten them in a view.")));
+}
+
+/* a regression label is a number: int2, int4, int8, float4, float8 or numeric */
+static void
+check_regression_label(Oid type, const char *column)
+{
+	switch (getBaseType(type))
+	{
+		case INT2OID:
+		case INT4OID:
+		case INT8OID:
+		case FLOAT4OID:
+		case FLOAT8OID:
+		case NUMERICOID:
+			return;
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("label column \"%s\" is of type %s, not a number", column,
+							format_type_be(type)),
+					 errdetail("task => 'regression' predicts a label of type smallint, integer, bigint, real, double precision or numeric."),
+					 errhint("Cast the label to a number in a view, or train a classifier.")));
+	}
 }
 
 /* the scan's growing result and its bookkeeping */
@@ -232,12 +259,16 @@ ensure_capacity(BpnnScan *st)
 		st->num = MemoryContextAllocHuge(st->target, sizeof(float) * (Size) Max(st->n_numeric, 1) * want);
 		st->cat = MemoryContextAllocHuge(st->target, sizeof(int32) * (Size) Max(st->n_category_cols, 1) * want);
 		set->y = MemoryContextAllocHuge(st->target, sizeof(int32) * (Size) want);
+		if (st->spec->regression)
+			set->target = MemoryContextAllocHuge(st->target, sizeof(double) * (Size) want);
 	}
 	else
 	{
 		st->num = repalloc_huge(st->num, sizeof(float) * (Size) Max(st->n_numeric, 1) * want);
 		st->cat = repalloc_huge(st->cat, sizeof(int32) * (Size) Max(st->n_category_cols, 1) * want);
 		set->y = repalloc_huge(set->y, sizeof(int32) * (Size) want);
+		if (st->spec->regression)
+			set->target = repalloc_huge(set->target, sizeof(double) * (Size) want);
 	}
 	st->capacity = want;
 	return true;
@@ -412,7 +443,14 @@ read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label
 	feature_stats_add(st->num_stats, st->row, st->n_numeric);
 	for (k = 0; k < st->n_numeric; k++)
 		num[k] = (float) st->row[k];
-	set->y[set->n_rows] = labels_add(st->classes, TextDatumGetCString(label));
+	if (st->spec->regression)
+	{
+		check_finite(DatumGetFloat8(label), label_column);
+		set->target[set->n_rows] = DatumGetFloat8(label);
+		set->y[set->n_rows] = 0;
+	}
+	else
+		set->y[set->n_rows] = labels_add(st->classes, TextDatumGetCString(label));
 	set->n_rows++;
 }
 
@@ -699,6 +737,8 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 		rel->rd_rel->reltuples > 0)
 		st.expected_rows = (int64) rel->rd_rel->reltuples;
 	st.numeric_label = labels_type_is_number(get_atttype(relid, label_attnum));
+	if (spec->regression)
+		check_regression_label(get_atttype(relid, label_attnum), label_column);
 	st.set = set;
 	st.spec = spec;
 	st.target = CurrentMemoryContext;
@@ -738,7 +778,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 			col->width = col->n_values;
 		}
 	}
-	query = build_query(rel, label_column, st.cols, st.n_cols);
+	query = build_query(rel, label_column, spec->regression, st.cols, st.n_cols);
 	set->source_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												  RelationGetRelationName(rel));
 	relation_close(rel, NoLock);
@@ -797,9 +837,19 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 				 errdetail("Tables larger than bpnn.memory_limit are trained by streaming, which takes numbers and arrays of numbers only."),
 				 errhint("Raise bpnn.memory_limit, or leave text columns out of features.")));
 	set->numeric_label = st.numeric_label;
-	order_classes(&st);
-	if (spec->max_classes > 0 && !set->over_limit)
-		labels_check_count(set->n_classes, spec->max_classes, label_column, set->n_rows);
+	set->regression = spec->regression;
+	if (spec->regression)
+	{
+		/* one output, named after the label column */
+		set->n_classes = 1;
+		set->class_names = palloc(sizeof(char *));
+		set->class_names[0] = pstrdup(label_column);
+	}
+	else
+		order_classes(&st);
+	if (spec->max_classes > 0 && !set->over_limit && !spec->regression)
+		labels_check_count(set->n_classes, spec->max_classes, label_column, set->n_rows,
+						   set->numeric_label);
 	if (spec->need_two_classes && set->n_classes < 2 && !set->over_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

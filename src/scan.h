@@ -35,7 +35,9 @@ typedef struct TrainingSet
 	char	  **skipped_reasons;
 	float	   *x;				/* n_rows x n_inputs, raw values, one-hot; NaN
 								 * where a NULL awaits imputation (training) */
-	int32	   *y;				/* class ids */
+	int32	   *y;				/* class ids (regression: all 0) */
+	double	   *target;			/* regression: the labels as float8, else NULL */
+	bool		regression;		/* one output, the label column's values */
 	int			n_classes;
 	char	  **class_names;	/* in labels.c's order */
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */
@@ -54,6 +56,9 @@ typedef struct ScanSpec
 	int			max_classes;	/* more classes are an error (0: no limit) */
 	Size		memory_limit;	/* bytes the packed rows may take */
 	bool		need_two_classes;
+	bool		regression;		/* the label is a number to predict: read as
+								 * float8 into target, one "class" named after
+								 * the label column */
 	bool		impute;			/* NULL features: impute (else skip the row) */
 	bool		stream_over_limit;	/* past memory_limit: stop, set over_limit
 									 * (else: an error) */

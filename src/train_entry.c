@@ -58,6 +58,8 @@ bpnn_train(PG_FUNCTION_ARGS)
 	set = scan_training_set(args.source, args.label_column, spec);
 	if (set->over_limit)
 	{
+		if (args.regression)
+			train_refuse_regression("streaming (training data past bpnn.memory_limit)");
 		ereport(NOTICE,
 				(errmsg("training data exceeds bpnn.memory_limit (%d kB): training by streaming, one aggregate scan per epoch",
 						bpnn_memory_limit_kb),

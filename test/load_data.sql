@@ -53,3 +53,13 @@ SELECT pg_temp.load_csv('digits');
 SELECT pg_temp.load_csv('pima');
 \copy csv_lines(line) FROM 'test/data/glass.csv'
 SELECT pg_temp.load_csv('glass');
+
+-- The regression data sets: numeric columns as they are, the target last
+-- under its own name (concrete's a float8, diabetes's an integer)
+CREATE TABLE concrete (cement float8, blast_furnace_slag float8, fly_ash float8, water float8,
+	superplasticizer float8, coarse_aggregate float8, fine_aggregate float8, age float8,
+	compressive_strength float8);
+\copy concrete FROM 'test/data/concrete.csv' WITH (FORMAT csv, HEADER true)
+CREATE TABLE diabetes (age float8, sex float8, bmi float8, bp float8, s1 float8, s2 float8,
+	s3 float8, s4 float8, s5 float8, s6 float8, progression int);
+\copy diabetes FROM 'test/data/diabetes.csv' WITH (FORMAT csv, HEADER true)

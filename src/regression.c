@@ -1,0 +1,101 @@
+/*
+ * regression.c — judging a regressor: its predictions over scanned rows
+ * put back in the label's units (output * target_scale + target_shift,
+ * the same arithmetic as bpnn_predict_value), and their mean squared and
+ * absolute errors and R², for bpnn_evaluate and each fold of
+ * bpnn_cross_validate.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+
+#include "bpnn.h"
+#include "regression.h"
+#include "train.h"
+
+void
+regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
+				 int64 n_rows, RegressionMetrics *metrics)
+{
+	FitData		data = {0};
+	FitHooks	hooks = {0};
+	float	   *outputs = MemoryContextAllocHuge(CurrentMemoryContext,
+												 sizeof(float) * Max(n_rows, 1));
+	double		sum = 0.0,
+				mean,
+				squares = 0.0,
+				absolute = 0.0,
+				total = 0.0;
+	int64		i;
+
+	Assert(model_n_classes(model) == 1 && set->target != NULL);
+	data.x = normalized_rows(model, set, rows, n_rows);
+	data.n_rows = n_rows;
+	data.t = standardized_targets(model, set, rows, n_rows);
+	train_hooks(&hooks, CurrentMemoryContext);
+	(void) fit_outputs(&model->layout, model->weights, &data, &hooks, outputs);
+
+	for (i = 0; i < n_rows; i++)
+		sum += set->target[rows ? rows[i] : i];
+	mean = sum / (double) n_rows;
+	for (i = 0; i < n_rows; i++)
+	{
+		double		actual = set->target[rows ? rows[i] : i];
+		double		predicted = (double) outputs[i] * model->target_scale[0] +
+			model->target_shift[0];
+		double		err = actual - predicted;
+
+		squares += err * err;
+		absolute += fabs(err);
+		total += (actual - mean) * (actual - mean);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	metrics->rows = n_rows;
+	metrics->mse = squares / (double) n_rows;
+	metrics->rmse = sqrt(metrics->mse);
+	metrics->mae = absolute / (double) n_rows;
+	metrics->r2 = total > 0.0 ? 1.0 - squares / total : NAN;
+	pfree(outputs);
+}
+
+static void
+write_number(StringInfo buf, const char *key, double v)
+{
+	if (isnan(v))
+		appendStringInfo(buf, ", \"%s\": null", key);
+	else
+		appendStringInfo(buf, ", \"%s\": %s", key,
+						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
+}
+
+Datum
+regression_evaluate(const BpnnModel *model, Oid relid, const char *label_column)
+{
+	ScanSpec	spec = {0};		/* stream_over_limit false: every row, or an error */
+	TrainingSet *set;
+	RegressionMetrics r;
+	StringInfoData buf;
+
+	spec.memory_limit = (Size) bpnn_memory_limit_kb * 1024;
+	spec.impute = model->missing == BPNN_MISSING_IMPUTE;
+	spec.regression = true;
+	spec.model = model;
+	set = scan_training_set(relid, label_column, &spec);
+	regression_score(model, set, NULL, set->n_rows, &r);
+
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "{\"task\": \"regression\", \"rows_used\": " INT64_FORMAT
+					 ", \"rows_skipped\": " INT64_FORMAT, r.rows, set->rows_skipped);
+	write_number(&buf, "rmse", r.rmse);
+	write_number(&buf, "mae", r.mae);
+	write_number(&buf, "r2", r.r2);
+	write_number(&buf, "mse", r.mse);
+	appendStringInfoChar(&buf, '}');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
