@@ -22,7 +22,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # pg_regress suites in sql/ (expected output in expected/), in this order:
 # data loads the shared tables the later suites use
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train progress rows accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train progress rows regression accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework
