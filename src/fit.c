@@ -138,38 +138,16 @@ fit_score(const NnLayout *layout, const float *weights, const FitData *data,
 	score_with(layout, weights, data, hooks, &s, mean_loss, accuracy);
 }
 
-double
-fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
-			const FitHooks *hooks, int32_t *predicted)
-{
-	const int	n_out = layout->sizes[layout->n_layers];
-	const int	chunk = chunk_rows(layout);
-	FitScratch	s;
-	double		loss = 0.0;
-	int64_t		first;
-
-	fit_scratch_init(&s, layout, hooks);
-	for (first = 0; first < data->n_rows; first += chunk)
-	{
-		int			rows = (int) (data->n_rows - first < chunk ?
-								  data->n_rows - first : chunk);
-		int			correct,
-					i;
-
-		gather(&s, layout, data, NULL, first, rows);
-		nn_forward(layout, weights, &s.ws, rows);
-		loss += nn_batch_loss(layout, &s.ws, rows, s.labels, &correct);
-		for (i = 0; i < rows; i++)
-			predicted[first + i] = nn_argmax(s.ws.act[layout->n_layers] + (size_t) i * n_out, n_out);
-		if (hooks->between_chunks)
-			hooks->between_chunks(hooks->arg);
-	}
-	return loss;
-}
-
-double
-fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
-			const FitHooks *hooks, float *outputs)
+/*
+ * Forward passes over every row of data, a chunk at a time: each chunk's
+ * outputs (rows x outputs, starting at row first) go to take; returns the
+ * summed loss
+ */
+static double
+forward_chunks(const NnLayout *layout, const float *weights, const FitData *data,
+			   const FitHooks *hooks,
+			   void (*take) (void *arg, const float *out, int n_out, int64_t first, int rows),
+			   void *arg)
 {
 	const int	n_out = layout->sizes[layout->n_layers];
 	const int	chunk = chunk_rows(layout);
@@ -187,12 +165,43 @@ fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
 		gather(&s, layout, data, NULL, first, rows);
 		nn_forward(layout, weights, &s.ws, rows);
 		loss += nn_batch_loss(layout, &s.ws, rows, s.labels, &correct);
-		memcpy(outputs + (size_t) first * n_out, s.ws.act[layout->n_layers],
-			   sizeof(float) * (size_t) rows * n_out);
+		take(arg, s.ws.act[layout->n_layers], n_out, first, rows);
 		if (hooks->between_chunks)
 			hooks->between_chunks(hooks->arg);
 	}
 	return loss;
+}
+
+static void
+take_argmax(void *arg, const float *out, int n_out, int64_t first, int rows)
+{
+	int32_t    *predicted = arg;
+	int			i;
+
+	for (i = 0; i < rows; i++)
+		predicted[first + i] = nn_argmax(out + (size_t) i * n_out, n_out);
+}
+
+static void
+take_outputs(void *arg, const float *out, int n_out, int64_t first, int rows)
+{
+	float	   *outputs = arg;
+
+	memcpy(outputs + (size_t) first * n_out, out, sizeof(float) * (size_t) rows * n_out);
+}
+
+double
+fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
+			const FitHooks *hooks, int32_t *predicted)
+{
+	return forward_chunks(layout, weights, data, hooks, take_argmax, predicted);
+}
+
+double
+fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
+			const FitHooks *hooks, float *outputs)
+{
+	return forward_chunks(layout, weights, data, hooks, take_outputs, outputs);
 }
 
 void

@@ -112,23 +112,14 @@ check_one_dimensional(ArrayType *a, const char *column)
 static void
 check_regression_label(Oid type, const char *column)
 {
-	switch (getBaseType(type))
-	{
-		case INT2OID:
-		case INT4OID:
-		case INT8OID:
-		case FLOAT4OID:
-		case FLOAT8OID:
-		case NUMERICOID:
-			return;
-		default:
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("label column \"%s\" is of type %s, not a number", column,
-							format_type_be(type)),
-					 errdetail("task => 'regression' predicts a label of type smallint, integer, bigint, real, double precision or numeric."),
-					 errhint("Cast the label to a number in a view, or train a classifier.")));
-	}
+	/* labels.c's number types but oid, an identifier */
+	if (!labels_type_is_number(type) || getBaseType(type) == OIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("label column \"%s\" is of type %s, not a number", column,
+						format_type_be(type)),
+				 errdetail("task => 'regression' predicts a label of type smallint, integer, bigint, real, double precision or numeric."),
+				 errhint("Cast the label to a number in a view, or train a classifier.")));
 }
 
 /* the scan's growing result and its bookkeeping */

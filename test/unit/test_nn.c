@@ -54,6 +54,44 @@ batch_loss(const NnLayout *layout, const float *w, NnWorkspace *ws,
 }
 
 /*
+ * The relative error (the norm of the difference over the norms) between
+ * grad, minus the gradient nn_backward gave, and central differences of the
+ * loss of the rows in inputs (rows x sizes[0]), weight by weight
+ */
+static double
+finite_difference_error(const NnLayout *layout, float *w, NnWorkspace *ws, const float *inputs,
+						size_t input_bytes, const int32_t *labels, const float *class_weight,
+						const float *grad)
+{
+	size_t		n = nn_weight_count(layout);
+	double		diff2 = 0.0,
+				sum2 = 0.0;
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		const float h = 1e-2f;
+		float		saved = w[i];
+		double		up,
+					down,
+					numeric;
+
+		w[i] = saved + h;
+		memcpy(ws->act[0], inputs, input_bytes);
+		up = batch_loss(layout, w, ws, labels, class_weight);
+		w[i] = saved - h;
+		memcpy(ws->act[0], inputs, input_bytes);
+		down = batch_loss(layout, w, ws, labels, class_weight);
+		w[i] = saved;
+		numeric = -(up - down) / ((double) (saved + h) - (double) (saved - h));
+		diff2 += (numeric - grad[i]) * (numeric - grad[i]);
+		sum2 += numeric * numeric + (double) grad[i] * grad[i];
+	}
+	/* float32 limits single tiny entries; the whole vector is what counts */
+	return sqrt(diff2 / sum2);
+}
+
+/*
  * nn_backward returns minus the gradient of the loss: compare it with
  * central differences of the loss, weight by weight.
  */
@@ -69,9 +107,7 @@ gradient_check(NnActivation act, NnLoss loss, const float *class_weight)
 	int32_t		labels[ROWS];
 	NnWorkspace ws;
 	NnRng		rng;
-	double		diff2 = 0.0,
-				sum2 = 0.0,
-				worst;
+	double		worst;
 	size_t		i;
 	char		what[160];
 
@@ -87,27 +123,8 @@ gradient_check(NnActivation act, NnLoss loss, const float *class_weight)
 	nn_forward(&layout, w, &ws, ROWS);
 	nn_backward(&layout, w, &ws, ROWS, labels, class_weight, grad);
 
-	for (i = 0; i < n; i++)
-	{
-		const float h = 1e-2f;
-		float		saved = w[i];
-		double		up,
-					down,
-					numeric;
-
-		w[i] = saved + h;
-		memcpy(ws.act[0], inputs, sizeof(inputs));
-		up = batch_loss(&layout, w, &ws, labels, class_weight);
-		w[i] = saved - h;
-		memcpy(ws.act[0], inputs, sizeof(inputs));
-		down = batch_loss(&layout, w, &ws, labels, class_weight);
-		w[i] = saved;
-		numeric = -(up - down) / ((double) (saved + h) - (double) (saved - h));
-		diff2 += (numeric - grad[i]) * (numeric - grad[i]);
-		sum2 += numeric * numeric + (double) grad[i] * grad[i];
-	}
-	/* float32 limits single tiny entries; the whole vector is what counts */
-	worst = sqrt(diff2 / sum2);
+	worst = finite_difference_error(&layout, w, &ws, inputs, sizeof(inputs), labels,
+									class_weight, grad);
 	snprintf(what, sizeof(what),
 			 "gradient check, %s, %s%s, 2 hidden layers, %zu weights (relative error %.2e)",
 			 nn_activation_name(act), nn_loss_name(loss),
@@ -136,9 +153,7 @@ gradient_check_regression(NnActivation act)
 	int32_t		labels[ROWS] = {0};
 	NnWorkspace ws;
 	NnRng		rng;
-	double		diff2 = 0.0,
-				sum2 = 0.0,
-				worst,
+	double		worst,
 				loss,
 				expected = 0.0;
 	int			correct = 1;
@@ -162,26 +177,7 @@ gradient_check_regression(NnActivation act)
 	check(fabs(loss - expected) <= 1e-9 * expected && correct == 0,
 		  "regression: nn_batch_loss is 1/2 sum (t - o)^2 over every output, no correct count");
 	nn_backward(&layout, w, &ws, ROWS, labels, NULL, grad);
-	for (i = 0; i < n; i++)
-	{
-		const float h = 1e-2f;
-		float		saved = w[i];
-		double		up,
-					down,
-					numeric;
-
-		w[i] = saved + h;
-		memcpy(ws.act[0], inputs, sizeof(inputs));
-		up = batch_loss(&layout, w, &ws, labels, NULL);
-		w[i] = saved - h;
-		memcpy(ws.act[0], inputs, sizeof(inputs));
-		down = batch_loss(&layout, w, &ws, labels, NULL);
-		w[i] = saved;
-		numeric = -(up - down) / ((double) (saved + h) - (double) (saved - h));
-		diff2 += (numeric - grad[i]) * (numeric - grad[i]);
-		sum2 += numeric * numeric + (double) grad[i] * grad[i];
-	}
-	worst = sqrt(diff2 / sum2);
+	worst = finite_difference_error(&layout, w, &ws, inputs, sizeof(inputs), labels, NULL, grad);
 	snprintf(what, sizeof(what),
 			 "gradient check, regression: %s hidden, linear outputs, squared error, 2 outputs, %zu weights (relative error %.2e)",
 			 nn_activation_name(act), n, worst);
