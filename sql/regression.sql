@@ -120,8 +120,26 @@ CREATE TABLE reg_nan AS SELECT g::float8 AS x, CASE WHEN g = 5 THEN 'NaN'::float
 SELECT try($$SELECT bpnn_train('reg_nan', 'y', task => 'regression')$$);
 -- a numeric label with more distinct values than max_classes: the hint names regression
 SELECT bpnn_train('concrete', 'compressive_strength', max_classes => 10);
--- the paths that do not train regressors yet say so (0A000)
+-- bpnn_fit per group: {"task": "regression"} trains on the rows in the
+-- canonical order (by their values as float4, then by label), so it gives
+-- bpnn_train's regressor, weight for weight, on a table holding the same
+-- rows in that order as float4 values
+CREATE TABLE diabetes_canonical AS
+SELECT age::float4::float8 AS age, bmi::float4::float8 AS bmi, bp::float4::float8 AS bp, progression
+FROM diabetes ORDER BY ARRAY[age, bmi, bp]::float4[], progression;
+SELECT bpnn_fit(ARRAY[age, bmi, bp], progression, '{"task": "regression", "epochs": 30}') AS fitted FROM diabetes \gset
+SELECT bpnn_train('diabetes_canonical', 'progression', task => 'regression', epochs => 30) AS trained \gset
+SELECT pg_temp.bits(:'fitted')->'weights' = pg_temp.bits(:'trained')->'weights' AS same_weights,
+       pg_temp.bits(:'fitted')->'target' = pg_temp.bits(:'trained')->'target' AS same_target,
+       bpnn_info(:'fitted')->'outputs' AS outputs;
+SELECT sex, (bpnn_info(m)->'training'->>'rows_used')::int AS rows_used,
+       pg_temp.bits(m) = pg_temp.bits(m2) AS order_free
+FROM (SELECT sex, bpnn_fit(ARRAY[age, bmi, bp], progression, '{"task": "regression", "epochs": 5}' ORDER BY bmi) AS m,
+             bpnn_fit(ARRAY[age, bmi, bp], progression, '{"task": "regression", "epochs": 5}' ORDER BY bp DESC) AS m2
+      FROM diabetes GROUP BY sex) g ORDER BY sex;
 SELECT try($$SELECT bpnn_fit(ARRAY[x], y8::text, '{"task": "regression"}') FROM reg_types$$);
+SELECT try($$SELECT bpnn_fit(ARRAY[x], y8, '{"task": "regression", "class_weights": "balanced"}') FROM reg_types$$);
+-- the paths that do not train regressors yet say so (0A000)
 SELECT try($$SELECT bpnn_gradient('$$ || :'m' || $$'::bpnn_model, ARRAY[cement, blast_furnace_slag, fly_ash, water,
               superplasticizer, coarse_aggregate, fine_aggregate, age], compressive_strength::text) FROM concrete$$);
 CREATE TABLE concrete3 AS SELECT c.* FROM concrete c, generate_series(1, 3);
