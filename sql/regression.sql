@@ -105,6 +105,41 @@ USING (fold) WHERE a.rmse = b.rmse AND a.r2 = b.r2;
 SELECT bool_and(rmse IS NULL AND r2 IS NULL AND accuracy IS NOT NULL) AS classifier_columns
 FROM bpnn_cross_validate('iris', 'label', folds => 3, epochs => 2);
 
+-- several outputs: a float8[] label, one output per element, each
+-- standardized on its own; bpnn_predict_values gives them all
+CREATE TABLE reg_multi AS
+SELECT cement, water, age, superplasticizer, ARRAY[compressive_strength, fine_aggregate] AS y FROM concrete;
+SELECT bpnn_train('reg_multi', 'y', task => 'regression', epochs => 50) AS mm \gset
+SELECT bpnn_info(:'mm')->'outputs' AS outputs, bpnn_info(:'mm')->'layers' AS layers,
+       abs((bpnn_info(:'mm')->'target'->'shift'->>1)::float8 - avg(fine_aggregate)) < 1e-9 AS second_shift_is_mean,
+       abs((bpnn_info(:'mm')->'target'->'scale'->>1)::float8 - stddev_pop(fine_aggregate)) < 1e-9 AS second_scale_is_stddev_pop
+FROM concrete;
+SELECT (:'mm'::text::bpnn_model)::bytea = :'mm'::bpnn_model::bytea AS text_round_trip;
+SELECT count(*) AS rows,
+       bool_and(array_length(bpnn_predict_values(:'mm', m), 1) = 2) AS two_values,
+       bool_and(bpnn_predict_values(:'mm', m) = bpnn_predict_values(:'mm', to_jsonb(m))) AS record_equals_jsonb,
+       abs(avg((bpnn_predict_values(:'mm', m))[2]) - avg(y[2])) < 20 AS second_in_label_units
+FROM reg_multi m;
+SELECT bpnn_evaluate(:'mm', 'reg_multi', 'y') AS em \gset
+SELECT jsonb_array_length(:'em'::jsonb->'outputs') AS outputs,
+       :'em'::jsonb->'outputs'->1->>'output' AS second,
+       abs((:'em'::jsonb->>'mse')::float8 - ((:'em'::jsonb->'outputs'->0->>'mse')::float8 +
+                                             (:'em'::jsonb->'outputs'->1->>'mse')::float8) / 2) < 1e-6 AS mse_is_the_mean,
+       abs((:'em'::jsonb->'outputs'->1->>'rmse')::float8 -
+           sqrt(avg(((bpnn_predict_values(:'mm', m))[2] - y[2]) ^ 2))) < 1e-6 AS second_rmse_agrees
+FROM reg_multi m;
+SELECT count(*) AS folds, bool_and(r2 IS NOT NULL AND accuracy IS NULL) AS regression_columns
+FROM bpnn_cross_validate('reg_multi', 'y', folds => 3, task => 'regression', epochs => 5);
+SELECT try($$SELECT bpnn_predict_value('$$ || :'mm' || $$'::bpnn_model, ARRAY[1,2,3,4]::float8[])$$);
+-- the label must hold as many values as the model has outputs
+SELECT try($$SELECT bpnn_evaluate('$$ || :'mm' || $$'::bpnn_model, 'concrete', 'compressive_strength')$$);
+CREATE VIEW reg_concrete_pairs AS SELECT c.*, ARRAY[compressive_strength, fine_aggregate] AS y FROM concrete c;
+SELECT try($$SELECT bpnn_evaluate('$$ || :'m' || $$'::bpnn_model, 'reg_concrete_pairs', 'y')$$);
+UPDATE reg_multi SET y = ARRAY[1] WHERE age = 28 AND cement > 500;
+SELECT try($$SELECT bpnn_train('reg_multi', 'y', task => 'regression')$$);
+UPDATE reg_multi SET y = ARRAY[1, NULL] WHERE age = 28 AND cement > 500;
+SELECT try($$SELECT bpnn_train('reg_multi', 'y', task => 'regression')$$);
+
 -- misuses
 SELECT bpnn_train('iris', 'label', epochs => 2) AS c \gset
 SELECT try($$SELECT bpnn_predict('$$ || :'m' || $$'::bpnn_model, ARRAY[1,2,3,4,5,6,7,8]::float8[])$$);

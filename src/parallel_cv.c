@@ -88,9 +88,9 @@ cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 		result->n_test = n_test;
 		result->regression = true;
 		result->accuracy = 0.0;
-		result->loss = metrics.mse;
-		result->rmse = metrics.rmse;
-		result->r2 = metrics.r2;
+		result->loss = metrics.all.mse;
+		result->rmse = metrics.all.rmse;
+		result->r2 = metrics.all.r2;
 		result->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
 		return;
 	}

@@ -13,13 +13,24 @@
 #include "model.h"
 #include "scan.h"
 
-typedef struct RegressionMetrics
+/* figures of one output, or of all together (means over every value) */
+typedef struct RegressionFigures
 {
-	int64		rows;
 	double		mse;			/* mean squared error, in the label's units squared */
 	double		rmse;
 	double		mae;
-	double		r2;				/* 1 - SS_res / SS_tot; NaN when the labels are constant */
+	double		r2;				/* 1 - SS_res / SS_tot; NaN when the labels are
+								 * constant (all outputs: the mean of the
+								 * outputs' R², as scikit-learn's
+								 * uniform_average, NaN if one is NaN) */
+} RegressionFigures;
+
+typedef struct RegressionMetrics
+{
+	int64		rows;
+	int			n_outputs;
+	RegressionFigures all;
+	RegressionFigures *output;	/* per output */
 } RegressionMetrics;
 
 /*

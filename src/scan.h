@@ -36,8 +36,9 @@ typedef struct TrainingSet
 	float	   *x;				/* n_rows x n_inputs, raw values, one-hot; NaN
 								 * where a NULL awaits imputation (training) */
 	int32	   *y;				/* class ids (regression: all 0) */
-	double	   *target;			/* regression: the labels as float8, else NULL */
-	bool		regression;		/* one output, the label column's values */
+	double	   *target;			/* regression: n_rows x n_classes labels as
+								 * float8 (a float8[] label: its elements) */
+	bool		regression;		/* n_classes outputs, the label's values */
 	int			n_classes;
 	char	  **class_names;	/* in labels.c's order */
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */

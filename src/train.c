@@ -177,41 +177,51 @@ static void
 fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
 				   int64 n_rows)
 {
-	double		sum = 0.0,
-				squares = 0.0,
-				mean;
-	int64		i;
+	int			n_out = set->n_classes,
+				k;
 
-	for (i = 0; i < n_rows; i++)
-		sum += set->target[rows ? rows[i] : i];
-	mean = sum / (double) n_rows;
-	for (i = 0; i < n_rows; i++)
+	model->target_shift = palloc(sizeof(double) * n_out);
+	model->target_scale = palloc(sizeof(double) * n_out);
+	for (k = 0; k < n_out; k++)
 	{
-		double		d = set->target[rows ? rows[i] : i] - mean;
+		double		sum = 0.0,
+					squares = 0.0,
+					mean;
+		int64		i;
 
-		squares += d * d;
+		for (i = 0; i < n_rows; i++)
+			sum += set->target[(rows ? rows[i] : i) * n_out + k];
+		mean = sum / (double) n_rows;
+		for (i = 0; i < n_rows; i++)
+		{
+			double		d = set->target[(rows ? rows[i] : i) * n_out + k] - mean;
+
+			squares += d * d;
+		}
+		model->target_shift[k] = mean;
+		model->target_scale[k] = squares > 0.0 ? sqrt(squares / (double) n_rows) : 1.0;
+		if (!isfinite(model->target_scale[k]) || !(model->target_scale[k] > 0.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the label's values are too large to standardize"),
+					 errhint("Scale the label down in a view.")));
 	}
-	model->target_shift = palloc(sizeof(double));
-	model->target_scale = palloc(sizeof(double));
-	model->target_shift[0] = mean;
-	model->target_scale[0] = squares > 0.0 ? sqrt(squares / (double) n_rows) : 1.0;
-	if (!isfinite(model->target_scale[0]) || !(model->target_scale[0] > 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the label's values are too large to standardize"),
-				 errhint("Scale the label down in a view.")));
 }
 
 float *
 standardized_targets(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
 					 int64 n_rows)
 {
-	float	   *t = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(float) * Max(n_rows, 1));
+	int			n_out = model_n_classes(model),
+				k;
+	float	   *t = MemoryContextAllocHuge(CurrentMemoryContext,
+										   sizeof(float) * Max(n_rows, 1) * n_out);
 	int64		i;
 
 	for (i = 0; i < n_rows; i++)
-		t[i] = (float) ((set->target[rows ? rows[i] : i] - model->target_shift[0]) /
-						model->target_scale[0]);
+		for (k = 0; k < n_out; k++)
+			t[i * n_out + k] = (float) ((set->target[(rows ? rows[i] : i) * n_out + k] -
+										 model->target_shift[k]) / model->target_scale[k]);
 	return t;
 }
 

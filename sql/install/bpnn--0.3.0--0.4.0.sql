@@ -447,6 +447,41 @@ CREATE FUNCTION bpnn_predict_value(model bpnn_model, features text[]) RETURNS fl
 COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, text[]) IS
 	'bpnn_predict_value of features given as text, each element read as float8 (as ODBC sends ARRAY[?, ?, ...])';
 
+-- A regressor of a float8[] label (one output per element): every
+-- prediction as float8[]
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, float8[]) IS
+	'every prediction of a regressor, one per element of its float8[] label (one for a number label), for one row of features in bpnn_info(model)->features order, in the labels units';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features jsonb) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, jsonb) IS
+	'bpnn_predict_values of one row given as a JSON object of column values: every feature column of the model must be a key';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features jsonb, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, jsonb, text) IS
+	'bpnn_predict_values of a jsonb row; missing_keys => impute lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features record) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, record) IS
+	'bpnn_predict_values of one row of a table or query, its columns matched by name';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features record, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, record, text) IS
+	'bpnn_predict_values of a record; missing_keys => impute lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text) IS
+	'bpnn_predict_values of a row given as text: a JSON object of column values, or else a float8[] literal';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features text, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text, text) IS
+	'bpnn_predict_values of a row given as text; missing_keys => impute lets an imputing model impute the columns a JSON row lacks';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features text[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text[]) IS
+	'bpnn_predict_values of features given as text, each element read as float8';
+
 -- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
