@@ -1,9 +1,10 @@
 /*
  * scan.h — reading a training set out of a table or view: one scan, as
- * the calling user, into a packed float32 matrix with class ids and
- * per-feature statistics.  Numbers and numeric arrays become inputs as
- * they are, booleans 0 or 1; text-like columns are one-hot encoded; NULL
- * features are skipped with their row or imputed.
+ * the calling user, into a packed float32 matrix with class ids (or a
+ * regressor's float8 targets) and per-feature statistics.  Numbers and
+ * numeric arrays become inputs as they are, booleans 0 or 1; text-like
+ * columns are one-hot encoded; NULL features are skipped with their row or
+ * imputed.
  */
 #ifndef BPNN_SCAN_H
 #define BPNN_SCAN_H
