@@ -56,6 +56,7 @@ regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *ro
 		for (i = 0; i < n_rows; i++)
 			sum += set->target[(rows ? rows[i] : i) * n_out + k];
 		mean = sum / (double) n_rows;
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < n_rows; i++)
 		{
 			double		actual = set->target[(rows ? rows[i] : i) * n_out + k];

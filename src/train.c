@@ -192,12 +192,14 @@ fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
 		for (i = 0; i < n_rows; i++)
 			sum += set->target[(rows ? rows[i] : i) * n_out + k];
 		mean = sum / (double) n_rows;
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < n_rows; i++)
 		{
 			double		d = set->target[(rows ? rows[i] : i) * n_out + k] - mean;
 
 			squares += d * d;
 		}
+		CHECK_FOR_INTERRUPTS();
 		model->target_shift[k] = mean;
 		model->target_scale[k] = squares > 0.0 ? sqrt(squares / (double) n_rows) : 1.0;
 		if (!isfinite(model->target_scale[k]) || !(model->target_scale[k] > 0.0))
@@ -219,9 +221,13 @@ standardized_targets(const BpnnModel *model, const TrainingSet *set, const int64
 	int64		i;
 
 	for (i = 0; i < n_rows; i++)
+	{
 		for (k = 0; k < n_out; k++)
 			t[i * n_out + k] = (float) ((set->target[(rows ? rows[i] : i) * n_out + k] -
 										 model->target_shift[k]) / model->target_scale[k]);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
 	return t;
 }
 
