@@ -58,7 +58,7 @@ SELECT 'x'::bpnn_model;
 SELECT '{}'::bpnn_model;
 SELECT '[1, 2]'::bpnn_model;
 SELECT model::text AS doc FROM models WHERE name = 'small' \gset
-SELECT jsonb_set(:'doc', '{format_version}', '4')::text::bpnn_model;
+SELECT jsonb_set(:'doc', '{format_version}', '5')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers}', '[4, 8, 4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers}', '[4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers,1}', '0')::text::bpnn_model;

@@ -109,6 +109,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
 	cm = model_from_arg_kept(fcinfo, 1, &gradient_models);
+	model_refuse_regressor(cm->model, "bpnn_gradient");
 	gc = gradient_cache(cm);
 	if (s == NULL)
 	{
@@ -273,6 +274,7 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 				 errdetail("bpnn_gradient is NULL when it aggregates no rows."),
 				 errhint("Check that the query computing the gradient reads rows.")));
 	cm = model_from_arg(fcinfo, 0);
+	model_refuse_regressor(cm->model, "bpnn_apply_gradient");
 	s = state_compact(PG_GETARG_BPNN_STATE(1));
 	rate = PG_GETARG_FLOAT8(2);
 	stepped = *cm->model;

@@ -1,14 +1,18 @@
 /*
- * evaluate.c — how good is a model: bpnn_evaluate (metrics as jsonb),
+ * evaluate.c — how good is a model: bpnn_evaluate (metrics as jsonb; a
+ * regressor's from regression.c),
  * bpnn_confusion (the confusion matrix as rows, for reporting tools) and
- * bpnn_cross_validate (stratified, seeded k-fold cross-validation; the
- * folds run in parallel_cv.c).
+ * bpnn_cross_validate (stratified, seeded k-fold cross-validation; for a
+ * regressor all rows are one stratum, so plain seeded k-fold; the folds run
+ * in parallel_cv.c).
  *
  * Scoring reads the source like training does (scan.c, as the calling
  * user), normalizes with the model's own scaler and runs the same forward
  * pass as bpnn_predict, in chunks.
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "catalog/pg_type.h"
 #include "fmgr.h"
@@ -24,6 +28,7 @@
 #include "bpnn.h"
 #include "labels.h"
 #include "parallel.h"
+#include "regression.h"
 #include "train.h"
 
 PG_FUNCTION_INFO_V1(bpnn_evaluate);
@@ -268,6 +273,8 @@ bpnn_evaluate(PG_FUNCTION_ARGS)
 	int64		c;
 	int			p;
 
+	if (m->task == BPNN_TASK_REGRESSION)
+		return regression_evaluate(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	score_source(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), &s);
 	/* per class: right, actually it, predicted as it; from the cells, O(cells) */
 	tp = palloc0(sizeof(int64) * s.n_classes);
@@ -371,6 +378,7 @@ bpnn_confusion(PG_FUNCTION_ARGS)
 	Scored		s = {0};
 	ConfusionRows r;
 
+	model_check_task(m, BPNN_TASK_CLASSIFICATION, "bpnn_confusion");
 	InitMaterializedSRF(fcinfo, 0);
 	score_source(m, PG_GETARG_OID(1), text_to_cstring(PG_GETARG_TEXT_PP(2)), &s);
 	r.rsinfo = rsinfo;
@@ -481,8 +489,8 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(old);
 	for (k = 0; k < folds; k++)
 	{
-		Datum		values[6];
-		bool		nulls[6] = {false, false, false, false, false, false};
+		Datum		values[8];
+		bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
 		values[0] = Int32GetDatum(k + 1);
 		values[1] = Int64GetDatum(results[k].n_train);
@@ -490,6 +498,12 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 		values[3] = Float8GetDatum(results[k].accuracy);
 		values[4] = Float8GetDatum(results[k].loss);
 		values[5] = Float8GetDatum(results[k].seconds);
+		/* accuracy is a classifier's; rmse and r2 a regressor's */
+		values[6] = Float8GetDatum(results[k].rmse);
+		values[7] = Float8GetDatum(results[k].r2);
+		nulls[3] = results[k].regression;
+		nulls[6] = !results[k].regression;
+		nulls[7] = !results[k].regression || isnan(results[k].r2);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	MemoryContextDelete(cv_cxt);

@@ -34,30 +34,41 @@ fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 
 	nn_workspace_bind(&s->ws, layout, FIT_CHUNK_ROWS, mem);
 	s->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * FIT_CHUNK_ROWS);
+	s->targets = hooks->alloc(hooks->arg, sizeof(float) * FIT_CHUNK_ROWS *
+							  (size_t) layout->sizes[layout->n_layers]);
 }
 
-/* copy rows (by index, or in order when order is NULL) into the input layer */
+/*
+ * copy rows (by index, or in order when order is NULL) into the input
+ * layer, with their labels, or their targets (regression: ws->target)
+ */
 static void
-gather_into(NnWorkspace *ws, int32_t *labels, const FitData *data, int n_inputs,
-			const uint32_t *order, int64_t first, int rows)
+gather_into(NnWorkspace *ws, int32_t *labels, float *targets, const FitData *data,
+			int n_inputs, int n_out, const uint32_t *order, int64_t first, int rows)
 {
 	int			i;
 
+	ws->target = data->t ? targets : NULL;
 	for (i = 0; i < rows; i++)
 	{
 		int64_t		r = order ? (int64_t) order[first + i] : first + i;
 
 		memcpy(ws->act[0] + (size_t) i * n_inputs,
 			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);
-		labels[i] = data->y[r];
+		if (data->t)
+			memcpy(targets + (size_t) i * n_out, data->t + (size_t) r * n_out,
+				   sizeof(float) * n_out);
+		else
+			labels[i] = data->y[r];
 	}
 }
 
 static void
-gather(FitScratch *s, const FitData *data, int n_inputs,
+gather(FitScratch *s, const NnLayout *layout, const FitData *data,
 	   const uint32_t *order, int64_t first, int rows)
 {
-	gather_into(&s->ws, s->labels, data, n_inputs, order, first, rows);
+	gather_into(&s->ws, s->labels, s->targets, data, layout->sizes[0],
+				layout->sizes[layout->n_layers], order, first, rows);
 }
 
 /*
@@ -95,7 +106,6 @@ score_with(const NnLayout *layout, const float *weights, const FitData *data,
 		   const FitHooks *hooks, FitScratch *s, double *mean_loss,
 		   double *accuracy)
 {
-	const int	n_inputs = layout->sizes[0];
 	const int	chunk = chunk_rows(layout);
 	double		loss = 0.0;
 	int64_t		correct = 0;
@@ -107,7 +117,7 @@ score_with(const NnLayout *layout, const float *weights, const FitData *data,
 								  data->n_rows - first : chunk);
 		int			c;
 
-		gather(s, data, n_inputs, NULL, first, rows);
+		gather(s, layout, data, NULL, first, rows);
 		nn_forward(layout, weights, &s->ws, rows);
 		loss += nn_batch_loss(layout, &s->ws, rows, s->labels, &c);
 		correct += c;
@@ -128,11 +138,17 @@ fit_score(const NnLayout *layout, const float *weights, const FitData *data,
 	score_with(layout, weights, data, hooks, &s, mean_loss, accuracy);
 }
 
-double
-fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
-			const FitHooks *hooks, int32_t *predicted)
+/*
+ * Forward passes over every row of data, a chunk at a time: each chunk's
+ * outputs (rows x outputs, starting at row first) go to take; returns the
+ * summed loss
+ */
+static double
+forward_chunks(const NnLayout *layout, const float *weights, const FitData *data,
+			   const FitHooks *hooks,
+			   void (*take) (void *arg, const float *out, int n_out, int64_t first, int rows),
+			   void *arg)
 {
-	const int	n_inputs = layout->sizes[0];
 	const int	n_out = layout->sizes[layout->n_layers];
 	const int	chunk = chunk_rows(layout);
 	FitScratch	s;
@@ -144,18 +160,48 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 	{
 		int			rows = (int) (data->n_rows - first < chunk ?
 								  data->n_rows - first : chunk);
-		int			correct,
-					i;
+		int			correct;
 
-		gather(&s, data, n_inputs, NULL, first, rows);
+		gather(&s, layout, data, NULL, first, rows);
 		nn_forward(layout, weights, &s.ws, rows);
 		loss += nn_batch_loss(layout, &s.ws, rows, s.labels, &correct);
-		for (i = 0; i < rows; i++)
-			predicted[first + i] = nn_argmax(s.ws.act[layout->n_layers] + (size_t) i * n_out, n_out);
+		take(arg, s.ws.act[layout->n_layers], n_out, first, rows);
 		if (hooks->between_chunks)
 			hooks->between_chunks(hooks->arg);
 	}
 	return loss;
+}
+
+static void
+take_argmax(void *arg, const float *out, int n_out, int64_t first, int rows)
+{
+	int32_t    *predicted = arg;
+	int			i;
+
+	for (i = 0; i < rows; i++)
+		predicted[first + i] = nn_argmax(out + (size_t) i * n_out, n_out);
+}
+
+static void
+take_outputs(void *arg, const float *out, int n_out, int64_t first, int rows)
+{
+	float	   *outputs = arg;
+
+	memcpy(outputs + (size_t) first * n_out, out, sizeof(float) * (size_t) rows * n_out);
+}
+
+double
+fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
+			const FitHooks *hooks, int32_t *predicted)
+{
+	return forward_chunks(layout, weights, data, hooks, take_argmax, predicted);
+}
+
+double
+fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
+			const FitHooks *hooks, float *outputs)
+{
+	return forward_chunks(layout, weights, data, hooks, take_outputs, outputs);
 }
 
 void
@@ -168,6 +214,8 @@ fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
 					  hooks->alloc(hooks->arg, sizeof(float) *
 								   nn_workspace_floats(layout, st->chunk)));
 	st->labels = hooks->alloc(hooks->arg, sizeof(int32_t) * (size_t) st->chunk);
+	st->targets = hooks->alloc(hooks->arg, sizeof(float) * (size_t) st->chunk *
+							   (size_t) layout->sizes[layout->n_layers]);
 	st->grad = hooks->alloc(hooks->arg, sizeof(float) * st->n_weights);
 	st->state1 = NULL;
 	st->state2 = NULL;
@@ -190,9 +238,10 @@ fit_step(FitStepper *st, float *weights, const FitOptions *options,
 		int			n = (int) (rows - done < st->chunk ? rows - done : st->chunk);
 		int			i;
 
-		gather_into(&st->ws, st->labels, data, n_inputs, order, first + done, n);
+		gather_into(&st->ws, st->labels, st->targets, data, n_inputs, n_out, order,
+					first + done, n);
 		nn_forward(layout, weights, &st->ws, n);
-		if (correct)
+		if (correct && !data->t)
 			for (i = 0; i < n; i++)
 				if (nn_argmax(st->ws.act[layout->n_layers] + (size_t) i * n_out, n_out) ==
 					st->labels[i])

@@ -50,6 +50,8 @@ typedef struct FitData
 	const float *x;				/* n_rows x n_inputs, already normalized */
 	const int32_t *y;			/* class ids in [0, n_classes) */
 	int64_t		n_rows;
+	const float *t;				/* regression: n_rows x outputs targets (y
+								 * unused); NULL: classification */
 } FitData;
 
 typedef struct FitHooks
@@ -97,6 +99,7 @@ typedef struct FitStepper
 	int			chunk;			/* rows pushed through the network at once */
 	NnWorkspace ws;
 	int32_t    *labels;
+	float	   *targets;		/* a chunk's regression targets */
 	float	   *grad;			/* zero between steps */
 	float	   *state1;
 	float	   *state2;			/* NULL unless Adam */
@@ -143,6 +146,7 @@ typedef struct FitScratch
 {
 	NnWorkspace ws;
 	int32_t    *labels;
+	float	   *targets;		/* a chunk's regression targets */
 } FitScratch;
 
 extern void fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks);
@@ -178,5 +182,13 @@ extern void fit_score(const NnLayout *layout, const float *weights,
 extern double fit_predict(const NnLayout *layout, const float *weights,
 						  const FitData *data, const FitHooks *hooks,
 						  int32_t *predicted);
+
+/*
+ * The outputs of every row of data (n_rows x outputs, as the network gives
+ * them: a regressor's standardized predictions); returns the summed loss.
+ */
+extern double fit_outputs(const NnLayout *layout, const float *weights,
+						  const FitData *data, const FitHooks *hooks,
+						  float *outputs);
 
 #endif							/* BPNN_FIT_H */

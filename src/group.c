@@ -175,7 +175,7 @@ options_to_args(Jsonb *options, TrainArgs *args)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
-					 errhint("The options are bpnn_train's arguments from hidden to max_classes, except exclude; the features are the aggregate's first argument.")));
+					 errhint("The options are bpnn_train's arguments from hidden to task, except exclude; the features are the aggregate's first argument.")));
 	}
 
 	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
@@ -224,6 +224,11 @@ group_new(MemoryContext cxt, Oid label_type, Jsonb *options)
 	g->cxt = cxt;
 	g->label_type = label_type;
 	options_to_args(options, &g->args);
+	if (g->args.regression && (!labels_type_is_number(label_type) || getBaseType(label_type) == OIDOID))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the label of bpnn_fit is of type %s, not a number", format_type_be(label_type)),
+				 errdetail("{\"task\": \"regression\"} predicts a label of type smallint, integer, bigint, real, double precision or numeric.")));
 	g->options = palloc(VARSIZE(options));
 	memcpy(g->options, options, VARSIZE(options));
 	g->n_inputs = -1;			/* until a row has features */
@@ -602,16 +607,33 @@ group_training_set(GroupRows *g)
 	set->stats = palloc(sizeof(FeatureStats) * g->n_inputs);
 	feature_stats_init(set->stats, g->n_inputs);
 	row = palloc(sizeof(double) * g->n_inputs);
+	if (g->args.regression)
+		set->target = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * g->n_rows);
 	for (r = 0; r < g->n_rows; r++)
 	{
 		const float *src = g->x + (Size) r * g->n_inputs;
 
 		g->y[r] = new_id[g->y[r]];
+		if (g->args.regression)
+		{
+			/* the label's text (label::text of a number type) is its value */
+			set->target[r] = DatumGetFloat8(DirectFunctionCall1(float8in,
+																CStringGetDatum(set->class_names[g->y[r]])));
+			g->y[r] = 0;
+		}
 		for (f = 0; f < g->n_inputs; f++)
 			row[f] = src[f];
 		feature_stats_add(set->stats, row, g->n_inputs);	/* NaN is not counted */
 		if ((r & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
+	}
+	if (g->args.regression)
+	{
+		/* one output, named after bpnn_fit's label */
+		set->regression = true;
+		set->n_classes = 1;
+		set->class_names = palloc(sizeof(char *));
+		set->class_names[0] = "label";
 	}
 	return set;
 }
@@ -633,6 +655,15 @@ group_untrainable(GroupRows *g, int *sqlstate)
 		return g->args.missing == BPNN_MISSING_IMPUTE ?
 			pstrdup("All of its rows have a NULL label or feature.") :
 			pstrdup("All of its rows have a NULL label or feature (missing is \"skip\").");
+	}
+	if (g->args.regression)
+	{
+		/* split_rows holds out a share of all rows, keeping one for training */
+		if (g->args.validation_fraction > 0.0 &&
+			Min((int64) floor(g->n_rows * g->args.validation_fraction + 0.5), g->n_rows - 1) == 0)
+			return psprintf("validation_fraction %g holds out none of its " INT64_FORMAT " usable rows.",
+							g->args.validation_fraction, g->n_rows);
+		return NULL;
 	}
 	if (n_classes < 2)
 		return psprintf("It has only one class, \"%s\"; a classifier needs at least two distinct labels.",
@@ -703,7 +734,8 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 				 errhint("Its model is NULL; the other groups are trained.")));
 		PG_RETURN_NULL();
 	}
-	labels_check_count(labels_count(g->classes), g->args.max_classes, NULL, g->n_rows);
+	if (!g->args.regression)
+		labels_check_count(labels_count(g->classes), g->args.max_classes, NULL, g->n_rows, false);
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn_fit training",

@@ -291,7 +291,8 @@ check_new_class(const LabelClasses *lc, const char *text)
 }
 
 void
-labels_check_count(int n_classes, int max_classes, const char *column, int64 rows)
+labels_check_count(int n_classes, int max_classes, const char *column, int64 rows,
+				   bool numeric)
 {
 	if (n_classes <= max_classes)
 		return;
@@ -304,7 +305,10 @@ labels_check_count(int n_classes, int max_classes, const char *column, int64 row
 					n_classes, max_classes),
 			 errdetail("A classifier learns one output per distinct label: %d classes from " INT64_FORMAT " rows.",
 					   n_classes, rows),
-			 errhint("If the label is a measured quantity rather than a class, this is a regression problem, which bpnn does not train yet; if %d classes are meant, raise max_classes.",
+			 column != NULL && numeric ?
+			 errhint("If the label is a measured quantity rather than a class, train a regressor with task => 'regression'; if %d classes are meant, raise max_classes.",
+					 n_classes) :
+			 errhint("If the label is a measured quantity rather than a class, train on it as a number column with bpnn_train(..., task => 'regression'); if %d classes are meant, raise max_classes.",
 					 n_classes)));
 }
 

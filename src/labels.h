@@ -87,10 +87,10 @@ extern char **labels_order(LabelClasses *lc, int32 **new_id);
 /*
  * More classes than max_classes are an error before training starts (a
  * measured quantity, or an identifier, given as the label); column NULL for
- * bpnn_fit's label
+ * bpnn_fit's label; the hint names task => 'regression' for a numeric column
  */
 extern void labels_check_count(int n_classes, int max_classes, const char *column,
-							   int64 rows);
+							   int64 rows, bool numeric);
 
 /* sort names in place as classes are ordered */
 extern void labels_sort(char **names, int n, bool numeric);

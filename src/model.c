@@ -165,14 +165,31 @@ model_validate(const BpnnModel *model, int sqlstate)
 									  l, layout->sizes[l], BPNN_MAX_UNITS));
 	n_features = model_n_features(model);
 	n_classes = model_n_classes(model);
-	if (n_classes < 2 || n_classes > BPNN_MAX_CLASSES)
+	if (model->task >= BPNN_TASK_COUNT)
+		invalid(sqlstate, "The task is unknown.");
+	if (model->task == BPNN_TASK_CLASSIFICATION &&
+		(n_classes < 2 || n_classes > BPNN_MAX_CLASSES))
 		invalid(sqlstate, psprintf("A model has 2 to %d classes, not %d.",
+								  BPNN_MAX_CLASSES, n_classes));
+	if (model->task == BPNN_TASK_REGRESSION && n_classes > BPNN_MAX_CLASSES)
+		invalid(sqlstate, psprintf("A regressor has 1 to %d outputs, not %d.",
 								  BPNN_MAX_CLASSES, n_classes));
 	if ((int) layout->hidden_act < 0 || layout->hidden_act >= NN_HIDDEN_ACT_COUNT)
 		invalid(sqlstate, "The activation is unknown.");
 	if ((int) layout->loss < 0 || layout->loss >= NN_LOSS_COUNT)
 		invalid(sqlstate, "The loss is unknown.");
-	if (layout->output_act != nn_output_activation_for(layout->hidden_act, layout->loss))
+	if (model->task == BPNN_TASK_REGRESSION)
+	{
+		/* a linear output and squared error, whatever the hidden units */
+		if (layout->loss != NN_LOSS_SQUARED_ERROR || layout->output_act != NN_ACT_LINEAR)
+			invalid(sqlstate, "A regressor has a linear output and the squared error loss.");
+		validate_finite(model->target_shift, n_classes, sqlstate, "target shifts");
+		validate_finite(model->target_scale, n_classes, sqlstate, "target scales");
+		for (i = 0; i < n_classes; i++)
+			if (!(model->target_scale[i] > 0.0))
+				invalid(sqlstate, "A target scale is not positive.");
+	}
+	else if (layout->output_act != nn_output_activation_for(layout->hidden_act, layout->loss))
 		invalid(sqlstate, "The output activation does not match the hidden activation and loss.");
 	if ((int) model->normalization < 0 ||
 		(int) model->normalization >= NORM_METHOD_COUNT)
@@ -283,6 +300,34 @@ model_validate(const BpnnModel *model, int sqlstate)
 	}
 }
 
+/* ---------- the task ---------- */
+
+void
+model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
+{
+	if (model->task == task)
+		return;
+	if (task == BPNN_TASK_CLASSIFICATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s takes a classifier, and the model is a regressor", function),
+				 errhint("Use bpnn_predict_value for a regressor's prediction.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s takes a regressor, and the model is a classifier", function),
+			 errhint("Use bpnn_predict or bpnn_predict_proba for a classifier's prediction.")));
+}
+
+void
+model_refuse_regressor(const BpnnModel *model, const char *function)
+{
+	if (model->task == BPNN_TASK_REGRESSION)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s does not support regressors yet", function),
+				 errdetail("task => 'regression' trains in memory with bpnn_train only.")));
+}
+
 /* ---------- encode ---------- */
 
 static void
@@ -379,6 +424,14 @@ model_encode(const BpnnModel *model)
 	{
 		send_string(&buf, model->skipped_names[i]);
 		send_string(&buf, model->skipped_reasons[i]);
+	}
+	pq_sendbyte(&buf, model->task);
+	if (model->task == BPNN_TASK_REGRESSION)
+	{
+		for (i = 0; i < model_n_classes(model); i++)
+			pq_sendfloat8(&buf, model->target_shift[i]);
+		for (i = 0; i < model_n_classes(model); i++)
+			pq_sendfloat8(&buf, model->target_scale[i]);
 	}
 
 	checksum = pg_hton64(hash_bytes_extended((unsigned char *) buf.data + VARHDRSZ + BPNN_HEADER_SIZE,
@@ -548,8 +601,9 @@ model_decode(const char *data, Size len, int sqlstate)
 									  i, size, BPNN_MAX_UNITS));
 		layout->sizes[i] = (int) size;
 	}
-	if (model_n_classes(m) < 2 || model_n_classes(m) > BPNN_MAX_CLASSES)
-		invalid(sqlstate, psprintf("A model has 2 to %d classes, not %d.",
+	/* 1 to BPNN_MAX_CLASSES outputs; model_validate checks them against the task */
+	if (model_n_classes(m) > BPNN_MAX_CLASSES)
+		invalid(sqlstate, psprintf("A model has at most %d outputs, not %d.",
 								  BPNN_MAX_CLASSES, model_n_classes(m)));
 
 	m->feature_names = read_strings(&r, model_n_features(m), "feature names");
@@ -643,6 +697,19 @@ model_decode(const char *data, Size len, int sqlstate)
 		{
 			m->skipped_names[i] = read_string(&r, "columns left out");
 			m->skipped_reasons[i] = read_string(&r, "columns left out");
+		}
+	}
+	if (version >= 4)
+	{
+		m->task = read_u8(&r, "task");
+		if (m->task >= BPNN_TASK_COUNT)
+			invalid(sqlstate, "The task is unknown.");
+		if (m->task == BPNN_TASK_REGRESSION)
+		{
+			m->target_shift = palloc(sizeof(double) * model_n_classes(m));
+			m->target_scale = palloc(sizeof(double) * model_n_classes(m));
+			read_f8_array(&r, m->target_shift, model_n_classes(m), "target scaling");
+			read_f8_array(&r, m->target_scale, model_n_classes(m), "target scaling");
 		}
 	}
 	if (r.p != r.end)

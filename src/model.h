@@ -23,6 +23,9 @@
  *            version 3 on: uint32 columns left out by the default choice of
  *            features, then name and reason of each (none when read from
  *            earlier versions)
+ *            version 4 on: uint8 task (BpnnTask; classification when read
+ *            from earlier versions), and for a regressor float8
+ *            target_shift[outputs], float8 target_scale[outputs]
  *
  * A later format bumps format_version; model_decode() keeps reading every
  * earlier version (upgrade on read, as hstore does).
@@ -36,7 +39,7 @@
 #include "nn.h"
 #include "normalize.h"
 
-#define BPNN_FORMAT_VERSION 3
+#define BPNN_FORMAT_VERSION 4
 #define BPNN_HEADER_SIZE 16
 
 /* bounds any valid model respects; input beyond them is rejected */
@@ -66,6 +69,16 @@ typedef enum BpnnMissing
 	BPNN_MISSING_SKIP = 0,		/* the row is skipped (predict: NULL) */
 	BPNN_MISSING_IMPUTE = 1		/* numbers: the training mean; categories: none */
 } BpnnMissing;
+
+/* what a model predicts; stored in models: never renumber */
+typedef enum BpnnTask
+{
+	BPNN_TASK_CLASSIFICATION = 0,	/* a class per output unit */
+	BPNN_TASK_REGRESSION = 1	/* a number per output unit: linear outputs,
+								 * squared error, standardized targets */
+} BpnnTask;
+
+#define BPNN_TASK_COUNT 2
 
 typedef struct BpnnTrainingInfo
 {
@@ -98,10 +111,11 @@ typedef struct BpnnTrainingInfo
 
 typedef struct BpnnModel
 {
-	NnLayout	layout;			/* sizes[0] = features, last = classes */
+	NnLayout	layout;			/* sizes[0] = features, last = classes (a
+								 * regressor: its outputs) */
 	NormMethod	normalization;
 	char	  **feature_names;	/* one per input; array elements as "col[i]" */
-	char	  **class_names;
+	char	  **class_names;	/* a regressor: its outputs' names */
 	int			n_columns;		/* the source columns the inputs come from */
 	char	  **column_names;
 	int32	   *column_widths;	/* 1 for a number, the length for an array,
@@ -116,6 +130,9 @@ typedef struct BpnnModel
 	double	   *shift;			/* x' = (x - shift) * scale, per feature */
 	double	   *scale;
 	float	   *weights;		/* nn_weight_count(&layout) floats */
+	uint8		task;			/* BpnnTask */
+	double	   *target_shift;	/* regression, per output: the prediction is */
+	double	   *target_scale;	/* output * target_scale + target_shift */
 	BpnnTrainingInfo training;
 } BpnnModel;
 
@@ -137,6 +154,18 @@ model_n_classes(const BpnnModel *m)
  * for text and binary input).
  */
 extern void model_validate(const BpnnModel *model, int sqlstate);
+
+/*
+ * A function that takes a classifier (task BPNN_TASK_CLASSIFICATION) or a
+ * regressor only: an error (22023) naming it, for a model of the other task
+ */
+extern void model_check_task(const BpnnModel *model, BpnnTask task, const char *function);
+
+/*
+ * Paths that do not handle regressors yet (the gradient and training
+ * aggregates): an error (0A000) naming the function, for a regressor
+ */
+extern void model_refuse_regressor(const BpnnModel *model, const char *function);
 
 /* the stored bytes of a model, as a varlena; computes the checksum */
 extern struct varlena *model_encode(const BpnnModel *model);

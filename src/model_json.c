@@ -9,6 +9,9 @@
  *    "activation": "bipolar_sigmoid", "output_activation": "bipolar_sigmoid",
  *    "loss": "squared_error",
  *    "features": [...], "classes": [...],
+ *    (a regressor, format 4 on: "task": "regression",
+ *     "target": {"shift": [...], "scale": [...]} before "features", and
+ *     "outputs" in place of "classes"; y = output * scale + shift)
  *    "columns": [...], "skipped_columns": [{"name": ..., "reason": ...}],
  *    "missing": "skip", "impute": [...],
  *    "normalization": {"method": "zscore", "shift": [...], "scale": [...]},
@@ -194,9 +197,18 @@ model_to_json(const BpnnModel *m, bool with_weights)
 					 nn_activation_name(layout->hidden_act),
 					 nn_activation_name(layout->output_act),
 					 nn_loss_name(layout->loss));
+	/* a classifier's document is that of format 3: no task, no target */
+	if (m->task == BPNN_TASK_REGRESSION)
+	{
+		appendStringInfoString(&buf, ", \"task\": \"regression\", \"target\": {\"shift\": ");
+		write_doubles(&buf, m->target_shift, model_n_classes(m));
+		appendStringInfoString(&buf, ", \"scale\": ");
+		write_doubles(&buf, m->target_scale, model_n_classes(m));
+		appendStringInfoChar(&buf, '}');
+	}
 	write_key(&buf, "features");
 	write_strings(&buf, m->feature_names, model_n_features(m));
-	write_key(&buf, "classes");
+	write_key(&buf, m->task == BPNN_TASK_REGRESSION ? "outputs" : "classes");
 	write_strings(&buf, m->class_names, model_n_classes(m));
 	write_key(&buf, "columns");
 	appendStringInfoChar(&buf, '[');
@@ -507,7 +519,25 @@ model_from_jsonb(Jsonb *jb)
 	if (model_n_classes(m) > BPNN_MAX_CLASSES)
 		bad_text("The model has too many classes.");
 	m->feature_names = get_strings(root, "features", model_n_features(m));
-	m->class_names = get_strings(root, "classes", model_n_classes(m));
+	/* format 4 on: "task" (absent: classification) and a regressor's target scaling */
+	if (version >= 4 && getKeyJsonValueFromContainer(root, "task", 4, NULL) != NULL)
+	{
+		char	   *task = get_string(root, "task");
+
+		if (strcmp(task, "regression") == 0)
+			m->task = BPNN_TASK_REGRESSION;
+		else if (strcmp(task, "classification") != 0)
+			bad_text(psprintf("The task \"%s\" is unknown.", task));
+	}
+	if (m->task == BPNN_TASK_REGRESSION)
+	{
+		JsonbContainer *target = get_container(root, "target", false, -1);
+
+		m->target_shift = get_doubles(target, "shift", model_n_classes(m));
+		m->target_scale = get_doubles(target, "scale", model_n_classes(m));
+	}
+	m->class_names = get_strings(root, m->task == BPNN_TASK_REGRESSION ? "outputs" : "classes",
+								 model_n_classes(m));
 	{
 		JsonbContainer *cols = get_container(root, "columns", true, -1);
 		char	   *kind;

@@ -700,6 +700,7 @@ nn_forward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 /*
  * Output error signals: dO = (t - o) f'(o) for squared error, dO = t - p
  * for softmax with cross-entropy; each row weighted by its class's weight.
+ * t is +-1 (or 0/1) from the label, or ws->target's value (regression).
  * Returns the weighted loss.
  */
 static double
@@ -714,6 +715,25 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 	int			i,
 				j;
 
+	if (ws->target)
+	{
+		/* regression: each output towards its own target, rows unweighted */
+		for (i = 0; i < rows; i++)
+		{
+			const float *o = ws->act[L] + (size_t) i * n_out;
+			const float *t = ws->target + (size_t) i * n_out;
+			float	   *d = ws->delta[L] + (size_t) i * n_out;
+
+			for (j = 0; j < n_out; j++)
+			{
+				float		err = t[j] - o[j];
+
+				loss += 0.5 * (double) err * err;
+				d[j] = err * derivative(layout->output_act, o[j]);
+			}
+		}
+		return loss;
+	}
 	nn_target_bounds(layout->output_act, &lo, &hi);
 	for (i = 0; i < rows; i++)
 	{
@@ -910,8 +930,18 @@ nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws, int rows,
 	int			i,
 				j;
 
-	nn_target_bounds(layout->output_act, &lo, &hi);
 	*correct = 0;
+	if (ws->target)
+	{
+		for (i = 0; i < rows * n_out; i++)
+		{
+			double		err = (double) ws->target[i] - ws->act[layout->n_layers][i];
+
+			loss += 0.5 * err * err;
+		}
+		return loss;
+	}
+	nn_target_bounds(layout->output_act, &lo, &hi);
 	for (i = 0; i < rows; i++)
 	{
 		const float *o = ws->act[layout->n_layers] + (size_t) i * n_out;

@@ -102,6 +102,13 @@ typedef struct NnWorkspace
 	float	   *delta[NN_MAX_LAYERS + 1];	/* delta[l] pairs with act[l], l >= 1 */
 	float	   *wt;				/* a transposed weight matrix (backward pass) */
 	float	   *scoring_weights;	/* nn_scoring_bind's padded copy, or NULL */
+	/*
+	 * Regression: the targets of the rows in act[0] (rows x outputs), set by
+	 * the caller with the rows; nn_backward and nn_batch_loss then take
+	 * each output's error against its target and ignore labels.  NULL (as
+	 * bound): classification, targets from the labels.
+	 */
+	const float *target;
 } NnWorkspace;
 
 extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
@@ -155,7 +162,8 @@ extern double nn_backward(const NnLayout *layout, const float *weights,
 /*
  * Loss (unweighted) and number of correct argmax predictions of a forward
  * pass; a label of -1 (unknown to the network) is always wrong and adds
- * no cross-entropy.
+ * no cross-entropy.  With ws->target: 1/2 sum_k (t_k - o_k)^2 and no
+ * correct predictions.
  */
 extern double nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws,
 							int rows, const int32_t *labels, int *correct);

@@ -62,9 +62,13 @@ typedef struct CvFoldResult
 {
 	int64		n_train;
 	int64		n_test;
-	double		accuracy;
-	double		loss;			/* mean per test row */
+	double		accuracy;		/* classification only */
+	double		loss;			/* mean per test row; regression: the mean
+								 * squared error in the label's units */
 	double		seconds;
+	bool		regression;
+	double		rmse;			/* regression only */
+	double		r2;				/* regression only; NaN: constant labels */
 } CvFoldResult;
 
 /*

@@ -20,6 +20,7 @@
 
 #include "bpnn.h"
 #include "parallel.h"
+#include "regression.h"
 
 /* keys in the shared table of contents */
 #define CV_KEY_SHARED	UINT64CONST(0xB9A1C0DE00000001)
@@ -76,6 +77,23 @@ cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 	}
 	model = train_model(args, (TrainingSet *) set, train_rows, n_train);
 	live_progress_phase(args->live, LIVE_SCORING);
+	if (set->regression)
+	{
+		RegressionMetrics metrics;
+
+		regression_score(model, set, test_rows, n_test, &metrics);
+		INSTR_TIME_SET_CURRENT(elapsed);
+		INSTR_TIME_SUBTRACT(elapsed, start);
+		result->n_train = n_train;
+		result->n_test = n_test;
+		result->regression = true;
+		result->accuracy = 0.0;
+		result->loss = metrics.all.mse;
+		result->rmse = metrics.all.rmse;
+		result->r2 = metrics.all.r2;
+		result->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
+		return;
+	}
 
 	test.x = normalized_rows(model, set, test_rows, n_test);
 	test.y = palloc(sizeof(int32) * n_test);
@@ -92,6 +110,8 @@ cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 
 	result->n_train = n_train;
 	result->n_test = n_test;
+	result->regression = false;
+	result->rmse = result->r2 = 0.0;
 	result->accuracy = (double) correct / n_test;
 	result->loss = loss / n_test;
 	result->seconds = INSTR_TIME_GET_DOUBLE(elapsed);
@@ -187,7 +207,8 @@ cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 	Size		folds_bytes = sizeof(int) * (Size) set->n_rows;
 	Size		shared_bytes = add_size(offsetof(CvShared, results),
 										mul_size(sizeof(CvFoldResult), folds));
-	int			nworkers = parallel_plan_workers(folds, x_bytes, x_bytes);
+	/* regression folds run in this process: the workers' copy has no targets */
+	int			nworkers = set->regression ? 0 : parallel_plan_workers(folds, x_bytes, x_bytes);
 	ParallelContext *pcxt;
 	StringInfoData text;
 	CvShared   *shared;

@@ -1,6 +1,8 @@
 /*
  * predict.c — using a trained model: bpnn_predict (the class),
- * bpnn_predict_proba (one probability per class), bpnn_classes and
+ * bpnn_predict_proba (one probability per class), bpnn_predict_value and
+ * bpnn_predict_values (a regressor's predictions, in the label's units),
+ * bpnn_classes and
  * bpnn_info.  The model is decoded once per query (model_from_arg), then
  * each row costs one normalization and one forward pass.
  *
@@ -38,6 +40,16 @@ PG_FUNCTION_INFO_V1(bpnn_predict_text);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba_text);
 PG_FUNCTION_INFO_V1(bpnn_predict_text_array);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba_text_array);
+PG_FUNCTION_INFO_V1(bpnn_predict_value);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_row);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_record);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_text);
+PG_FUNCTION_INFO_V1(bpnn_predict_value_text_array);
+PG_FUNCTION_INFO_V1(bpnn_predict_values);
+PG_FUNCTION_INFO_V1(bpnn_predict_values_row);
+PG_FUNCTION_INFO_V1(bpnn_predict_values_record);
+PG_FUNCTION_INFO_V1(bpnn_predict_values_text);
+PG_FUNCTION_INFO_V1(bpnn_predict_values_text_array);
 PG_FUNCTION_INFO_V1(bpnn_classes);
 PG_FUNCTION_INFO_V1(bpnn_info);
 
@@ -238,7 +250,11 @@ static Datum
 predict(FunctionCallInfo fcinfo, RowForm form, bool proba)
 {
 	CachedModel *cm = model_from_arg(fcinfo, 0);
-	const float *out = forward_row(fcinfo, cm, form);
+	const float *out;
+
+	model_check_task(cm->model, BPNN_TASK_CLASSIFICATION,
+					 proba ? "bpnn_predict_proba" : "bpnn_predict");
+	out = forward_row(fcinfo, cm, form);
 
 	if (out == NULL)
 		PG_RETURN_NULL();
@@ -303,6 +319,98 @@ Datum
 bpnn_predict_proba_text(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_TEXT, true);
+}
+
+/*
+ * bpnn_predict_value (one output) or bpnn_predict_values (every output, as
+ * float8[]) of one row: a regressor's outputs, back in the label's units
+ * (output * target_scale + target_shift, in float8)
+ */
+static Datum
+predict_value(FunctionCallInfo fcinfo, RowForm form, bool all)
+{
+	CachedModel *cm = model_from_arg(fcinfo, 0);
+	const BpnnModel *m = cm->model;
+	int			n = model_n_classes(m),
+				k;
+	const float *out;
+	Datum	   *elems;
+
+	model_check_task(m, BPNN_TASK_REGRESSION, all ? "bpnn_predict_values" : "bpnn_predict_value");
+	if (!all && n != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("bpnn_predict_value takes a regressor of one output, and the model has %d", n),
+				 errhint("Use bpnn_predict_values for a regressor of a float8[] label.")));
+	out = forward_row(fcinfo, cm, form);
+	if (out == NULL)
+		PG_RETURN_NULL();
+	if (!all)
+		PG_RETURN_FLOAT8((double) out[0] * m->target_scale[0] + m->target_shift[0]);
+	elems = palloc(sizeof(Datum) * n);
+	for (k = 0; k < n; k++)
+		elems[k] = Float8GetDatum((double) out[k] * m->target_scale[k] + m->target_shift[k]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+Datum
+bpnn_predict_value(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_FLOAT8_ARRAY, false);
+}
+
+Datum
+bpnn_predict_value_row(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_JSONB, false);
+}
+
+Datum
+bpnn_predict_value_record(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_RECORD, false);
+}
+
+Datum
+bpnn_predict_value_text(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_TEXT, false);
+}
+
+Datum
+bpnn_predict_value_text_array(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_TEXT_ARRAY, false);
+}
+
+Datum
+bpnn_predict_values(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_FLOAT8_ARRAY, true);
+}
+
+Datum
+bpnn_predict_values_row(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_JSONB, true);
+}
+
+Datum
+bpnn_predict_values_record(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_RECORD, true);
+}
+
+Datum
+bpnn_predict_values_text(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_TEXT, true);
+}
+
+Datum
+bpnn_predict_values_text_array(PG_FUNCTION_ARGS)
+{
+	return predict_value(fcinfo, ROW_TEXT_ARRAY, true);
 }
 
 Datum

@@ -51,9 +51,11 @@ typedef struct FeatureColumn
 /*
  * SELECT label::text, f::float8, b::int4::float8, a::float8[], c::text ...
  * FROM rel: catalog names only; the label's text form is labels.c's
+ * (regression: label::float8, or label::float8[] for several outputs)
  */
 static char *
-build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
+build_query(Relation rel, const char *label_column, bool regression, bool label_array,
+			FeatureColumn *cols, int n)
 {
 	static const char *const casts[BPNN_COLUMN_KIND_COUNT] = {
 		"pg_catalog.float8", "pg_catalog.float8[]", "pg_catalog.text"
@@ -62,7 +64,11 @@ build_query(Relation rel, const char *label_column, FeatureColumn *cols, int n)
 	int			i;
 
 	initStringInfo(&q);
-	appendStringInfo(&q, "SELECT %s", labels_sql_text(label_column));
+	if (regression)
+		appendStringInfo(&q, "SELECT (%s)::pg_catalog.float8%s", quote_identifier(label_column),
+						 label_array ? "[]" : "");
+	else
+		appendStringInfo(&q, "SELECT %s", labels_sql_text(label_column));
 	for (i = 0; i < n; i++)
 		appendStringInfo(&q, cols[i].boolean ? ", ((%s)::pg_catalog.int4)::%s" : ", (%s)::%s",
 						 quote_identifier(cols[i].name), casts[cols[i].kind]);
@@ -104,6 +110,27 @@ check_one_dimensional(ArrayType *a, const char *column)
 				 errhint("Store the values as a one-dimensional array, or flatten them in a view.")));
 }
 
+/*
+ * a regression label is a number: int2, int4, int8, float4, float8 or
+ * numeric (labels.c's number types but oid, an identifier), or an array of
+ * them (one output per element); returns whether it is an array
+ */
+static bool
+check_regression_label(Oid type, const char *column)
+{
+	Oid			element = get_element_type(getBaseType(type));
+	Oid			number = OidIsValid(element) ? element : type;
+
+	if (!labels_type_is_number(number) || getBaseType(number) == OIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("label column \"%s\" is of type %s, not a number", column,
+						format_type_be(type)),
+				 errdetail("task => 'regression' predicts a label of type smallint, integer, bigint, real, double precision or numeric, or an array of one of them."),
+				 errhint("Cast the label to a number in a view, or train a classifier.")));
+	return OidIsValid(element);
+}
+
 /* the scan's growing result and its bookkeeping */
 typedef struct BpnnScan
 {
@@ -122,6 +149,9 @@ typedef struct BpnnScan
 	int64		expected_rows;	/* pg_class.reltuples of a table, else 0 */
 	LabelClasses *classes;		/* the labels seen, as labels.c makes them classes */
 	bool		numeric_label;
+	bool		label_array;	/* regression: a float8[] label, one output per element */
+	int			n_targets;		/* regression: outputs (-1 until a row sets them) */
+	int64		target_capacity;	/* values set->target has room for */
 } BpnnScan;
 
 /* a category column's dictionary: given by the model, or grown by the scan */
@@ -299,6 +329,62 @@ arrays_present(BpnnScan *st, const bool *nulls)
 	return true;
 }
 
+/*
+ * A regression row's targets appended to set->target: its number, or the
+ * elements of its array, as many in every row (the first row sets how many;
+ * a model being evaluated, its outputs)
+ */
+static void
+add_targets(BpnnScan *st, Datum label, const char *column)
+{
+	TrainingSet *set = st->set;
+	Datum		one = label;
+	Datum	   *elems = &one;
+	bool	   *nulls = NULL;
+	int			n = 1,
+				k;
+
+	if (st->label_array)
+	{
+		ArrayType  *a = DatumGetArrayTypeP(label);
+
+		check_one_dimensional(a, column);
+		deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	}
+	if (st->n_targets < 0)
+	{
+		if (n < 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("label column \"%s\" contains an empty array", column)));
+		st->n_targets = n;
+	}
+	if (n != st->n_targets)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label column \"%s\" contains an array of %d element%s, not %d", column,
+						n, n == 1 ? "" : "s", st->n_targets),
+				 errdetail("Every label array holds one value per output%s.",
+						   st->spec->model ? " of the model" : ", as the first row's does")));
+	if ((set->n_rows + 1) * n > st->target_capacity)
+	{
+		st->target_capacity = Max(st->target_capacity * 2, (set->n_rows + 1024) * n);
+		set->target = set->target == NULL ?
+			MemoryContextAllocHuge(st->target, sizeof(double) * st->target_capacity) :
+			repalloc_huge(set->target, sizeof(double) * st->target_capacity);
+	}
+	for (k = 0; k < n; k++)
+	{
+		if (nulls && nulls[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("label column \"%s\" contains an array with a NULL element", column),
+					 errhint("A NULL label leaves its row out; a NULL element of a label array is an error.")));
+		check_finite(DatumGetFloat8(elems[k]), column);
+		set->target[set->n_rows * n + k] = DatumGetFloat8(elems[k]);
+	}
+}
+
 /* one row of the query: values[0] the label, values[c + 1] feature column c */
 static void
 read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label_column)
@@ -412,7 +498,13 @@ read_row(BpnnScan *st, const Datum *values, const bool *nulls, const char *label
 	feature_stats_add(st->num_stats, st->row, st->n_numeric);
 	for (k = 0; k < st->n_numeric; k++)
 		num[k] = (float) st->row[k];
-	set->y[set->n_rows] = labels_add(st->classes, TextDatumGetCString(label));
+	if (st->spec->regression)
+	{
+		add_targets(st, label, label_column);
+		set->y[set->n_rows] = 0;
+	}
+	else
+		set->y[set->n_rows] = labels_add(st->classes, TextDatumGetCString(label));
 	set->n_rows++;
 }
 
@@ -699,6 +791,14 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 		rel->rd_rel->reltuples > 0)
 		st.expected_rows = (int64) rel->rd_rel->reltuples;
 	st.numeric_label = labels_type_is_number(get_atttype(relid, label_attnum));
+	st.n_targets = spec->model && spec->regression ? model_n_classes(spec->model) : -1;
+	if (spec->regression)
+		st.label_array = check_regression_label(get_atttype(relid, label_attnum), label_column);
+	if (spec->model && spec->regression && !st.label_array && st.n_targets != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the model predicts %d values, and label column \"%s\" holds one",
+						st.n_targets, label_column)));
 	st.set = set;
 	st.spec = spec;
 	st.target = CurrentMemoryContext;
@@ -739,7 +839,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 			col->width = col->n_values;
 		}
 	}
-	query = build_query(rel, label_column, st.cols, st.n_cols);
+	query = build_query(rel, label_column, spec->regression, st.label_array, st.cols, st.n_cols);
 	set->source_name = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
 												  RelationGetRelationName(rel));
 	relation_close(rel, NoLock);
@@ -798,9 +898,21 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 				 errdetail("Tables larger than bpnn.memory_limit are trained by streaming, which takes numbers and arrays of numbers only."),
 				 errhint("Raise bpnn.memory_limit, or leave text columns out of features.")));
 	set->numeric_label = st.numeric_label;
-	order_classes(&st);
-	if (spec->max_classes > 0 && !set->over_limit)
-		labels_check_count(set->n_classes, spec->max_classes, label_column, set->n_rows);
+	set->regression = spec->regression;
+	if (spec->regression)
+	{
+		/* an output per target, named after the label column ("col[i]" for an array) */
+		set->n_classes = st.n_targets;
+		set->class_names = palloc(sizeof(char *) * st.n_targets);
+		for (c = 0; c < st.n_targets; c++)
+			set->class_names[c] = st.label_array ? psprintf("%s[%d]", label_column, c + 1)
+				: pstrdup(label_column);
+	}
+	else
+		order_classes(&st);
+	if (spec->max_classes > 0 && !set->over_limit && !spec->regression)
+		labels_check_count(set->n_classes, spec->max_classes, label_column, set->n_rows,
+						   set->numeric_label);
 	if (spec->need_two_classes && set->n_classes < 2 && !set->over_limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

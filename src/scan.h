@@ -1,9 +1,10 @@
 /*
  * scan.h — reading a training set out of a table or view: one scan, as
- * the calling user, into a packed float32 matrix with class ids and
- * per-feature statistics.  Numbers and numeric arrays become inputs as
- * they are, booleans 0 or 1; text-like columns are one-hot encoded; NULL
- * features are skipped with their row or imputed.
+ * the calling user, into a packed float32 matrix with class ids (or a
+ * regressor's float8 targets) and per-feature statistics.  Numbers and
+ * numeric arrays become inputs as they are, booleans 0 or 1; text-like
+ * columns are one-hot encoded; NULL features are skipped with their row or
+ * imputed.
  */
 #ifndef BPNN_SCAN_H
 #define BPNN_SCAN_H
@@ -33,7 +34,10 @@ typedef struct TrainingSet
 	char	  **skipped_reasons;
 	float	   *x;				/* n_rows x n_inputs, raw values, one-hot; NaN
 								 * where a NULL awaits imputation (training) */
-	int32	   *y;				/* class ids */
+	int32	   *y;				/* class ids (regression: all 0) */
+	double	   *target;			/* regression: n_rows x n_classes labels as
+								 * float8 (a float8[] label: its elements) */
+	bool		regression;		/* n_classes outputs, the label's values */
 	int			n_classes;
 	char	  **class_names;	/* in labels.c's order */
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */
@@ -52,6 +56,9 @@ typedef struct ScanSpec
 	int			max_classes;	/* more classes are an error (0: no limit) */
 	Size		memory_limit;	/* bytes the packed rows may take */
 	bool		need_two_classes;
+	bool		regression;		/* the label is a number to predict: read as
+								 * float8 into target, one "class" named after
+								 * the label column */
 	bool		impute;			/* NULL features: impute (else skip the row) */
 	bool		stream_over_limit;	/* past memory_limit: stop, set over_limit
 									 * (else: an error) */

@@ -118,6 +118,8 @@ epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 	MemoryContext old;
 	EpochCache *ec = (EpochCache *) cm->extra;
 
+	model_refuse_regressor(cm->model, "bpnn_train_epoch");
+
 	if (ec == NULL)
 	{
 		old = MemoryContextSwitchTo(cm->cxt);

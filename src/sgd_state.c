@@ -206,7 +206,7 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 	uint32	   *order = sgd_order(s);
 	float	   *w = sgd_weights(s);
 	FitOptions	o = {0};
-	FitData		data;
+	FitData		data = {0};
 	NnRng		rng;
 	int32		n = s->buffered,
 				n_train,

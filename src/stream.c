@@ -177,7 +177,7 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 		rows[c] = (int64) per_class[i][0];
 		set->n_rows += rows[c];
 	}
-	labels_check_count(n_classes, args->max_classes, args->label_column, set->n_rows);
+	labels_check_count(n_classes, args->max_classes, args->label_column, set->n_rows, set->numeric_label);
 	*class_rows = rows;
 	SPI_freetuptable(SPI_tuptable);
 }

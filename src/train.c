@@ -1,7 +1,7 @@
 /*
  * train.c — the in-memory training driver: normalizes the scanned rows
- * (normalize.c), splits off validation rows, and runs the training loop
- * (fit.c) on them.  train_model() is shared with cross-validation
+ * (normalize.c), splits off validation rows, standardizes a regressor's
+ * targets, and runs the training loop (fit.c) on them.  train_model() is shared with cross-validation
  * (evaluate.c) and bpnn_fit (group.c); bpnn_train (train_entry.c) calls it
  * when the rows fit in bpnn.memory_limit, and only bpnn_train's training
  * may run on several cores (args->parallel: parallel_train.c).
@@ -166,6 +166,71 @@ rows_labels(const TrainingSet *set, const int64 *rows, int64 n_rows)
 		y[i] = set->y[rows[i]];
 	return y;
 }
+
+/*
+ * Regression: the target's mean and standard deviation over the training
+ * rows (all when rows is NULL), as scikit-learn's StandardScaler computes
+ * them (population deviation, two passes in float8), kept in the model; a
+ * constant target keeps scale 1
+ */
+static void
+fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
+				   int64 n_rows)
+{
+	int			n_out = set->n_classes,
+				k;
+
+	model->target_shift = palloc(sizeof(double) * n_out);
+	model->target_scale = palloc(sizeof(double) * n_out);
+	for (k = 0; k < n_out; k++)
+	{
+		double		sum = 0.0,
+					squares = 0.0,
+					mean;
+		int64		i;
+
+		for (i = 0; i < n_rows; i++)
+			sum += set->target[(rows ? rows[i] : i) * n_out + k];
+		mean = sum / (double) n_rows;
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < n_rows; i++)
+		{
+			double		d = set->target[(rows ? rows[i] : i) * n_out + k] - mean;
+
+			squares += d * d;
+		}
+		CHECK_FOR_INTERRUPTS();
+		model->target_shift[k] = mean;
+		model->target_scale[k] = squares > 0.0 ? sqrt(squares / (double) n_rows) : 1.0;
+		if (!isfinite(model->target_scale[k]) || !(model->target_scale[k] > 0.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the label's values are too large to standardize"),
+					 errhint("Scale the label down in a view.")));
+	}
+}
+
+float *
+standardized_targets(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
+					 int64 n_rows)
+{
+	int			n_out = model_n_classes(model),
+				k;
+	float	   *t = MemoryContextAllocHuge(CurrentMemoryContext,
+										   sizeof(float) * Max(n_rows, 1) * n_out);
+	int64		i;
+
+	for (i = 0; i < n_rows; i++)
+	{
+		for (k = 0; k < n_out; k++)
+			t[i * n_out + k] = (float) ((set->target[(rows ? rows[i] : i) * n_out + k] -
+										 model->target_shift[k]) / model->target_scale[k]);
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return t;
+}
+
 BpnnModel *
 train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 			int64 n_rows)
@@ -226,6 +291,15 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		validation.y = rows_labels(set, split.validation, split.n_validation);
 		validation.n_rows = split.n_validation;
 	}
+	if (set->regression)
+	{
+		/* the targets standardized by the training rows' mean and deviation */
+		fit_target_scaling(model, set, split.train, data.n_rows);
+		data.t = standardized_targets(model, set, split.train, data.n_rows);
+		if (split.n_validation > 0)
+			validation.t = standardized_targets(model, set, split.validation,
+												split.n_validation);
+	}
 
 	class_count = palloc0(sizeof(int64) * set->n_classes);
 	for (i = 0; i < data.n_rows; i++)
@@ -252,7 +326,8 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	if (args->parallel)
+	/* regression trains on one core: the parallel driver shares class ids only */
+	if (args->parallel && !set->regression)
 		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
 									   split.n_validation > 0 ? &validation : NULL,
 									   set->n_classes, &hooks, &result);

@@ -20,4 +20,11 @@ extern BpnnModel *train_model(const TrainArgs *args, TrainingSet *set,
 extern float *normalized_rows(const BpnnModel *model, const TrainingSet *set,
 							  const int64 *rows, int64 n_rows);
 
+/*
+ * regression: the targets of rows of set (all when rows is NULL),
+ * standardized with the model's target_shift and target_scale, as float4
+ */
+extern float *standardized_targets(const BpnnModel *model, const TrainingSet *set,
+								   const int64 *rows, int64 n_rows);
+
 #endif							/* BPNN_TRAIN_H */

@@ -27,7 +27,7 @@ const char *const train_arg_names[TRAIN_ARG_COUNT] = {
 	"features", "hidden", "epochs", "learning_rate", "momentum",
 	"batch_size", "activation", "normalization", "init_range", "seed",
 	"loss", "optimizer", "weight_decay", "validation_fraction", "patience",
-	"class_weights", "missing", "exclude", "max_classes"
+	"class_weights", "missing", "exclude", "max_classes", "task"
 };
 
 /*
@@ -39,7 +39,7 @@ const char *const train_arg_defaults =
 "\"batch_size\": 32, \"activation\": \"bipolar_sigmoid\", \"normalization\": \"zscore\", "
 "\"init_range\": 0.1, \"seed\": 1, \"loss\": \"squared_error\", \"optimizer\": \"momentum\", "
 "\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\", "
-"\"max_classes\": " CppAsString2(TRAIN_DEFAULT_MAX_CLASSES) "}";
+"\"max_classes\": " CppAsString2(TRAIN_DEFAULT_MAX_CLASSES) ", \"task\": \"classification\"}";
 
 static void
 require(FunctionCallInfo fcinfo, int arg, const char *name)
@@ -107,6 +107,36 @@ read_hidden(ArrayType *a, TrainArgs *args)
 	args->n_hidden = n;
 }
 
+/* the options that mean classes do not apply to regression */
+static void
+refuse_for_regression(const char *option, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s does not apply to task => 'regression'", option),
+			 errdetail("%s", why)));
+}
+
+static void
+check_regression_args(const TrainArgs *args)
+{
+	if (args->class_weights != NULL)
+		refuse_for_regression("class_weights", "A regressor has no classes to weight.");
+	if (args->max_classes != TRAIN_DEFAULT_MAX_CLASSES)
+		refuse_for_regression("max_classes", "A regressor predicts the label's value, not one of its distinct values.");
+	if (args->loss != NN_LOSS_SQUARED_ERROR)
+		refuse_for_regression(psprintf("loss \"%s\"", nn_loss_name(args->loss)),
+							  "A regressor has a linear output and minimizes the squared error.");
+}
+
+void
+train_refuse_regression(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			 errmsg("task => 'regression' is not supported by %s yet", what)));
+}
+
 void
 train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 {
@@ -118,14 +148,17 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	 * EXTENSION bpnn UPDATE replaces them, their calls reach this library
 	 * without exclude and max_classes, which then take their defaults
 	 */
-	bool		since_0_4 = PG_NARGS() >= first + TRAIN_ARG_COUNT;
+	bool		since_0_4 = PG_NARGS() >= first + ARG_MAX_CLASSES + 1;
+	/* task came later in 0.4.0's development: the same for its declarations */
+	bool		with_task = PG_NARGS() >= first + TRAIN_ARG_COUNT;
+	int			last = with_task ? TRAIN_ARG_COUNT : since_0_4 ? ARG_MAX_CLASSES + 1 : ARG_MISSING + 1;
 
 	if (PG_NARGS() < first + ARG_MISSING + 1)
 		elog(ERROR, "training function called with %d arguments", PG_NARGS());
 	memset(args, 0, sizeof(*args));
 	require(fcinfo, 0, "source");
 	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg < (since_0_4 ? TRAIN_ARG_COUNT : ARG_MISSING + 1); arg++)
+	for (arg = ARG_HIDDEN; arg < last; arg++)
 		if (arg != ARG_CLASS_WEIGHTS && arg != ARG_EXCLUDE)
 			require(fcinfo, first + arg, train_arg_names[arg]);
 
@@ -209,6 +242,16 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 		: TRAIN_DEFAULT_MAX_CLASSES;
 	if (args->max_classes < 2 || args->max_classes > BPNN_MAX_CLASSES)
 		train_out_of_range("max_classes", 2, BPNN_MAX_CLASSES);
+	name = with_task ? text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_TASK)) : "classification";
+	if (strcmp(name, "regression") == 0)
+		args->regression = true;
+	else if (strcmp(name, "classification") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unknown task \"%s\"", name),
+				 errhint("Use classification (the default) or regression.")));
+	if (args->regression)
+		check_regression_args(args);
 }
 
 /* refuse networks that would not fit in memory or in a stored value */
@@ -423,7 +466,10 @@ train_model_layout(BpnnModel *model, const TrainArgs *args, const TrainingSet *s
 	model->layout.sizes[args->n_hidden + 1] = set->n_classes;
 	model->layout.hidden_act = args->activation;
 	model->layout.loss = args->loss;
-	model->layout.output_act = nn_output_activation_for(args->activation, args->loss);
+	/* a regressor's outputs are linear, whatever the hidden units */
+	model->layout.output_act = args->regression ? NN_ACT_LINEAR
+		: nn_output_activation_for(args->activation, args->loss);
+	model->task = args->regression ? BPNN_TASK_REGRESSION : BPNN_TASK_CLASSIFICATION;
 	train_check_network_size(&model->layout, (Size) bpnn_memory_limit_kb * 1024);
 
 	model->normalization = args->normalization;
@@ -491,7 +537,10 @@ train_scan_spec(const TrainArgs *args)
 	spec->exclude = args->exclude;
 	spec->max_classes = args->max_classes;
 	spec->memory_limit = (Size) bpnn_memory_limit_kb * 1024;
-	spec->need_two_classes = true;
+	spec->need_two_classes = !args->regression;
+	spec->regression = args->regression;
+	if (args->regression)
+		spec->max_classes = 0;
 	spec->impute = args->missing == BPNN_MISSING_IMPUTE;
 	spec->model = NULL;
 	return spec;

@@ -38,10 +38,11 @@ typedef enum TrainArg
 	ARG_CLASS_WEIGHTS,
 	ARG_MISSING,
 	ARG_EXCLUDE,				/* 0.4.0: last, so that positional calls of */
-	ARG_MAX_CLASSES				/* 0.3.0 keep their meaning */
+	ARG_MAX_CLASSES,			/* 0.3.0 keep their meaning */
+	ARG_TASK					/* 0.4.0, regression: after them all */
 } TrainArg;
 
-#define TRAIN_ARG_COUNT (ARG_MAX_CLASSES + 1)
+#define TRAIN_ARG_COUNT (ARG_TASK + 1)
 
 /*
  * max_classes's default (the install script's): a label with more distinct
@@ -72,6 +73,7 @@ typedef struct TrainArgs
 	double		validation_fraction;	/* early stopping when > 0 */
 	char	   *class_weights;	/* NULL, "balanced" or a JSON object */
 	BpnnMissing missing;
+	bool		regression;		/* task => 'regression' */
 	FitOptions	fit;			/* class_weight is set by train_model */
 	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
 	LiveProgress *live;			/* NULL: no live progress (live_progress.c) */
@@ -82,7 +84,7 @@ typedef struct TrainArgs
  * arguments features, hidden, epochs, learning_rate, momentum, batch_size,
  * activation, normalization, init_range, seed, loss, optimizer,
  * weight_decay, validation_fraction, patience, class_weights, missing,
- * exclude and max_classes from argument first on.
+ * exclude, max_classes and task from argument first on.
  */
 extern void train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args);
 
@@ -110,6 +112,12 @@ extern void train_check_network_size(const NnLayout *layout, Size memory_limit);
  */
 extern double *train_class_weights(const char *spec, int n_classes, char **class_names,
 								   const int64 *count, int64 n_rows);
+
+/*
+ * Regression: refuse a path that does not train regressors yet (what names
+ * it, e.g. "streaming"), with SQLSTATE 0A000
+ */
+extern void train_refuse_regression(const char *what) pg_attribute_noreturn();
 
 /* error out if training diverged (non-finite weights or losses) */
 extern void train_check_finite(const BpnnModel *model, const FitResult *result);

@@ -13,3 +13,6 @@
 \ir fixtures/digits.sql
 \ir fixtures/pima.sql
 \ir fixtures/glass.sql
+-- the regression data sets: numeric columns as they are, the target last
+\ir fixtures/concrete.sql
+\ir fixtures/diabetes.sql

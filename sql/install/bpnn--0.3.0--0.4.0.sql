@@ -352,6 +352,151 @@ COMMENT ON AGGREGATE bpnn_fit(float8[], oid, jsonb) IS
 	'trains a model on the rows it aggregates (one per group, in parallel workers too), for a label of type oid; options are bpnn_train''s arguments as JSON, e.g. ''{"hidden": [8], "epochs": 100}''';
 
 -- ---------------------------------------------------------------------------
+-- Regression (issue 14): numeric labels, task => 'regression'
+-- (src/train_setup.c, src/train.c, src/scan.c, src/regression.c, src/predict.c)
+-- ---------------------------------------------------------------------------
+-- bpnn_train and bpnn_cross_validate gain task ('classification' by
+-- default, or 'regression': a linear output unit, squared error, the target
+-- standardized and its mean and scale stored in the model).  It comes last,
+-- so that positional calls keep their meaning: DROP and CREATE again.
+-- bpnn_cross_validate's result gains rmse and r2 (NULL for a classifier;
+-- accuracy is NULL for a regressor, whose loss is the mean squared error in
+-- the label's units): new columns at the end, the old ones unchanged.
+DROP FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
+                         float8, int, text, text, float8, float8, int, text, text, text[], int);
+CREATE FUNCTION bpnn_train(
+	source regclass,
+	label_col text,
+	features text[] DEFAULT NULL,
+	hidden int[] DEFAULT '{64}',
+	epochs int DEFAULT 200,
+	learning_rate float8 DEFAULT 0.2,
+	momentum float8 DEFAULT 0.7,
+	batch_size int DEFAULT 32,
+	activation text DEFAULT 'bipolar_sigmoid',
+	normalization text DEFAULT 'zscore',
+	init_range float8 DEFAULT 0.1,
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip',
+	exclude text[] DEFAULT NULL,
+	max_classes int DEFAULT 1000,
+	task text DEFAULT 'classification')
+RETURNS bpnn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
+                               float8, int, text, text, float8, float8, int, text, text, text[], int, text) IS
+	'trains a backpropagation network that predicts label_col from the features of a table or view (by default every usable column but keys, free text, dates and those in exclude): a classifier, or with task => ''regression'' a regressor of a numeric label';
+
+DROP FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text,
+                                  float8, int, text, text, float8, float8, int, text, text, text[], int);
+CREATE FUNCTION bpnn_cross_validate(
+	source regclass,
+	label_col text,
+	folds int DEFAULT 10,
+	features text[] DEFAULT NULL,
+	hidden int[] DEFAULT '{64}',
+	epochs int DEFAULT 200,
+	learning_rate float8 DEFAULT 0.2,
+	momentum float8 DEFAULT 0.7,
+	batch_size int DEFAULT 32,
+	activation text DEFAULT 'bipolar_sigmoid',
+	normalization text DEFAULT 'zscore',
+	init_range float8 DEFAULT 0.1,
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip',
+	exclude text[] DEFAULT NULL,
+	max_classes int DEFAULT 1000,
+	task text DEFAULT 'classification')
+RETURNS TABLE (fold int, train_rows bigint, test_rows bigint, accuracy float8, loss float8, seconds float8,
+               rmse float8, r2 float8)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int, float8, float8, int, text, text,
+                                        float8, int, text, text, float8, float8, int, text, text, text[], int, text) IS
+	'k-fold cross-validation of bpnn_train, stratified for a classifier (accuracy, loss), plain for a regressor (rmse, r2, loss = mean squared error): each fold trained on the others and scored on its own rows (at least 2)';
+
+-- A regressor's prediction, in the label's units, in every form of a row
+-- that bpnn_predict takes
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, float8[]) IS
+	'the prediction of a regressor (task => regression) for one row of features in bpnn_info(model)->features order, in the labels units';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features jsonb) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, jsonb) IS
+	'the prediction of a regressor for one row given as a JSON object of column values, e.g. to_jsonb(t): every feature column of the model must be a key';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features jsonb, missing_keys text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, jsonb, text) IS
+	'bpnn_predict_value of a jsonb row; missing_keys => impute lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features record) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, record) IS
+	'the prediction of a regressor for one row of a table or query, e.g. bpnn_predict_value(m, t): its columns matched by name';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features record, missing_keys text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, record, text) IS
+	'bpnn_predict_value of a record; missing_keys => impute lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, text) IS
+	'bpnn_predict_value of a row given as text, as drivers send untyped and string parameters: a JSON object of column values, or else a float8[] literal';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features text, missing_keys text) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, text, text) IS
+	'bpnn_predict_value of a row given as text; missing_keys => impute lets an imputing model impute the columns a JSON row lacks';
+CREATE FUNCTION bpnn_predict_value(model bpnn_model, features text[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'bpnn_predict_value_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_value(bpnn_model, text[]) IS
+	'bpnn_predict_value of features given as text, each element read as float8 (as ODBC sends ARRAY[?, ?, ...])';
+
+-- A regressor of a float8[] label (one output per element): every
+-- prediction as float8[]
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, float8[]) IS
+	'every prediction of a regressor, one per element of its float8[] label (one for a number label), for one row of features in bpnn_info(model)->features order, in the labels units';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features jsonb) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, jsonb) IS
+	'bpnn_predict_values of one row given as a JSON object of column values: every feature column of the model must be a key';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features jsonb, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, jsonb, text) IS
+	'bpnn_predict_values of a jsonb row; missing_keys => impute lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features record) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, record) IS
+	'bpnn_predict_values of one row of a table or query, its columns matched by name';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features record, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, record, text) IS
+	'bpnn_predict_values of a record; missing_keys => impute lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text) IS
+	'bpnn_predict_values of a row given as text: a JSON object of column values, or else a float8[] literal';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features text, missing_keys text) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text, text) IS
+	'bpnn_predict_values of a row given as text; missing_keys => impute lets an imputing model impute the columns a JSON row lacks';
+CREATE FUNCTION bpnn_predict_values(model bpnn_model, features text[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'bpnn_predict_values_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text[]) IS
+	'bpnn_predict_values of features given as text, each element read as float8';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0

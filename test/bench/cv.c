@@ -174,8 +174,8 @@ main(int argc, char **argv)
 		int32_t    *ytr = malloc(sizeof(int32_t) * d.n_rows);
 		int32_t    *yte = malloc(sizeof(int32_t) * d.n_rows);
 		float	   *w = malloc(sizeof(float) * nn_weight_count(&layout));
-		FitData		train,
-					test;
+		FitData		train = {0},
+					test = {0};
 		FitResult	res;
 		double		loss,
 					acc,
