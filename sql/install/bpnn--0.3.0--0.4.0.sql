@@ -1,6 +1,6 @@
 -- bpnn upgrade script 0.3.0 -> 0.4.0: what 0.4.0 changes in 0.3.0.
 -- CREATE EXTENSION bpnn runs the 0.1.0 install script and every update
--- script after it, this one last; test/t/upgrade.sh checks that an update
+-- script after it, this one last; test/t/008_upgrade.pl checks that an update
 -- from each earlier version leaves the same catalog as a fresh install.
 -- Sections name their topic; the Security section stays the last.
 
