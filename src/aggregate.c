@@ -90,7 +90,8 @@ gradient_cache(CachedModel *cm)
 
 /*
  * bpnn_gradient(model bpnn_model, features float8[], label text): the
- * label is the caller's label::text (labels.h), matched by its bytes
+ * label is the caller's label::text (labels.h), matched by its bytes to a
+ * classifier's classes, or read as a number for a (one-output) regressor
  */
 Datum
 bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
@@ -101,7 +102,8 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	GradientCache *gc;
 	ArrayType  *features;
 	const double *values;
-	int32		class_id;
+	int32		class_id = 0;
+	float		target = 0.0f;
 	int			row;
 
 	if (PG_ARGISNULL(1))
@@ -109,7 +111,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
 	cm = model_from_arg_kept(fcinfo, 1, &gradient_models);
-	model_refuse_regressor(cm->model, "bpnn_gradient");
+	model_refuse_multi_output(cm->model, "bpnn_gradient");
 	gc = gradient_cache(cm);
 	if (s == NULL)
 	{
@@ -121,7 +123,8 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	else if (s->model_checksum != cm->checksum || s->capacity == 0 ||
 			 s->model_len != (int32) cm->len ||
 			 s->n_features != model_n_features(cm->model) ||
-			 (Size) s->n_weights != nn_weight_count(&cm->model->layout))
+			 (Size) s->n_weights != nn_weight_count(&cm->model->layout) ||
+			 s->targets != (cm->model->task == BPNN_TASK_REGRESSION ? 1 : 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bpnn_gradient must be given the same model on every row")));
@@ -139,12 +142,18 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	class_id = class_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
+	if (s->targets)
+		target = labels_regression_target(cm->model, PG_GETARG_TEXT_PP(3), "bpnn_gradient");
+	else
+		class_id = class_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
 
 	row = s->buffered++;
 	model_normalize_features(cm->model, values,
 							 state_buffer(s) + (Size) row * s->n_features);
-	state_labels(s)[row] = class_id;
+	if (s->targets)
+		state_targets(s)[row] = target;
+	else
+		state_labels(s)[row] = class_id;
 	if (s->buffered == s->capacity)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -274,7 +283,6 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 				 errdetail("bpnn_gradient is NULL when it aggregates no rows."),
 				 errhint("Check that the query computing the gradient reads rows.")));
 	cm = model_from_arg(fcinfo, 0);
-	model_refuse_regressor(cm->model, "bpnn_apply_gradient");
 	s = state_compact(PG_GETARG_BPNN_STATE(1));
 	rate = PG_GETARG_FLOAT8(2);
 	stepped = *cm->model;
