@@ -220,7 +220,7 @@ bpnn_state_info(PG_FUNCTION_ARGS)
 					 "{\"format_version\": %d, \"model_checksum\": \"%08x%08x\", "
 					 "\"rows\": " INT64_FORMAT ", \"skipped\": " INT64_FORMAT ", "
 					 "\"weights\": %d",
-					 (int) s->version, (uint32) (s->model_checksum >> 32),
+					 BPNN_STATE_WIRE_VERSION, (uint32) (s->model_checksum >> 32),
 					 (uint32) s->model_checksum, s->rows, s->skipped,
 					 s->n_weights);
 	if (s->rows > 0)

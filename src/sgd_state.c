@@ -231,7 +231,9 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 	for (i = 0; i < n; i++)
 		if (s->targets == 1 ? !isfinite(sgd_targets(s)[i])
 			: sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
-			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no label of its model.");
+			bad_state(ERRCODE_DATA_CORRUPTED, s->targets == 1 ?
+					  "A buffered row's target is not finite." :
+					  "A buffered row has no class of its model.");
 	for (i = 0; i < n; i++)
 		order[i] = (uint32) i;
 	rng.state = s->rng;
