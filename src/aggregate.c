@@ -2,7 +2,9 @@
  * aggregate.c — the aggregates that let training run as table scans:
  *
  *   bpnn_gradient(model, features, label text) -> bpnn_state: the full-batch
- *     loss and error-signal sums of a model over the rows it sees
+ *     loss and error-signal sums of a model over the rows it sees (a
+ *     classifier's label matched to its classes, a one-output regressor's
+ *     read as float8 and standardized: labels.h)
  *     (transition, combine and final functions; parallel safe, and its
  *     state is a real SQL type, so distributed planners can push it down);
  *   bpnn_feature_stats(features, skip_incomplete) -> float8[]: combinable
