@@ -2,7 +2,9 @@
  * aggregate.c — the aggregates that let training run as table scans:
  *
  *   bpnn_gradient(model, features, label text) -> bpnn_state: the full-batch
- *     loss and error-signal sums of a model over the rows it sees
+ *     loss and error-signal sums of a model over the rows it sees (a
+ *     classifier's label matched to its classes, a one-output regressor's
+ *     read as float8 and standardized: labels.h)
  *     (transition, combine and final functions; parallel safe, and its
  *     state is a real SQL type, so distributed planners can push it down);
  *   bpnn_feature_stats(features, skip_incomplete) -> float8[]: combinable
@@ -90,7 +92,8 @@ gradient_cache(CachedModel *cm)
 
 /*
  * bpnn_gradient(model bpnn_model, features float8[], label text): the
- * label is the caller's label::text (labels.h), matched by its bytes
+ * label is the caller's label::text (labels.h), matched by its bytes to a
+ * classifier's classes, or read as a number for a (one-output) regressor
  */
 Datum
 bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
@@ -101,7 +104,8 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	GradientCache *gc;
 	ArrayType  *features;
 	const double *values;
-	int32		class_id;
+	int32		class_id = 0;
+	float		target = 0.0f;
 	int			row;
 
 	if (PG_ARGISNULL(1))
@@ -109,7 +113,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
 	cm = model_from_arg_kept(fcinfo, 1, &gradient_models);
-	model_refuse_regressor(cm->model, "bpnn_gradient");
+	model_refuse_multi_output(cm->model, "bpnn_gradient");
 	gc = gradient_cache(cm);
 	if (s == NULL)
 	{
@@ -121,7 +125,8 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	else if (s->model_checksum != cm->checksum || s->capacity == 0 ||
 			 s->model_len != (int32) cm->len ||
 			 s->n_features != model_n_features(cm->model) ||
-			 (Size) s->n_weights != nn_weight_count(&cm->model->layout))
+			 (Size) s->n_weights != nn_weight_count(&cm->model->layout) ||
+			 s->targets != (cm->model->task == BPNN_TASK_REGRESSION ? 1 : 0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bpnn_gradient must be given the same model on every row")));
@@ -139,12 +144,18 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
-	class_id = class_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
+	if (s->targets)
+		target = labels_regression_target(cm->model, PG_GETARG_TEXT_PP(3), "bpnn_gradient");
+	else
+		class_id = class_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
 
 	row = s->buffered++;
 	model_normalize_features(cm->model, values,
 							 state_buffer(s) + (Size) row * s->n_features);
-	state_labels(s)[row] = class_id;
+	if (s->targets)
+		state_targets(s)[row] = target;
+	else
+		state_labels(s)[row] = class_id;
 	if (s->buffered == s->capacity)
 	{
 		CHECK_FOR_INTERRUPTS();
@@ -211,7 +222,7 @@ bpnn_state_info(PG_FUNCTION_ARGS)
 					 "{\"format_version\": %d, \"model_checksum\": \"%08x%08x\", "
 					 "\"rows\": " INT64_FORMAT ", \"skipped\": " INT64_FORMAT ", "
 					 "\"weights\": %d",
-					 (int) s->version, (uint32) (s->model_checksum >> 32),
+					 BPNN_STATE_WIRE_VERSION, (uint32) (s->model_checksum >> 32),
 					 (uint32) s->model_checksum, s->rows, s->skipped,
 					 s->n_weights);
 	if (s->rows > 0)
@@ -274,7 +285,6 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 				 errdetail("bpnn_gradient is NULL when it aggregates no rows."),
 				 errhint("Check that the query computing the gradient reads rows.")));
 	cm = model_from_arg(fcinfo, 0);
-	model_refuse_regressor(cm->model, "bpnn_apply_gradient");
 	s = state_compact(PG_GETARG_BPNN_STATE(1));
 	rate = PG_GETARG_FLOAT8(2);
 	stepped = *cm->model;

@@ -8,12 +8,16 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "parser/parse_coerce.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -361,6 +365,28 @@ labels_order(LabelClasses *lc, int32 **new_id)
 			(*new_id)[label_ids_find(lc->ids, sorted[i])] = i;
 	}
 	return sorted;
+}
+
+float
+labels_regression_target(const BpnnModel *model, text *label, const char *function)
+{
+	char	   *s = text_to_cstring(label);
+	double		y = float8in_internal(s, NULL, "double precision", s);
+	double		t;
+
+	if (!isfinite(y))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the label of a regressor must be a finite number, not \"%s\"", s),
+				 errdetail("%s reads the label of a regressor as float8.", function)));
+	t = (y - model->target_shift[0]) / model->target_scale[0];
+	if (!(fabs(t) <= FLT_MAX))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the label %s is out of range for the model's target scaling", s),
+				 errdetail("Standardized, it exceeds float4.")));
+	pfree(s);
+	return (float) t;
 }
 
 void

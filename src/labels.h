@@ -9,7 +9,8 @@
  *   - labels of a number type (labels_type_is_number) must be finite: NaN
  *     and infinities are an error (22003);
  *   - classes are ordered by value for number types (ties, such as 1.0 and
- *     1.00, by bytes), by bytes for every other type.
+ *     1.00, by bytes), by bytes for every other type;
+ *   - a regressor's label text (the aggregates) is read as float8, finite.
  */
 #ifndef BPNN_LABELS_H
 #define BPNN_LABELS_H
@@ -100,6 +101,16 @@ extern void labels_sort(char **names, int n, bool numeric);
  * was anyelement (its type read from the call expression): they stay only
  * for those declarations, until ALTER EXTENSION bpnn UPDATE replaces them
  */
+/*
+ * A single-output regressor's label, given as label::text to an aggregate,
+ * as the network's target: read as float8 (an error on text that is not a
+ * number, 22023 on NaN and infinities) and standardized with the model's
+ * target scaling, as float4 (22003 beyond it)
+ */
+struct BpnnModel;
+extern float labels_regression_target(const struct BpnnModel *model, text *label,
+									  const char *function);
+
 extern void labels_refuse_old_declaration(const char *aggregate) pg_attribute_noreturn();
 
 #endif							/* BPNN_LABELS_H */

@@ -319,13 +319,15 @@ model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
 }
 
 void
-model_refuse_regressor(const BpnnModel *model, const char *function)
+model_refuse_multi_output(const BpnnModel *model, const char *function)
 {
-	if (model->task == BPNN_TASK_REGRESSION)
+	if (model->task == BPNN_TASK_REGRESSION && model_n_classes(model) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s does not support regressors yet", function),
-				 errdetail("task => 'regression' trains in memory with bpnn_train only.")));
+				 errmsg("%s does not support regressors of more than one output", function),
+				 errdetail("The model has %d outputs; its label would be a float8[].",
+						   model_n_classes(model)),
+				 errhint("Train one regressor per target, or train in memory.")));
 }
 
 /* ---------- encode ---------- */

@@ -899,6 +899,7 @@ scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 				 errhint("Raise bpnn.memory_limit, or leave text columns out of features.")));
 	set->numeric_label = st.numeric_label;
 	set->regression = spec->regression;
+	set->label_array = st.label_array;
 	if (spec->regression)
 	{
 		/* an output per target, named after the label column ("col[i]" for an array) */

@@ -38,6 +38,7 @@ typedef struct TrainingSet
 	double	   *target;			/* regression: n_rows x n_classes labels as
 								 * float8 (a float8[] label: its elements) */
 	bool		regression;		/* n_classes outputs, the label's values */
+	bool		label_array;	/* regression: the label is a float8[] */
 	int			n_classes;
 	char	  **class_names;	/* in labels.c's order */
 	FeatureStats *stats;		/* n_inputs statistics of the raw, non-NULL values */

@@ -16,7 +16,8 @@
  * weights.  Each parallel worker or Citus shard trains on its own rows.
  *
  * Nothing is read from the call expression: the label is text, matched to
- * the model's classes by its bytes; the state is a real SQL type
+ * the model's classes by its bytes (a one-output regressor: read as a
+ * number and standardized with the model's target scaling); the state is a real SQL type
  * (sgd_state.c), checked by every function that is handed one.
  */
 #include "postgres.h"
@@ -29,6 +30,7 @@
 
 #include "aggregate.h"
 #include "bpnn.h"
+#include "labels.h"
 #include "predict.h"
 #include "scan.h"
 #include "sgd_state.h"
@@ -118,7 +120,7 @@ epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 	MemoryContext old;
 	EpochCache *ec = (EpochCache *) cm->extra;
 
-	model_refuse_regressor(cm->model, "bpnn_train_epoch");
+	model_refuse_multi_output(cm->model, "bpnn_train_epoch");
 
 	if (ec == NULL)
 	{
@@ -179,7 +181,8 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 		 */
 		if (s->model_checksum != cm->checksum || s->model_len != (int32) cm->len ||
 			s->n_features != model_n_features(cm->model) ||
-			(Size) s->n_weights != nn_weight_count(&cm->model->layout))
+			(Size) s->n_weights != nn_weight_count(&cm->model->layout) ||
+			s->targets != (cm->model->task == BPNN_TASK_REGRESSION ? 1 : 0))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("bpnn_train_epoch must be given the same model on every row")));
@@ -206,7 +209,12 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(s);
 	}
 	row = s->buffered;
-	sgd_labels(s)[row] = class_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
+	if (s->targets)
+		sgd_targets(s)[row] = labels_regression_target(cm->model,
+													   PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL),
+													   "bpnn_train_epoch");
+	else
+		sgd_labels(s)[row] = class_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
 	model_normalize_features(cm->model, values,
 							 sgd_buffer(s) + (Size) row * s->n_features);
 	s->buffered++;

@@ -105,6 +105,7 @@ sgd_state_check(const SgdState *s)
 	if (s->n_weights < 1 || s->n_weights > BPNN_MAX_WEIGHTS ||
 		s->n_features < 1 || s->n_features > BPNN_MAX_UNITS ||
 		s->model_len < BPNN_HEADER_SIZE || s->capacity < 0 ||
+		s->targets < 0 || s->targets > 1 ||
 		s->buffered < 0 || s->buffered > s->capacity)
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are out of range.");
 	if (s->rows < 0 || s->skipped < 0 || s->correct < 0 || s->correct > s->rows ||
@@ -137,6 +138,7 @@ sgd_state_create(const CachedModel *cm, const SgdOptions *o, int32 capacity)
 	header.batch_size = o->batch_size;
 	header.model_len = (int32) cm->len;
 	header.model_checksum = cm->checksum;
+	header.targets = m->task == BPNN_TASK_REGRESSION ? 1 : 0;
 	header.seed = o->seed;
 	/*
 	 * At the seed's hash: seeded directly, the epoch seeds of streaming
@@ -223,9 +225,15 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 	if ((Size) s->n_weights != nn_weight_count(&sc->model->layout) ||
 		s->n_features != model_n_features(sc->model))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are not its model's.");
+	if (s->targets != (sc->model->task == BPNN_TASK_REGRESSION ? 1 : 0) ||
+		(s->targets == 1 && model_n_classes(sc->model) != 1))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its buffered labels are not of its model's task.");
 	for (i = 0; i < n; i++)
-		if (sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
-			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
+		if (s->targets == 1 ? !isfinite(sgd_targets(s)[i])
+			: sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
+			bad_state(ERRCODE_DATA_CORRUPTED, s->targets == 1 ?
+					  "A buffered row's target is not finite." :
+					  "A buffered row has no class of its model.");
 	for (i = 0; i < n; i++)
 		order[i] = (uint32) i;
 	rng.state = s->rng;
@@ -234,6 +242,7 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 
 	data.x = sgd_buffer(s);
 	data.y = sgd_labels(s);
+	data.t = s->targets == 1 ? sgd_targets(s) : NULL;
 	data.n_rows = n;
 	o.learning_rate = s->learning_rate;
 	o.momentum = s->momentum;
@@ -406,7 +415,7 @@ sgd_state_to_bytes(SgdState *s)
 	s = sgd_state_compact(s);
 	pq_begintypsend(&buf);
 	pq_sendbytes(&buf, SGD_MAGIC, 4);
-	pq_sendint16(&buf, SGD_STATE_VERSION);
+	pq_sendint16(&buf, SGD_STATE_WIRE_VERSION);
 	pq_sendint16(&buf, 0);
 	pq_sendint8(&buf, s->optimizer);
 	pq_sendint8(&buf, 0);
@@ -456,7 +465,7 @@ sgd_state_from_bytes(const char *data, int len, int sqlstate)
 	if (len < 104 || memcmp(data, SGD_MAGIC, 4) != 0)
 		bad_state(sqlstate, "It does not start with a bpnn_train_state header.");
 	buf.cursor = 4;
-	if (pq_getmsgint(&buf, 2) != SGD_STATE_VERSION)
+	if (pq_getmsgint(&buf, 2) != SGD_STATE_WIRE_VERSION)
 		bad_state(sqlstate, "Its format version is not one this bpnn reads.");
 	(void) pq_getmsgint(&buf, 2);
 	h.optimizer = (uint8) pq_getmsgbyte(&buf);
@@ -502,6 +511,7 @@ sgd_state_from_bytes(const char *data, int len, int sqlstate)
 	if (pg_ntoh64(model_checksum) != h.model_checksum ||
 		nn_weight_count(&m->layout) != n_weights || model_n_features(m) != h.n_features)
 		bad_state(sqlstate, "Its model is not the one it names.");
+	h.targets = m->task == BPNN_TASK_REGRESSION ? 1 : 0;
 
 	s = sgd_state_alloc(&h, 0);
 	buf.cursor -= sizeof(float) * n + 4;

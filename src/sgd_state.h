@@ -25,7 +25,13 @@
 #include "fit.h"
 #include "model.h"
 
-#define SGD_STATE_VERSION 1
+/*
+ * The in-memory format (2: a buffered row's label slot may hold a
+ * regressor's standardized target, see targets); the binary and text forms
+ * did not change and stay version 1
+ */
+#define SGD_STATE_VERSION 2
+#define SGD_STATE_WIRE_VERSION 1
 
 /* the options every partial of one epoch must share */
 typedef struct SgdOptions
@@ -50,6 +56,9 @@ typedef struct SgdState
 	int32		capacity;		/* rows the buffer holds; 0: none (compact) */
 	int32		buffered;		/* rows waiting in the buffer */
 	int32		model_len;		/* bytes of the starting model */
+	int32		targets;		/* what the label slots hold: 0 class ids
+								 * (int32), 1 a one-output regressor's
+								 * standardized target (float4) */
 	uint64		model_checksum; /* of the starting model: names it */
 	uint64		seed;
 	uint64		rng;			/* the shuffle's generator (in memory only) */
@@ -63,7 +72,8 @@ typedef struct SgdState
 	double		weight_decay;
 	/*
 	 * float weights[n_weights]; float moments[n_weights * (1 or 2)];
-	 * model bytes; float rows[capacity][n_features]; int32 labels[capacity];
+	 * model bytes; float rows[capacity][n_features]; int32 labels[capacity]
+	 * (targets: float4);
 	 * uint32 order[capacity]
 	 */
 } SgdState;
@@ -103,6 +113,12 @@ static inline int32 *
 sgd_labels(SgdState *s)
 {
 	return (int32 *) (sgd_buffer(s) + (Size) s->capacity * s->n_features);
+}
+
+static inline float *
+sgd_targets(SgdState *s)
+{
+	return (float *) sgd_labels(s);
 }
 
 static inline uint32 *

@@ -68,7 +68,8 @@ state_check(BpnnState *s)
 		s->buffered < 0 || s->buffered > s->capacity ||
 		s->model_len < 0 || s->model_len > (int32) MaxAllocSize ||
 		(s->capacity > 0) != (s->model_len > 0) ||
-		(s->capacity > 0) != (s->n_features > 0))
+		(s->capacity > 0) != (s->n_features > 0) ||
+		s->targets < 0 || s->targets > 1 || (s->targets == 1 && s->capacity == 0))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are out of range or inconsistent.");
 	if (size != state_size(s->n_weights, s->model_len, s->capacity, s->n_features))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its length does not match its sizes.");
@@ -89,6 +90,7 @@ state_create(const CachedModel *cm, bool with_buffer)
 								with_buffer ? model_n_features(m) : 0);
 
 	s->model_checksum = cm->checksum;
+	s->targets = with_buffer && m->task == BPNN_TASK_REGRESSION ? 1 : 0;
 	if (with_buffer)
 		memcpy(state_model_bytes(s), cm->bytes, cm->len);
 	return s;
@@ -133,17 +135,32 @@ state_sum_buffer(BpnnState *s, StateScratch *sc)
 	 * The rows may have been read with another model of this one's sizes
 	 * and checksum (which proves nothing): each label must be an output
 	 */
-	for (i = 0; i < s->buffered; i++)
-		if (labels[i] < 0 || labels[i] >= n_out)
-			bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
+	if (s->targets != (m->task == BPNN_TASK_REGRESSION ? 1 : 0) ||
+		(s->targets == 1 && n_out != 1))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its buffered labels are not of its model's task.");
+	sc->ws.target = NULL;
+	if (s->targets == 1)
+	{
+		/* a regressor's standardized targets, one per row */
+		for (i = 0; i < s->buffered; i++)
+			if (!isfinite(state_targets(s)[i]))
+				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row's target is not finite.");
+		sc->ws.target = state_targets(s);
+	}
+	else
+		for (i = 0; i < s->buffered; i++)
+			if (labels[i] < 0 || labels[i] >= n_out)
+				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
 	memcpy(sc->ws.act[0], state_buffer(s), sizeof(float) * (Size) s->buffered * s->n_features);
 	nn_forward(&m->layout, m->weights, &sc->ws, s->buffered);
 	out = sc->ws.act[m->layout.n_layers];
-	for (i = 0; i < s->buffered; i++)
-		if (nn_argmax(out + (Size) i * n_out, n_out) == labels[i])
-			s->correct++;
+	if (s->targets == 0)
+		for (i = 0; i < s->buffered; i++)
+			if (nn_argmax(out + (Size) i * n_out, n_out) == labels[i])
+				s->correct++;
 	s->loss += nn_backward(&m->layout, m->weights, &sc->ws, s->buffered,
 						   labels, sc->class_weight, sc->grad);
+	sc->ws.target = NULL;
 	for (w = 0; w < (Size) s->n_weights; w++)
 	{
 		sums[w] += sc->grad[w];
@@ -269,7 +286,7 @@ state_to_bytes(BpnnState *s)
 	sums = state_sums(s);
 	pq_begintypsend(&buf);
 	pq_sendbytes(&buf, STATE_MAGIC, 4);
-	pq_sendint16(&buf, BPNN_STATE_VERSION);
+	pq_sendint16(&buf, BPNN_STATE_WIRE_VERSION);
 	pq_sendint16(&buf, 0);
 	pq_sendint64(&buf, s->model_checksum);
 	pq_sendint64(&buf, s->rows);
@@ -304,7 +321,7 @@ state_from_bytes(const char *data, int len, int sqlstate)
 	if (len < 52 || memcmp(data, STATE_MAGIC, 4) != 0)
 		bad_state(sqlstate, "It does not start with a bpnn_state header.");
 	buf.cursor = 4;
-	if (pq_getmsgint(&buf, 2) != BPNN_STATE_VERSION)
+	if (pq_getmsgint(&buf, 2) != BPNN_STATE_WIRE_VERSION)
 		bad_state(sqlstate, "Its format version is not one this bpnn reads.");
 	/* reserved for a later format, as the model's: zero, else not this format */
 	if (pq_getmsgint(&buf, 2) != 0)

@@ -24,7 +24,13 @@
 
 #include "model.h"
 
-#define BPNN_STATE_VERSION 1
+/*
+ * The in-memory format (2: a buffered row's label slot may hold a
+ * regressor's standardized target, see targets); the binary and text forms
+ * did not change and stay version 1
+ */
+#define BPNN_STATE_VERSION 2
+#define BPNN_STATE_WIRE_VERSION 1
 
 /* rows buffered before a chunk goes through the network */
 #define BPNN_STATE_CHUNK_ROWS 128
@@ -39,12 +45,15 @@ typedef struct BpnnState
 	int32		buffered;		/* rows waiting in the buffer */
 	int32		capacity;		/* rows the buffer holds; 0: no buffer */
 	int32		model_len;		/* bytes of the model copy; 0: none */
+	int32		targets;		/* what the label slots hold: 0 class ids
+								 * (int32), 1 a regressor's standardized
+								 * target (float4); 0 without a buffer */
 	uint64		model_checksum;
 	int64		rows;			/* rows summed (not counting the buffer) */
 	int64		skipped;		/* rows with a NULL feature or label */
 	int64		correct;		/* of the rows summed: argmax == label */
 	double		loss;			/* summed (class-weighted) loss */
-	/* double sums[n_weights]; model bytes; float rows[capacity][n_features]; int32 labels[capacity] */
+	/* double sums[n_weights]; model bytes; float rows[capacity][n_features]; int32 labels[capacity] (targets: float4) */
 } BpnnState;
 
 static inline double *
@@ -69,6 +78,13 @@ static inline int32 *
 state_labels(BpnnState *s)
 {
 	return (int32 *) (state_buffer(s) + (Size) s->capacity * s->n_features);
+}
+
+/* the label slots as a regressor's targets (state->targets == 1) */
+static inline float *
+state_targets(BpnnState *s)
+{
+	return (float *) state_labels(s);
 }
 
 /* a zeroed state for a model; with_buffer: room for the model and a chunk of rows */

@@ -6,7 +6,14 @@
  *
  *   1. one scan for the classes and the per-feature statistics:
  *        SELECT label::text COLLATE "C", bpnn_feature_stats(features, skip) ... GROUP BY 1
- *      (classes are told apart by their bytes, as on every path: labels.c)
+ *      (classes are told apart by their bytes, as on every path: labels.c);
+ *      a regressor (one output) has the label's statistics (its mean and
+ *      deviation standardize the target) as one more feature's:
+ *        SELECT count(*) FILTER (WHERE label IS NULL),
+ *               bpnn_feature_stats(features || label::float8, skip)
+ *                 FILTER (WHERE label IS NOT NULL) FROM source
+ *      and the later scans pass the label as label::float8::text, which
+ *      the aggregates read back as float8 and standardize
  *   2. per epoch, with batch_size > 0: one scan of the training aggregate
  *      (sgd_aggregate.c), the current model passed as a constant; each
  *      parallel worker or Citus shard trains mini-batches on its rows and
@@ -182,6 +189,82 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 	SPI_freetuptable(SPI_tuptable);
 }
 
+/*
+ * A regressor's statistics scan: the features' statistics and the
+ * target's (the label's, with its NULLs counted apart), and the rows used
+ */
+static void
+scan_regression_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
+						   FeatureStats **stats, FeatureStats *target)
+{
+	const char *label = quote_identifier(args->label_column);
+	char	   *sql = psprintf("SELECT pg_catalog.count(*) FILTER (WHERE %s IS NULL), "
+						   "%s.bpnn_feature_stats(pg_catalog.array_cat(%s, "
+						   "ARRAY[(%s)::pg_catalog.float8]), %s) FILTER (WHERE %s IS NOT NULL) "
+						   "FROM %s",
+						   label, q->schema, q->features, label,
+						   args->missing == BPNN_MISSING_IMPUTE ? "false" : "true",
+						   label, q->source);
+	MemoryContext mine = CurrentMemoryContext;
+	bool		null_count,
+				null_stats;
+	int64		null_labels;
+	Datum		st;
+	ArrayType  *a;
+	double	   *v;
+
+	internal_query_run(internal_query_prepare(sql, 0, NULL), NULL);
+	/* SPI returns in its own context, which SPI_finish frees */
+	MemoryContextSwitchTo(mine);
+	if (SPI_processed != 1)
+		elog(ERROR, "the statistics query returned " UINT64_FORMAT " rows", SPI_processed);
+	null_labels = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+											  1, &null_count));
+	st = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_stats);
+	if (null_stats)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no usable rows in relation %s", set->source_name)));
+	a = DatumGetArrayTypePCopy(st);
+	SPI_freetuptable(SPI_tuptable);
+	v = (double *) ARR_DATA_PTR(a);
+	if (feature_stats_check(a) != set->n_inputs + 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the rows of %s do not all have %d features", set->source_name,
+						set->n_inputs),
+				 errhint("Every array column must hold the same number of elements in every row.")));
+	*stats = palloc(sizeof(FeatureStats) * set->n_inputs);
+	memcpy(*stats, v + 2, sizeof(FeatureStats) * set->n_inputs);
+	*target = ((FeatureStats *) (v + 2))[set->n_inputs];
+	set->rows_skipped = null_labels + (int64) v[1];
+	set->n_rows = (int64) target->count;
+	if (set->n_rows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no usable rows in relation %s", set->source_name)));
+}
+
+/*
+ * A regressor's target scaling from the label's statistics: its mean and
+ * (population) standard deviation, as training in memory computes them
+ */
+static void
+stream_target_scaling(BpnnModel *model, const FeatureStats *target)
+{
+	double		scale = target->m2 > 0.0 ? sqrt(target->m2 / target->count) : 1.0;
+
+	if (!isfinite(scale) || !(scale > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the label's values are too large to standardize"),
+				 errhint("Scale the label down in a view.")));
+	model->target_shift = palloc(sizeof(double));
+	model->target_scale = palloc(sizeof(double));
+	model->target_shift[0] = target->mean;
+	model->target_scale[0] = scale;
+}
+
 /* one scan: the gradient of the model's current weights over every row */
 static BpnnState *
 scan_gradient(SPIPlanPtr plan, const BpnnModel *model, MemoryContext result_cxt)
@@ -299,7 +382,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
 	StreamQuery q = {0};
-	FeatureStats *stats = NULL;
+	FeatureStats *stats = NULL,
+				target = {0};
 	int64	   *class_rows = NULL;
 	char	   *gradient_sql,
 			   *epoch_sql;
@@ -334,17 +418,26 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	q.schema = quote_identifier(schema);
 	q.features = features_expression(set);
-	q.label = labels_sql_text(args->label_column);
+	/* a regressor's label as float8's text, which float8in reads back exactly */
+	q.label = set->regression ?
+		psprintf("((%s)::pg_catalog.float8)::pg_catalog.text",
+				 quote_identifier(args->label_column)) :
+		labels_sql_text(args->label_column);
 	q.source = set->source_name;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* the model lives on after SPI_finish: allocate in the caller's context */
 	MemoryContextSwitchTo(train_cxt);
-	scan_statistics(&q, args, set, &stats, &class_rows);
+	if (set->regression)
+		scan_regression_statistics(&q, args, set, &stats, &target);
+	else
+		scan_statistics(&q, args, set, &stats, &class_rows);
 
 	train_model_layout(model, args, set);
 	train_model_scaler(model, set, stats);
+	if (set->regression)
+		stream_target_scaling(model, &target);
 	class_weights = train_class_weights(args->class_weights, set->n_classes,
 										set->class_names, class_rows, set->n_rows);
 

@@ -48,14 +48,15 @@ BEGIN
 	END LOOP;
 END
 $$;
-SELECT format('%-14s majority %.4f  defaults %.4f  validation 0.1 %.4f  difference %+.4f',
-              a.data, a.majority, a.accuracy, b.accuracy, b.accuracy - a.accuracy)
+SELECT format('%s: majority %s, defaults %s, validation 0.1 %s, difference %s',
+              a.data, round(a.majority::numeric, 4), round(a.accuracy::numeric, 4),
+              round(b.accuracy::numeric, 4), round((b.accuracy - a.accuracy)::numeric, 4))
 FROM results a JOIN results b USING (data)
 WHERE a.variant = 'defaults' AND b.variant = 'validation 0.1'
 ORDER BY a.data;
-SELECT format('mean over %s data sets: defaults %.4f  validation 0.1 %.4f', count(*) / 2,
-              avg(accuracy) FILTER (WHERE variant = 'defaults'),
-              avg(accuracy) FILTER (WHERE variant = 'validation 0.1'))
+SELECT format('mean over %s data sets: defaults %s, validation 0.1 %s', count(*) / 2,
+              round(avg(accuracy) FILTER (WHERE variant = 'defaults')::numeric, 4),
+              round(avg(accuracy) FILTER (WHERE variant = 'validation 0.1')::numeric, 4))
 FROM results;
 SQL
 bench_machine_end

@@ -5,7 +5,8 @@
 # EXTENSION bpnn reaches the workers; that bpnn_gradient and
 # bpnn_train_epoch run pushed down (worker_partial_agg per shard) and equal
 # the same aggregate on the local copy to float tolerance; that streaming
-# bpnn_train sends its per-epoch aggregate to the workers and learns; that
+# bpnn_train sends its per-epoch aggregate to the workers and learns (a
+# classifier and a regressor); that
 # bpnn_predict runs on the workers; that bpnn_evaluate, bpnn_confusion,
 # bpnn_cross_validate and bpnn_fit ... GROUP BY work on the distributed
 # table; and that a worker stopped mid-training gives a clean error and
@@ -96,14 +97,26 @@ SELECT (bpnn_evaluate(d.m, 'letters_local', 'label')->>'accuracy')::float8
 FROM d, start_model s"
 
 # 4. streaming bpnn_train of the distributed table: its epochs on the workers
-coord -c "SET bpnn.memory_limit = '512kB'" -c "SET citus.log_remote_commands = on" \
-	-c "CREATE TABLE streamed AS SELECT bpnn_train('letters', 'label', features => '{$cols}', epochs => 5) AS m" > "$out" 2>&1 || true
-epochs_sent=$(grep -c 'issuing SELECT .*worker_partial_agg(.*bpnn_train_epoch' "$out" || true)
-if grep -q 'training by streaming' "$out" && [ "$epochs_sent" -ge 5 ]; then
-	ok "streaming bpnn_train sends each epoch's bpnn_train_epoch to the shards as worker_partial_agg ($epochs_sent shard queries logged)"
-else failed "streaming bpnn_train did not push its epochs down: $(grep -v 'issuing' "$out" | head -5)"; fi
+# streamed WHAT TABLE CALL: CREATE TABLE TABLE AS SELECT CALL AS m, past
+# bpnn.memory_limit, sends at least 5 epochs to the shards
+streamed() {
+	local sent
+	coord -c "SET bpnn.memory_limit = '512kB'" -c "SET citus.log_remote_commands = on" \
+		-c "CREATE TABLE $2 AS SELECT $3 AS m" > "$out" 2>&1 || true
+	sent=$(grep -c 'issuing SELECT .*worker_partial_agg(.*bpnn_train_epoch' "$out" || true)
+	if grep -q 'training by streaming' "$out" && [ "$sent" -ge 5 ]; then
+		ok "$1 sends each epoch's bpnn_train_epoch to the shards as worker_partial_agg ($sent shard queries logged)"
+	else failed "$1 did not push its epochs down: $(grep -v 'issuing' "$out" | head -5)"; fi
+}
+streamed "streaming bpnn_train" streamed "bpnn_train('letters', 'label', features => '{$cols}', epochs => 5)"
 check "streaming bpnn_train of the distributed table learns (5 epochs: accuracy above 0.5 on the local copy)" "
 SELECT (bpnn_evaluate(m, 'letters_local', 'label')->>'accuracy')::float8 > 0.5 FROM streamed"
+# a regressor (width from the other 15 columns), the label as float8's text
+regcols=$(echo "$cols" | tr ',' '\n' | grep -vx width | paste -sd,)
+streamed "streaming regression" streamed_reg \
+	"bpnn_train('letters', 'width', features => '{$regcols}', task => 'regression', epochs => 5)"
+check "streaming regression of the distributed table learns (5 epochs: R² above 0.5 on the local copy)" "
+SELECT (bpnn_evaluate(m, 'letters_local', 'width')->>'r2')::float8 > 0.5 FROM streamed_reg"
 
 # 5. bpnn_predict runs on the workers
 coord -c "SET citus.log_remote_commands = on" \
