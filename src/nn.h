@@ -13,6 +13,7 @@
 #ifndef BPNN_NN_H
 #define BPNN_NN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -96,6 +97,8 @@ typedef struct NnWorkspace
 	float	   *delta[NN_MAX_LAYERS + 1];	/* delta[l] pairs with act[l], l >= 1 */
 	float	   *wt;				/* a transposed weight matrix (backward pass) */
 	float	   *scoring_weights;	/* nn_scoring_bind's padded copy, or NULL */
+	int32_t    *nonzero;		/* nn_forward_one's list of non-zero inputs */
+	bool		scoring_wide;	/* nn_forward_one sums in 16-float vectors */
 } NnWorkspace;
 
 extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
@@ -125,6 +128,14 @@ extern void nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout,
  * nn_forward gives the row.
  */
 extern void nn_forward_one(const NnLayout *layout, NnWorkspace *ws);
+
+/*
+ * One row of raw values through the scaler, out = (float) (((double)
+ * (float) value - shift) * scale), n at once; false (and 0 in its place)
+ * when a value or its scaled value is not finite in float4
+ */
+extern bool nn_scale_row(const double *values, const double *shift,
+						 const double *scale, int n, float *out);
 
 /*
  * Forward pass of rows already placed in ws->act[0] (rows x sizes[0]).

@@ -215,10 +215,36 @@ forward_jsonb(CachedModel *cm, Jsonb *row)
 	return forward_raw(cm, values);
 }
 
+/*
+ * The class of a row's outputs as text.  The
+ * classes' text values are made once per model (hung on the cached model's
+ * extra) and copied per row: a row's result is the caller's to keep.
+ */
 static Datum
 predicted_class(CachedModel *cm, const float *out)
 {
-	return PointerGetDatum(cstring_to_text(cm->model->class_names[nn_argmax(out, model_n_classes(cm->model))]));
+	int			n = model_n_classes(cm->model);
+	text	  **names = cm->extra;
+	text	   *name;
+	text	   *result;
+	int			j;
+
+	if (names == NULL)
+	{
+		names = MemoryContextAlloc(cm->cxt, sizeof(text *) * n);
+		for (j = 0; j < n; j++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(cm->cxt);
+
+			names[j] = cstring_to_text(cm->model->class_names[j]);
+			MemoryContextSwitchTo(old);
+		}
+		cm->extra = names;
+	}
+	name = names[nn_argmax(out, n)];
+	result = palloc(VARSIZE(name));
+	memcpy(result, name, VARSIZE(name));
+	return PointerGetDatum(result);
 }
 
 static Datum
