@@ -43,7 +43,7 @@ SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
+EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
 	test/fuzz/fuzz_json test/fuzz/fuzz_state
 
 PG_CONFIG ?= pg_config
@@ -66,10 +66,18 @@ KERNEL_FP = -ffp-contract=off -fno-trapping-math
 src/nn.o: CFLAGS += -O3 $(KERNEL_FP)
 # `make KERNEL_ARCH=x86-64-v3` (or x86-64, x86-64-v4): the kernel built for
 # that instruction set alone, no clones, so the tests can run each code path
-# on a CPU that would pick another (test/run-tests.sh); remove src/nn.o first
+# on a CPU that would pick another (test/run-tests.sh).  src/kernel-arch
+# holds the choice and changes only with it, so switching rebuilds nn.o and
+# the library (PGXS marks every target .SECONDARY: removing src/nn.o alone
+# leaves the old library in place, built for another instruction set)
 ifdef KERNEL_ARCH
 src/nn.o: CFLAGS += -march=$(KERNEL_ARCH) -DBPNN_NO_CLONES
 endif
+src/nn.o: src/kernel-arch
+src/kernel-arch: FORCE
+	@echo '$(or $(KERNEL_ARCH),dispatch)' | cmp -s - $@ || echo '$(or $(KERNEL_ARCH),dispatch)' > $@
+.PHONY: FORCE
+FORCE:
 
 # the math outside the server: gradient check and kernel tests
 KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
