@@ -1,7 +1,8 @@
 /*
  * nn.c — the network math of bpnn (see nn.h): activations, forward and
- * backward passes over a batch, the momentum update and seeded random
- * numbers.  Plain C, no PostgreSQL calls: the hot loops live here only.
+ * backward passes over a batch, the one-row scoring path (its scaler
+ * included), the momentum update and seeded random numbers.  Plain C, no
+ * PostgreSQL calls: the hot loops live here only.
  *
  * The loops are written so the compiler can vectorize the innermost one
  * (contiguous rows of the weight matrices).
