@@ -668,7 +668,7 @@ name(const float *restrict x, const int32_t *restrict nz, int n_terms, \
 	 float *restrict out, int j, const int n_blocks) \
 { \
 	const int	parts = NN_COLUMN_BLOCK / (lanes); \
-	name##_vec	acc[4 * NN_COLUMN_BLOCK / (lanes)]; \
+	name##_vec	acc[8 * NN_COLUMN_BLOCK / (lanes)]; \
 	int			t, \
 				b; \
 \
@@ -693,14 +693,15 @@ ROW_BLOCK(row_block_narrow, NN_ROW_LANES)
 
 /*
  * out (1 x n_out, n_out a multiple of 16) = start + x (1 x n_in) * w, in
- * whole blocks: up to four at once, so that independent chains of
+ * whole blocks: up to `group` at once (eight in 16-float vectors, four in
+ * narrower ones: the registers each clone has), so that independent chains of
  * additions hide each other's latency.  A sparse row (a quarter or more of
  * its inputs 0, as pixels are) goes through the list of its other inputs;
  * a dense one is tested input by input, a branch that is then predicted
  * well, since making the list costs a chain of dependent additions as long
  * as the row.
  */
-#define PADDED_ROW_PRODUCT(name, block) \
+#define PADDED_ROW_PRODUCT(name, block, group) \
 NN_KERNEL \
 static void \
 name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
@@ -725,6 +726,8 @@ name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
 		} \
 		list = nz; \
 	} \
+	for (; group == 8 && j + 8 * NN_COLUMN_BLOCK <= n_out; j += 8 * NN_COLUMN_BLOCK) \
+		block(x, list, n_terms, w, n_out, start, out, j, 8); \
 	for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK) \
 		block(x, list, n_terms, w, n_out, start, out, j, 4); \
 	switch ((n_out - j) / NN_COLUMN_BLOCK) \
@@ -740,8 +743,8 @@ name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
 			break; \
 	} \
 }
-PADDED_ROW_PRODUCT(padded_row_product16, row_block16)
-PADDED_ROW_PRODUCT(padded_row_product_narrow, row_block_narrow)
+PADDED_ROW_PRODUCT(padded_row_product16, row_block16, 8)
+PADDED_ROW_PRODUCT(padded_row_product_narrow, row_block_narrow, 4)
 
 /* whether the 16-float kernel suits this machine: AVX-512 (or a build for it) */
 static bool
