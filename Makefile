@@ -55,7 +55,7 @@ SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
+EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
 	test/fuzz/fuzz_json test/fuzz/fuzz_state
 
 PG_CONFIG ?= pg_config
@@ -67,18 +67,33 @@ $(OBJS): $(wildcard src/*.h)
 
 # the kernel's loops want the full vectorizer (measured in test/bench);
 # no fused multiply-add, so every CPU computes the same bits (bpnn_predict
-# is IMMUTABLE: an index built on one machine is read on another)
-src/nn.o: CFLAGS += -O3 -ffp-contract=off
+# is IMMUTABLE: an index built on one machine is read on another).
+# -fno-trapping-math: the code never reads the FP exception flags, and
+# without it GCC will not turn the activations' selects (the clamp in
+# vec_expf) into blends where there are no mask registers, so with AVX2 or
+# SSE2 they ran one value at a time (ten times slower); it lets the
+# compiler evaluate both sides of a select, which changes no value (the
+# unit tests compare the bits of every build)
+KERNEL_FP = -ffp-contract=off -fno-trapping-math
+src/nn.o: CFLAGS += -O3 $(KERNEL_FP)
 # `make KERNEL_ARCH=x86-64-v3` (or x86-64, x86-64-v4): the kernel built for
 # that instruction set alone, no clones, so the tests can run each code path
-# on a CPU that would pick another (test/run-tests.sh); remove src/nn.o first
+# on a CPU that would pick another (test/run-tests.sh).  src/kernel-arch
+# holds the choice and changes only with it, so switching rebuilds nn.o and
+# the library (PGXS marks every target .SECONDARY: removing src/nn.o alone
+# leaves the old library in place, built for another instruction set)
 ifdef KERNEL_ARCH
 src/nn.o: CFLAGS += -march=$(KERNEL_ARCH) -DBPNN_NO_CLONES
 endif
+src/nn.o: src/kernel-arch
+src/kernel-arch: FORCE
+	@echo '$(or $(KERNEL_ARCH),dispatch)' | cmp -s - $@ || echo '$(or $(KERNEL_ARCH),dispatch)' > $@
+.PHONY: FORCE
+FORCE:
 
 # the math outside the server: gradient check and kernel tests
 KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
-UNIT_FLAGS = -O3 -ffp-contract=off -g -Wall -Wextra
+UNIT_FLAGS = -O3 $(KERNEL_FP) -g -Wall -Wextra
 test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
 	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
@@ -89,7 +104,7 @@ test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/no
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
-	$(CC) -O3 -ffp-contract=off -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
+	$(CC) -O3 $(KERNEL_FP) -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
 
 .PHONY: unittest
 ifeq ($(shell uname -m),x86_64)

@@ -774,26 +774,15 @@ void
 model_normalize_features(const BpnnModel *m, const double *values, float *inputs)
 {
 	int			n = model_n_features(m);
-	bool		bad = false;
 	int			f;
 
 	/*
-	 * One branch-free pass (this runs for every row scored); only a bad
-	 * value takes the second pass, which names it.  An out-of-range value
-	 * is replaced by 0 before its float4 conversion, which would be
-	 * undefined.
+	 * One branch-free pass in whole vectors (this runs for every row
+	 * scored); only a bad value takes the second pass, which names it.  An
+	 * out-of-range value is replaced by 0 before its float4 conversion,
+	 * which would be undefined.
 	 */
-	for (f = 0; f < n; f++)
-	{
-		bool		in_range = fabs(values[f]) <= FLT_MAX;	/* false for NaN too */
-		/* the same float4 rounding training applied to the raw value */
-		double		x = ((double) (float) (in_range ? values[f] : 0.0) - m->shift[f]) * m->scale[f];
-		bool		fits = fabs(x) <= FLT_MAX;
-
-		inputs[f] = (float) (fits ? x : 0.0);
-		bad |= !in_range | !fits;
-	}
-	if (!bad)
+	if (nn_scale_row(values, m->shift, m->scale, n, inputs))
 		return;
 	for (f = 0; f < n; f++)
 	{
@@ -944,6 +933,7 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 	entry->cached.checksum = entry->checksum;
 	entry->cached.cxt = entry->cxt;
 	entry->cached.extra = NULL;
+	entry->cached.class_texts = NULL;
 	entry->valid = true;
 	return &entry->cached;
 }

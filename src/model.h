@@ -205,6 +205,8 @@ typedef struct CachedModel
 	uint64		checksum;		/* from its header: names the model */
 	MemoryContext cxt;			/* lives as long as this entry */
 	void	   *extra;			/* a caller's own per-model data, in cxt */
+	struct varlena **class_texts;	/* bpnn_predict's class names as text, made
+									 * once (in cxt), or NULL */
 } CachedModel;
 
 /*

@@ -89,6 +89,7 @@ kept_decode(const char *name, KeptEntry *entry, struct varlena *plain)
 	entry->cm.checksum = model_stored_checksum(bytes, len);
 	entry->cm.cxt = cxt;
 	entry->cm.extra = NULL;
+	entry->cm.class_texts = NULL;
 	forget = palloc(sizeof(MemoryContextCallback));
 	forget->func = kept_forget;
 	forget->arg = entry;

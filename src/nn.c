@@ -1,13 +1,15 @@
 /*
  * nn.c — the network math of bpnn (see nn.h): activations, forward and
- * backward passes over a batch, the momentum update and seeded random
- * numbers.  Plain C, no PostgreSQL calls: the hot loops live here only.
+ * backward passes over a batch, the one-row scoring path (its scaler
+ * included), the momentum update and seeded random numbers.  Plain C, no
+ * PostgreSQL calls: the hot loops live here only.
  *
  * The loops are written so the compiler can vectorize the innermost one
  * (contiguous rows of the weight matrices).
  */
 #include "nn.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdbool.h>
 #include <string.h>
@@ -331,12 +333,13 @@ softmax_padded_row(float *o, int n, int padded)
 		o[j] /= sum;
 }
 
-/* apply an activation in place to rows x n pre-activations */
-NN_KERNEL
-static void
-activate(NnActivation act, float *v, int rows, int n_per_row)
+/*
+ * An element-wise activation in place on n values (every one but softmax),
+ * inlined into each clone that applies one
+ */
+static inline __attribute__((always_inline)) void
+activate_values(NnActivation act, float *v, size_t n)
 {
-	size_t		n = (size_t) rows * n_per_row;
 	size_t		i;
 
 	switch (act)
@@ -359,11 +362,20 @@ activate(NnActivation act, float *v, int rows, int n_per_row)
 				v[i] = v[i] > 0.0f ? v[i] : 0.0f;
 			break;
 		case NN_ACT_LINEAR:
-			break;
-		case NN_ACT_SOFTMAX:
-			softmax_rows(v, rows, n_per_row);
+		case NN_ACT_SOFTMAX:	/* not element-wise: activate() and nn_forward_one() */
 			break;
 	}
+}
+
+/* apply an activation in place to rows x n pre-activations */
+NN_KERNEL
+static void
+activate(NnActivation act, float *v, int rows, int n_per_row)
+{
+	if (act == NN_ACT_SOFTMAX)
+		softmax_rows(v, rows, n_per_row);
+	else
+		activate_values(act, v, (size_t) rows * n_per_row);
 }
 
 /* the activation's derivative, written in terms of its output o */
@@ -569,10 +581,25 @@ padded_width(int n)
 	return (n + NN_COLUMN_BLOCK - 1) / NN_COLUMN_BLOCK * NN_COLUMN_BLOCK;
 }
 
+/* the most inputs any layer has: the room nn_forward_one's list of non-zero inputs needs */
+static int
+widest_input(const NnLayout *layout)
+{
+	int			widest = 0;
+	int			l;
+
+	for (l = 0; l < layout->n_layers; l++)
+		if (layout->sizes[l] > widest)
+			widest = layout->sizes[l];
+	return widest;
+}
+
+static bool row_product_wide(void);
+
 size_t
 nn_scoring_floats(const NnLayout *layout)
 {
-	size_t		total = 0;
+	size_t		total = widest_input(layout);	/* int32 indices, as wide as floats */
 	int			l;
 
 	for (l = 0; l < layout->n_layers; l++)
@@ -612,35 +639,134 @@ nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout, const float *weights,
 		memset(memory, 0, sizeof(float) * padded_width(layout->sizes[l]));
 		memory += padded_width(layout->sizes[l]);
 	}
+	ws->nonzero = (int32_t *) memory;
+	ws->scoring_wide = row_product_wide();
 }
 
 /*
- * out (1 x n_out, n_out a multiple of 16) = start + x (1 x n_in) * w, in
- * whole blocks: up to four at once, so that four independent chains of
- * additions hide each other's latency.  Each output adds its terms in the
- * order matrix_product does, so the bits are the same.
+ * The one-row products, in vectors of a width every clone holds in its
+ * registers: GCC keeps a generic vector wider than the machine's registers
+ * (NnVec16 without AVX-512) in memory, and the sums of a row then wait on
+ * stores and loads (ten times slower with AVX2).  So there are two kernels,
+ * one summing in 16 floats (one zmm register, for AVX-512) and one in
+ * NN_ROW_LANES (8: one ymm with AVX2; 4 where the build has 16-byte
+ * registers only), and nn_scoring_bind picks one.  Both add each output's
+ * terms in product_block's order: the same bits.
  */
-NN_KERNEL
-static void
-padded_row_product(const float *restrict x, int n_in, const float *restrict w, int n_out,
-				   const float *restrict start, float *restrict out)
-{
-	int			j = 0;
+#if defined(__x86_64__) && (defined(__AVX__) || !defined(BPNN_NO_CLONES))
+#define NN_ROW_LANES 8
+#else
+#define NN_ROW_LANES 4
+#endif
 
-	for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK)
-		product_block(x, n_in, w, n_out, start, out, j, 1, 4);
-	switch ((n_out - j) / NN_COLUMN_BLOCK)
-	{
-		case 3:
-			product_block(x, n_in, w, n_out, start, out, j, 1, 3);
-			break;
-		case 2:
-			product_block(x, n_in, w, n_out, start, out, j, 1, 2);
-			break;
-		case 1:
-			product_block(x, n_in, w, n_out, start, out, j, 1, 1);
-			break;
-	}
+/*
+ * Columns j .. j + n_blocks * 16 - 1 of out = start + x * w for one row, in
+ * vectors of `lanes` floats: with nz NULL over every input, skipping those
+ * that are 0 as product_block does; else over the n_terms inputs listed in
+ * nz (those that are not 0, in order), which spares a sparse row the test
+ * of each input, a branch it would mispredict.
+ */
+#define ROW_BLOCK(name, lanes) \
+typedef float name##_vec __attribute__((vector_size((lanes) * 4))); \
+typedef float name##_vecu __attribute__((vector_size((lanes) * 4), aligned(4))); \
+static inline __attribute__((always_inline)) void \
+name(const float *restrict x, const int32_t *restrict nz, int n_terms, \
+	 const float *restrict w, int stride, const float *restrict start, \
+	 float *restrict out, int j, const int n_blocks) \
+{ \
+	const int	parts = NN_COLUMN_BLOCK / (lanes); \
+	name##_vec	acc[8 * NN_COLUMN_BLOCK / (lanes)]; \
+	int			t, \
+				b; \
+\
+	for (b = 0; b < n_blocks * parts; b++) \
+		acc[b] = *(const name##_vecu *) (start + j + b * (lanes)); \
+	for (t = 0; t < n_terms; t++) \
+	{ \
+		const int	k = nz ? nz[t] : t; \
+		const float a = x[k]; \
+		const float *restrict wk = w + (size_t) k * stride + j; \
+\
+		if (!nz && a == 0.0f) \
+			continue; \
+		for (b = 0; b < n_blocks * parts; b++) \
+			acc[b] += a * *(const name##_vecu *) (wk + b * (lanes)); \
+	} \
+	for (b = 0; b < n_blocks * parts; b++) \
+		*(name##_vecu *) (out + j + b * (lanes)) = acc[b]; \
+}
+ROW_BLOCK(row_block16, 16)
+ROW_BLOCK(row_block_narrow, NN_ROW_LANES)
+
+/*
+ * out (1 x n_out, n_out a multiple of 16) = start + x (1 x n_in) * w, in
+ * whole blocks: up to `group` at once (eight in 16-float vectors, four in
+ * narrower ones: the registers each clone has), so that independent chains of
+ * additions hide each other's latency.  A sparse row (a quarter or more of
+ * its inputs 0, as pixels are) goes through the list of its other inputs;
+ * a dense one is tested input by input, a branch that is then predicted
+ * well, since making the list costs a chain of dependent additions as long
+ * as the row.
+ */
+#define PADDED_ROW_PRODUCT(name, block, group) \
+NN_KERNEL \
+static void \
+name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
+	 const float *restrict start, float *restrict out, int32_t *restrict nz) \
+{ \
+	const int32_t *list = NULL; \
+	int			n_terms = n_in, \
+				zeros = 0, \
+				j = 0, \
+				k; \
+\
+	for (k = 0; k < n_in; k++) \
+		zeros += x[k] == 0.0f; \
+	if (zeros * 4 >= n_in) \
+	{ \
+		/* the inputs that are not 0, in order (a NaN is listed: product_block adds it) */ \
+		n_terms = 0; \
+		for (k = 0; k < n_in; k++) \
+		{ \
+			nz[n_terms] = k; \
+			n_terms += x[k] != 0.0f; \
+		} \
+		list = nz; \
+	} \
+	for (; group == 8 && j + 8 * NN_COLUMN_BLOCK <= n_out; j += 8 * NN_COLUMN_BLOCK) \
+		block(x, list, n_terms, w, n_out, start, out, j, 8); \
+	for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK) \
+		block(x, list, n_terms, w, n_out, start, out, j, 4); \
+	switch ((n_out - j) / NN_COLUMN_BLOCK) \
+	{ \
+		case 3: \
+			block(x, list, n_terms, w, n_out, start, out, j, 3); \
+			break; \
+		case 2: \
+			block(x, list, n_terms, w, n_out, start, out, j, 2); \
+			break; \
+		case 1: \
+			block(x, list, n_terms, w, n_out, start, out, j, 1); \
+			break; \
+	} \
+}
+PADDED_ROW_PRODUCT(padded_row_product16, row_block16, 8)
+PADDED_ROW_PRODUCT(padded_row_product_narrow, row_block_narrow, 4)
+
+/* whether the 16-float kernel suits this machine: AVX-512 (or a build for it) */
+static bool
+row_product_wide(void)
+{
+#if defined(BPNN_NO_CLONES) || !defined(__x86_64__) || !defined(__GNUC__) || defined(__clang__)
+#ifdef __AVX512F__
+	return true;
+#else
+	return false;
+#endif
+#else
+	__builtin_cpu_init();
+	return __builtin_cpu_supports("avx512f");
+#endif
 }
 
 void
@@ -657,8 +783,12 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 		const NnActivation act = l + 1 == layout->n_layers ? layout->output_act
 			: layout->hidden_act;
 
-		padded_row_product(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
-						   ws->act[l + 1]);
+		if (ws->scoring_wide)
+			padded_row_product16(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
+								 ws->act[l + 1], ws->nonzero);
+		else
+			padded_row_product_narrow(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
+									  ws->act[l + 1], ws->nonzero);
 
 		/*
 		 * Element-wise activations over the padded width too, in whole
@@ -672,6 +802,59 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 			activate(act, ws->act[l + 1], 1, stride);
 		w += (size_t) (n_in + 1) * stride;
 	}
+}
+
+/* a double's bits and back: integer compares of them raise no FP exception */
+static inline uint64_t
+double_bits(double d)
+{
+	uint64_t	u;
+
+	memcpy(&u, &d, sizeof(u));
+	return u;
+}
+
+static inline double
+bits_double(uint64_t u)
+{
+	double		d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/*
+ * The scaler of one row of raw values, x' = (float) (((double) (float) x
+ * - shift) * scale), in double precision as training applied it, in whole
+ * vectors.  A value beyond float4 (or NaN) is taken as 0 and makes it
+ * return false, as does a scaled value beyond float4: the caller then
+ * looks for the culprit.  "Within float4" is tested on the bits (those of
+ * |x| as an integer order as |x| does, NaN's above all), so the loop has no
+ * FP comparison, which GCC would not turn into selects without
+ * -fno-trapping-math, and so vectorizes.
+ */
+NN_KERNEL
+bool
+nn_scale_row(const double *restrict values, const double *restrict shift,
+			 const double *restrict scale, int n, float *restrict out)
+{
+	const int64_t limit = (int64_t) double_bits((double) FLT_MAX);
+	const uint64_t magnitude = ~(UINT64_C(1) << 63);
+	uint64_t	bad = 0;
+	int			f;
+
+	for (f = 0; f < n; f++)
+	{
+		uint64_t	v = double_bits(values[f]);
+		uint64_t	in_range = (int64_t) (v & magnitude) <= limit;
+		double		x = ((double) (float) bits_double(v & -in_range) - shift[f]) * scale[f];
+		uint64_t	xb = double_bits(x);
+		uint64_t	fits = (int64_t) (xb & magnitude) <= limit;
+
+		out[f] = (float) bits_double(xb & -fits);
+		bad |= (in_range & fits) ^ 1;
+	}
+	return bad == 0;
 }
 
 /* out (rows x n_out) = f(in (rows x n_in) * W + bias) */

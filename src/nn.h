@@ -13,6 +13,7 @@
 #ifndef BPNN_NN_H
 #define BPNN_NN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,6 +110,8 @@ typedef struct NnWorkspace
 	 * bound): classification, targets from the labels.
 	 */
 	const float *target;
+	int32_t    *nonzero;		/* nn_forward_one's list of non-zero inputs */
+	bool		scoring_wide;	/* nn_forward_one sums in 16-float vectors */
 } NnWorkspace;
 
 extern size_t nn_workspace_floats(const NnLayout *layout, int max_rows);
@@ -138,6 +141,14 @@ extern void nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout,
  * nn_forward gives the row.
  */
 extern void nn_forward_one(const NnLayout *layout, NnWorkspace *ws);
+
+/*
+ * One row of raw values through the scaler, out = (float) (((double)
+ * (float) value - shift) * scale), n at once; false (and 0 in its place)
+ * when a value or its scaled value is not finite in float4
+ */
+extern bool nn_scale_row(const double *values, const double *shift,
+						 const double *scale, int n, float *out);
 
 /*
  * Forward pass of rows already placed in ws->act[0] (rows x sizes[0]).

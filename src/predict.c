@@ -224,10 +224,33 @@ forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
 	return values ? forward_raw(cm, values) : NULL;
 }
 
+/*
+ * The class of a row's outputs as text.  The classes' text values are made
+ * once per model (in the cached model's context) and copied per row: a
+ * row's result is the caller's to keep.
+ */
 static Datum
 predicted_class(CachedModel *cm, const float *out)
 {
-	return PointerGetDatum(cstring_to_text(cm->model->class_names[nn_argmax(out, model_n_classes(cm->model))]));
+	int			n = model_n_classes(cm->model);
+	text	   *name;
+	text	   *result;
+
+	if (cm->class_texts == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(cm->cxt);
+		text	  **names = palloc(sizeof(text *) * n);
+		int			j;
+
+		for (j = 0; j < n; j++)
+			names[j] = cstring_to_text(cm->model->class_names[j]);
+		MemoryContextSwitchTo(old);
+		cm->class_texts = names;
+	}
+	name = cm->class_texts[nn_argmax(out, n)];
+	result = palloc(VARSIZE(name));
+	memcpy(result, name, VARSIZE(name));
+	return PointerGetDatum(result);
 }
 
 static Datum

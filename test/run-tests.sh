@@ -40,7 +40,7 @@ for kernel in $(test/kernel-archs.sh) dispatch; do
 	rm -f src/nn.o
 	arch_flag=()
 	[ "$kernel" = dispatch ] || arch_flag=(KERNEL_ARCH="$kernel")
-	if ! { make -s PG_CONFIG=$pg_config "${arch_flag[@]}" && $SUDO make -s install PG_CONFIG=$pg_config; }; then
+	if ! { make -s PG_CONFIG=$pg_config "${arch_flag[@]}" && $SUDO make -s install PG_CONFIG=$pg_config "${arch_flag[@]}"; }; then
 		echo "test build ... FAILED (kernel: $kernel)" | tee -a "$log"
 		regress_status=1
 		continue

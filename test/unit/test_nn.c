@@ -13,6 +13,7 @@
 #include "../../src/fit.h"
 #include "../../src/normalize.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -537,6 +538,61 @@ blocked_equals_plain(void)
 		  "and of the padded one-row scoring path");
 }
 
+/*
+ * The scaler of a scored row, in vectors, against the plain formula: the
+ * same bits for ordinary values and float4's edges; NaN, infinities and
+ * values beyond float4 are taken as 0 and reported, and so is a scaled
+ * value beyond float4 (its output is 0).
+ */
+static void
+scale_row_equals_plain(void)
+{
+	double		values[37],
+				shift[37],
+				scale[37];
+	float		out[37];
+	NnRng		rng;
+	int			i,
+				ok = 1;
+
+	nn_rng_seed(&rng, 5);
+	for (i = 0; i < 37; i++)
+	{
+		values[i] = 2e3 * nn_rng_uniform(&rng) - 1e3;
+		shift[i] = nn_rng_uniform(&rng) - 0.5;
+		scale[i] = 1.0 / (0.1 + nn_rng_uniform(&rng));
+	}
+	values[3] = -0.0;
+	values[5] = FLT_MAX;
+	values[6] = -(double) FLT_MAX;
+	shift[5] = shift[6] = 0.0;
+	scale[5] = scale[6] = 1.0;	/* float4's largest values stay in range */
+	ok &= nn_scale_row(values, shift, scale, 37, out);
+	for (i = 0; i < 37; i++)
+	{
+		float		plain = (float) (((double) (float) values[i] - shift[i]) * scale[i]);
+
+		ok &= memcmp(&plain, &out[i], sizeof(float)) == 0;
+	}
+	{
+		const double bad[] = {NAN, INFINITY, -INFINITY, nextafter((double) FLT_MAX, INFINITY), 1e300};
+
+		/* the raw value is taken as 0 */
+		const float zero = (float) ((0.0 - shift[11]) * scale[11]);
+
+		for (i = 0; i < 5; i++)
+		{
+			values[11] = bad[i];
+			ok &= !nn_scale_row(values, shift, scale, 37, out) && out[11] == zero;
+		}
+		/* in range, but beyond float4 once scaled */
+		values[11] = 1e38;
+		scale[11] = 10.0;
+		ok &= !nn_scale_row(values, shift, scale, 37, out) && out[11] == 0.0f;
+	}
+	check(ok, "scaling a scored row: the bits of the plain formula; NaN, infinities and values beyond float4 reported");
+}
+
 /* FNV-1a over bytes: a short name for a long run of floats */
 static uint64_t
 fnv1a(uint64_t h, const void *bytes, size_t n)
@@ -724,6 +780,7 @@ main(void)
 	learns_and_repeats(0, NN_LOSS_CROSS_ENTROPY, FIT_ADAM);
 	early_stopping();
 	blocked_equals_plain();
+	scale_row_equals_plain();
 	kernel_fingerprint();
 	hashed_seeds();
 	printf("%d passed, %d failed\n", passed, failed);
