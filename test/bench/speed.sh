@@ -11,7 +11,8 @@
 #      batch 256, tanh, learning rate 0.1, from the SQL call to the stored
 #      model, training accuracy; scoring the 200,000 rows into a table; and,
 #      where MADlib is installed in the PostgreSQL of PG_BINDIR, MADlib's
-#      minibatch_preprocessor (buffer 256), mlp_classification (hidden 32,
+#      minibatch_preprocessor (buffer 256, the 0/1 label one-hot encoded as
+#      classes), mlp_classification (hidden 32,
 #      tanh, learning_rate_init 0.1, 10 iterations of one epoch, batch 256,
 #      its default momentum 0.9 with Nesterov) and mlp_predict into a table,
 #      on the same rows (a copy with an id column, which mlp_predict needs);
@@ -209,7 +210,7 @@ SQL
 		-p postgres -c "postgres@:$port/postgres" install > "$out/madpack.log" 2>&1; then
 		echo "200,000 x 28: MADlib skipped (madpack install failed: $(grep -m1 ERROR "$out/madpack.log"))" > "$out/madlib_note"
 	else
-		echo "MADlib $(sql -A -t -c 'SELECT madlib.version()' | sed -n 's/^MadLib version: \([^,]*\),.*/\1/p'), deployed by madpack from $(cd "$madlib_prefix" && pwd)" > "$out/madlib_note"
+		echo "MADlib $(sql -A -t -c 'SELECT madlib.version()' | grep -o 'version: [^,]*' | head -1 | cut -d' ' -f2), deployed by madpack from $(cd "$madlib_prefix" && pwd)" > "$out/madlib_note"
 		sql > /dev/null <<SQL
 DO \$\$
 DECLARE t0 timestamptz; t1 timestamptz; acc float8;
@@ -220,7 +221,7 @@ BEGIN
 			mlp_model, mlp_model_summary, mlp_model_standardization, mlp_pred;
 		t0 := clock_timestamp();
 		PERFORM madlib.minibatch_preprocessor('synth200k_id', 'synth_packed', 'label',
-			'ARRAY[$cols]', NULL, 256);
+			'ARRAY[$cols]', NULL, 256, true);
 		t1 := clock_timestamp();
 		INSERT INTO timings VALUES ('synth madlib preprocess', r, extract(epoch FROM t1 - t0));
 		PERFORM madlib.mlp_classification('synth_packed', 'mlp_model', 'independent_varname',
@@ -231,7 +232,7 @@ BEGIN
 		INSERT INTO timings VALUES ('synth madlib train', r, extract(epoch FROM t0 - t1));
 		PERFORM madlib.mlp_predict('mlp_model', 'synth200k_id', 'id', 'mlp_pred', 'response');
 		t1 := clock_timestamp();
-		SELECT avg((p.estimated_label = s.label)::int) INTO acc FROM mlp_pred p JOIN synth200k_id s USING (id);
+		SELECT avg((p.estimated_label::text = s.label::text)::int) INTO acc FROM mlp_pred p JOIN synth200k_id s USING (id);
 		INSERT INTO timings VALUES ('synth madlib predict', r, extract(epoch FROM t1 - t0), acc);
 		UPDATE timings SET accuracy = acc WHERE what = 'synth madlib train' AND run = r;
 	END LOOP;
@@ -312,19 +313,19 @@ function row(label, key, ratio_to, ratio_label) {
 	if (!(key in s)) return
 	acc = (a[key] >= 0) ? sprintf("%8.4f", a[key]) : "       -"
 	ratio = (ratio_to != "" && (ratio_to in s)) ? sprintf("%7.3fx %s", s[key] / s[ratio_to], ratio_label) : ""
-	printf "%-50s %9.3f  %s  %s\n", label, s[key], acc, ratio
+	printf "%-56s %9.3f  %s  %s\n", label, s[key], acc, ratio
 }
 # more(key, to, label): one more ratio under the row of key
 function more(key, to, label) {
 	if ((key in s) && (to in s))
-		printf "%-50s %9s  %8s  %7.3fx %s\n", "", "", "", s[key] / s[to], label
+		printf "%-56s %9s  %8s  %7.3fx %s\n", "", "", "", s[key] / s[to], label
 }
 function wname(w) { return w == 0 ? "one process" : w " worker" (w > 1 ? "s" : "") }
 END {
 	nw = split(workers, ws, " ")
 	printf "medians of %d runs; %s\n", runs, machine
 	printf "scikit-learn on %d thread(s), PyTorch on %d; bpnn_train with the worker counts shown (bpnn.parallel_training = on where > 0); scoring in one process\n\n", threads, tthreads
-	printf "%-50s %9s  %8s  %s\n", "", "seconds", "accuracy", "ratio"
+	printf "%-56s %9s  %8s  %s\n", "", "seconds", "accuracy", "ratio"
 	row("letter: scikit-learn fit", "letter sklearn", "")
 	row("letter: PyTorch training loop", "letter torch", "letter sklearn", "scikit-learn")
 	for (v = 1; v <= 2; v++) {
@@ -342,7 +343,7 @@ END {
 		k = "synth train w" ws[i]
 		row("200,000 x 28: bpnn_train, " wname(ws[i]) " (train acc.)", k, "synth madlib train", "MADlib mlp_classification")
 		if (("synth madlib train" in s) && ("synth madlib preprocess" in s))
-			printf "%-50s %9s  %8s  %7.3fx MADlib preprocessing + training\n", "", "", "",
+			printf "%-56s %9s  %8s  %7.3fx MADlib preprocessing + training\n", "", "", "",
 				s[k] / (s["synth madlib train"] + s["synth madlib preprocess"])
 	}
 	row("200,000 x 28: MADlib mlp_predict into a table", "synth madlib predict", "")
