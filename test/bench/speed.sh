@@ -50,9 +50,10 @@
 #              where nproc is 1)
 #   THREADS    scikit-learn's (OpenBLAS) threads (default nproc: all cores)
 #   TORCH_THREADS  PyTorch's threads, intra-op and OpenBLAS (default 1: on
-#              letter's small layers two OpenMP threads on a busy 2-core
-#              machine took 755 s against 6 s for one; set it to nproc on a
-#              quiet machine to give MNIST every core)
+#              letter's small layers two OpenMP threads took 755 s on the
+#              2-core machine under a load average of 10 to 12, one thread
+#              19 s under a load of 3 to 5; set it to nproc on a quiet
+#              machine to give MNIST every core)
 #
 # Python: /usr/bin/python3 with Debian's python3-numpy, python3-sklearn,
 # python3-torch and libopenblas0-pthread, installed here if missing: Debian
