@@ -46,17 +46,12 @@ regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *ro
 	for (k = 0; k < n_out; k++)
 	{
 		RegressionFigures *f = &metrics->output[k];
-		double		sum = 0.0,
-					mean,
+		double		mean = target_mean(set, rows, n_rows, k),
 					squares = 0.0,
 					absolute = 0.0,
 					total = 0.0;
 		int64		i;
 
-		for (i = 0; i < n_rows; i++)
-			sum += set->target[(rows ? rows[i] : i) * n_out + k];
-		mean = sum / (double) n_rows;
-		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < n_rows; i++)
 		{
 			double		actual = set->target[(rows ? rows[i] : i) * n_out + k];

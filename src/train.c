@@ -167,6 +167,20 @@ rows_labels(const TrainingSet *set, const int64 *rows, int64 n_rows)
 	return y;
 }
 
+/* regression: the mean of target column k over the rows (all when rows is NULL) */
+double
+target_mean(const TrainingSet *set, const int64 *rows, int64 n_rows, int k)
+{
+	int			n_out = set->n_classes;
+	double		sum = 0.0;
+	int64		i;
+
+	for (i = 0; i < n_rows; i++)
+		sum += set->target[(rows ? rows[i] : i) * n_out + k];
+	CHECK_FOR_INTERRUPTS();
+	return sum / (double) n_rows;
+}
+
 /*
  * Regression: the target's mean and standard deviation over the training
  * rows (all when rows is NULL), as scikit-learn's StandardScaler computes
@@ -184,15 +198,10 @@ fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
 	model->target_scale = palloc(sizeof(double) * n_out);
 	for (k = 0; k < n_out; k++)
 	{
-		double		sum = 0.0,
-					squares = 0.0,
-					mean;
+		double		squares = 0.0,
+					mean = target_mean(set, rows, n_rows, k);
 		int64		i;
 
-		for (i = 0; i < n_rows; i++)
-			sum += set->target[(rows ? rows[i] : i) * n_out + k];
-		mean = sum / (double) n_rows;
-		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < n_rows; i++)
 		{
 			double		d = set->target[(rows ? rows[i] : i) * n_out + k] - mean;

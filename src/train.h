@@ -24,6 +24,8 @@ extern float *normalized_rows(const BpnnModel *model, const TrainingSet *set,
  * regression: the targets of rows of set (all when rows is NULL),
  * standardized with the model's target_shift and target_scale, as float4
  */
+/* regression: the mean of target column k over the rows (all when rows is NULL) */
+extern double target_mean(const TrainingSet *set, const int64 *rows, int64 n_rows, int k);
 extern float *standardized_targets(const BpnnModel *model, const TrainingSet *set,
 								   const int64 *rows, int64 n_rows);
 
