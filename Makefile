@@ -6,9 +6,9 @@ EXTENSION = bpnn
 EXTVERSION = 0.4.0
 
 MODULE_big = bpnn
-OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
-	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/predict_row.o src/evaluate.o \
-	src/state.o src/aggregate.o src/stream.o src/group.o src/group_state.o src/model_cache.o \
+OBJS = src/bpnn.o src/nn.o src/nn_fit.o src/nn_normalize.o src/model.o \
+	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train_memory.o src/train_entry.o src/predict.o src/model_row.o src/evaluate.o \
+	src/gradient_state.o src/gradient_aggregate.o src/train_stream.o src/fit_aggregate.o src/fit_aggregate_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
 	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o
 
@@ -92,15 +92,15 @@ src/kernel-arch: FORCE
 FORCE:
 
 # the math outside the server: gradient check and kernel tests
-KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
+KERNEL_SRC = src/nn.c src/nn_fit.c src/nn_normalize.c
 UNIT_FLAGS = -O3 $(KERNEL_FP) -g -Wall -Wextra
-test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h
 	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 # the same tests with one instruction set forced (no clones), one build each:
 # test/unit/run.sh runs those this CPU can run and compares their bits
 UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
-test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
@@ -127,7 +127,7 @@ FUZZ_SECONDS = 60
 FUZZ_TARGETS = model json state
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fwrapv -fno-strict-aliasing -Wall -Wno-ignored-attributes -Wno-unused-parameter
-FUZZ_SRC = test/fuzz/pg_shim.c test/fuzz/jsonb_shim.c src/model.c src/model_json.c src/state.c \
+FUZZ_SRC = test/fuzz/pg_shim.c test/fuzz/jsonb_shim.c src/model.c src/model_json.c src/gradient_state.c \
 	$(KERNEL_SRC)
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -Itest/fuzz -I$(includedir_server) -D_GNU_SOURCE \

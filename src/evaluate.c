@@ -29,7 +29,7 @@
 #include "labels.h"
 #include "parallel.h"
 #include "regression.h"
-#include "train.h"
+#include "train_memory.h"
 
 PG_FUNCTION_INFO_V1(bpnn_evaluate);
 PG_FUNCTION_INFO_V1(bpnn_confusion);

@@ -29,11 +29,11 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "aggregate.h"
+#include "gradient_aggregate.h"
 #include "bpnn.h"
-#include "group.h"
+#include "fit_aggregate.h"
 #include "labels.h"
-#include "train.h"
+#include "train_memory.h"
 
 PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
 PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);

@@ -3,8 +3,8 @@
  * (group.c packs and trains them; group_state.c combines, serializes and
  * deserializes partial states for parallel aggregation).
  */
-#ifndef BPNN_GROUP_H
-#define BPNN_GROUP_H
+#ifndef BPNN_FIT_AGGREGATE_H
+#define BPNN_FIT_AGGREGATE_H
 
 #include "fmgr.h"
 #include "utils/jsonb.h"
@@ -52,4 +52,4 @@ extern void group_reserve(GroupRows *g, int64 more);
 /* an error unless options equal the state's (as jsonb) */
 extern void group_same_options(const GroupRows *g, Jsonb *options);
 
-#endif							/* BPNN_GROUP_H */
+#endif							/* BPNN_FIT_AGGREGATE_H */

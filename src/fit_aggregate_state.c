@@ -24,9 +24,9 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "aggregate.h"
+#include "gradient_aggregate.h"
 #include "bpnn.h"
-#include "group.h"
+#include "fit_aggregate.h"
 #include "model.h"
 
 PG_FUNCTION_INFO_V1(bpnn_fit_combinefn);

@@ -28,12 +28,12 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "aggregate.h"
+#include "gradient_aggregate.h"
 #include "labels.h"
 #include "model.h"
 #include "predict.h"
 #include "scan.h"
-#include "state.h"
+#include "gradient_state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_gradient_transfn);
 PG_FUNCTION_INFO_V1(bpnn_gradient_transfn_text);

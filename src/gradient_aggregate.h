@@ -2,8 +2,8 @@
  * aggregate.h — what the aggregates share: their memory context, a row of
  * training features read from a float8[].  (Labels: labels.h.)
  */
-#ifndef BPNN_AGGREGATE_H
-#define BPNN_AGGREGATE_H
+#ifndef BPNN_GRADIENT_AGGREGATE_H
+#define BPNN_GRADIENT_AGGREGATE_H
 
 #include "fmgr.h"
 #include "utils/array.h"
@@ -28,4 +28,4 @@ extern double *training_row_values(ArrayType *features, int *n, bool *has_null);
  */
 extern int	feature_stats_check(ArrayType *stats);
 
-#endif							/* BPNN_AGGREGATE_H */
+#endif							/* BPNN_GRADIENT_AGGREGATE_H */

@@ -14,7 +14,7 @@
 #include "utils/memutils.h"
 
 #include "nn.h"
-#include "state.h"
+#include "gradient_state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_state_in);
 PG_FUNCTION_INFO_V1(bpnn_state_out);

@@ -19,8 +19,8 @@
  * (dV = X^T dY, dW = Y^T dO: minus the loss gradient); bpnn_state_gradient()
  * returns the mean loss gradient, -sums / rows.
  */
-#ifndef BPNN_STATE_H
-#define BPNN_STATE_H
+#ifndef BPNN_GRADIENT_STATE_H
+#define BPNN_GRADIENT_STATE_H
 
 #include "model.h"
 
@@ -124,4 +124,4 @@ extern BpnnState *state_check(BpnnState *s);
 /* the state in argument argno, detoasted and checked */
 #define PG_GETARG_BPNN_STATE(n) state_check((BpnnState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
-#endif							/* BPNN_STATE_H */
+#endif							/* BPNN_GRADIENT_STATE_H */

@@ -19,7 +19,7 @@
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
-#include "fit.h"
+#include "nn_fit.h"
 #include "model.h"
 
 PG_FUNCTION_INFO_V1(bpnn_model_recv);

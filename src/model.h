@@ -37,7 +37,7 @@
 #include "port/pg_bswap.h"
 
 #include "nn.h"
-#include "normalize.h"
+#include "nn_normalize.h"
 
 #define BPNN_FORMAT_VERSION 4
 #define BPNN_HEADER_SIZE 16

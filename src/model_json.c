@@ -32,7 +32,7 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "fit.h"
+#include "nn_fit.h"
 #include "model.h"
 #include "model_json.h"
 

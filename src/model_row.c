@@ -27,7 +27,7 @@
 #include "utils/typcache.h"
 
 #include "labels.h"
-#include "predict_row.h"
+#include "model_row.h"
 
 /* the missing_keys argument: true for 'impute', which the model must allow */
 bool

@@ -2,8 +2,8 @@
  * predict_row.h — matching one row, given as a jsonb object or a record,
  * to a model's feature columns by name (see predict_row.c).
  */
-#ifndef BPNN_PREDICT_ROW_H
-#define BPNN_PREDICT_ROW_H
+#ifndef BPNN_MODEL_ROW_H
+#define BPNN_MODEL_ROW_H
 
 #include "access/htup.h"
 #include "utils/jsonb.h"
@@ -26,4 +26,4 @@ extern const double *row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_mis
 extern const double *row_from_record(CachedModel *cm, HeapTupleHeader row,
 									 bool impute_missing_keys);
 
-#endif							/* BPNN_PREDICT_ROW_H */
+#endif							/* BPNN_MODEL_ROW_H */

@@ -6,7 +6,7 @@
  * is pushed through the network FIT_CHUNK_ROWS rows at a time so memory
  * stays bounded even when the batch is the whole table.
  */
-#include "fit.h"
+#include "nn_fit.h"
 
 #include <string.h>
 

@@ -8,8 +8,8 @@
  * for interrupts (the hook may longjmp out; nothing here needs cleanup
  * beyond what the allocator hands out).
  */
-#ifndef BPNN_FIT_H
-#define BPNN_FIT_H
+#ifndef BPNN_NN_FIT_H
+#define BPNN_NN_FIT_H
 
 #include <stdbool.h>
 
@@ -191,4 +191,4 @@ extern double fit_outputs(const NnLayout *layout, const float *weights,
 						  const FitData *data, const FitHooks *hooks,
 						  float *outputs);
 
-#endif							/* BPNN_FIT_H */
+#endif							/* BPNN_NN_FIT_H */

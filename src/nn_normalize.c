@@ -1,7 +1,7 @@
 /*
  * normalize.c — per-feature statistics and the scalers (see normalize.h).
  */
-#include "normalize.h"
+#include "nn_normalize.h"
 #include "nn.h"
 
 #include <math.h>

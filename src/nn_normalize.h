@@ -7,8 +7,8 @@
  * Chan et al.), so a later aggregate can merge partial results.
  * Plain C, no PostgreSQL headers.
  */
-#ifndef BPNN_NORMALIZE_H
-#define BPNN_NORMALIZE_H
+#ifndef BPNN_NN_NORMALIZE_H
+#define BPNN_NN_NORMALIZE_H
 
 #include <stdint.h>
 
@@ -48,4 +48,4 @@ extern void norm_fit(NormMethod method, const FeatureStats *stats, int n,
 /* the power of ten that takes max |x| into (1, 10] (1 when all are 0) */
 extern double norm_decimal_scale(double max_abs);
 
-#endif							/* BPNN_NORMALIZE_H */
+#endif							/* BPNN_NN_NORMALIZE_H */

@@ -10,9 +10,9 @@
 
 #include "access/parallel.h"
 
-#include "fit.h"
+#include "nn_fit.h"
 #include "scan.h"
-#include "train.h"
+#include "train_memory.h"
 
 /* bpnn.max_parallel_workers: -1 follows max_parallel_maintenance_workers */
 extern int	bpnn_max_parallel_workers;

@@ -28,7 +28,7 @@
 #include "model.h"
 #include "model_json.h"
 #include "predict.h"
-#include "predict_row.h"
+#include "model_row.h"
 
 PG_FUNCTION_INFO_V1(bpnn_predict);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba);

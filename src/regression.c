@@ -17,7 +17,7 @@
 
 #include "bpnn.h"
 #include "regression.h"
-#include "train.h"
+#include "train_memory.h"
 
 void
 regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *rows,

@@ -13,7 +13,7 @@
 
 #include "labels.h"
 #include "model.h"
-#include "normalize.h"
+#include "nn_normalize.h"
 
 typedef struct TrainingSet
 {

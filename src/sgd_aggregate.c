@@ -28,7 +28,7 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "aggregate.h"
+#include "gradient_aggregate.h"
 #include "bpnn.h"
 #include "labels.h"
 #include "predict.h"

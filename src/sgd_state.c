@@ -18,7 +18,7 @@
 
 #include "nn.h"
 #include "sgd_state.h"
-#include "state.h"
+#include "gradient_state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train_state_in);
 PG_FUNCTION_INFO_V1(bpnn_train_state_out);

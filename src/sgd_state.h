@@ -22,7 +22,7 @@
 #ifndef BPNN_SGD_STATE_H
 #define BPNN_SGD_STATE_H
 
-#include "fit.h"
+#include "nn_fit.h"
 #include "model.h"
 
 /*

@@ -14,8 +14,8 @@
 
 #include "bpnn.h"
 #include "parallel.h"
-#include "stream.h"
-#include "train.h"
+#include "train_stream.h"
+#include "train_memory.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train);
 

@@ -14,9 +14,9 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
-#include "fit.h"
+#include "nn_fit.h"
 #include "parallel.h"
-#include "train.h"
+#include "train_memory.h"
 
 /* what is reported after each epoch: bpnn.progress NOTICEs, live progress */
 typedef struct EpochReports

@@ -2,8 +2,8 @@
  * train.h — the in-memory training driver (train.c): training a network
  * on (some of) a scanned set, for bpnn_train, cross-validation and bpnn_fit.
  */
-#ifndef BPNN_TRAIN_H
-#define BPNN_TRAIN_H
+#ifndef BPNN_TRAIN_MEMORY_H
+#define BPNN_TRAIN_MEMORY_H
 
 #include "train_setup.h"
 
@@ -29,4 +29,4 @@ extern double target_mean(const TrainingSet *set, const int64 *rows, int64 n_row
 extern float *standardized_targets(const BpnnModel *model, const TrainingSet *set,
 								   const int64 *rows, int64 n_rows);
 
-#endif							/* BPNN_TRAIN_H */
+#endif							/* BPNN_TRAIN_MEMORY_H */

@@ -11,10 +11,10 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
-#include "fit.h"
+#include "nn_fit.h"
 #include "live_progress.h"
 #include "model.h"
-#include "normalize.h"
+#include "nn_normalize.h"
 #include "scan.h"
 
 /* positions of the training arguments, counted from the first of them */

@@ -40,13 +40,13 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "aggregate.h"
+#include "gradient_aggregate.h"
 #include "bpnn.h"
 #include "labels.h"
 #include "internal_query.h"
 #include "sgd_state.h"
-#include "state.h"
-#include "stream.h"
+#include "gradient_state.h"
+#include "train_stream.h"
 
 /*
  * The features of a row as one float8[], in the model's order: runs of

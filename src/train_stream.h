@@ -2,8 +2,8 @@
  * stream.h — training by aggregate scans when the rows do not fit in
  * bpnn.memory_limit (see stream.c).
  */
-#ifndef BPNN_STREAM_H
-#define BPNN_STREAM_H
+#ifndef BPNN_TRAIN_STREAM_H
+#define BPNN_TRAIN_STREAM_H
 
 #include "train_setup.h"
 
@@ -18,4 +18,4 @@
 extern BpnnModel *stream_train_model(const TrainArgs *args, TrainingSet *set,
 									 Oid model_type, const char *schema);
 
-#endif							/* BPNN_STREAM_H */
+#endif							/* BPNN_TRAIN_STREAM_H */

@@ -11,8 +11,8 @@
  * accuracies, and the seconds spent training.
  */
 #include "csv.h"
-#include "../../src/fit.h"
-#include "../../src/normalize.h"
+#include "../../src/nn_fit.h"
+#include "../../src/nn_normalize.h"
 
 #include <math.h>
 #include <stdio.h>

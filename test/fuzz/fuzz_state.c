@@ -22,7 +22,7 @@
 #include "lib/stringinfo.h"
 
 #include "pg_shim.h"
-#include "state.h"
+#include "gradient_state.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

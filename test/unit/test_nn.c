@@ -10,8 +10,8 @@
  *
  * Prints one line per check and closes with "N passed, N failed".
  */
-#include "../../src/fit.h"
-#include "../../src/normalize.h"
+#include "../../src/nn_fit.h"
+#include "../../src/nn_normalize.h"
 
 #include <float.h>
 #include <math.h>
