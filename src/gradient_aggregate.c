@@ -39,8 +39,6 @@ PG_FUNCTION_INFO_V1(bpnn_gradient_transfn);
 PG_FUNCTION_INFO_V1(bpnn_gradient_transfn_text);
 PG_FUNCTION_INFO_V1(bpnn_gradient_combinefn);
 PG_FUNCTION_INFO_V1(bpnn_gradient_finalfn);
-PG_FUNCTION_INFO_V1(bpnn_state_info);
-PG_FUNCTION_INFO_V1(bpnn_state_gradient);
 PG_FUNCTION_INFO_V1(bpnn_apply_gradient);
 PG_FUNCTION_INFO_V1(bpnn_feature_stats_transfn);
 PG_FUNCTION_INFO_V1(bpnn_feature_stats_combinefn);
@@ -198,65 +196,7 @@ bpnn_gradient_finalfn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state_compact(PG_GETARG_BPNN_STATE(0)));
 }
 
-/* ---------- reading and applying a gradient ---------- */
-
-Datum
-bpnn_state_info(PG_FUNCTION_ARGS)
-{
-	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
-	const double *sums = state_sums(s);
-	double		largest = 0.0,
-				scaled = 0.0,
-				norm;
-	StringInfoData buf;
-	int32		w;
-
-	/* the norm scaled by the largest sum, so that squares cannot overflow */
-	for (w = 0; w < s->n_weights; w++)
-		largest = Max(largest, fabs(sums[w]));
-	for (w = 0; largest > 0.0 && w < s->n_weights; w++)
-		scaled += (sums[w] / largest) * (sums[w] / largest);
-	norm = largest / (double) Max(s->rows, 1) * sqrt(scaled);
-	initStringInfo(&buf);
-	appendStringInfo(&buf,
-					 "{\"format_version\": %d, \"model_checksum\": \"%08x%08x\", "
-					 "\"rows\": " INT64_FORMAT ", \"skipped\": " INT64_FORMAT ", "
-					 "\"weights\": %d",
-					 BPNN_STATE_WIRE_VERSION, (uint32) (s->model_checksum >> 32),
-					 (uint32) s->model_checksum, s->rows, s->skipped,
-					 s->n_weights);
-	if (s->rows > 0)
-	{
-		appendStringInfo(&buf, ", \"loss\": %.17g, \"accuracy\": %.17g",
-						 s->loss / (double) s->rows,
-						 (double) s->correct / (double) s->rows);
-		/* JSON has no infinity: a norm beyond double precision is null */
-		if (isfinite(norm))
-			appendStringInfo(&buf, ", \"gradient_norm\": %.17g", norm);
-		else
-			appendStringInfoString(&buf, ", \"gradient_norm\": null");
-	}
-	appendStringInfoChar(&buf, '}');
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data)));
-}
-
-/* the mean loss gradient: minus the mean error-signal products */
-Datum
-bpnn_state_gradient(PG_FUNCTION_ARGS)
-{
-	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
-	const double *sums = state_sums(s);
-	Datum	   *values;
-	int32		w;
-
-	if (s->rows == 0)
-		PG_RETURN_NULL();
-	values = palloc(sizeof(Datum) * s->n_weights);
-	for (w = 0; w < s->n_weights; w++)
-		values[w] = Float8GetDatum(-sums[w] / (double) s->rows);
-	PG_RETURN_ARRAYTYPE_P(construct_array(values, s->n_weights, FLOAT8OID, 8,
-										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
+/* ---------- applying a gradient ---------- */
 
 /* bpnn_apply_gradient(model, gradient, learning_rate): w <- w - rate * mean gradient */
 Datum

@@ -33,6 +33,7 @@
 #include "libpq/pqformat.h"
 #include "miscadmin.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/json.h"
 #include "utils/memutils.h"
@@ -242,6 +243,15 @@ get_fn_expr_arg_stable(FmgrInfo *flinfo, int argnum)
 {
 	shim_abort("get_fn_expr_arg_stable");
 	return false;
+}
+
+/* bpnn_state_gradient's result array (an SQL function, not fuzzed) */
+ArrayType *
+construct_array(Datum *elems, int nelems, Oid elmtype, int elmlen, bool elmbyval,
+				char elmalign)
+{
+	shim_abort("construct_array");
+	return NULL;
 }
 
 /* ---------- ereport ---------- */
