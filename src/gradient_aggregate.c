@@ -31,7 +31,7 @@
 #include "gradient_aggregate.h"
 #include "labels.h"
 #include "model.h"
-#include "predict.h"
+#include "model_row.h"
 #include "scan.h"
 #include "gradient_state.h"
 

@@ -29,6 +29,44 @@
 #include "labels.h"
 #include "model_row.h"
 
+const double *
+model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
+{
+	int			n_features = model_n_features(m);
+	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
+	Datum	   *elems;
+	bool	   *nulls;
+	int			f;
+
+	/* ARRAY[[...], [...]] is not flattened: a row of features is a list */
+	if (ARR_NDIM(features) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the features must be a one-dimensional array")));
+	for (f = 0; f < m->n_columns; f++)
+		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
+					 errhint("Pass the row as a record or as jsonb instead, for example bpnn_predict(model, t) or bpnn_predict(model, to_jsonb(t)).")));
+	if (count != n_features)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model expects %d features, not %d", n_features, count),
+				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
+	if (!array_contains_nulls(features))
+		return (const double *) ARR_DATA_PTR(features);
+	if (m->missing != BPNN_MISSING_IMPUTE)
+		return NULL;
+	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &count);
+	for (f = 0; f < n_features; f++)
+		buffer[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
+	pfree(elems);
+	pfree(nulls);
+	return buffer;
+}
+
 /* the missing_keys argument: true for 'impute', which the model must allow */
 bool
 row_impute_missing_keys(const BpnnModel *m, text *missing_keys)

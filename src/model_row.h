@@ -6,9 +6,19 @@
 #define BPNN_MODEL_ROW_H
 
 #include "access/htup.h"
+#include "utils/array.h"
 #include "utils/jsonb.h"
 
 #include "model.h"
+
+/*
+ * One row of raw features given as float8[], in the model's feature order:
+ * the array's own values, or buffer (model_n_features doubles) filled with
+ * imputed ones; NULL when a NULL feature leaves the row out (the model does
+ * not impute).  Errors on a model with text columns or a wrong count.
+ */
+extern const double *model_read_features(const BpnnModel *model, ArrayType *features,
+										 double *buffer);
 
 /*
  * The missing_keys argument ('error' or 'impute'): true when the caller asks

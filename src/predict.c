@@ -27,7 +27,6 @@
 
 #include "model.h"
 #include "model_json.h"
-#include "predict.h"
 #include "model_row.h"
 
 PG_FUNCTION_INFO_V1(bpnn_predict);
@@ -52,44 +51,6 @@ PG_FUNCTION_INFO_V1(bpnn_predict_values_text);
 PG_FUNCTION_INFO_V1(bpnn_predict_values_text_array);
 PG_FUNCTION_INFO_V1(bpnn_classes);
 PG_FUNCTION_INFO_V1(bpnn_info);
-
-const double *
-model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
-{
-	int			n_features = model_n_features(m);
-	int			count = ArrayGetNItems(ARR_NDIM(features), ARR_DIMS(features));
-	Datum	   *elems;
-	bool	   *nulls;
-	int			f;
-
-	/* ARRAY[[...], [...]] is not flattened: a row of features is a list */
-	if (ARR_NDIM(features) > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("the features must be a one-dimensional array")));
-	for (f = 0; f < m->n_columns; f++)
-		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
-					 errhint("Pass the row as a record or as jsonb instead, for example bpnn_predict(model, t) or bpnn_predict(model, to_jsonb(t)).")));
-	if (count != n_features)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model expects %d features, not %d", n_features, count),
-				 errhint("Pass the features in the order bpnn_info(model)->'features' lists.")));
-	if (!array_contains_nulls(features))
-		return (const double *) ARR_DATA_PTR(features);
-	if (m->missing != BPNN_MISSING_IMPUTE)
-		return NULL;
-	deconstruct_array(features, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-					  &elems, &nulls, &count);
-	for (f = 0; f < n_features; f++)
-		buffer[f] = nulls[f] ? m->impute[f] : DatumGetFloat8(elems[f]);
-	pfree(elems);
-	pfree(nulls);
-	return buffer;
-}
 
 /* run one row of raw feature values through the model: the output layer */
 static const float *

@@ -31,7 +31,7 @@
 #include "gradient_aggregate.h"
 #include "bpnn.h"
 #include "labels.h"
-#include "predict.h"
+#include "model_row.h"
 #include "scan.h"
 #include "sgd_state.h"
 #include "train_setup.h"
