@@ -31,6 +31,7 @@
 
 #include "gradient_aggregate.h"
 #include "bpnn.h"
+#include "feature_stats.h"
 #include "fit_aggregate.h"
 #include "labels.h"
 #include "train_memory.h"

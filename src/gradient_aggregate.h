@@ -14,18 +14,4 @@
  */
 extern MemoryContext aggregate_context(FunctionCallInfo fcinfo, const char *name);
 
-/*
- * The values of one training row given as a float8[]: a palloc'd copy, NaN
- * where an element is NULL (*has_null is set), *n of them.  Errors on
- * arrays that are not one-dimensional, empty or too wide, and on NaN,
- * infinite or beyond-float4 values.
- */
-extern double *training_row_values(ArrayType *features, int *n, bool *has_null);
-
-/*
- * The number of features of a bpnn_feature_stats state or result, after
- * checking its shape and every count in it (an error if anything is off).
- */
-extern int	feature_stats_check(ArrayType *stats);
-
 #endif							/* BPNN_GRADIENT_AGGREGATE_H */

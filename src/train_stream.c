@@ -40,8 +40,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "gradient_aggregate.h"
 #include "bpnn.h"
+#include "feature_stats.h"
 #include "labels.h"
 #include "internal_query.h"
 #include "sgd_state.h"
