@@ -180,7 +180,7 @@ score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 	predicted = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int32) * set->n_rows);
 	for (i = 0; i < set->n_rows; i++)
 		actual[i] = class_map[set->y[i]];
-	data.x = normalized_rows(m, set, NULL, set->n_rows);
+	data.x = train_normalized_rows(m, set, NULL, set->n_rows);
 	data.y = actual;
 	data.n_rows = set->n_rows;
 	train_hooks(&hooks, CurrentMemoryContext);
@@ -483,7 +483,7 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 	check_fold_sizes(fold_of, set->n_rows, folds);
 
 	results = palloc(sizeof(CvFoldResult) * folds);
-	cv_run_folds(&args, set, fold_of, folds, results);
+	parallel_cv_run_folds(&args, set, fold_of, folds, results);
 
 	live_progress_end(args.live);
 	MemoryContextSwitchTo(old);

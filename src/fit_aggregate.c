@@ -89,7 +89,7 @@ option_datum(TrainArg arg, JsonbValue *v)
 
 	switch (arg)
 	{
-		case ARG_HIDDEN:
+		case TRAIN_ARG_HIDDEN:
 			{
 				Datum	   *sizes;
 				int			n,
@@ -113,21 +113,21 @@ option_datum(TrainArg arg, JsonbValue *v)
 					bad_option(name, OPTION_LAYER_SIZES);
 				return PointerGetDatum(construct_array(sizes, n, INT4OID, 4, true, TYPALIGN_INT));
 			}
-		case ARG_EPOCHS:
-		case ARG_MAX_CLASSES:
-		case ARG_BATCH_SIZE:
-		case ARG_SEED:
-		case ARG_PATIENCE:
+		case TRAIN_ARG_EPOCHS:
+		case TRAIN_ARG_MAX_CLASSES:
+		case TRAIN_ARG_BATCH_SIZE:
+		case TRAIN_ARG_SEED:
+		case TRAIN_ARG_PATIENCE:
 			return Int32GetDatum(json_int32(v, name));
-		case ARG_LEARNING_RATE:
-		case ARG_MOMENTUM:
-		case ARG_INIT_RANGE:
-		case ARG_WEIGHT_DECAY:
-		case ARG_VALIDATION_FRACTION:
+		case TRAIN_ARG_LEARNING_RATE:
+		case TRAIN_ARG_MOMENTUM:
+		case TRAIN_ARG_INIT_RANGE:
+		case TRAIN_ARG_WEIGHT_DECAY:
+		case TRAIN_ARG_VALIDATION_FRACTION:
 			if (v->type != jbvNumeric)
 				bad_option(name, OPTION_NUMBER);
 			return DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric));
-		case ARG_CLASS_WEIGHTS:
+		case TRAIN_ARG_CLASS_WEIGHTS:
 			if (v->type == jbvBinary && JsonContainerIsObject(v->val.binary.data))
 				return CStringGetTextDatum(JsonbToCString(NULL, v->val.binary.data,
 														  v->val.binary.len));
@@ -168,11 +168,11 @@ options_to_args(Jsonb *options, TrainArgs *args)
 		if (tok != WJB_KEY)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
-		for (a = ARG_HIDDEN; a < TRAIN_ARG_COUNT; a++)
+		for (a = TRAIN_ARG_HIDDEN; a < TRAIN_ARG_COUNT; a++)
 			if (strcmp(key, train_arg_names[a]) == 0)
 				break;
 		/* exclude names columns of a table; the aggregate has none */
-		if (a == TRAIN_ARG_COUNT || a == ARG_EXCLUDE)
+		if (a == TRAIN_ARG_COUNT || a == TRAIN_ARG_EXCLUDE)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
@@ -205,7 +205,7 @@ static const Oid group_label_types[] = {
 };
 
 bool
-group_label_type_known(Oid type)
+fit_aggregate_label_type_known(Oid type)
 {
 	int			i;
 
@@ -216,7 +216,7 @@ group_label_type_known(Oid type)
 }
 
 GroupRows *
-group_new(MemoryContext cxt, Oid label_type, Jsonb *options)
+fit_aggregate_new(MemoryContext cxt, Oid label_type, Jsonb *options)
 {
 	MemoryContext old = MemoryContextSwitchTo(cxt);
 	GroupRows  *g = palloc0(sizeof(GroupRows));
@@ -246,7 +246,7 @@ group_new(MemoryContext cxt, Oid label_type, Jsonb *options)
  * another aggregate's: a state that is not a GroupRows is an error.
  */
 GroupRows *
-group_state_arg(FunctionCallInfo fcinfo, int argno)
+fit_aggregate_state_arg(FunctionCallInfo fcinfo, int argno)
 {
 	GroupRows  *g = PG_ARGISNULL(argno) ? NULL : (GroupRows *) PG_GETARG_POINTER(argno);
 
@@ -260,9 +260,9 @@ group_state_arg(FunctionCallInfo fcinfo, int argno)
 
 /* the same, still holding its rows: not yet given to the final function */
 GroupRows *
-group_arg(FunctionCallInfo fcinfo, int argno)
+fit_aggregate_arg(FunctionCallInfo fcinfo, int argno)
 {
-	GroupRows  *g = group_state_arg(fcinfo, argno);
+	GroupRows  *g = fit_aggregate_state_arg(fcinfo, argno);
 
 	if (g != NULL && g->trained != NULL)
 		ereport(ERROR,
@@ -273,7 +273,7 @@ group_arg(FunctionCallInfo fcinfo, int argno)
 }
 
 void
-group_same_options(const GroupRows *g, Jsonb *options)
+fit_aggregate_same_options(const GroupRows *g, Jsonb *options)
 {
 	/* the same bytes row after row (a constant); else equal as jsonb */
 	if (VARSIZE(options) == VARSIZE(g->options) &&
@@ -290,7 +290,7 @@ group_same_options(const GroupRows *g, Jsonb *options)
 }
 
 void
-group_reserve(GroupRows *g, int64 more)
+fit_aggregate_reserve(GroupRows *g, int64 more)
 {
 	Size		row_bytes = sizeof(float) * g->n_inputs + sizeof(int32);
 	int64		max_rows = (int64) Min((Size) bpnn_memory_limit_kb * 1024 / row_bytes,
@@ -352,7 +352,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 	bool		has_null;
 
 	aggcxt = aggregate_context(fcinfo, "bpnn_fit");
-	g = group_arg(fcinfo, 0);
+	g = fit_aggregate_arg(fcinfo, 0);
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -360,14 +360,14 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 				 errhint("Pass '{}' for bpnn_train's defaults.")));
 	options = PG_GETARG_JSONB_P(3);
 	if (g == NULL)
-		g = group_new(aggcxt, label_type, options);
+		g = fit_aggregate_new(aggcxt, label_type, options);
 	else if (g->label_type != label_type)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid bpnn_fit state"),
 				 errdetail("The state was made for another label type.")));
 	else
-		group_same_options(g, options);
+		fit_aggregate_same_options(g, options);
 
 	if (PG_ARGISNULL(1))
 	{
@@ -388,7 +388,7 @@ fit_transfn(FunctionCallInfo fcinfo, Oid label_type)
 		PG_RETURN_POINTER(g);
 	}
 
-	group_reserve(g, 1);
+	fit_aggregate_reserve(g, 1);
 	dst = g->x + (Size) g->n_rows * g->n_inputs;
 	for (f = 0; f < n; f++)
 	{
@@ -719,7 +719,7 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 				 errmsg("bpnn_fit cannot be used as a window function or share its state with another aggregate"),
 				 errdetail("Its final function trains on the rows in place."),
 				 errhint("Declarations of bpnn_fit made before bpnn 0.4.0 allow this: run ALTER EXTENSION bpnn UPDATE.")));
-	g = group_state_arg(fcinfo, 0);
+	g = fit_aggregate_state_arg(fcinfo, 0);
 	if (g == NULL)
 		PG_RETURN_NULL();
 	if (g->trained != NULL)

@@ -16,7 +16,7 @@
 
 typedef struct GroupRows
 {
-	uint32		magic;			/* GROUP_ROWS_MAGIC: made by group_new */
+	uint32		magic;			/* GROUP_ROWS_MAGIC: made by fit_aggregate_new */
 	Oid			label_type;		/* the overload's label type */
 	Jsonb	   *options;		/* the options every row must give (a copy) */
 	TrainArgs	args;			/* read from them */
@@ -35,21 +35,21 @@ typedef struct GroupRows
 } GroupRows;
 
 /* an empty state in cxt for a label type and options (checked as bpnn_train's arguments) */
-extern GroupRows *group_new(MemoryContext cxt, Oid label_type, Jsonb *options);
+extern GroupRows *fit_aggregate_new(MemoryContext cxt, Oid label_type, Jsonb *options);
 
 /* the state in argument argno (NULL if SQL NULL), or an error if it is not one */
-extern GroupRows *group_state_arg(FunctionCallInfo fcinfo, int argno);
+extern GroupRows *fit_aggregate_state_arg(FunctionCallInfo fcinfo, int argno);
 
 /* the same, and an error if the final function has trained on it */
-extern GroupRows *group_arg(FunctionCallInfo fcinfo, int argno);
+extern GroupRows *fit_aggregate_arg(FunctionCallInfo fcinfo, int argno);
 
 /* is type the label type of one of bpnn_fit's overloads? */
-extern bool group_label_type_known(Oid type);
+extern bool fit_aggregate_label_type_known(Oid type);
 
 /* room for more rows, within bpnn.memory_limit (an error beyond it) */
-extern void group_reserve(GroupRows *g, int64 more);
+extern void fit_aggregate_reserve(GroupRows *g, int64 more);
 
 /* an error unless options equal the state's (as jsonb) */
-extern void group_same_options(const GroupRows *g, Jsonb *options);
+extern void fit_aggregate_same_options(const GroupRows *g, Jsonb *options);
 
 #endif							/* BPNN_FIT_AGGREGATE_H */

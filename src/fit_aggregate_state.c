@@ -82,7 +82,7 @@ group_merge(GroupRows *a, const GroupRows *b)
 	a->rows_skipped += b->rows_skipped;
 	if (b->n_rows == 0)
 		return;
-	group_reserve(a, b->n_rows);
+	fit_aggregate_reserve(a, b->n_rows);
 	class_of = palloc(sizeof(int32) * labels_count(b->classes));
 	for (c = 0; c < labels_count(b->classes); c++)
 		class_of[c] = labels_add(a->classes, labels_name(b->classes, c));
@@ -106,8 +106,8 @@ Datum
 bpnn_fit_combinefn(PG_FUNCTION_ARGS)
 {
 	MemoryContext aggcxt = aggregate_context(fcinfo, "bpnn_fit");
-	GroupRows  *a = group_arg(fcinfo, 0);
-	GroupRows  *b = group_arg(fcinfo, 1);
+	GroupRows  *a = fit_aggregate_arg(fcinfo, 0);
+	GroupRows  *b = fit_aggregate_arg(fcinfo, 1);
 
 	if (b == NULL)
 	{
@@ -118,11 +118,11 @@ bpnn_fit_combinefn(PG_FUNCTION_ARGS)
 	if (a == b)
 		bad_state("The two states to combine are one.");
 	if (a == NULL)
-		a = group_new(aggcxt, b->label_type, b->options);
+		a = fit_aggregate_new(aggcxt, b->label_type, b->options);
 	else if (a->label_type != b->label_type)
 		bad_state("The states were made for different label types.");
 	else
-		group_same_options(a, b->options);
+		fit_aggregate_same_options(a, b->options);
 	group_merge(a, b);
 	PG_RETURN_POINTER(a);
 }
@@ -132,7 +132,7 @@ bpnn_fit_combinefn(PG_FUNCTION_ARGS)
 Datum
 bpnn_fit_serializefn(PG_FUNCTION_ARGS)
 {
-	GroupRows  *g = group_arg(fcinfo, 0);
+	GroupRows  *g = fit_aggregate_arg(fcinfo, 0);
 	char	   *options = JsonbToCString(NULL, &g->options->root, VARSIZE(g->options));
 	GroupStateHeader h = {0};
 	Size		rows_bytes = g->n_rows == 0 ? 0 :
@@ -246,7 +246,7 @@ read_rows(Reader *r, GroupRows *g, int64 n_rows)
 	int64		row;
 	int			c;
 
-	group_reserve(g, n_rows);
+	fit_aggregate_reserve(g, n_rows);
 	memcpy(g->x, take(r, sizeof(float) * n_values), sizeof(float) * n_values);
 	memcpy(g->y, take(r, sizeof(int32) * n_rows), sizeof(int32) * n_rows);
 	for (i = 0; i < n_values; i++)
@@ -288,7 +288,7 @@ bpnn_fit_deserializefn(PG_FUNCTION_ARGS)
 		bad_state("It is not a serialized bpnn_fit state.");
 	if (h.version != GROUP_STATE_VERSION)
 		bad_state("Its format version is unknown.");
-	if (!group_label_type_known(h.label_type))
+	if (!fit_aggregate_label_type_known(h.label_type))
 		bad_state("Its label type is not one of bpnn_fit's.");
 	if (h.n_inputs == 0 || h.n_inputs < -1 || h.n_inputs > BPNN_MAX_UNITS)
 		bad_state("Its number of features is out of range.");
@@ -301,7 +301,7 @@ bpnn_fit_deserializefn(PG_FUNCTION_ARGS)
 	/* the options, from their text form: as the first row gave them */
 	options_text = pnstrdup(take(&r, h.options_len), h.options_len);
 	options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(options_text)));
-	g = group_new(CurrentMemoryContext, h.label_type, options);
+	g = fit_aggregate_new(CurrentMemoryContext, h.label_type, options);
 	g->n_inputs = h.n_inputs;
 	g->rows_skipped = h.rows_skipped;
 	read_classes(&r, g, h.n_classes);

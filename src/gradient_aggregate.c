@@ -79,8 +79,8 @@ gradient_cache(CachedModel *cm)
 		return gc;
 	old = MemoryContextSwitchTo(cm->cxt);
 	gc = palloc0(sizeof(GradientCache));
-	state_scratch_init(&gc->scratch, cm->model);
-	class_matcher_init(&gc->classes, cm->model->class_names, model_n_classes(cm->model));
+	gradient_state_scratch_init(&gc->scratch, cm->model);
+	labels_matcher_init(&gc->classes, cm->model->class_names, model_n_classes(cm->model));
 	cm->extra = gc;
 	MemoryContextSwitchTo(old);
 	return gc;
@@ -115,7 +115,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old = MemoryContextSwitchTo(aggcxt);
 
-		s = state_create(cm, true);
+		s = gradient_state_create(cm, true);
 		MemoryContextSwitchTo(old);
 	}
 	else if (s->model_checksum != cm->checksum || s->capacity == 0 ||
@@ -143,19 +143,19 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	if (s->targets)
 		target = labels_regression_target(cm->model, PG_GETARG_TEXT_PP(3), "bpnn_gradient");
 	else
-		class_id = class_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
+		class_id = labels_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
 
 	row = s->buffered++;
 	model_normalize_features(cm->model, values,
-							 state_buffer(s) + (Size) row * s->n_features);
+							 gradient_state_buffer(s) + (Size) row * s->n_features);
 	if (s->targets)
-		state_targets(s)[row] = target;
+		gradient_state_targets(s)[row] = target;
 	else
-		state_labels(s)[row] = class_id;
+		gradient_state_labels(s)[row] = class_id;
 	if (s->buffered == s->capacity)
 	{
 		CHECK_FOR_INTERRUPTS();
-		state_sum_buffer(s, &gc->scratch);
+		gradient_state_sum_buffer(s, &gc->scratch);
 	}
 	PG_RETURN_POINTER(s);
 }
@@ -180,7 +180,7 @@ bpnn_gradient_combinefn(PG_FUNCTION_ARGS)
 	BpnnState  *a = PG_GETARG_BPNN_STATE(0);
 	BpnnState  *b = PG_GETARG_BPNN_STATE(1);
 	MemoryContext old = MemoryContextSwitchTo(aggcxt);
-	BpnnState  *sum = state_add(state_compact(a), state_compact(b));
+	BpnnState  *sum = gradient_state_add(gradient_state_compact(a), gradient_state_compact(b));
 
 	MemoryContextSwitchTo(old);
 	PG_RETURN_POINTER(sum);
@@ -191,7 +191,7 @@ bpnn_gradient_finalfn(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	PG_RETURN_POINTER(state_compact(PG_GETARG_BPNN_STATE(0)));
+	PG_RETURN_POINTER(gradient_state_compact(PG_GETARG_BPNN_STATE(0)));
 }
 
 /* ---------- applying a gradient ---------- */
@@ -223,10 +223,10 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 				 errdetail("bpnn_gradient is NULL when it aggregates no rows."),
 				 errhint("Check that the query computing the gradient reads rows.")));
 	cm = model_from_arg(fcinfo, 0);
-	s = state_compact(PG_GETARG_BPNN_STATE(1));
+	s = gradient_state_compact(PG_GETARG_BPNN_STATE(1));
 	rate = PG_GETARG_FLOAT8(2);
 	stepped = *cm->model;
-	sums = state_sums(s);
+	sums = gradient_state_sums(s);
 	n = nn_weight_count(&stepped.layout);
 
 	if (!(rate > 0.0 && rate <= 1000.0))

@@ -58,7 +58,7 @@ state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
  * fields describe exactly the bytes it has, before any of them is used.
  */
 BpnnState *
-state_check(BpnnState *s)
+gradient_state_check(BpnnState *s)
 {
 	Size		size = VARSIZE_ANY(s);
 
@@ -85,7 +85,7 @@ state_check(BpnnState *s)
 }
 
 BpnnState *
-state_create(const CachedModel *cm, bool with_buffer)
+gradient_state_create(const CachedModel *cm, bool with_buffer)
 {
 	const BpnnModel *m = cm->model;
 	BpnnState  *s = state_alloc((int32) nn_weight_count(&m->layout),
@@ -96,12 +96,12 @@ state_create(const CachedModel *cm, bool with_buffer)
 	s->model_checksum = cm->checksum;
 	s->targets = with_buffer && m->task == BPNN_TASK_REGRESSION ? 1 : 0;
 	if (with_buffer)
-		memcpy(state_model_bytes(s), cm->bytes, cm->len);
+		memcpy(gradient_state_model_bytes(s), cm->bytes, cm->len);
 	return s;
 }
 
 void
-state_scratch_init(StateScratch *sc, const BpnnModel *m)
+gradient_state_scratch_init(StateScratch *sc, const BpnnModel *m)
 {
 	int			n_out = model_n_classes(m);
 	int			c;
@@ -123,12 +123,12 @@ state_scratch_init(StateScratch *sc, const BpnnModel *m)
 }
 
 void
-state_sum_buffer(BpnnState *s, StateScratch *sc)
+gradient_state_sum_buffer(BpnnState *s, StateScratch *sc)
 {
 	const BpnnModel *m = sc->model;
 	int			n_out = model_n_classes(m);
-	double	   *sums = state_sums(s);
-	const int32 *labels = state_labels(s);
+	double	   *sums = gradient_state_sums(s);
+	const int32 *labels = gradient_state_labels(s);
 	const float *out;
 	int			i;
 	Size		w;
@@ -147,15 +147,15 @@ state_sum_buffer(BpnnState *s, StateScratch *sc)
 	{
 		/* a regressor's standardized targets, one per row */
 		for (i = 0; i < s->buffered; i++)
-			if (!isfinite(state_targets(s)[i]))
+			if (!isfinite(gradient_state_targets(s)[i]))
 				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row's target is not finite.");
-		sc->ws.target = state_targets(s);
+		sc->ws.target = gradient_state_targets(s);
 	}
 	else
 		for (i = 0; i < s->buffered; i++)
 			if (labels[i] < 0 || labels[i] >= n_out)
 				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
-	memcpy(sc->ws.act[0], state_buffer(s), sizeof(float) * (Size) s->buffered * s->n_features);
+	memcpy(sc->ws.act[0], gradient_state_buffer(s), sizeof(float) * (Size) s->buffered * s->n_features);
 	nn_forward(&m->layout, m->weights, &sc->ws, s->buffered);
 	out = sc->ws.act[m->layout.n_layers];
 	if (s->targets == 0)
@@ -175,7 +175,7 @@ state_sum_buffer(BpnnState *s, StateScratch *sc)
 }
 
 void
-state_flush(BpnnState *s)
+gradient_state_flush(BpnnState *s)
 {
 	StateScratch sc = {0};
 	MemoryContext cxt,
@@ -191,19 +191,19 @@ state_flush(BpnnState *s)
 								ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	/* the copy is checked like any stored model, then against the state */
-	m = model_decode(state_model_bytes(s), s->model_len, ERRCODE_DATA_CORRUPTED);
-	if (model_stored_checksum(state_model_bytes(s), s->model_len) != s->model_checksum ||
+	m = model_decode(gradient_state_model_bytes(s), s->model_len, ERRCODE_DATA_CORRUPTED);
+	if (model_stored_checksum(gradient_state_model_bytes(s), s->model_len) != s->model_checksum ||
 		(Size) s->n_weights != nn_weight_count(&m->layout) ||
 		s->n_features != model_n_features(m))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its model copy is not the model it was computed for.");
-	state_scratch_init(&sc, m);
-	state_sum_buffer(s, &sc);
+	gradient_state_scratch_init(&sc, m);
+	gradient_state_sum_buffer(s, &sc);
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(cxt);
 }
 
 BpnnState *
-state_compact(BpnnState *s)
+gradient_state_compact(BpnnState *s)
 {
 	BpnnState  *c;
 
@@ -213,7 +213,7 @@ state_compact(BpnnState *s)
 		BpnnState  *copy = palloc(VARSIZE(s));
 
 		memcpy(copy, s, VARSIZE(s));
-		state_flush(copy);
+		gradient_state_flush(copy);
 		s = copy;
 	}
 	c = state_alloc(s->n_weights, 0, 0, 0);
@@ -222,7 +222,7 @@ state_compact(BpnnState *s)
 	c->skipped = s->skipped;
 	c->correct = s->correct;
 	c->loss = s->loss;
-	memcpy(state_sums(c), state_sums(s), sizeof(double) * s->n_weights);
+	memcpy(gradient_state_sums(c), gradient_state_sums(s), sizeof(double) * s->n_weights);
 	return c;
 }
 
@@ -235,11 +235,11 @@ sum_overflow(void)
 }
 
 BpnnState *
-state_add(const BpnnState *a, const BpnnState *b)
+gradient_state_add(const BpnnState *a, const BpnnState *b)
 {
 	BpnnState  *r;
-	const double *sa = state_sums((BpnnState *) a),
-			   *sb = state_sums((BpnnState *) b);
+	const double *sa = gradient_state_sums((BpnnState *) a),
+			   *sb = gradient_state_sums((BpnnState *) b);
 	double	   *sr;
 	int32		w;
 
@@ -256,7 +256,7 @@ state_add(const BpnnState *a, const BpnnState *b)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("the combined gradient counts more rows than bigint holds")));
 	r->loss = a->loss + b->loss;
-	sr = state_sums(r);
+	sr = gradient_state_sums(r);
 	for (w = 0; w < a->n_weights; w++)
 		sr[w] = sa[w] + sb[w];
 	/* finite inputs overflow to infinity only here: the sums stay finite */
@@ -286,8 +286,8 @@ state_to_bytes(BpnnState *s)
 	const double *sums;
 	int32		w;
 
-	s = state_compact(s);
-	sums = state_sums(s);
+	s = gradient_state_compact(s);
+	sums = gradient_state_sums(s);
 	pq_begintypsend(&buf);
 	pq_sendbytes(&buf, STATE_MAGIC, 4);
 	pq_sendint16(&buf, BPNN_STATE_WIRE_VERSION);
@@ -351,7 +351,7 @@ state_from_bytes(const char *data, int len, int sqlstate)
 	s->skipped = skipped;
 	s->correct = correct;
 	s->loss = loss;
-	sums = state_sums(s);
+	sums = gradient_state_sums(s);
 	for (w = 0; w < n_weights; w++)
 	{
 		sums[w] = pq_getmsgfloat8(&buf);
@@ -381,7 +381,7 @@ bpnn_state_recv(PG_FUNCTION_ARGS)
 /* ---------- text form: the binary form in hex ---------- */
 
 char *
-state_hex_out(bytea *bytes)
+gradient_state_hex_out(bytea *bytes)
 {
 	Size		len = VARSIZE(bytes) - VARHDRSZ;
 	char	   *text = palloc(len * 2 + 1);
@@ -392,7 +392,7 @@ state_hex_out(bytea *bytes)
 }
 
 char *
-state_hex_in(const char *text, const char *type_name, int *len)
+gradient_state_hex_in(const char *text, const char *type_name, int *len)
 {
 	Size		n = strlen(text);
 	char	   *bytes;
@@ -410,14 +410,14 @@ state_hex_in(const char *text, const char *type_name, int *len)
 Datum
 bpnn_state_out(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CSTRING(state_hex_out(state_to_bytes(PG_GETARG_BPNN_STATE(0))));
+	PG_RETURN_CSTRING(gradient_state_hex_out(state_to_bytes(PG_GETARG_BPNN_STATE(0))));
 }
 
 Datum
 bpnn_state_in(PG_FUNCTION_ARGS)
 {
 	int			len;
-	char	   *bytes = state_hex_in(PG_GETARG_CSTRING(0), "bpnn_state", &len);
+	char	   *bytes = gradient_state_hex_in(PG_GETARG_CSTRING(0), "bpnn_state", &len);
 
 	PG_RETURN_POINTER(state_from_bytes(bytes, len, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }
@@ -427,8 +427,8 @@ bpnn_state_in(PG_FUNCTION_ARGS)
 Datum
 bpnn_state_info(PG_FUNCTION_ARGS)
 {
-	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
-	const double *sums = state_sums(s);
+	BpnnState  *s = gradient_state_compact(PG_GETARG_BPNN_STATE(0));
+	const double *sums = gradient_state_sums(s);
 	double		largest = 0.0,
 				scaled = 0.0,
 				norm;
@@ -468,8 +468,8 @@ bpnn_state_info(PG_FUNCTION_ARGS)
 Datum
 bpnn_state_gradient(PG_FUNCTION_ARGS)
 {
-	BpnnState  *s = state_compact(PG_GETARG_BPNN_STATE(0));
-	const double *sums = state_sums(s);
+	BpnnState  *s = gradient_state_compact(PG_GETARG_BPNN_STATE(0));
+	const double *sums = gradient_state_sums(s);
 	Datum	   *values;
 	int32		w;
 

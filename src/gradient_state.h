@@ -57,38 +57,38 @@ typedef struct BpnnState
 } BpnnState;
 
 static inline double *
-state_sums(BpnnState *s)
+gradient_state_sums(BpnnState *s)
 {
 	return (double *) ((char *) s + MAXALIGN(sizeof(BpnnState)));
 }
 
 static inline char *
-state_model_bytes(BpnnState *s)
+gradient_state_model_bytes(BpnnState *s)
 {
-	return (char *) (state_sums(s) + s->n_weights);
+	return (char *) (gradient_state_sums(s) + s->n_weights);
 }
 
 static inline float *
-state_buffer(BpnnState *s)
+gradient_state_buffer(BpnnState *s)
 {
-	return (float *) (state_model_bytes(s) + MAXALIGN(s->model_len));
+	return (float *) (gradient_state_model_bytes(s) + MAXALIGN(s->model_len));
 }
 
 static inline int32 *
-state_labels(BpnnState *s)
+gradient_state_labels(BpnnState *s)
 {
-	return (int32 *) (state_buffer(s) + (Size) s->capacity * s->n_features);
+	return (int32 *) (gradient_state_buffer(s) + (Size) s->capacity * s->n_features);
 }
 
 /* the label slots as a regressor's targets (state->targets == 1) */
 static inline float *
-state_targets(BpnnState *s)
+gradient_state_targets(BpnnState *s)
 {
-	return (float *) state_labels(s);
+	return (float *) gradient_state_labels(s);
 }
 
 /* a zeroed state for a model; with_buffer: room for the model and a chunk of rows */
-extern BpnnState *state_create(const CachedModel *cm, bool with_buffer);
+extern BpnnState *gradient_state_create(const CachedModel *cm, bool with_buffer);
 
 /* what summing a chunk of rows takes: the model and scratch space */
 typedef struct StateScratch
@@ -100,28 +100,28 @@ typedef struct StateScratch
 } StateScratch;
 
 /* scratch for m, allocated in the current memory context */
-extern void state_scratch_init(StateScratch *sc, const BpnnModel *m);
+extern void gradient_state_scratch_init(StateScratch *sc, const BpnnModel *m);
 
 /* push the buffered rows through sc->model and add them to the sums */
-extern void state_sum_buffer(BpnnState *s, StateScratch *sc);
+extern void gradient_state_sum_buffer(BpnnState *s, StateScratch *sc);
 
 /* the same with the model copy the state carries (decoded for the purpose) */
-extern void state_flush(BpnnState *s);
+extern void gradient_state_flush(BpnnState *s);
 
 /* the state without model or buffer (flushed first), in the current context */
-extern BpnnState *state_compact(BpnnState *s);
+extern BpnnState *gradient_state_compact(BpnnState *s);
 
 /* a state of the same model that adds b to a (both compact) */
-extern BpnnState *state_add(const BpnnState *a, const BpnnState *b);
+extern BpnnState *gradient_state_add(const BpnnState *a, const BpnnState *b);
 
 /* text forms that are a binary form in hexadecimal (bpnn_state, bpnn_train_state) */
-extern char *state_hex_out(bytea *bytes);
-extern char *state_hex_in(const char *text, const char *type_name, int *len);
+extern char *gradient_state_hex_out(bytea *bytes);
+extern char *gradient_state_hex_in(const char *text, const char *type_name, int *len);
 
 /* s if its fields are consistent with its size and format, else an error */
-extern BpnnState *state_check(BpnnState *s);
+extern BpnnState *gradient_state_check(BpnnState *s);
 
 /* the state in argument argno, detoasted and checked */
-#define PG_GETARG_BPNN_STATE(n) state_check((BpnnState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
+#define PG_GETARG_BPNN_STATE(n) gradient_state_check((BpnnState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
 #endif							/* BPNN_GRADIENT_STATE_H */

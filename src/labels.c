@@ -105,7 +105,7 @@ label_ids_count(LabelIds *ids)
 }
 
 void
-class_matcher_init(ClassMatcher *cm, char **names, int n)
+labels_matcher_init(ClassMatcher *cm, char **names, int n)
 {
 	int			c;
 
@@ -121,7 +121,7 @@ class_matcher_init(ClassMatcher *cm, char **names, int n)
 }
 
 int32
-class_matcher_find(const ClassMatcher *cm, text *label)
+labels_matcher_find(const ClassMatcher *cm, text *label)
 {
 	const char *bytes = VARDATA_ANY(label);
 	int			len = VARSIZE_ANY_EXHDR(label);

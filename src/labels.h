@@ -38,9 +38,9 @@ typedef struct ClassMatcher
 } ClassMatcher;
 
 /* in the current memory context */
-extern void class_matcher_init(ClassMatcher *cm, char **names, int n);
+extern void labels_matcher_init(ClassMatcher *cm, char **names, int n);
 /* the class of a label, or an error (22023) naming it */
-extern int32 class_matcher_find(const ClassMatcher *cm, text *label);
+extern int32 labels_matcher_find(const ClassMatcher *cm, text *label);
 
 /* do the classes of a label of this type sort as numbers? */
 extern bool labels_type_is_number(Oid type);

@@ -69,7 +69,7 @@ model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
 
 /* the missing_keys argument: true for 'impute', which the model must allow */
 bool
-row_impute_missing_keys(const BpnnModel *m, text *missing_keys)
+model_row_impute_missing_keys(const BpnnModel *m, text *missing_keys)
 {
 	char	   *option = text_to_cstring(missing_keys);
 
@@ -205,7 +205,7 @@ json_number(const BpnnModel *m, int column, const JsonbValue *v, bool element)
 
 /* a jsonb object's values for the model's columns (see predict_row.h) */
 const double *
-row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys)
+model_row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys)
 {
 	const BpnnModel *m = cm->model;
 	double	   *values = cm->row;
@@ -476,7 +476,7 @@ array_values(const BpnnModel *m, int c, const RecordColumn *col, Datum d, int fi
 
 /* a record's values for the model's columns, by name (see predict_row.h) */
 const double *
-row_from_record(CachedModel *cm, HeapTupleHeader row, bool impute_missing_keys)
+model_row_from_record(CachedModel *cm, HeapTupleHeader row, bool impute_missing_keys)
 {
 	const BpnnModel *m = cm->model;
 	RecordMap  *map = record_map(cm, row);

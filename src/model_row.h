@@ -24,7 +24,7 @@ extern const double *model_read_features(const BpnnModel *model, ArrayType *feat
  * The missing_keys argument ('error' or 'impute'): true when the caller asks
  * to impute columns a row lacks, which only an imputing model can do.
  */
-extern bool row_impute_missing_keys(const BpnnModel *model, text *missing_keys);
+extern bool model_row_impute_missing_keys(const BpnnModel *model, text *missing_keys);
 
 /*
  * The row's raw feature values in the model's feature order, in cm->row;
@@ -32,8 +32,8 @@ extern bool row_impute_missing_keys(const BpnnModel *model, text *missing_keys);
  * A column the row lacks is an error unless impute_missing_keys; a value
  * of the wrong kind is always one.
  */
-extern const double *row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys);
-extern const double *row_from_record(CachedModel *cm, HeapTupleHeader row,
-									 bool impute_missing_keys);
+extern const double *model_row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys);
+extern const double *model_row_from_record(CachedModel *cm, HeapTupleHeader row,
+										   bool impute_missing_keys);
 
 #endif							/* BPNN_MODEL_ROW_H */

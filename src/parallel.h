@@ -76,11 +76,11 @@ typedef struct CvFoldResult
  * the plan allows; results[k] gets fold k's figures, the same bits however
  * many workers ran.  May move set->x into shared memory.
  */
-extern void cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
-						 int folds, CvFoldResult *results);
+extern void parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
+								  int folds, CvFoldResult *results);
 
 /* fold k alone, in the current memory context */
-extern void cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
-						int k, CvFoldResult *result);
+extern void parallel_cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
+								 int k, CvFoldResult *result);
 
 #endif							/* BPNN_PARALLEL_H */

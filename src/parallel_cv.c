@@ -48,8 +48,8 @@ typedef struct CvShared
 PGDLLEXPORT void bpnn_cv_worker_main(dsm_segment *seg, shm_toc *toc);
 
 void
-cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
-			int k, CvFoldResult *result)
+parallel_cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
+					 int k, CvFoldResult *result)
 {
 	int64	   *train_rows,
 			   *test_rows;
@@ -95,7 +95,7 @@ cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 		return;
 	}
 
-	test.x = normalized_rows(model, set, test_rows, n_test);
+	test.x = train_normalized_rows(model, set, test_rows, n_test);
 	test.y = palloc(sizeof(int32) * n_test);
 	for (i = 0; i < n_test; i++)
 		((int32 *) test.y)[i] = set->y[test_rows[i]];
@@ -133,7 +133,7 @@ cv_participate(CvShared *shared, const TrainArgs *args, const TrainingSet *set,
 		if (k >= (uint32) shared->folds)
 			break;
 		live_progress_fold(args->live, (int) k, 0);
-		cv_run_fold(args, set, fold_of, (int) k, &shared->results[k]);
+		parallel_cv_run_fold(args, set, fold_of, (int) k, &shared->results[k]);
 		MemoryContextReset(fold_cxt);
 	}
 	MemoryContextSwitchTo(old);
@@ -199,8 +199,8 @@ unflatten_text(const char *p, TrainArgs *args, TrainingSet *set)
 }
 
 void
-cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
-			 int folds, CvFoldResult *results)
+parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
+					  int folds, CvFoldResult *results)
 {
 	Size		x_bytes = sizeof(float) * (Size) set->n_inputs * set->n_rows;
 	Size		y_bytes = sizeof(int32) * (Size) set->n_rows;
@@ -227,7 +227,7 @@ cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 		for (k = 0; k < folds; k++)
 		{
 			live_progress_fold(args->live, k, folds - k - 1);
-			cv_run_fold(args, set, fold_of, k, &results[k]);
+			parallel_cv_run_fold(args, set, fold_of, k, &results[k]);
 			MemoryContextReset(fold_cxt);
 		}
 		MemoryContextSwitchTo(old);

@@ -147,7 +147,7 @@ text_row(CachedModel *cm, text *features, bool impute_missing_keys)
 		OidInputFunctionCall(F_ARRAY_IN, s, FLOAT8OID, -1);
 	error_context_stack = context.previous;
 	if (json)
-		return row_from_jsonb(cm, DatumGetJsonbP(row), impute_missing_keys);
+		return model_row_from_jsonb(cm, DatumGetJsonbP(row), impute_missing_keys);
 	return model_read_features(cm->model, DatumGetArrayTypeP(row), cm->row);
 }
 
@@ -160,7 +160,7 @@ static const float *
 forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
 {
 	bool		impute_missing_keys = PG_NARGS() > 2 &&
-		row_impute_missing_keys(cm->model, PG_GETARG_TEXT_PP(2));
+		model_row_impute_missing_keys(cm->model, PG_GETARG_TEXT_PP(2));
 	const double *values = NULL;
 
 	switch (form)
@@ -173,10 +173,10 @@ forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
 										 cm->row);
 			break;
 		case ROW_JSONB:
-			values = row_from_jsonb(cm, PG_GETARG_JSONB_P(1), impute_missing_keys);
+			values = model_row_from_jsonb(cm, PG_GETARG_JSONB_P(1), impute_missing_keys);
 			break;
 		case ROW_RECORD:
-			values = row_from_record(cm, PG_GETARG_HEAPTUPLEHEADER(1), impute_missing_keys);
+			values = model_row_from_record(cm, PG_GETARG_HEAPTUPLEHEADER(1), impute_missing_keys);
 			break;
 		case ROW_TEXT:
 			values = text_row(cm, PG_GETARG_TEXT_PP(1), impute_missing_keys);

@@ -34,9 +34,9 @@ regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *ro
 				r2_sum = 0.0;
 
 	Assert(set->target != NULL && set->n_classes == n_out);
-	data.x = normalized_rows(model, set, rows, n_rows);
+	data.x = train_normalized_rows(model, set, rows, n_rows);
 	data.n_rows = n_rows;
-	data.t = standardized_targets(model, set, rows, n_rows);
+	data.t = train_standardized_targets(model, set, rows, n_rows);
 	train_hooks(&hooks, CurrentMemoryContext);
 	(void) fit_outputs(&model->layout, model->weights, &data, &hooks, outputs);
 
@@ -46,7 +46,7 @@ regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *ro
 	for (k = 0; k < n_out; k++)
 	{
 		RegressionFigures *f = &metrics->output[k];
-		double		mean = target_mean(set, rows, n_rows, k),
+		double		mean = train_target_mean(set, rows, n_rows, k),
 					squares = 0.0,
 					absolute = 0.0,
 					total = 0.0;

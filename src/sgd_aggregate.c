@@ -127,7 +127,7 @@ epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 		old = MemoryContextSwitchTo(cm->cxt);
 		ec = palloc0(sizeof(EpochCache));
 		sgd_scratch_init(&ec->scratch, cm->model);
-		class_matcher_init(&ec->classes, cm->model->class_names, model_n_classes(cm->model));
+		labels_matcher_init(&ec->classes, cm->model->class_names, model_n_classes(cm->model));
 		cm->extra = ec;
 		MemoryContextSwitchTo(old);
 	}
@@ -214,7 +214,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 													   PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL),
 													   "bpnn_train_epoch");
 	else
-		sgd_labels(s)[row] = class_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
+		sgd_labels(s)[row] = labels_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
 	model_normalize_features(cm->model, values,
 							 sgd_buffer(s) + (Size) row * s->n_features);
 	s->buffered++;

@@ -547,14 +547,14 @@ bpnn_train_state_recv(PG_FUNCTION_ARGS)
 Datum
 bpnn_train_state_out(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_CSTRING(state_hex_out(sgd_state_to_bytes(PG_GETARG_SGD_STATE(0))));
+	PG_RETURN_CSTRING(gradient_state_hex_out(sgd_state_to_bytes(PG_GETARG_SGD_STATE(0))));
 }
 
 Datum
 bpnn_train_state_in(PG_FUNCTION_ARGS)
 {
 	int			len;
-	char	   *bytes = state_hex_in(PG_GETARG_CSTRING(0), "bpnn_train_state", &len);
+	char	   *bytes = gradient_state_hex_in(PG_GETARG_CSTRING(0), "bpnn_train_state", &len);
 
 	PG_RETURN_POINTER(sgd_state_from_bytes(bytes, len, ERRCODE_INVALID_TEXT_REPRESENTATION));
 }

@@ -74,7 +74,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan; validation_fraction does not apply.") :
 				 errdetail("With batch_size 0 each epoch is one full-batch bpnn_gradient scan."),
 				 errhint("Raise bpnn.memory_limit to train in memory, which is faster per epoch.")));
-		model = stream_train_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
+		model = train_stream_model(&args, set, get_func_rettype(fcinfo->flinfo->fn_oid),
 								   get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
 	}
 	else

@@ -51,8 +51,8 @@ normalize_row(float *dst, const float *src, int n, const double *shift,
 }
 
 float *
-normalized_rows(const BpnnModel *model, const TrainingSet *set,
-				const int64 *rows, int64 n_rows)
+train_normalized_rows(const BpnnModel *model, const TrainingSet *set,
+					  const int64 *rows, int64 n_rows)
 {
 	int			n = set->n_inputs;
 	Size		bytes = sizeof(float) * (Size) n * (rows ? n_rows : set->n_rows);
@@ -169,7 +169,7 @@ rows_labels(const TrainingSet *set, const int64 *rows, int64 n_rows)
 
 /* regression: the mean of target column k over the rows (all when rows is NULL) */
 double
-target_mean(const TrainingSet *set, const int64 *rows, int64 n_rows, int k)
+train_target_mean(const TrainingSet *set, const int64 *rows, int64 n_rows, int k)
 {
 	int			n_out = set->n_classes;
 	double		sum = 0.0;
@@ -199,7 +199,7 @@ fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
 	for (k = 0; k < n_out; k++)
 	{
 		double		squares = 0.0,
-					mean = target_mean(set, rows, n_rows, k);
+					mean = train_target_mean(set, rows, n_rows, k);
 		int64		i;
 
 		for (i = 0; i < n_rows; i++)
@@ -220,8 +220,8 @@ fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
 }
 
 float *
-standardized_targets(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
-					 int64 n_rows)
+train_standardized_targets(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
+						   int64 n_rows)
 {
 	int			n_out = model_n_classes(model),
 				k;
@@ -274,7 +274,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 		FeatureStats *stats = rows_stats(set, split.train, split.n_train);
 
 		train_model_scaler(model, set, stats);
-		data.x = normalized_rows(model, set, split.train, split.n_train);
+		data.x = train_normalized_rows(model, set, split.train, split.n_train);
 		data.y = rows_labels(set, split.train, split.n_train);
 		data.n_rows = split.n_train;
 	}
@@ -296,7 +296,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	}
 	if (split.n_validation > 0)
 	{
-		validation.x = normalized_rows(model, set, split.validation, split.n_validation);
+		validation.x = train_normalized_rows(model, set, split.validation, split.n_validation);
 		validation.y = rows_labels(set, split.validation, split.n_validation);
 		validation.n_rows = split.n_validation;
 	}
@@ -304,10 +304,10 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	{
 		/* the targets standardized by the training rows' mean and deviation */
 		fit_target_scaling(model, set, split.train, data.n_rows);
-		data.t = standardized_targets(model, set, split.train, data.n_rows);
+		data.t = train_standardized_targets(model, set, split.train, data.n_rows);
 		if (split.n_validation > 0)
-			validation.t = standardized_targets(model, set, split.validation,
-												split.n_validation);
+			validation.t = train_standardized_targets(model, set, split.validation,
+													  split.n_validation);
 	}
 
 	class_count = palloc0(sizeof(int64) * set->n_classes);

@@ -17,16 +17,16 @@ extern BpnnModel *train_model(const TrainArgs *args, TrainingSet *set,
 							  const int64 *rows, int64 n_rows);
 
 /* rows of set (all when rows is NULL), normalized with the model's scaler */
-extern float *normalized_rows(const BpnnModel *model, const TrainingSet *set,
-							  const int64 *rows, int64 n_rows);
+extern float *train_normalized_rows(const BpnnModel *model, const TrainingSet *set,
+									const int64 *rows, int64 n_rows);
 
 /*
  * regression: the targets of rows of set (all when rows is NULL),
  * standardized with the model's target_shift and target_scale, as float4
  */
 /* regression: the mean of target column k over the rows (all when rows is NULL) */
-extern double target_mean(const TrainingSet *set, const int64 *rows, int64 n_rows, int k);
-extern float *standardized_targets(const BpnnModel *model, const TrainingSet *set,
-								   const int64 *rows, int64 n_rows);
+extern double train_target_mean(const TrainingSet *set, const int64 *rows, int64 n_rows, int k);
+extern float *train_standardized_targets(const BpnnModel *model, const TrainingSet *set,
+										 const int64 *rows, int64 n_rows);
 
 #endif							/* BPNN_TRAIN_MEMORY_H */

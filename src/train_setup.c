@@ -148,85 +148,85 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 	 * EXTENSION bpnn UPDATE replaces them, their calls reach this library
 	 * without exclude and max_classes, which then take their defaults
 	 */
-	bool		since_0_4 = PG_NARGS() >= first + ARG_MAX_CLASSES + 1;
+	bool		since_0_4 = PG_NARGS() >= first + TRAIN_ARG_MAX_CLASSES + 1;
 	/* task came later in 0.4.0's development: the same for its declarations */
 	bool		with_task = PG_NARGS() >= first + TRAIN_ARG_COUNT;
-	int			last = with_task ? TRAIN_ARG_COUNT : since_0_4 ? ARG_MAX_CLASSES + 1 : ARG_MISSING + 1;
+	int			last = with_task ? TRAIN_ARG_COUNT : since_0_4 ? TRAIN_ARG_MAX_CLASSES + 1 : TRAIN_ARG_MISSING + 1;
 
-	if (PG_NARGS() < first + ARG_MISSING + 1)
+	if (PG_NARGS() < first + TRAIN_ARG_MISSING + 1)
 		elog(ERROR, "training function called with %d arguments", PG_NARGS());
 	memset(args, 0, sizeof(*args));
 	require(fcinfo, 0, "source");
 	require(fcinfo, 1, "label_col");
-	for (arg = ARG_HIDDEN; arg < last; arg++)
-		if (arg != ARG_CLASS_WEIGHTS && arg != ARG_EXCLUDE)
+	for (arg = TRAIN_ARG_HIDDEN; arg < last; arg++)
+		if (arg != TRAIN_ARG_CLASS_WEIGHTS && arg != TRAIN_ARG_EXCLUDE)
 			require(fcinfo, first + arg, train_arg_names[arg]);
 
 	args->source = PG_GETARG_OID(0);
 	args->label_column = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	args->features = PG_ARGISNULL(first + ARG_FEATURES) ? NULL
-		: PG_GETARG_ARRAYTYPE_P(first + ARG_FEATURES);
-	read_hidden(PG_GETARG_ARRAYTYPE_P(first + ARG_HIDDEN), args);
+	args->features = PG_ARGISNULL(first + TRAIN_ARG_FEATURES) ? NULL
+		: PG_GETARG_ARRAYTYPE_P(first + TRAIN_ARG_FEATURES);
+	read_hidden(PG_GETARG_ARRAYTYPE_P(first + TRAIN_ARG_HIDDEN), args);
 
-	args->fit.epochs = PG_GETARG_INT32(first + ARG_EPOCHS);
+	args->fit.epochs = PG_GETARG_INT32(first + TRAIN_ARG_EPOCHS);
 	if (args->fit.epochs < 1 || args->fit.epochs > BPNN_MAX_EPOCHS)
 		train_out_of_range("epochs", 1, BPNN_MAX_EPOCHS);
-	args->fit.learning_rate = PG_GETARG_FLOAT8(first + ARG_LEARNING_RATE);
-	args->fit.momentum = PG_GETARG_FLOAT8(first + ARG_MOMENTUM);
+	args->fit.learning_rate = PG_GETARG_FLOAT8(first + TRAIN_ARG_LEARNING_RATE);
+	args->fit.momentum = PG_GETARG_FLOAT8(first + TRAIN_ARG_MOMENTUM);
 	train_check_step(args->fit.learning_rate, args->fit.momentum, 0.0);
-	args->fit.batch_size = PG_GETARG_INT32(first + ARG_BATCH_SIZE);
+	args->fit.batch_size = PG_GETARG_INT32(first + TRAIN_ARG_BATCH_SIZE);
 	if (args->fit.batch_size < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("batch_size must be 0 (the whole data set) or a positive number of rows")));
-	args->fit.init_range = PG_GETARG_FLOAT8(first + ARG_INIT_RANGE);
+	args->fit.init_range = PG_GETARG_FLOAT8(first + TRAIN_ARG_INIT_RANGE);
 	if (!(args->fit.init_range > 0.0 && args->fit.init_range <= 100.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("init_range must be greater than 0 and at most 100")));
-	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(first + ARG_SEED);
+	args->fit.seed = (uint64) (int64) PG_GETARG_INT32(first + TRAIN_ARG_SEED);
 
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_ACTIVATION));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_ACTIVATION));
 	args->activation = nn_activation_from_name(name);
 	if ((int) args->activation < 0 || args->activation >= NN_HIDDEN_ACT_COUNT)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown activation \"%s\"", name),
 				 errhint("Use bipolar_sigmoid, tanh, sigmoid or relu.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_NORMALIZATION));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_NORMALIZATION));
 	args->normalization = norm_method_from_name(name);
 	if ((int) args->normalization < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown normalization \"%s\"", name),
 				 errhint("Use decimal, minmax, zscore or none.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_LOSS));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_LOSS));
 	args->loss = nn_loss_from_name(name);
 	if ((int) args->loss < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown loss \"%s\"", name),
 				 errhint("Use squared_error or cross_entropy.")));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_OPTIMIZER));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_OPTIMIZER));
 	args->fit.optimizer = fit_optimizer_from_name(name);
 	if ((int) args->fit.optimizer < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown optimizer \"%s\"", name),
 				 errhint("Use momentum or adam.")));
-	args->fit.weight_decay = PG_GETARG_FLOAT8(first + ARG_WEIGHT_DECAY);
+	args->fit.weight_decay = PG_GETARG_FLOAT8(first + TRAIN_ARG_WEIGHT_DECAY);
 	train_check_step(args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
-	args->validation_fraction = PG_GETARG_FLOAT8(first + ARG_VALIDATION_FRACTION);
+	args->validation_fraction = PG_GETARG_FLOAT8(first + TRAIN_ARG_VALIDATION_FRACTION);
 	if (!(args->validation_fraction >= 0.0 && args->validation_fraction < 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("validation_fraction must be at least 0 and less than 1")));
-	args->fit.patience = PG_GETARG_INT32(first + ARG_PATIENCE);
+	args->fit.patience = PG_GETARG_INT32(first + TRAIN_ARG_PATIENCE);
 	if (args->fit.patience < 1 || args->fit.patience > BPNN_MAX_EPOCHS)
 		train_out_of_range("patience", 1, BPNN_MAX_EPOCHS);
-	args->class_weights = PG_ARGISNULL(first + ARG_CLASS_WEIGHTS) ? NULL
-		: text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_CLASS_WEIGHTS));
-	name = text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_MISSING));
+	args->class_weights = PG_ARGISNULL(first + TRAIN_ARG_CLASS_WEIGHTS) ? NULL
+		: text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_CLASS_WEIGHTS));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_MISSING));
 	if (strcmp(name, "skip") == 0)
 		args->missing = BPNN_MISSING_SKIP;
 	else if (strcmp(name, "impute") == 0)
@@ -236,13 +236,13 @@ train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unknown missing-value policy \"%s\"", name),
 				 errhint("Use skip (rows with a NULL feature are left out) or impute.")));
-	args->exclude = !since_0_4 || PG_ARGISNULL(first + ARG_EXCLUDE) ? NULL
-		: PG_GETARG_ARRAYTYPE_P(first + ARG_EXCLUDE);
-	args->max_classes = since_0_4 ? PG_GETARG_INT32(first + ARG_MAX_CLASSES)
+	args->exclude = !since_0_4 || PG_ARGISNULL(first + TRAIN_ARG_EXCLUDE) ? NULL
+		: PG_GETARG_ARRAYTYPE_P(first + TRAIN_ARG_EXCLUDE);
+	args->max_classes = since_0_4 ? PG_GETARG_INT32(first + TRAIN_ARG_MAX_CLASSES)
 		: TRAIN_DEFAULT_MAX_CLASSES;
 	if (args->max_classes < 2 || args->max_classes > BPNN_MAX_CLASSES)
 		train_out_of_range("max_classes", 2, BPNN_MAX_CLASSES);
-	name = with_task ? text_to_cstring(PG_GETARG_TEXT_PP(first + ARG_TASK)) : "classification";
+	name = with_task ? text_to_cstring(PG_GETARG_TEXT_PP(first + TRAIN_ARG_TASK)) : "classification";
 	if (strcmp(name, "regression") == 0)
 		args->regression = true;
 	else if (strcmp(name, "classification") != 0)

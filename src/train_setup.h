@@ -20,29 +20,29 @@
 /* positions of the training arguments, counted from the first of them */
 typedef enum TrainArg
 {
-	ARG_FEATURES,
-	ARG_HIDDEN,
-	ARG_EPOCHS,
-	ARG_LEARNING_RATE,
-	ARG_MOMENTUM,
-	ARG_BATCH_SIZE,
-	ARG_ACTIVATION,
-	ARG_NORMALIZATION,
-	ARG_INIT_RANGE,
-	ARG_SEED,
-	ARG_LOSS,
-	ARG_OPTIMIZER,
-	ARG_WEIGHT_DECAY,
-	ARG_VALIDATION_FRACTION,
-	ARG_PATIENCE,
-	ARG_CLASS_WEIGHTS,
-	ARG_MISSING,
-	ARG_EXCLUDE,				/* 0.4.0: last, so that positional calls of */
-	ARG_MAX_CLASSES,			/* 0.3.0 keep their meaning */
-	ARG_TASK					/* 0.4.0, regression: after them all */
+	TRAIN_ARG_FEATURES,
+	TRAIN_ARG_HIDDEN,
+	TRAIN_ARG_EPOCHS,
+	TRAIN_ARG_LEARNING_RATE,
+	TRAIN_ARG_MOMENTUM,
+	TRAIN_ARG_BATCH_SIZE,
+	TRAIN_ARG_ACTIVATION,
+	TRAIN_ARG_NORMALIZATION,
+	TRAIN_ARG_INIT_RANGE,
+	TRAIN_ARG_SEED,
+	TRAIN_ARG_LOSS,
+	TRAIN_ARG_OPTIMIZER,
+	TRAIN_ARG_WEIGHT_DECAY,
+	TRAIN_ARG_VALIDATION_FRACTION,
+	TRAIN_ARG_PATIENCE,
+	TRAIN_ARG_CLASS_WEIGHTS,
+	TRAIN_ARG_MISSING,
+	TRAIN_ARG_EXCLUDE,				/* 0.4.0: last, so that positional calls of */
+	TRAIN_ARG_MAX_CLASSES,			/* 0.3.0 keep their meaning */
+	TRAIN_ARG_TASK					/* 0.4.0, regression: after them all */
 } TrainArg;
 
-#define TRAIN_ARG_COUNT (ARG_TASK + 1)
+#define TRAIN_ARG_COUNT (TRAIN_ARG_TASK + 1)
 
 /*
  * max_classes's default (the install script's): a label with more distinct

@@ -288,7 +288,7 @@ scan_gradient(SPIPlanPtr plan, const BpnnModel *model, MemoryContext result_cxt)
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the source has no rows any more")));
 	old = MemoryContextSwitchTo(result_cxt);
-	s = state_check((BpnnState *) PG_DETOAST_DATUM_COPY(d));
+	s = gradient_state_check((BpnnState *) PG_DETOAST_DATUM_COPY(d));
 	MemoryContextSwitchTo(old);
 	SPI_freetuptable(SPI_tuptable);
 	/* the sums are read as this model's: they must be its, and as many */
@@ -377,7 +377,7 @@ scan_epoch(SPIPlanPtr plan, BpnnModel *model, const TrainArgs *args,
 }
 
 BpnnModel *
-stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
+train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 				   const char *schema)
 {
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
@@ -487,7 +487,7 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 		else
 		{
 			s = scan_gradient(gradient_plan, model, epoch_cxt);
-			sums = state_sums(s);
+			sums = gradient_state_sums(s);
 			for (w = 0; w < n_weights; w++)
 				grad[w] = (float) sums[w];
 			result.epoch_loss[epoch] = s->loss / (double) s->rows;

@@ -15,7 +15,7 @@
  * the OID of bpnn_model and schema the extension's schema.  Allocates in
  * the current memory context.
  */
-extern BpnnModel *stream_train_model(const TrainArgs *args, TrainingSet *set,
+extern BpnnModel *train_stream_model(const TrainArgs *args, TrainingSet *set,
 									 Oid model_type, const char *schema);
 
 #endif							/* BPNN_TRAIN_STREAM_H */
