@@ -1,4 +1,4 @@
--- Streaming training runs queries of its own (stream.c).  They call the
+-- Streaming training runs queries of its own (train_stream.c).  They call the
 -- extension's aggregates by schema-qualified name with exact argument
 -- types, and before each run the analyzed query must call nothing but
 -- pg_catalog's and the extension's functions: a function that a role with

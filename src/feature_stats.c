@@ -25,7 +25,7 @@ PG_FUNCTION_INFO_V1(bpnn_feature_stats_combinefn);
 
 /*
  * The state and result, a float8[]: rows, skipped, then count, min, max,
- * mean and M2 of each feature (FeatureStats, see normalize.h).
+ * mean and M2 of each feature (FeatureStats, see nn_normalize.h).
  */
 #define STATS_HEADER 2
 #define STATS_PER_FEATURE 5

@@ -1,11 +1,11 @@
 /*
- * group.c — bpnn_fit(features, label, options): an aggregate that trains
- * one model per group, on the rows of any query (GROUP BY region, a join,
- * a filter).  The transition function packs the rows as the table scan of
- * bpnn_train does (float32, class ids) in the aggregate's memory, bounded
- * by bpnn.memory_limit; partial states of parallel workers are
- * concatenated (group_state.c).  The final function puts the rows in a
- * canonical order (by their values, then class), in place, so that the
+ * fit_aggregate.c — bpnn_fit(features, label, options): an aggregate that
+ * trains one model per group, on the rows of any query (GROUP BY region, a
+ * join, a filter).  The transition function packs the rows as the table
+ * scan of bpnn_train does (float32, class ids) in the aggregate's memory,
+ * bounded by bpnn.memory_limit; partial states of parallel workers are
+ * concatenated (fit_aggregate_state.c).  The final function puts the rows
+ * in a canonical order (by their values, then class), in place, so that the
  * model does not depend on the order the rows arrived in or on which
  * worker read them, and trains on them with train_model(), reading the
  * options jsonb as bpnn_train reads its arguments (same names, same
@@ -29,10 +29,10 @@
 #include "utils/memutils.h"
 #include "utils/numeric.h"
 
-#include "gradient_aggregate.h"
 #include "bpnn.h"
 #include "feature_stats.h"
 #include "fit_aggregate.h"
+#include "gradient_aggregate.h"
 #include "labels.h"
 #include "train_memory.h"
 
@@ -671,7 +671,7 @@ group_untrainable(GroupRows *g, int *sqlstate)
 						labels_name(g->classes, 0));
 	if (g->args.validation_fraction > 0.0)
 	{
-		/* the rows split_rows (train.c) would hold out: none is an error there */
+		/* the rows split_rows (train_memory.c) would hold out: none is an error there */
 		int64	   *per_class = palloc0(sizeof(int64) * n_classes);
 		int64		held_out = 0,
 					r;

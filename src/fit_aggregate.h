@@ -1,7 +1,8 @@
 /*
- * group.h — bpnn_fit's state: one group's rows, packed as they arrive
- * (group.c packs and trains them; group_state.c combines, serializes and
- * deserializes partial states for parallel aggregation).
+ * fit_aggregate.h — bpnn_fit's state: one group's rows, packed as they
+ * arrive (fit_aggregate.c packs and trains them; fit_aggregate_state.c
+ * combines, serializes and deserializes partial states for parallel
+ * aggregation).
  */
 #ifndef BPNN_FIT_AGGREGATE_H
 #define BPNN_FIT_AGGREGATE_H

@@ -1,10 +1,10 @@
 /*
- * group_state.c — bpnn_fit's state between processes: the combine,
+ * fit_aggregate_state.c — bpnn_fit's state between processes: the combine,
  * serialize and deserialize functions that let a parallel plan run the
  * aggregate (Partial Aggregate in each worker, Finalize Aggregate in the
  * leader).  Combining concatenates two states' rows, exactly: the final
- * function puts the rows in a canonical order (group.c), so the model is
- * the one a serial plan gives.
+ * function puts the rows in a canonical order (fit_aggregate.c), so the
+ * model is the one a serial plan gives.
  *
  * The serialized form is in the server's own byte order: PostgreSQL hands
  * it only from a parallel worker to its leader, never to another machine.
@@ -24,9 +24,9 @@
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 
-#include "gradient_aggregate.h"
 #include "bpnn.h"
 #include "fit_aggregate.h"
+#include "gradient_aggregate.h"
 #include "model.h"
 
 PG_FUNCTION_INFO_V1(bpnn_fit_combinefn);

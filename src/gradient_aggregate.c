@@ -1,5 +1,6 @@
 /*
- * aggregate.c — the aggregates that let training run as table scans:
+ * gradient_aggregate.c — the aggregate that lets training run as table
+ * scans:
  *
  *   bpnn_gradient(model, features, label text) -> bpnn_state: the full-batch
  *     loss and error-signal sums of a model over the rows it sees (a
@@ -7,12 +8,12 @@
  *     read as float8 and standardized: labels.h)
  *     (transition, combine and final functions; parallel safe, and its
  *     state is a real SQL type, so distributed planners can push it down);
- *   bpnn_feature_stats(features, skip_incomplete) -> float8[]: combinable
- *     per-feature count, min, max, mean and M2, for the scalers;
  *
- * and the functions around a gradient: bpnn_state_info, bpnn_state_gradient
- * and bpnn_apply_gradient (one descent step).  Streaming training
- * (stream.c) is a loop of these scans.
+ * bpnn_apply_gradient (one descent step with a gradient), and the memory
+ * context every aggregate of bpnn works in (aggregate_context).  The state
+ * type and the functions that read it are gradient_state.c's, the feature
+ * statistics aggregate feature_stats.c's.  Streaming training
+ * (train_stream.c) is a loop of these scans.
  */
 #include "postgres.h"
 
@@ -29,11 +30,11 @@
 #include "utils/memutils.h"
 
 #include "gradient_aggregate.h"
+#include "gradient_state.h"
 #include "labels.h"
 #include "model.h"
 #include "model_row.h"
 #include "scan.h"
-#include "gradient_state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_gradient_transfn);
 PG_FUNCTION_INFO_V1(bpnn_gradient_transfn_text);

@@ -1,6 +1,7 @@
 /*
- * aggregate.h — what the aggregates share: their memory context, a row of
- * training features read from a float8[].  (Labels: labels.h.)
+ * gradient_aggregate.h — what every aggregate of bpnn takes from
+ * gradient_aggregate.c: its memory context.  (Labels: labels.h; a row of
+ * training features read from a float8[]: feature_stats.h.)
  */
 #ifndef BPNN_GRADIENT_AGGREGATE_H
 #define BPNN_GRADIENT_AGGREGATE_H

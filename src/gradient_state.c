@@ -1,7 +1,10 @@
 /*
- * state.c — the bpnn_state type (see state.h): creating, flushing and
- * adding states, their validation, and their text and binary forms.  The
- * text form is the binary form in hexadecimal, so both are exact.
+ * gradient_state.c — the bpnn_state type (see gradient_state.h): creating,
+ * flushing and adding states, their validation, and their text and binary
+ * forms; and the SQL functions that read one, bpnn_state_info and
+ * bpnn_state_gradient.  The text form is the binary form in hexadecimal,
+ * so both are exact.  The fuzz harness builds this file outside the server
+ * (test/fuzz/pg_shim.c).
  */
 #include "postgres.h"
 
@@ -15,8 +18,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "nn.h"
 #include "gradient_state.h"
+#include "nn.h"
 
 PG_FUNCTION_INFO_V1(bpnn_state_in);
 PG_FUNCTION_INFO_V1(bpnn_state_out);

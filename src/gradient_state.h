@@ -1,7 +1,8 @@
 /*
- * state.h — the bpnn_state value: the running sums of the bpnn_gradient
- * aggregate (rows, loss, correct predictions and the error-signal sums of
- * every weight) for one model, named by the model's checksum.
+ * gradient_state.h — the bpnn_state value: the running sums of the
+ * bpnn_gradient aggregate (rows, loss, correct predictions and the
+ * error-signal sums of every weight) for one model, named by the model's
+ * checksum.
  *
  * In memory (the aggregate's transition value) a state may also carry a
  * copy of its model and a buffer of rows not yet pushed through the network:

@@ -3,8 +3,8 @@
  * dictionary of names, the text form of a label (label::text, in SQL for
  * the table scans and in C for bpnn_fit's typed labels), the checks of a
  * new class, and the order of the classes.  scan.c (bpnn_train in memory
- * and evaluation), stream.c, group.c (bpnn_fit) and aggregate.c
- * (bpnn_gradient) all take their classes from here.
+ * and evaluation), train_stream.c, fit_aggregate.c (bpnn_fit) and
+ * gradient_aggregate.c (bpnn_gradient) all take their classes from here.
  */
 #include "postgres.h"
 

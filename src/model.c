@@ -19,8 +19,8 @@
 #include "port/pg_bswap.h"
 #include "utils/memutils.h"
 
-#include "nn_fit.h"
 #include "model.h"
+#include "nn_fit.h"
 
 PG_FUNCTION_INFO_V1(bpnn_model_recv);
 PG_FUNCTION_INFO_V1(bpnn_model_from_bytea);

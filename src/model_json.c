@@ -32,9 +32,9 @@
 #include "utils/jsonb.h"
 #include "utils/numeric.h"
 
-#include "nn_fit.h"
 #include "model.h"
 #include "model_json.h"
+#include "nn_fit.h"
 
 PG_FUNCTION_INFO_V1(bpnn_model_in);
 PG_FUNCTION_INFO_V1(bpnn_model_out);

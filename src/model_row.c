@@ -1,7 +1,10 @@
 /*
- * predict_row.c — matching one row to a model's feature columns by name,
- * for bpnn_predict and bpnn_predict_proba: a jsonb object (to_jsonb(t),
- * a driver's JSON) or a record (a table's row type, bpnn_predict(m, t)).
+ * model_row.c — one row of features read for a model, in the model's
+ * feature order: a float8[] (model_read_features, for prediction and for the
+ * training aggregates bpnn_gradient and bpnn_train_epoch), or, matched to
+ * the model's feature columns by name, for bpnn_predict and its kin, a
+ * jsonb object (to_jsonb(t), a driver's JSON) or a record (a table's row
+ * type, bpnn_predict(m, t)).
  *
  * The match is strict, as bpnn_evaluate's scan is: every feature column of
  * the model must be in the row (else error 22023 naming it) and hold a
@@ -203,7 +206,7 @@ json_number(const BpnnModel *m, int column, const JsonbValue *v, bool element)
 	return DatumGetFloat8(DirectFunctionCall1(numeric_float8, NumericGetDatum(v->val.numeric)));
 }
 
-/* a jsonb object's values for the model's columns (see predict_row.h) */
+/* a jsonb object's values for the model's columns (see model_row.h) */
 const double *
 model_row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys)
 {
@@ -474,7 +477,7 @@ array_values(const BpnnModel *m, int c, const RecordColumn *col, Datum d, int fi
 	return !left_out;
 }
 
-/* a record's values for the model's columns, by name (see predict_row.h) */
+/* a record's values for the model's columns, by name (see model_row.h) */
 const double *
 model_row_from_record(CachedModel *cm, HeapTupleHeader row, bool impute_missing_keys)
 {

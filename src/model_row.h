@@ -1,6 +1,7 @@
 /*
- * predict_row.h — matching one row, given as a jsonb object or a record,
- * to a model's feature columns by name (see predict_row.c).
+ * model_row.h — one row of features read for a model: a float8[] in the
+ * model's order, or a jsonb object or a record matched to its feature
+ * columns by name (see model_row.c).
  */
 #ifndef BPNN_MODEL_ROW_H
 #define BPNN_MODEL_ROW_H

@@ -1,5 +1,5 @@
 /*
- * fit.c — the training loop of bpnn (see fit.h).
+ * nn_fit.c — the training loop of bpnn (see nn_fit.h).
  *
  * Batch learning as in the research: the error products of every row of a
  * batch are summed, averaged, and applied in one momentum update.  A batch

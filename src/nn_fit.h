@@ -1,8 +1,8 @@
 /*
- * fit.h — the training loop of bpnn: epochs, batches, seeded shuffling,
+ * nn_fit.h — the training loop of bpnn: epochs, batches, seeded shuffling,
  * gradient accumulation in bounded chunks, and the final scoring pass.
  *
- * Plain C, no PostgreSQL headers: the server (src/train.c) and the
+ * Plain C, no PostgreSQL headers: the server (src/train_memory.c) and the
  * benchmarks under test/ drive the same loop.  The caller supplies an
  * allocator and a hook that runs between chunks, where the server checks
  * for interrupts (the hook may longjmp out; nothing here needs cleanup

@@ -1,5 +1,6 @@
 /*
- * normalize.c — per-feature statistics and the scalers (see normalize.h).
+ * nn_normalize.c — per-feature statistics and the scalers (see
+ * nn_normalize.h).
  */
 #include "nn_normalize.h"
 #include "nn.h"

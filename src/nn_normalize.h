@@ -1,5 +1,5 @@
 /*
- * normalize.h — per-feature statistics and the input scalers of bpnn.
+ * nn_normalize.h — per-feature statistics and the input scalers of bpnn.
  *
  * Every scaler is affine, x' = (x - shift) * scale, so a model stores two
  * numbers per feature and applies them again at predict time.  The

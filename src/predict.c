@@ -8,7 +8,7 @@
  *
  * A row comes in one of five forms, each its own SQL overload: float8[]
  * (the model's feature order), jsonb and record (matched by column name in
- * predict_row.c), and for drivers text and text[].  A driver's untyped
+ * model_row.c), and for drivers text and text[].  A driver's untyped
  * parameter resolves to the text form (PostgreSQL prefers the string
  * category for an unknown argument), which reads a JSON object as the
  * jsonb form and anything else as a float8[] literal; ODBC's

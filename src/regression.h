@@ -6,8 +6,6 @@
 #ifndef BPNN_REGRESSION_H
 #define BPNN_REGRESSION_H
 
-#include "postgres.h"
-
 #include "fmgr.h"
 
 #include "model.h"

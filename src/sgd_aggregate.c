@@ -28,8 +28,8 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
-#include "gradient_aggregate.h"
 #include "bpnn.h"
+#include "gradient_aggregate.h"
 #include "labels.h"
 #include "model_row.h"
 #include "scan.h"

@@ -16,9 +16,9 @@
 #include "utils/builtins.h"
 #include "utils/memutils.h"
 
+#include "gradient_state.h"
 #include "nn.h"
 #include "sgd_state.h"
-#include "gradient_state.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train_state_in);
 PG_FUNCTION_INFO_V1(bpnn_train_state_out);

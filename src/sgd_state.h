@@ -22,8 +22,8 @@
 #ifndef BPNN_SGD_STATE_H
 #define BPNN_SGD_STATE_H
 
-#include "nn_fit.h"
 #include "model.h"
+#include "nn_fit.h"
 
 /*
  * The in-memory format (2: a buffered row's label slot may hold a

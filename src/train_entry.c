@@ -1,8 +1,8 @@
 /*
  * train_entry.c — bpnn_train(): checks the arguments, scans the source
  * (scan.c), and decides in this one place which driver trains: in memory
- * (train.c) when the rows fit in bpnn.memory_limit, by aggregate scans
- * (stream.c) when they do not.  It packs the result into a bpnn_model,
+ * (train_memory.c) when the rows fit in bpnn.memory_limit, by aggregate scans
+ * (train_stream.c) when they do not.  It packs the result into a bpnn_model,
  * and publishes its progress for other sessions (live_progress.c).
  */
 #include "postgres.h"
@@ -14,8 +14,8 @@
 
 #include "bpnn.h"
 #include "parallel.h"
-#include "train_stream.h"
 #include "train_memory.h"
+#include "train_stream.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train);
 

@@ -1,10 +1,11 @@
 /*
- * train.c — the in-memory training driver: normalizes the scanned rows
- * (normalize.c), splits off validation rows, standardizes a regressor's
- * targets, and runs the training loop (fit.c) on them.  train_model() is shared with cross-validation
- * (evaluate.c) and bpnn_fit (group.c); bpnn_train (train_entry.c) calls it
- * when the rows fit in bpnn.memory_limit, and only bpnn_train's training
- * may run on several cores (args->parallel: parallel_train.c).
+ * train_memory.c — the in-memory training driver: normalizes the scanned
+ * rows (nn_normalize.c), splits off validation rows, standardizes a
+ * regressor's targets, and runs the training loop (nn_fit.c) on them.
+ * train_model() is shared with cross-validation (evaluate.c) and bpnn_fit
+ * (fit_aggregate.c); bpnn_train (train_entry.c) calls it when the rows
+ * fit in bpnn.memory_limit, and only bpnn_train's training may run on
+ * several cores (args->parallel: parallel_train.c).
  */
 #include "postgres.h"
 

@@ -1,6 +1,7 @@
 /*
- * train.h — the in-memory training driver (train.c): training a network
- * on (some of) a scanned set, for bpnn_train, cross-validation and bpnn_fit.
+ * train_memory.h — the in-memory training driver (train_memory.c):
+ * training a network on (some of) a scanned set, for bpnn_train,
+ * cross-validation and bpnn_fit.
  */
 #ifndef BPNN_TRAIN_MEMORY_H
 #define BPNN_TRAIN_MEMORY_H

@@ -2,8 +2,8 @@
  * train_setup.c — what both training drivers share, below them: reading
  * the training arguments, the model's layout, scaler and class weights,
  * the size check, the training record, the divergence check, and the
- * bpnn.progress reports.  The in-memory driver (train.c) and the
- * streaming driver (stream.c) use it; train_entry.c picks the driver.
+ * bpnn.progress reports.  The in-memory driver (train_memory.c) and the
+ * streaming driver (train_stream.c) use it; train_entry.c picks the driver.
  */
 #include "postgres.h"
 

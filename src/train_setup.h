@@ -11,9 +11,9 @@
 #include "fmgr.h"
 #include "utils/array.h"
 
-#include "nn_fit.h"
 #include "live_progress.h"
 #include "model.h"
+#include "nn_fit.h"
 #include "nn_normalize.h"
 #include "scan.h"
 

@@ -1,5 +1,5 @@
 /*
- * stream.c — training on tables larger than bpnn.memory_limit: the
+ * train_stream.c — training on tables larger than bpnn.memory_limit: the
  * research's batch learning as a loop of aggregate scans, so memory stays
  * flat however many rows there are, and the planner may use parallel
  * workers for every scan.
@@ -42,10 +42,10 @@
 
 #include "bpnn.h"
 #include "feature_stats.h"
-#include "labels.h"
-#include "internal_query.h"
-#include "sgd_state.h"
 #include "gradient_state.h"
+#include "internal_query.h"
+#include "labels.h"
+#include "sgd_state.h"
 #include "train_stream.h"
 
 /*

@@ -1,6 +1,6 @@
 /*
- * stream.h — training by aggregate scans when the rows do not fit in
- * bpnn.memory_limit (see stream.c).
+ * train_stream.h — training by aggregate scans when the rows do not fit in
+ * bpnn.memory_limit (see train_stream.c).
  */
 #ifndef BPNN_TRAIN_STREAM_H
 #define BPNN_TRAIN_STREAM_H

@@ -24,7 +24,7 @@ COMMENT ON FUNCTION bpnn_progress() IS
 
 -- Rows and drivers: strict row matching, the record form, forms that
 -- drivers' untyped and varchar parameters resolve to, and the casts of
--- bpnn_model (src/predict.c, src/predict_row.c, src/model.c, src/model_json.c)
+-- bpnn_model (src/predict.c, src/model_row.c, src/model.c, src/model_json.c)
 -- ---------------------------------------------------------------------------
 -- A jsonb row now has to carry every feature column of the model, with a
 -- value of the column's kind: the same C functions, stricter (issue 13).
@@ -196,7 +196,7 @@ COMMENT ON FUNCTION bpnn_cross_validate(regclass, text, int, text[], int[], int,
 -- NULL model that would replace the one being trained
 ALTER FUNCTION bpnn_apply_gradient(bpnn_model, bpnn_state, float8) CALLED ON NULL INPUT;
 
--- bpnn_fit in parallel (src/group_state.c): combine, serialize and
+-- bpnn_fit in parallel (src/fit_aggregate_state.c): combine, serialize and
 -- deserialize functions, so that a parallel plan runs it (Partial Aggregate
 -- in each worker, Finalize Aggregate in the leader).  Combining
 -- concatenates the partial states' rows; the final function trains on the
@@ -353,7 +353,7 @@ COMMENT ON AGGREGATE bpnn_fit(float8[], oid, jsonb) IS
 
 -- ---------------------------------------------------------------------------
 -- Regression (issue 14): numeric labels, task => 'regression'
--- (src/train_setup.c, src/train.c, src/scan.c, src/regression.c, src/predict.c)
+-- (src/train_setup.c, src/train_memory.c, src/scan.c, src/regression.c, src/predict.c)
 -- ---------------------------------------------------------------------------
 -- bpnn_train and bpnn_cross_validate gain task ('classification' by
 -- default, or 'regression': a linear output unit, squared error, the target

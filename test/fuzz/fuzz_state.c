@@ -2,7 +2,7 @@
  * fuzz_state.c — a libFuzzer harness for the bpnn_state value (the
  * bpnn_gradient aggregate's running sums): its binary input function
  * bpnn_state_recv and its text input function bpnn_state_in (the binary
- * form in hexadecimal) in src/state.c, with their output functions.  Built
+ * form in hexadecimal) in src/gradient_state.c, with their output functions.  Built
  * like fuzz_model.c; the seed corpus in test/fuzz/corpus-state holds states
  * written by bpnn_state_send.
  *

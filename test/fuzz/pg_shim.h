@@ -1,7 +1,7 @@
 /*
  * pg_shim.h — what the fuzz harnesses need of test/fuzz/pg_shim.c and
  * jsonb_shim.c, the backend stand-ins that let src/model.c, src/model_json.c
- * and src/state.c run outside the server.
+ * and src/gradient_state.c run outside the server.
  */
 #ifndef BPNN_PG_SHIM_H
 #define BPNN_PG_SHIM_H
