@@ -47,9 +47,10 @@ validate_string(const char *name, int sqlstate, const char *what, bool may_be_em
 {
 	size_t		len = strlen(name);
 
-	if ((len == 0 && !may_be_empty) || len > BPNN_MAX_NAME_BYTES)
-		invalid(sqlstate, psprintf("A %s is %s.", what,
-								   len == 0 ? "empty" : "longer than 10000 bytes"));
+	if (len == 0 && !may_be_empty)
+		invalid(sqlstate, psprintf("A %s is empty.", what));
+	if (len > BPNN_MAX_NAME_BYTES)
+		invalid(sqlstate, psprintf("A %s is longer than %d bytes.", what, BPNN_MAX_NAME_BYTES));
 	if (!pg_verifymbstr(name, (int) len, true))
 		invalid(sqlstate, psprintf("A %s is not valid in the server encoding.", what));
 }

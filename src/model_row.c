@@ -92,14 +92,19 @@ model_row_impute_missing_keys(const BpnnModel *m, text *missing_keys)
 
 /* ---------- what both forms share ---------- */
 
-/* the error for a feature column the row lacks */
+static void no_such_column(const BpnnModel *m, int column, bool json) pg_attribute_noreturn();
+
+/* the error for a feature column the row lacks: a jsonb key or a record's column */
 static void
-no_such_column(const BpnnModel *m, int column, const char *what)
+no_such_column(const BpnnModel *m, int column, bool json)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("the row has no %s \"%s\", a feature column of the model",
-					what, m->column_names[column]),
+			 json ?
+			 errmsg("the row has no key \"%s\", a feature column of the model",
+					m->column_names[column]) :
+			 errmsg("the row has no column \"%s\", a feature column of the model",
+					m->column_names[column]),
 			 errdetail("A row must give every column the model was trained on: bpnn_info(model)->'columns' lists them."),
 			 m->missing == BPNN_MISSING_IMPUTE ?
 			 errhint("Pass missing_keys => 'impute' to impute the columns a row lacks.") :
@@ -229,7 +234,7 @@ model_row_from_jsonb(CachedModel *cm, Jsonb *row, bool impute_missing_keys)
 		JsonbValue *v = getKeyJsonValueFromContainer(&row->root, name, strlen(name), NULL);
 
 		if (v == NULL && !impute_missing_keys)
-			no_such_column(m, c, "key");
+			no_such_column(m, c, true);
 		if (v == NULL || v->type == jbvNull)
 			left_out |= !fill_missing(m, c, n, values);
 		else if (m->column_kinds[c] == BPNN_COLUMN_NUMBER)
@@ -501,7 +506,7 @@ model_row_from_record(CachedModel *cm, HeapTupleHeader row, bool impute_missing_
 		Datum		d = col->attno >= 0 ? map->datums[col->attno] : (Datum) 0;
 
 		if (col->attno < 0 && !impute_missing_keys)
-			no_such_column(m, c, "column");
+			no_such_column(m, c, false);
 		if (col->attno < 0 || map->nulls[col->attno])
 			left_out |= !fill_missing(m, c, n, values);
 		else if (m->column_kinds[c] == BPNN_COLUMN_NUMBER)

@@ -362,10 +362,12 @@ add_targets(BpnnScan *st, Datum label, const char *column)
 	if (n != st->n_targets)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("label column \"%s\" contains an array of %d element%s, not %d", column,
-						n, n == 1 ? "" : "s", st->n_targets),
-				 errdetail("Every label array holds one value per output%s.",
-						   st->spec->model ? " of the model" : ", as the first row's does")));
+				 errmsg_plural("label column \"%s\" contains an array of %d element, not %d",
+							   "label column \"%s\" contains an array of %d elements, not %d",
+							   n, column, n, st->n_targets),
+				 st->spec->model ?
+				 errdetail("Every label array holds one value per output of the model.") :
+				 errdetail("Every label array holds one value per output, as the first row's does.")));
 	if ((set->n_rows + 1) * n > st->target_capacity)
 	{
 		st->target_capacity = Max(st->target_capacity * 2, (set->n_rows + 1024) * n);

@@ -107,26 +107,25 @@ read_hidden(ArrayType *a, TrainArgs *args)
 	args->n_hidden = n;
 }
 
-/* the options that mean classes do not apply to regression */
-static void
-refuse_for_regression(const char *option, const char *why)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("%s does not apply to task => 'regression'", option),
-			 errdetail("%s", why)));
-}
-
 static void
 check_regression_args(const TrainArgs *args)
 {
 	if (args->class_weights != NULL)
-		refuse_for_regression("class_weights", "A regressor has no classes to weight.");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("class_weights does not apply to task => 'regression'"),
+				 errdetail("A regressor has no classes to weight.")));
 	if (args->max_classes != TRAIN_DEFAULT_MAX_CLASSES)
-		refuse_for_regression("max_classes", "A regressor predicts the label's value, not one of its distinct values.");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_classes does not apply to task => 'regression'"),
+				 errdetail("A regressor predicts the label's value, not one of its distinct values.")));
 	if (args->loss != NN_LOSS_SQUARED_ERROR)
-		refuse_for_regression(psprintf("loss \"%s\"", nn_loss_name(args->loss)),
-							  "A regressor has a linear output and minimizes the squared error.");
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("loss \"%s\" does not apply to task => 'regression'",
+						nn_loss_name(args->loss)),
+				 errdetail("A regressor has a linear output and minimizes the squared error.")));
 }
 
 void

@@ -405,7 +405,8 @@ train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	NnRng		rng = {0};
 	BpnnState  *s;
 	int			epoch,
-				c;
+				c,
+				rc;
 	size_t		w;
 
 	/* the partial scan's rows are of no further use */
@@ -425,8 +426,8 @@ train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 		labels_sql_text(args->label_column);
 	q.source = set->source_name;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
 	/* the model lives on after SPI_finish: allocate in the caller's context */
 	MemoryContextSwitchTo(train_cxt);
 	if (set->regression)
