@@ -20,6 +20,7 @@ bool		bpnn_progress = false;
 
 void		_PG_init(void);
 
+/* the module's settings (bpnn.memory_limit and the others) */
 void
 _PG_init(void)
 {

@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(bpnn_state_gradient);
 
 static void bad_state(int sqlstate, const char *detail) pg_attribute_noreturn();
 
+/* the bytes of a state of these sizes (sums, model copy, row buffer) */
 static Size
 state_size(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
 {
@@ -40,6 +41,7 @@ state_size(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
 		(sizeof(float) * (Size) n_features + sizeof(int32)) * (Size) capacity;
 }
 
+/* a zeroed state of these sizes, its header filled in */
 static BpnnState *
 state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
 {
@@ -87,6 +89,7 @@ gradient_state_check(BpnnState *s)
 	return s;
 }
 
+/* an empty state for a model, with a copy of it and a row buffer if asked */
 BpnnState *
 gradient_state_create(const CachedModel *cm, bool with_buffer)
 {
@@ -103,6 +106,7 @@ gradient_state_create(const CachedModel *cm, bool with_buffer)
 	return s;
 }
 
+/* the workspace for summing a state's buffered rows with its model */
 void
 gradient_state_scratch_init(StateScratch *sc, const BpnnModel *m)
 {
@@ -125,6 +129,7 @@ gradient_state_scratch_init(StateScratch *sc, const BpnnModel *m)
 		sc->class_weight[c] = m->training.class_weights ? (float) m->training.class_weights[c] : 1.0f;
 }
 
+/* push the buffered rows through the network and add their sums */
 void
 gradient_state_sum_buffer(BpnnState *s, StateScratch *sc)
 {
@@ -177,6 +182,7 @@ gradient_state_sum_buffer(BpnnState *s, StateScratch *sc)
 	s->buffered = 0;
 }
 
+/* sum the buffered rows with the model the state carries */
 void
 gradient_state_flush(BpnnState *s)
 {
@@ -205,6 +211,10 @@ gradient_state_flush(BpnnState *s)
 	MemoryContextDelete(cxt);
 }
 
+/*
+ * the state without model or buffer (the rows summed first, the input
+ * unchanged)
+ */
 BpnnState *
 gradient_state_compact(BpnnState *s)
 {
@@ -229,6 +239,7 @@ gradient_state_compact(BpnnState *s)
 	return c;
 }
 
+/* an error: adding two states' sums overflowed */
 static void
 sum_overflow(void)
 {
@@ -237,6 +248,7 @@ sum_overflow(void)
 			 errmsg("the combined gradient's sums are out of range for double precision")));
 }
 
+/* the sum of two compact states of the same model */
 BpnnState *
 gradient_state_add(const BpnnState *a, const BpnnState *b)
 {
@@ -273,6 +285,7 @@ gradient_state_add(const BpnnState *a, const BpnnState *b)
 
 /* ---------- binary form ---------- */
 
+/* an error: the bytes are not a valid bpnn_state, for the reason in detail */
 static void
 bad_state(int sqlstate, const char *detail)
 {
@@ -282,6 +295,7 @@ bad_state(int sqlstate, const char *detail)
 			 errdetail_internal("%s", detail)));
 }
 
+/* the binary form (network byte order) of a state, compacted first */
 static bytea *
 state_to_bytes(BpnnState *s)
 {
@@ -364,12 +378,14 @@ state_from_bytes(const char *data, int len, int sqlstate)
 	return s;
 }
 
+/* bpnn_state's send function: the binary form */
 Datum
 bpnn_state_send(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(state_to_bytes(PG_GETARG_BPNN_STATE(0)));
 }
 
+/* bpnn_state's receive function: the binary form, every field checked */
 Datum
 bpnn_state_recv(PG_FUNCTION_ARGS)
 {
@@ -383,6 +399,7 @@ bpnn_state_recv(PG_FUNCTION_ARGS)
 
 /* ---------- text form: the binary form in hex ---------- */
 
+/* bytes as hexadecimal text, for a state's text form */
 char *
 gradient_state_hex_out(bytea *bytes)
 {
@@ -394,6 +411,10 @@ gradient_state_hex_out(bytea *bytes)
 	return text;
 }
 
+/*
+ * the bytes of a hexadecimal text form (an error naming type_name if it is
+ * not one)
+ */
 char *
 gradient_state_hex_in(const char *text, const char *type_name, int *len)
 {
@@ -410,12 +431,14 @@ gradient_state_hex_in(const char *text, const char *type_name, int *len)
 	return bytes;
 }
 
+/* bpnn_state's output function: the binary form in hexadecimal */
 Datum
 bpnn_state_out(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_CSTRING(gradient_state_hex_out(state_to_bytes(PG_GETARG_BPNN_STATE(0))));
 }
 
+/* bpnn_state's input function: hexadecimal, read as the binary form */
 Datum
 bpnn_state_in(PG_FUNCTION_ARGS)
 {
@@ -427,6 +450,10 @@ bpnn_state_in(PG_FUNCTION_ARGS)
 
 /* ---------- reading a state ---------- */
 
+/*
+ * what a state holds, as jsonb: rows, skipped, loss, accuracy and the
+ * gradient's norm
+ */
 Datum
 bpnn_state_info(PG_FUNCTION_ARGS)
 {

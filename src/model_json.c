@@ -43,6 +43,7 @@ PG_FUNCTION_INFO_V1(bpnn_model_to_jsonb);
 
 /* ---------- writer ---------- */
 
+/* a double in its shortest form that reads back exactly */
 static void
 write_double(StringInfo buf, double v)
 {
@@ -52,6 +53,7 @@ write_double(StringInfo buf, double v)
 	appendStringInfoString(buf, tmp);
 }
 
+/* a JSON array of doubles */
 static void
 write_doubles(StringInfo buf, const double *v, Size n)
 {
@@ -69,6 +71,7 @@ write_doubles(StringInfo buf, const double *v, Size n)
 	appendStringInfoChar(buf, ']');
 }
 
+/* a JSON array of strings, each escaped */
 static void
 write_strings(StringInfo buf, char **s, int n)
 {
@@ -85,6 +88,7 @@ write_strings(StringInfo buf, char **s, int n)
 	appendStringInfoChar(buf, ']');
 }
 
+/* the separator and the key of the next member of an object */
 static void
 write_key(StringInfo buf, const char *key)
 {
@@ -121,6 +125,10 @@ write_loss_summary(StringInfo buf, const double *loss, int n)
 	appendStringInfoChar(buf, '}');
 }
 
+/*
+ * the training record as a JSON object (losses in full, or summed up for
+ * bpnn_info)
+ */
 static void
 write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes, bool summary)
 {
@@ -181,6 +189,7 @@ write_training(StringInfo buf, const BpnnTrainingInfo *t, int n_classes, bool su
 	appendStringInfoChar(buf, '}');
 }
 
+/* the model's text form, a JSON object (with or without the weights) */
 char *
 model_to_json(const BpnnModel *m, bool with_weights)
 {
@@ -289,6 +298,7 @@ model_to_json(const BpnnModel *m, bool with_weights)
 
 static void bad_text(const char *detail) pg_attribute_noreturn();
 
+/* an error: the text is not a bpnn_model, for the reason in detail */
 static void
 bad_text(const char *detail)
 {
@@ -298,6 +308,7 @@ bad_text(const char *detail)
 			 errdetail_internal("%s", detail)));
 }
 
+/* the value of a key that must be present and of the given JSON type */
 static JsonbValue *
 get_key(JsonbContainer *obj, const char *key, enum jbvType type)
 {
@@ -319,6 +330,7 @@ key_is_null(JsonbContainer *obj, const char *key)
 	return v != NULL && v->type == jbvNull;
 }
 
+/* the object or array a key holds, of the expected length if one is given */
 static JsonbContainer *
 get_container(JsonbContainer *obj, const char *key, bool array, int expect_len)
 {
@@ -333,6 +345,7 @@ get_container(JsonbContainer *obj, const char *key, bool array, int expect_len)
 	return c;
 }
 
+/* element i of an array, which must be of the given JSON type */
 static JsonbValue *
 get_element(JsonbContainer *array, int i, enum jbvType type, const char *what)
 {
@@ -343,6 +356,7 @@ get_element(JsonbContainer *array, int i, enum jbvType type, const char *what)
 	return v;
 }
 
+/* a JSON number as a double */
 static double
 number_to_double(JsonbValue *v)
 {
@@ -350,6 +364,7 @@ number_to_double(JsonbValue *v)
 											  NumericGetDatum(v->val.numeric)));
 }
 
+/* a JSON number that must be a whole int64 */
 static int64
 number_to_int64(JsonbValue *v, const char *key)
 {
@@ -365,6 +380,7 @@ number_to_int64(JsonbValue *v, const char *key)
 	return result;
 }
 
+/* the integer a key holds, within int32 */
 static int32
 get_int32(JsonbContainer *obj, const char *key)
 {
@@ -375,12 +391,14 @@ get_int32(JsonbContainer *obj, const char *key)
 	return (int32) v;
 }
 
+/* the number a key holds */
 static double
 get_double(JsonbContainer *obj, const char *key)
 {
 	return number_to_double(get_key(obj, key, jbvNumeric));
 }
 
+/* the string a key holds, as a palloc'd C string */
 static char *
 get_string(JsonbContainer *obj, const char *key)
 {
@@ -389,6 +407,7 @@ get_string(JsonbContainer *obj, const char *key)
 	return pnstrdup(v->val.string.val, v->val.string.len);
 }
 
+/* the n strings of the array a key holds */
 static char **
 get_strings(JsonbContainer *obj, const char *key, int n)
 {
@@ -408,6 +427,7 @@ get_strings(JsonbContainer *obj, const char *key, int n)
 	return out;
 }
 
+/* the n numbers of the array a key holds */
 static double *
 get_doubles(JsonbContainer *obj, const char *key, int n)
 {
@@ -424,6 +444,10 @@ get_doubles(JsonbContainer *obj, const char *key, int n)
 	return out;
 }
 
+/*
+ * the value of a named setting (activation, loss...), or an error for an
+ * unknown name
+ */
 static int
 enum_from_name(const char *name, int (*lookup) (const char *), const char *key)
 {
@@ -434,6 +458,10 @@ enum_from_name(const char *name, int (*lookup) (const char *), const char *key)
 	return v;
 }
 
+/*
+ * the training record from its JSON object, as the model's format version
+ * has it
+ */
 static void
 parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes, int version)
 {
@@ -470,12 +498,17 @@ parse_training(JsonbContainer *obj, BpnnTrainingInfo *t, int n_classes, int vers
 	t->epoch_loss = get_doubles(obj, "loss_per_epoch", t->n_epoch_loss);
 }
 
+/* a model from its text form (parsed as jsonb, then read) */
 BpnnModel *
 model_from_json(const char *text)
 {
 	return model_from_jsonb(DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text))));
 }
 
+/*
+ * a model from its JSON document, every key checked (model_encode validates
+ * the rest)
+ */
 BpnnModel *
 model_from_jsonb(Jsonb *jb)
 {
@@ -647,6 +680,7 @@ model_from_jsonb(Jsonb *jb)
 
 /* ---------- text I/O of the type ---------- */
 
+/* bpnn_model's input function: the JSON text form */
 Datum
 bpnn_model_in(PG_FUNCTION_ARGS)
 {
@@ -655,6 +689,7 @@ bpnn_model_in(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_encode(model_from_json(text)));
 }
 
+/* bpnn_model's output function: the JSON text form, weights included */
 Datum
 bpnn_model_out(PG_FUNCTION_ARGS)
 {
@@ -667,12 +702,14 @@ bpnn_model_out(PG_FUNCTION_ARGS)
 
 /* ---------- the casts to and from jsonb: the text form's document ---------- */
 
+/* the cast jsonb -> bpnn_model */
 Datum
 bpnn_model_from_jsonb(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_POINTER(model_encode(model_from_jsonb(PG_GETARG_JSONB_P(0))));
 }
 
+/* the cast bpnn_model -> jsonb: the text form's document */
 Datum
 bpnn_model_to_jsonb(PG_FUNCTION_ARGS)
 {

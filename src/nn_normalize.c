@@ -12,18 +12,21 @@ static const char *const method_names[NORM_METHOD_COUNT] = {
 	"none", "decimal", "minmax", "zscore"
 };
 
+/* the name of a scaler */
 const char *
 norm_method_name(NormMethod method)
 {
 	return nn_name_of(method_names, NORM_METHOD_COUNT, (int) method);
 }
 
+/* the scaler of a name, or -1 */
 int
 norm_method_from_name(const char *name)
 {
 	return nn_value_of(method_names, NORM_METHOD_COUNT, name);
 }
 
+/* n features' statistics, empty */
 void
 feature_stats_init(FeatureStats *stats, int n)
 {
@@ -39,6 +42,7 @@ feature_stats_init(FeatureStats *stats, int n)
 	}
 }
 
+/* add one row to the statistics (NaN values are not counted) */
 void
 feature_stats_add(FeatureStats *stats, const double *row, int n)
 {
@@ -62,6 +66,10 @@ feature_stats_add(FeatureStats *stats, const double *row, int n)
 	}
 }
 
+/*
+ * merge another set of statistics into these (counts, means and M2 combined
+ * exactly)
+ */
 void
 feature_stats_combine(FeatureStats *into, const FeatureStats *from, int n)
 {
@@ -93,6 +101,10 @@ feature_stats_combine(FeatureStats *into, const FeatureStats *from, int n)
 	}
 }
 
+/*
+ * decimal scaling's factor: the power of ten that brings max_abs into (1,
+ * 10], 1 for none
+ */
 double
 norm_decimal_scale(double max_abs)
 {
@@ -109,6 +121,7 @@ norm_decimal_scale(double max_abs)
 	return pow(10.0, n);
 }
 
+/* each feature's shift and scale under a scaler, from its statistics */
 void
 norm_fit(NormMethod method, const FeatureStats *stats, int n,
 		 double *shift, double *scale)

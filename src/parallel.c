@@ -17,6 +17,10 @@
 int			bpnn_max_parallel_workers = -1;
 bool		bpnn_parallel_training = false;
 
+/*
+ * how many workers a job of units is worth, within the settings and the
+ * shared memory
+ */
 int
 parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)
 {
@@ -35,6 +39,7 @@ parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)
 	return (int) Max(Min(workers, BPNN_MAX_WORKERS), 0);
 }
 
+/* enter parallel mode and create a context for workers running worker_main */
 ParallelContext *
 parallel_begin(const char *worker_main, int nworkers)
 {
@@ -42,6 +47,7 @@ parallel_begin(const char *worker_main, int nworkers)
 	return CreateParallelContext("bpnn", worker_main, nworkers);
 }
 
+/* launch the workers: how many started (none is possible) */
 int
 parallel_launch(ParallelContext *pcxt)
 {
@@ -52,12 +58,14 @@ parallel_launch(ParallelContext *pcxt)
 	return pcxt->nworkers_launched;
 }
 
+/* wait for every launched worker to finish */
 void
 parallel_wait(ParallelContext *pcxt)
 {
 	WaitForParallelWorkersToFinish(pcxt);
 }
 
+/* destroy the context and leave parallel mode */
 void
 parallel_end(ParallelContext *pcxt)
 {

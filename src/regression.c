@@ -19,6 +19,10 @@
 #include "regression.h"
 #include "train_memory.h"
 
+/*
+ * a regressor's figures over the rows of set (all when rows is NULL), in the
+ * label's units
+ */
 void
 regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
 				 int64 n_rows, RegressionMetrics *metrics)
@@ -80,6 +84,7 @@ regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *ro
 	pfree(outputs);
 }
 
+/* a key and a number, null for NaN */
 static void
 write_number(StringInfo buf, const char *key, double v)
 {
@@ -90,6 +95,7 @@ write_number(StringInfo buf, const char *key, double v)
 						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
 }
 
+/* one output's (or all outputs') figures as JSON members */
 static void
 write_figures(StringInfo buf, const RegressionFigures *f)
 {
@@ -99,6 +105,10 @@ write_figures(StringInfo buf, const RegressionFigures *f)
 	write_number(buf, "mse", f->mse);
 }
 
+/*
+ * bpnn_evaluate of a regressor: its figures over every row of a relation, as
+ * jsonb
+ */
 Datum
 regression_evaluate(const BpnnModel *model, Oid relid, const char *label_column)
 {
