@@ -44,6 +44,7 @@ typedef struct LabelEntry
 static uint64 label_seed;
 static bool label_seeded = false;
 
+/* the hash of a label's bytes, seeded per backend */
 static uint32
 label_hash(const void *key, Size keysize)
 {
@@ -52,12 +53,14 @@ label_hash(const void *key, Size keysize)
 	return (uint32) hash_bytes_extended((const unsigned char *) s, (int) strlen(s), label_seed);
 }
 
+/* do two labels have the same bytes? (0 if so) */
 static int
 label_match(const void *a, const void *b, Size keysize)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* an empty dictionary of labels to class ids, for about expected labels */
 LabelIds *
 label_ids_create(long expected)
 {
@@ -78,6 +81,7 @@ label_ids_create(long expected)
 					   HASH_ELEM | HASH_FUNCTION | HASH_COMPARE | HASH_CONTEXT);
 }
 
+/* the class id of a label, or -1 */
 int32
 label_ids_find(LabelIds *ids, const char *label)
 {
@@ -86,6 +90,7 @@ label_ids_find(LabelIds *ids, const char *label)
 	return e ? e->id : -1;
 }
 
+/* give a label a class id (replacing any it had) */
 void
 label_ids_add(LabelIds *ids, const char *label, int32 id)
 {
@@ -98,12 +103,14 @@ label_ids_add(LabelIds *ids, const char *label, int32 id)
 	e->id = id;
 }
 
+/* how many labels have a class id */
 long
 label_ids_count(LabelIds *ids)
 {
 	return hash_get_num_entries(ids);
 }
 
+/* a matcher of labels to a model's n classes */
 void
 labels_matcher_init(ClassMatcher *cm, char **names, int n)
 {
@@ -120,6 +127,7 @@ labels_matcher_init(ClassMatcher *cm, char **names, int n)
 	}
 }
 
+/* the class of a label, or an error (22023) naming it */
 int32
 labels_matcher_find(const ClassMatcher *cm, text *label)
 {
@@ -176,6 +184,7 @@ labels_type_is_number(Oid type)
 	}
 }
 
+/* the SQL expression of a label column's text, compared by bytes */
 char *
 labels_sql_text(const char *column)
 {
@@ -218,6 +227,7 @@ labels_cast_init(LabelCast *cast, Oid type, MemoryContext cxt)
 	}
 }
 
+/* a label's text, by the cast labels_cast_init chose */
 char *
 labels_cast_text(LabelCast *cast, Datum value)
 {
@@ -249,6 +259,7 @@ struct LabelClasses
 	int			capacity;
 };
 
+/* an empty set of classes for a label column (numeric: sorted as numbers) */
 LabelClasses *
 labels_begin(bool numeric, const char *column)
 {
@@ -294,6 +305,7 @@ check_new_class(const LabelClasses *lc, const char *text)
 				 errhint("A label names a class; is it an identifier column?")));
 }
 
+/* an error when there are more classes than max_classes */
 void
 labels_check_count(int n_classes, int max_classes, const char *column, int64 rows,
 				   bool numeric)
@@ -316,6 +328,7 @@ labels_check_count(int n_classes, int max_classes, const char *column, int64 row
 					 n_classes)));
 }
 
+/* the class id of a label, a new class if it is new (checked) */
 int32
 labels_add(LabelClasses *lc, const char *text)
 {
@@ -337,12 +350,14 @@ labels_add(LabelClasses *lc, const char *text)
 	return lc->n++;
 }
 
+/* how many classes */
 int
 labels_count(const LabelClasses *lc)
 {
 	return lc->n;
 }
 
+/* the label of class id */
 const char *
 labels_name(const LabelClasses *lc, int32 id)
 {
@@ -350,6 +365,7 @@ labels_name(const LabelClasses *lc, int32 id)
 	return lc->names[id];
 }
 
+/* the classes in order, and where each class id went */
 char **
 labels_order(LabelClasses *lc, int32 **new_id)
 {
@@ -367,6 +383,10 @@ labels_order(LabelClasses *lc, int32 **new_id)
 	return sorted;
 }
 
+/*
+ * a regressor's label as a number, standardized with the model's target
+ * scaling
+ */
 float
 labels_regression_target(const BpnnModel *model, text *label, const char *function)
 {
@@ -389,6 +409,7 @@ labels_regression_target(const BpnnModel *model, text *label, const char *functi
 	return (float) t;
 }
 
+/* an error: the aggregate is still declared as in bpnn 0.2.0 */
 void
 labels_refuse_old_declaration(const char *aggregate)
 {
@@ -407,6 +428,7 @@ typedef struct SortName
 	Datum		value;			/* numbers: the name as numeric */
 } SortName;
 
+/* qsort order of labels by their bytes */
 static int
 compare_bytes(const void *a, const void *b)
 {
@@ -427,6 +449,7 @@ compare_numbers(const void *a, const void *b)
 	return c != 0 ? c : strcmp(x->name, y->name);
 }
 
+/* sort labels: by bytes, or numbers by value */
 void
 labels_sort(char **names, int n, bool numeric)
 {

@@ -81,6 +81,7 @@ struct LiveProgress
 
 PG_FUNCTION_INFO_V1(bpnn_live_progress);
 
+/* a double's bits as int64, to store it in a progress slot */
 static int64
 double_bits(double v)
 {
@@ -90,6 +91,7 @@ double_bits(double v)
 	return bits;
 }
 
+/* a double from the bits double_bits stored */
 static double
 bits_double(int64 bits)
 {
@@ -107,6 +109,7 @@ live_owned(const LiveProgress *live)
 		MyBEEntry->st_progress_command == BPNN_PROGRESS_COMMAND;
 }
 
+/* set n progress fields, if this backend's slot is ours */
 static void
 live_publish(const LiveProgress *live, int n, const int *index, const int64 *value)
 {
@@ -114,6 +117,10 @@ live_publish(const LiveProgress *live, int n, const int *index, const int64 *val
 		pgstat_progress_update_multi_param(n, index, value);
 }
 
+/*
+ * claim this backend's progress slot for a training (NULL if progress is not
+ * tracked)
+ */
 LiveProgress *
 live_progress_begin(LiveCommand command, Oid source, int folds, int leader_pid)
 {
@@ -138,6 +145,7 @@ live_progress_begin(LiveCommand command, Oid source, int folds, int leader_pid)
 	return live;
 }
 
+/* publish the phase */
 void
 live_progress_phase(LiveProgress *live, LivePhase phase)
 {
@@ -147,6 +155,7 @@ live_progress_phase(LiveProgress *live, LivePhase phase)
 	live_publish(live, lengthof(index), index, value);
 }
 
+/* the fold being trained and how many trainings this process has after it */
 void
 live_progress_fold(LiveProgress *live, int fold, int trainings_after)
 {
@@ -171,6 +180,7 @@ live_finish(const LiveProgress *live, TimestampTz now)
 						  (double) epochs * (double) epochs_left);
 }
 
+/* publish the start of a training: its phase, fold, rows and epochs */
 void
 live_progress_training(LiveProgress *live, LivePhase phase, int64 rows, int epochs)
 {
@@ -198,6 +208,10 @@ live_progress_training(LiveProgress *live, LivePhase phase, int64 rows, int epoc
 	live_publish(live, lengthof(index), index, value);
 }
 
+/*
+ * publish an epoch's end: its number, loss, rows per second and the expected
+ * finish
+ */
 void
 live_progress_epoch(LiveProgress *live, int epoch, double loss)
 {
@@ -219,6 +233,7 @@ live_progress_epoch(LiveProgress *live, int epoch, double loss)
 	live_publish(live, lengthof(index), index, value);
 }
 
+/* release the progress slot */
 void
 live_progress_end(LiveProgress *live)
 {
@@ -226,6 +241,7 @@ live_progress_end(LiveProgress *live)
 		pgstat_progress_end_command();
 }
 
+/* microseconds as an interval Datum */
 static Datum
 usecs_interval(int64 usecs)
 {

@@ -14,18 +14,21 @@ static const char *const optimizer_names[FIT_OPTIMIZER_COUNT] = {
 	"momentum", "adam"
 };
 
+/* the name of an optimizer */
 const char *
 fit_optimizer_name(FitOptimizer optimizer)
 {
 	return nn_name_of(optimizer_names, FIT_OPTIMIZER_COUNT, (int) optimizer);
 }
 
+/* the optimizer of a name, or -1 */
 int
 fit_optimizer_from_name(const char *name)
 {
 	return nn_value_of(optimizer_names, FIT_OPTIMIZER_COUNT, name);
 }
 
+/* the workspace for a chunk of rows, from hooks->alloc */
 void
 fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 {
@@ -63,6 +66,7 @@ gather_into(NnWorkspace *ws, int32_t *labels, float *targets, const FitData *dat
 	}
 }
 
+/* copy rows first.. of order (a chunk) into the scratch's workspace */
 static void
 gather(FitScratch *s, const NnLayout *layout, const FitData *data,
 	   const uint32_t *order, int64_t first, int rows)
@@ -86,6 +90,7 @@ chunk_rows(const NnLayout *layout)
 	return rows < 1 ? 1 : (rows > FIT_CHUNK_ROWS ? FIT_CHUNK_ROWS : (int) rows);
 }
 
+/* a seeded Fisher-Yates shuffle of n row indexes */
 void
 fit_shuffle(uint32_t *order, int64_t n, NnRng *rng)
 {
@@ -101,6 +106,10 @@ fit_shuffle(uint32_t *order, int64_t n, NnRng *rng)
 	}
 }
 
+/*
+ * mean loss and accuracy of weights over data, a chunk at a time, in scratch
+ * s
+ */
 static void
 score_with(const NnLayout *layout, const float *weights, const FitData *data,
 		   const FitHooks *hooks, FitScratch *s, double *mean_loss,
@@ -128,6 +137,7 @@ score_with(const NnLayout *layout, const float *weights, const FitData *data,
 	*accuracy = data->n_rows > 0 ? (double) correct / (double) data->n_rows : 0.0;
 }
 
+/* mean loss and accuracy of weights over data (forward passes only) */
 void
 fit_score(const NnLayout *layout, const float *weights, const FitData *data,
 		  const FitHooks *hooks, double *mean_loss, double *accuracy)
@@ -172,6 +182,7 @@ forward_chunks(const NnLayout *layout, const float *weights, const FitData *data
 	return loss;
 }
 
+/* forward_chunks's sink for fit_predict: each row's predicted class */
 static void
 take_argmax(void *arg, const float *out, int n_out, int64_t first, int rows)
 {
@@ -182,6 +193,7 @@ take_argmax(void *arg, const float *out, int n_out, int64_t first, int rows)
 		predicted[first + i] = nn_argmax(out + (size_t) i * n_out, n_out);
 }
 
+/* forward_chunks's sink for fit_outputs: each row's outputs */
 static void
 take_outputs(void *arg, const float *out, int n_out, int64_t first, int rows)
 {
@@ -190,6 +202,7 @@ take_outputs(void *arg, const float *out, int n_out, int64_t first, int rows)
 	memcpy(outputs + (size_t) first * n_out, out, sizeof(float) * (size_t) rows * n_out);
 }
 
+/* the predicted class of every row of data; returns the summed squared error */
 double
 fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 			const FitHooks *hooks, int32_t *predicted)
@@ -197,6 +210,7 @@ fit_predict(const NnLayout *layout, const float *weights, const FitData *data,
 	return forward_chunks(layout, weights, data, hooks, take_argmax, predicted);
 }
 
+/* the outputs of every row of data; returns the summed loss */
 double
 fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
 			const FitHooks *hooks, float *outputs)
@@ -204,6 +218,7 @@ fit_outputs(const NnLayout *layout, const float *weights, const FitData *data,
 	return forward_chunks(layout, weights, data, hooks, take_outputs, outputs);
 }
 
+/* the workspace and sizes of training steps, from hooks->alloc */
 void
 fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
 {
@@ -222,6 +237,10 @@ fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
 	st->step = 0;
 }
 
+/*
+ * one training step on a batch: forward and backward a chunk at a time, one
+ * update
+ */
 double
 fit_step(FitStepper *st, float *weights, const FitOptions *options,
 		 const FitData *data, const uint32_t *order, int64_t first,
@@ -260,6 +279,10 @@ fit_step(FitStepper *st, float *weights, const FitOptions *options,
 	return loss;
 }
 
+/*
+ * one epoch of mini-batches (rows shuffled first when batches are smaller);
+ * the summed loss
+ */
 double
 fit_epoch(FitStepper *st, float *weights, const FitOptions *options, const FitData *data,
 		  uint32_t *order, NnRng *rng, const FitHooks *hooks)
@@ -279,6 +302,7 @@ fit_epoch(FitStepper *st, float *weights, const FitOptions *options, const FitDa
 	return loss;
 }
 
+/* result's epoch losses allocated, nothing run yet */
 void
 fit_result_init(FitResult *result, const FitOptions *options, const FitHooks *hooks)
 {
@@ -289,6 +313,10 @@ fit_result_init(FitResult *result, const FitOptions *options, const FitHooks *ho
 									  sizeof(double) * (options->epochs > 0 ? options->epochs : 1));
 }
 
+/*
+ * record the epoch's loss and decide early stopping: false when training
+ * should stop
+ */
 bool
 fit_epoch_done(const NnLayout *layout, const FitOptions *options, const float *weights,
 			   int epoch, double mean_loss, const FitData *validation, float *best,
@@ -317,6 +345,7 @@ fit_epoch_done(const NnLayout *layout, const FitOptions *options, const float *w
 	return true;
 }
 
+/* restore the best epoch's weights and score the final ones on data */
 void
 fit_finish(const NnLayout *layout, float *weights, const FitData *data,
 		   const float *best, const FitHooks *hooks, FitScratch *s, FitResult *result)
@@ -327,6 +356,10 @@ fit_finish(const NnLayout *layout, float *weights, const FitData *data,
 			   &result->train_accuracy);
 }
 
+/*
+ * train the network on data for options->epochs epochs, with early stopping
+ * on validation
+ */
 void
 fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			const FitData *data, const FitData *validation,

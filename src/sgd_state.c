@@ -27,6 +27,10 @@ PG_FUNCTION_INFO_V1(bpnn_train_state_send);
 
 #define SGD_MAGIC "BPSG"
 
+/*
+ * the bytes of a state of these sizes (weights and moments, model copy, row
+ * buffer)
+ */
 static Size
 sgd_state_size(int32 n_weights, int moment_arrays, int32 model_len, int32 capacity,
 			   int32 n_features)
@@ -36,6 +40,7 @@ sgd_state_size(int32 n_weights, int moment_arrays, int32 model_len, int32 capaci
 		MAXALIGN(model_len) + SGD_ROW_BYTES(n_features) * (Size) capacity;
 }
 
+/* a zeroed state with header's fields and room for capacity buffered rows */
 static SgdState *
 sgd_state_alloc(const SgdState *header, int32 capacity)
 {
@@ -64,6 +69,10 @@ sgd_state_alloc(const SgdState *header, int32 capacity)
 
 static void bad_state(int sqlstate, const char *detail) pg_attribute_noreturn();
 
+/*
+ * an error: the bytes are not a valid bpnn_train_state, for the reason in
+ * detail
+ */
 static void
 bad_state(int sqlstate, const char *detail)
 {
@@ -91,6 +100,7 @@ options_problem(double learning_rate, double momentum, double weight_decay,
 	return NULL;
 }
 
+/* an error unless the state's header, options and counts are valid */
 void
 sgd_state_check(const SgdState *s)
 {
@@ -116,6 +126,7 @@ sgd_state_check(const SgdState *s)
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its length does not match its sizes.");
 }
 
+/* does the state train with exactly these options? */
 bool
 sgd_state_options_match(const SgdState *s, const SgdOptions *o)
 {
@@ -124,6 +135,10 @@ sgd_state_options_match(const SgdState *s, const SgdOptions *o)
 		s->optimizer == (uint8) o->optimizer;
 }
 
+/*
+ * a state that starts from a model's weights, with these options and a row
+ * buffer
+ */
 SgdState *
 sgd_state_create(const CachedModel *cm, const SgdOptions *o, int32 capacity)
 {
@@ -160,6 +175,7 @@ sgd_state_create(const CachedModel *cm, const SgdOptions *o, int32 capacity)
 
 /* ---------- training on the buffer ---------- */
 
+/* the training loop's allocator: zeroed memory in the given context */
 static void *
 scratch_alloc(void *arg, size_t bytes)
 {
@@ -167,12 +183,14 @@ scratch_alloc(void *arg, size_t bytes)
 									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
+/* the training loop's hook between chunks: CHECK_FOR_INTERRUPTS */
 static void
 scratch_interrupts(void *arg)
 {
 	CHECK_FOR_INTERRUPTS();
 }
 
+/* the workspace for training a state's buffered rows with its model */
 void
 sgd_scratch_init(SgdScratch *sc, const BpnnModel *m)
 {
@@ -193,6 +211,7 @@ sgd_scratch_init(SgdScratch *sc, const BpnnModel *m)
 	}
 }
 
+/* qsort order of uint32 row positions */
 static int
 order_cmp(const void *a, const void *b)
 {
@@ -202,6 +221,7 @@ order_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* shuffle the buffered rows and train on all of them, or on a random half */
 void
 sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 {
@@ -316,6 +336,7 @@ sgd_state_flush(SgdState *s)
 	MemoryContextDelete(cxt);
 }
 
+/* the state without buffer (trained on first; the input unchanged) */
 SgdState *
 sgd_state_compact(SgdState *s)
 {
@@ -338,6 +359,7 @@ sgd_state_compact(SgdState *s)
 	return c;
 }
 
+/* the row-weighted average of two compact states of one model and options */
 SgdState *
 sgd_state_average(SgdState *a, SgdState *b)
 {
@@ -386,6 +408,7 @@ sgd_state_average(SgdState *a, SgdState *b)
 	return r;
 }
 
+/* the model with the state's weights and counts in its training record */
 BpnnModel *
 sgd_state_model(SgdState *s)
 {
@@ -404,6 +427,7 @@ sgd_state_model(SgdState *s)
 
 /* ---------- binary and text forms ---------- */
 
+/* the binary form (network byte order) of a state, compacted first */
 static bytea *
 sgd_state_to_bytes(SgdState *s)
 {
@@ -527,12 +551,14 @@ sgd_state_from_bytes(const char *data, int len, int sqlstate)
 	return s;
 }
 
+/* bpnn_train_state's send function: the binary form */
 Datum
 bpnn_train_state_send(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(sgd_state_to_bytes(PG_GETARG_SGD_STATE(0)));
 }
 
+/* bpnn_train_state's receive function: the binary form, every field checked */
 Datum
 bpnn_train_state_recv(PG_FUNCTION_ARGS)
 {
@@ -544,12 +570,14 @@ bpnn_train_state_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(s);
 }
 
+/* bpnn_train_state's output function: the binary form in hexadecimal */
 Datum
 bpnn_train_state_out(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_CSTRING(gradient_state_hex_out(sgd_state_to_bytes(PG_GETARG_SGD_STATE(0))));
 }
 
+/* bpnn_train_state's input function: hexadecimal, read as the binary form */
 Datum
 bpnn_train_state_in(PG_FUNCTION_ARGS)
 {

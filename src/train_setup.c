@@ -41,6 +41,7 @@ const char *const train_arg_defaults =
 "\"weight_decay\": 0, \"validation_fraction\": 0, \"patience\": 10, \"missing\": \"skip\", "
 "\"max_classes\": " CppAsString2(TRAIN_DEFAULT_MAX_CLASSES) ", \"task\": \"classification\"}";
 
+/* an error if argument arg (named name) is NULL */
 static void
 require(FunctionCallInfo fcinfo, int arg, const char *name)
 {
@@ -50,6 +51,7 @@ require(FunctionCallInfo fcinfo, int arg, const char *name)
 				 errmsg("%s must not be NULL", name)));
 }
 
+/* an error: integer argument arg must be between min and max */
 void
 train_out_of_range(const char *arg, int min, int max)
 {
@@ -58,6 +60,7 @@ train_out_of_range(const char *arg, int min, int max)
 			 errmsg("%s must be between %d and %d", arg, min, max)));
 }
 
+/* learning_rate, momentum and weight_decay within their ranges, or an error */
 void
 train_check_step(double learning_rate, double momentum, double weight_decay)
 {
@@ -75,6 +78,7 @@ train_check_step(double learning_rate, double momentum, double weight_decay)
 				 errmsg("weight_decay must be at least 0 and at most 1000")));
 }
 
+/* the hidden layer sizes from an int[] argument, each checked */
 static void
 read_hidden(ArrayType *a, TrainArgs *args)
 {
@@ -107,6 +111,7 @@ read_hidden(ArrayType *a, TrainArgs *args)
 	args->n_hidden = n;
 }
 
+/* an error for each argument that has no meaning for a regressor */
 static void
 check_regression_args(const TrainArgs *args)
 {
@@ -128,6 +133,7 @@ check_regression_args(const TrainArgs *args)
 				 errdetail("A regressor has a linear output and minimizes the squared error.")));
 }
 
+/* an error: what does not train regressors yet */
 void
 train_refuse_regression(const char *what)
 {
@@ -136,6 +142,10 @@ train_refuse_regression(const char *what)
 			 errmsg("task => 'regression' is not supported by %s yet", what)));
 }
 
+/*
+ * the training arguments from first on, checked, defaults where NULL may
+ * stand
+ */
 void
 train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 {
@@ -273,6 +283,7 @@ train_check_network_size(const NnLayout *layout, Size memory_limit)
 				 errhint("Use fewer or smaller hidden layers.")));
 }
 
+/* the training loop's allocator: zeroed memory in the training's context */
 static void *
 fit_alloc(void *arg, size_t bytes)
 {
@@ -280,12 +291,17 @@ fit_alloc(void *arg, size_t bytes)
 									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 }
 
+/* the training loop's hook between chunks: CHECK_FOR_INTERRUPTS */
 static void
 fit_interrupts(void *arg)
 {
 	CHECK_FOR_INTERRUPTS();
 }
 
+/*
+ * the training loop's hooks for the server: memory in cxt, interrupts
+ * checked
+ */
 void
 train_hooks(FitHooks *hooks, MemoryContext cxt)
 {
@@ -305,6 +321,7 @@ struct TrainProgress
 	int			every;
 };
 
+/* bpnn.progress's reporter for a training of epochs over rows */
 TrainProgress *
 train_progress_start(int epochs, int64 rows)
 {
@@ -317,6 +334,7 @@ train_progress_start(int epochs, int64 rows)
 	return p;
 }
 
+/* a NOTICE after the first epoch, each tenth of the epochs and the last */
 void
 train_progress_report(TrainProgress *p, int epoch, double mean_loss, double accuracy)
 {
@@ -385,6 +403,10 @@ keep_one_hot(const TrainingSet *set, BpnnModel *model)
 }
 
 
+/*
+ * per-class weights: 1 each, "balanced", or a JSON object of classes and
+ * weights
+ */
 double *
 train_class_weights(const char *spec, int n_classes, char **class_names,
 					const int64 *count, int64 n_rows)
@@ -453,6 +475,10 @@ train_class_weights(const char *spec, int n_classes, char **class_names,
 	return w;
 }
 
+/*
+ * the model's layer sizes, activations and loss, from the arguments and the
+ * set
+ */
 void
 train_model_layout(BpnnModel *model, const TrainArgs *args, const TrainingSet *set)
 {
@@ -488,6 +514,10 @@ train_model_layout(BpnnModel *model, const TrainArgs *args, const TrainingSet *s
 	model->scale = palloc(sizeof(double) * set->n_inputs);
 }
 
+/*
+ * the model's scalers, imputed values and one-hot columns, from the
+ * statistics
+ */
 void
 train_model_scaler(BpnnModel *model, const TrainingSet *set, const FeatureStats *stats)
 {
@@ -496,6 +526,7 @@ train_model_scaler(BpnnModel *model, const TrainingSet *set, const FeatureStats 
 	keep_one_hot(set, model);
 }
 
+/* the model's training record, from the arguments, the set and the result */
 void
 train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
 			 const FitResult *result, int64 rows_used, int64 validation_rows,
@@ -527,6 +558,7 @@ train_record(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
 }
 
 
+/* how training scans its source, for these arguments */
 ScanSpec *
 train_scan_spec(const TrainArgs *args)
 {
@@ -545,6 +577,10 @@ train_scan_spec(const TrainArgs *args)
 	return spec;
 }
 
+/*
+ * the end of a training call: seconds, a last validation, the stored form in
+ * caller_cxt
+ */
 struct varlena *
 train_finish(BpnnModel *model, instr_time start, MemoryContext train_cxt,
 			 MemoryContext caller_cxt)
