@@ -22,12 +22,17 @@ static const char *const loss_names[NN_LOSS_COUNT] = {
 	"squared_error", "cross_entropy"
 };
 
+/* seed the generator (splitmix64) with seed as its state */
 void
 nn_rng_seed(NnRng *rng, uint64_t seed)
 {
 	rng->state = seed;
 }
 
+/*
+ * seed the generator at seed's hash, so that nearby seeds give unrelated
+ * streams
+ */
 void
 nn_rng_seed_hashed(NnRng *rng, uint64_t seed)
 {
@@ -35,6 +40,7 @@ nn_rng_seed_hashed(NnRng *rng, uint64_t seed)
 	rng->state = nn_rng_next(rng);
 }
 
+/* the next 64 random bits (splitmix64) */
 uint64_t
 nn_rng_next(NnRng *rng)
 {
@@ -45,6 +51,7 @@ nn_rng_next(NnRng *rng)
 	return z ^ (z >> 31);
 }
 
+/* a uniform double in [0, 1) */
 double
 nn_rng_uniform(NnRng *rng)
 {
@@ -52,6 +59,7 @@ nn_rng_uniform(NnRng *rng)
 	return (double) (nn_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
 }
 
+/* a seeded Fisher-Yates shuffle of n values */
 void
 nn_rng_shuffle(int64_t *values, int64_t n, NnRng *rng)
 {
@@ -68,12 +76,14 @@ nn_rng_shuffle(int64_t *values, int64_t n, NnRng *rng)
 	}
 }
 
+/* names[value], or NULL when value is out of range */
 const char *
 nn_name_of(const char *const *names, int count, int value)
 {
 	return value >= 0 && value < count ? names[value] : NULL;
 }
 
+/* the position of name in names, or -1 */
 int
 nn_value_of(const char *const *names, int count, const char *name)
 {
@@ -85,30 +95,35 @@ nn_value_of(const char *const *names, int count, const char *name)
 	return -1;
 }
 
+/* the name of an activation */
 const char *
 nn_activation_name(NnActivation act)
 {
 	return nn_name_of(activation_names, NN_ACT_COUNT, (int) act);
 }
 
+/* the activation of a name, or -1 */
 int
 nn_activation_from_name(const char *name)
 {
 	return nn_value_of(activation_names, NN_ACT_COUNT, name);
 }
 
+/* the name of a loss */
 const char *
 nn_loss_name(NnLoss loss)
 {
 	return nn_name_of(loss_names, NN_LOSS_COUNT, (int) loss);
 }
 
+/* the loss of a name, or -1 */
 int
 nn_loss_from_name(const char *name)
 {
 	return nn_value_of(loss_names, NN_LOSS_COUNT, name);
 }
 
+/* the output layer's activation for a hidden activation and a loss */
 NnActivation
 nn_output_activation_for(NnActivation hidden, NnLoss loss)
 {
@@ -118,6 +133,7 @@ nn_output_activation_for(NnActivation hidden, NnLoss loss)
 	return hidden == NN_ACT_RELU ? NN_ACT_LINEAR : hidden;
 }
 
+/* the target values the output units are trained towards */
 void
 nn_target_bounds(NnActivation output_act, float *lo, float *hi)
 {
@@ -125,6 +141,7 @@ nn_target_bounds(NnActivation output_act, float *lo, float *hi)
 	*hi = 1.0f;
 }
 
+/* where layer's weights start in the weight array */
 size_t
 nn_layer_offset(const NnLayout *layout, int layer)
 {
@@ -136,12 +153,14 @@ nn_layer_offset(const NnLayout *layout, int layer)
 	return offset;
 }
 
+/* how many weights (biases included) the network has */
 size_t
 nn_weight_count(const NnLayout *layout)
 {
 	return nn_layer_offset(layout, layout->n_layers);
 }
 
+/* the most units of any layer, inputs included */
 int
 nn_widest_layer(const NnLayout *layout)
 {
@@ -154,6 +173,7 @@ nn_widest_layer(const NnLayout *layout)
 	return widest;
 }
 
+/* weights uniform in [-range, range], from rng */
 void
 nn_init_weights(const NnLayout *layout, float *weights, double range,
 				NnRng *rng)
@@ -178,6 +198,7 @@ transpose_floats(const NnLayout *layout)
 	return most;
 }
 
+/* the floats a training workspace of max_rows rows needs */
 size_t
 nn_workspace_floats(const NnLayout *layout, int max_rows)
 {
@@ -189,6 +210,7 @@ nn_workspace_floats(const NnLayout *layout, int max_rows)
 	return total;
 }
 
+/* lay a training workspace of max_rows rows out in memory */
 void
 nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout, int max_rows,
 				  float *memory)
@@ -206,6 +228,7 @@ nn_workspace_bind(NnWorkspace *ws, const NnLayout *layout, int max_rows,
 	ws->wt = memory;
 }
 
+/* the floats a forward-only workspace of max_rows rows needs */
 size_t
 nn_forward_workspace_floats(const NnLayout *layout, int max_rows)
 {
@@ -217,6 +240,7 @@ nn_forward_workspace_floats(const NnLayout *layout, int max_rows)
 	return total;
 }
 
+/* lay a forward-only workspace (activations, no error signals) out in memory */
 void
 nn_forward_workspace_bind(NnWorkspace *ws, const NnLayout *layout, int max_rows,
 						  float *memory)
@@ -481,6 +505,10 @@ product_block(const float *restrict x, int n_in, const float *restrict w, int n_
 #define NN_NARROW 4
 #define NN_NARROW_K 64
 
+/*
+ * out's columns j.. for a layer of at most NN_NARROW outputs, NN_NARROW_K
+ * inputs at a time
+ */
 static inline __attribute__((always_inline)) void
 product_narrow(const float *restrict x, int n_in, const float *restrict w, int n_out,
 			   const float *restrict start, float *restrict out, int j, const int n_rows,
@@ -596,6 +624,7 @@ widest_input(const NnLayout *layout)
 
 static bool row_product_wide(void);
 
+/* the floats nn_scoring_bind needs for one row's scoring */
 size_t
 nn_scoring_floats(const NnLayout *layout)
 {
@@ -609,6 +638,10 @@ nn_scoring_floats(const NnLayout *layout)
 	return total;
 }
 
+/*
+ * copy the weights into scoring's padded layout and bind ws for
+ * nn_forward_one
+ */
 void
 nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout, const float *weights,
 				float *memory)
@@ -769,6 +802,10 @@ row_product_wide(void)
 #endif
 }
 
+/*
+ * forward pass of the one row in ws->act[0], the same bits as nn_forward
+ * gives it
+ */
 void
 nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 {
@@ -814,6 +851,7 @@ double_bits(double d)
 	return u;
 }
 
+/* the double of a bit pattern */
 static inline double
 bits_double(uint64_t u)
 {
@@ -866,6 +904,7 @@ layer_forward(const float *in, int n_in, const float *w, int n_out,
 	activate(act, out, rows, n_out);
 }
 
+/* forward pass of the rows in ws->act[0]: the outputs in ws->act[n_layers] */
 void
 nn_forward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 		   int rows)
@@ -1060,6 +1099,10 @@ propagate_deltas(const float *restrict d_all, int n_o, const float *restrict wt,
 		dp_all[i] *= derivative(act, y_all[i]);
 }
 
+/*
+ * backward pass: add the batch's error-signal products to grad; the weighted
+ * loss
+ */
 double
 nn_backward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 			int rows, const int32_t *labels, const float *class_weight,
@@ -1090,6 +1133,7 @@ nn_backward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 	return loss;
 }
 
+/* the index of the largest output of one row */
 int
 nn_argmax(const float *outputs, int n)
 {
@@ -1102,6 +1146,7 @@ nn_argmax(const float *outputs, int n)
 	return best;
 }
 
+/* loss and correct predictions of a forward pass */
 double
 nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws, int rows,
 			  const int32_t *labels, int *correct)
@@ -1147,6 +1192,7 @@ nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws, int rows,
 	return loss;
 }
 
+/* the momentum update of every weight, grad cleared for the next batch */
 void
 nn_update(size_t count, float *weights, float *grad, float *grad_prev,
 		  double scale, double rate, double momentum, double decay)
@@ -1168,6 +1214,7 @@ nn_update(size_t count, float *weights, float *grad, float *grad_prev,
 	}
 }
 
+/* Adam's update of every weight, grad cleared for the next batch */
 void
 nn_update_adam(size_t count, float *weights, float *grad, float *m, float *v,
 			   long step, double scale, double rate, double decay)
@@ -1193,6 +1240,7 @@ nn_update_adam(size_t count, float *weights, float *grad, float *m, float *v,
 	}
 }
 
+/* probabilities from one row of outputs */
 void
 nn_outputs_to_proba(NnActivation output_act, const float *outputs, int n,
 					double *proba)

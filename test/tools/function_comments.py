@@ -30,7 +30,8 @@ def definitions(path):
             continue
         kind = lines[i - 1]
         # the return type line: starts a declaration, is not a statement
-        if not kind or kind[0] in ' \t#/*}' or kind.rstrip().endswith((';', ',', ')', '{')):
+        # (a line ending in a backslash is a macro's, which generates functions)
+        if not kind or kind[0] in ' \t#/*}' or kind.rstrip().endswith((';', ',', ')', '{', '\\')):
             continue
         # a definition has its body's brace before the next semicolon
         j = i
@@ -38,7 +39,11 @@ def definitions(path):
             j += 1
         if j >= len(lines) or ';' in lines[j].split('{')[0] or lines[j].strip().endswith(';'):
             continue
-        above = lines[i - 2].rstrip() if i >= 2 else ''
+        # above an attribute macro on a line of its own (NN_KERNEL)
+        k = i - 2
+        while k >= 0 and re.match(r'^[A-Z][A-Z0-9_]*$', lines[k]):
+            k -= 1
+        above = lines[k].rstrip() if k >= 0 else ''
         out.append((m.group(1), i + 1, above.endswith('*/')))
     return out
 
