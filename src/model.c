@@ -30,6 +30,7 @@ PG_FUNCTION_INFO_V1(bpnn_model_send);
 
 static void invalid(int sqlstate, const char *detail) pg_attribute_noreturn();
 
+/* an error: the value is not a valid bpnn_model, for the reason in detail */
 static void
 invalid(int sqlstate, const char *detail)
 {
@@ -55,12 +56,14 @@ validate_string(const char *name, int sqlstate, const char *what, bool may_be_em
 		invalid(sqlstate, psprintf("A %s is not valid in the server encoding.", what));
 }
 
+/* a name (of a class, column or feature) checked as a stored string */
 static void
 validate_name(const char *name, int sqlstate, const char *what)
 {
 	validate_string(name, sqlstate, psprintf("%s name", what), false);
 }
 
+/* an error if any of n values is NaN or infinite */
 static void
 validate_finite(const double *values, Size n, int sqlstate, const char *what)
 {
@@ -145,6 +148,7 @@ first_repeat(char *const *names, int n)
 	return result;
 }
 
+/* check everything a decoded model must satisfy, or an error with sqlstate */
 void
 model_validate(const BpnnModel *model, int sqlstate)
 {
@@ -303,6 +307,7 @@ model_validate(const BpnnModel *model, int sqlstate)
 
 /* ---------- the task ---------- */
 
+/* an error (22023) naming function if the model is not of the task it takes */
 void
 model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
 {
@@ -319,6 +324,7 @@ model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
 			 errhint("Use bpnn_predict or bpnn_predict_proba for a classifier's prediction.")));
 }
 
+/* an error naming function for a regressor of more than one output */
 void
 model_refuse_multi_output(const BpnnModel *model, const char *function)
 {
@@ -333,6 +339,7 @@ model_refuse_multi_output(const BpnnModel *model, const char *function)
 
 /* ---------- encode ---------- */
 
+/* a string in the stored format: its length (uint32), then its bytes */
 static void
 send_string(StringInfo buf, const char *s)
 {
@@ -342,6 +349,7 @@ send_string(StringInfo buf, const char *s)
 	pq_sendbytes(buf, s, (int) len);
 }
 
+/* the stored form of a model, in network byte order, with its checksum */
 struct varlena *
 model_encode(const BpnnModel *model)
 {
@@ -453,6 +461,7 @@ typedef struct Reader
 	int			sqlstate;
 } Reader;
 
+/* an error unless bytes more are left to read */
 static void
 need(Reader *r, Size bytes, const char *what)
 {
@@ -460,6 +469,7 @@ need(Reader *r, Size bytes, const char *what)
 		invalid(r->sqlstate, psprintf("The value ends inside its %s.", what));
 }
 
+/* the next byte */
 static uint8
 read_u8(Reader *r, const char *what)
 {
@@ -467,6 +477,7 @@ read_u8(Reader *r, const char *what)
 	return *r->p++;
 }
 
+/* the next uint16, from network byte order */
 static uint16
 read_u16(Reader *r, const char *what)
 {
@@ -478,6 +489,7 @@ read_u16(Reader *r, const char *what)
 	return pg_ntoh16(v);
 }
 
+/* the next uint32, from network byte order */
 static uint32
 read_u32(Reader *r, const char *what)
 {
@@ -489,6 +501,7 @@ read_u32(Reader *r, const char *what)
 	return pg_ntoh32(v);
 }
 
+/* the next uint64, from network byte order */
 static uint64
 read_u64(Reader *r, const char *what)
 {
@@ -500,6 +513,7 @@ read_u64(Reader *r, const char *what)
 	return pg_ntoh64(v);
 }
 
+/* the next float8, from network byte order */
 static double
 read_f8(Reader *r, const char *what)
 {
@@ -510,6 +524,7 @@ read_f8(Reader *r, const char *what)
 	return v;
 }
 
+/* the next n float8 values */
 static void
 read_f8_array(Reader *r, double *out, Size n, const char *what)
 {
@@ -520,6 +535,7 @@ read_f8_array(Reader *r, double *out, Size n, const char *what)
 		out[i] = read_f8(r, what);
 }
 
+/* the next string, bounded by BPNN_MAX_NAME_BYTES */
 static char *
 read_string(Reader *r, const char *what)
 {
@@ -539,6 +555,7 @@ read_string(Reader *r, const char *what)
 	return s;
 }
 
+/* the next n strings (n bounded by the bytes left) */
 static char **
 read_strings(Reader *r, int n, const char *what)
 {
@@ -556,6 +573,10 @@ read_strings(Reader *r, int n, const char *what)
 	return out;
 }
 
+/*
+ * a model from its stored form, every version this bpnn reads, then
+ * validated
+ */
 BpnnModel *
 model_decode(const char *data, Size len, int sqlstate)
 {
@@ -738,6 +759,7 @@ model_from_binary(const char *data, Size len)
 	return result;
 }
 
+/* bpnn_model's receive function: the stored form, decoded and checked */
 Datum
 bpnn_model_recv(PG_FUNCTION_ARGS)
 {
@@ -757,6 +779,7 @@ bpnn_model_from_bytea(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(model_from_binary(VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes)));
 }
 
+/* bpnn_model's send function: the stored bytes as they are */
 Datum
 bpnn_model_send(PG_FUNCTION_ARGS)
 {
@@ -771,6 +794,10 @@ bpnn_model_send(PG_FUNCTION_ARGS)
 
 /* ---------- one row of inputs ---------- */
 
+/*
+ * one row of raw feature values as network inputs: rounded to float4, then
+ * scaled
+ */
 void
 model_normalize_features(const BpnnModel *m, const double *values, float *inputs)
 {
@@ -855,6 +882,7 @@ model_arg_stable(FunctionCallInfo fcinfo, int argno)
 		(IsA(arg, Param) && ((Param *) arg)->paramkind == PARAM_EXTERN);
 }
 
+/* the model in argument argno, decoded once per query and cached in fn_extra */
 CachedModel *
 model_from_arg(FunctionCallInfo fcinfo, int argno)
 {

@@ -214,6 +214,7 @@ predicted_class(CachedModel *cm, const float *out)
 	return PointerGetDatum(result);
 }
 
+/* the class probabilities of one row's outputs, as a float8[] */
 static Datum
 predicted_proba(CachedModel *cm, const float *out)
 {
@@ -245,60 +246,70 @@ predict(FunctionCallInfo fcinfo, RowForm form, bool proba)
 	return proba ? predicted_proba(cm, out) : predicted_class(cm, out);
 }
 
+/* bpnn_predict(model, float8[]): the predicted class */
 Datum
 bpnn_predict(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_FLOAT8_ARRAY, false);
 }
 
+/* bpnn_predict_proba(model, float8[]): one probability per class */
 Datum
 bpnn_predict_proba(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_FLOAT8_ARRAY, true);
 }
 
+/* bpnn_predict(model, text[]): the predicted class (ODBC's arrays) */
 Datum
 bpnn_predict_text_array(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_TEXT_ARRAY, false);
 }
 
+/* bpnn_predict_proba(model, text[]): one probability per class */
 Datum
 bpnn_predict_proba_text_array(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_TEXT_ARRAY, true);
 }
 
+/* bpnn_predict(model, jsonb): the predicted class of a row matched by name */
 Datum
 bpnn_predict_row(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_JSONB, false);
 }
 
+/* bpnn_predict_proba(model, jsonb): probabilities of a row matched by name */
 Datum
 bpnn_predict_proba_row(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_JSONB, true);
 }
 
+/* bpnn_predict(model, record): the predicted class of a table's row */
 Datum
 bpnn_predict_record(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_RECORD, false);
 }
 
+/* bpnn_predict_proba(model, record): probabilities of a table's row */
 Datum
 bpnn_predict_proba_record(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_RECORD, true);
 }
 
+/* bpnn_predict(model, text): a JSON object or a float8[] literal (drivers) */
 Datum
 bpnn_predict_text(PG_FUNCTION_ARGS)
 {
 	return predict(fcinfo, ROW_TEXT, false);
 }
 
+/* bpnn_predict_proba(model, text): a JSON object or a float8[] literal */
 Datum
 bpnn_predict_proba_text(PG_FUNCTION_ARGS)
 {
@@ -337,66 +348,80 @@ predict_value(FunctionCallInfo fcinfo, RowForm form, bool all)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
+/* bpnn_predict_value(model, float8[]): a one-output regressor's prediction */
 Datum
 bpnn_predict_value(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_FLOAT8_ARRAY, false);
 }
 
+/* bpnn_predict_value(model, jsonb): a row matched by name */
 Datum
 bpnn_predict_value_row(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_JSONB, false);
 }
 
+/* bpnn_predict_value(model, record): a table's row */
 Datum
 bpnn_predict_value_record(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_RECORD, false);
 }
 
+/* bpnn_predict_value(model, text): a JSON object or a float8[] literal */
 Datum
 bpnn_predict_value_text(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_TEXT, false);
 }
 
+/* bpnn_predict_value(model, text[]): ODBC's arrays */
 Datum
 bpnn_predict_value_text_array(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_TEXT_ARRAY, false);
 }
 
+/*
+ * bpnn_predict_values(model, float8[]): a regressor's predictions, one per
+ * output
+ */
 Datum
 bpnn_predict_values(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_FLOAT8_ARRAY, true);
 }
 
+/* bpnn_predict_values(model, jsonb): a row matched by name */
 Datum
 bpnn_predict_values_row(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_JSONB, true);
 }
 
+/* bpnn_predict_values(model, record): a table's row */
 Datum
 bpnn_predict_values_record(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_RECORD, true);
 }
 
+/* bpnn_predict_values(model, text): a JSON object or a float8[] literal */
 Datum
 bpnn_predict_values_text(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_TEXT, true);
 }
 
+/* bpnn_predict_values(model, text[]): ODBC's arrays */
 Datum
 bpnn_predict_values_text_array(PG_FUNCTION_ARGS)
 {
 	return predict_value(fcinfo, ROW_TEXT_ARRAY, true);
 }
 
+/* the model's classes, in their order */
 Datum
 bpnn_classes(PG_FUNCTION_ARGS)
 {
@@ -410,6 +435,7 @@ bpnn_classes(PG_FUNCTION_ARGS)
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
+/* the model without its weights, as jsonb */
 Datum
 bpnn_info(PG_FUNCTION_ARGS)
 {
