@@ -139,6 +139,10 @@ count_cells(Scored *s, const int32 *actual, const int32 *predicted, int64 n_rows
 	pfree(start_a);
 }
 
+/*
+ * score a classifier on every row of a relation: the counts of its confusion
+ * matrix
+ */
 static void
 score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 {
@@ -199,6 +203,7 @@ score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 	s->skipped = set->rows_skipped;
 }
 
+/* a key and a number, as a JSON member */
 static void
 write_number(StringInfo buf, const char *key, double v)
 {
@@ -231,6 +236,7 @@ each_cell(const Scored *s, void (*emit) (void *arg, int a, int p, int64 count), 
 	}
 }
 
+/* the confusion matrix's cells as JSON rows of counts, one call per cell */
 static void
 write_count(void *arg, int a, int p, int64 count)
 {
@@ -243,6 +249,7 @@ write_count(void *arg, int a, int p, int64 count)
 	appendStringInfo(buf, INT64_FORMAT, count);
 }
 
+/* a JSON array of names */
 static void
 write_names(StringInfo buf, char **names, int n)
 {
@@ -258,6 +265,10 @@ write_names(StringInfo buf, char **names, int n)
 	appendStringInfoChar(buf, ']');
 }
 
+/*
+ * bpnn_evaluate: accuracy and the confusion matrix (a regressor: its
+ * figures) over a relation, as jsonb
+ */
 Datum
 bpnn_evaluate(PG_FUNCTION_ARGS)
 {
@@ -355,6 +366,7 @@ typedef struct ConfusionRows
 	char	  **predicted_names;
 } ConfusionRows;
 
+/* one cell of the confusion matrix as a row of bpnn_confusion's result */
 static void
 put_count(void *arg, int a, int p, int64 count)
 {
@@ -370,6 +382,10 @@ put_count(void *arg, int a, int p, int64 count)
 	pfree(DatumGetPointer(values[1]));
 }
 
+/*
+ * bpnn_confusion: the confusion matrix over a relation, one row per (actual,
+ * predicted) pair
+ */
 Datum
 bpnn_confusion(PG_FUNCTION_ARGS)
 {
@@ -449,6 +465,7 @@ check_fold_sizes(const int *fold_of, int64 n_rows, int folds)
 	pfree(size);
 }
 
+/* stratified k-fold cross-validation of bpnn_train, one row per fold */
 Datum
 bpnn_cross_validate(PG_FUNCTION_ARGS)
 {

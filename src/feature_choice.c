@@ -55,6 +55,7 @@ is_number_type(Oid type)
 	return labels_type_is_number(type) && getBaseType(type) != OIDOID;
 }
 
+/* the type category (pg_type.typcategory) of a type's base type */
 static char
 type_category(Oid type)
 {
@@ -65,6 +66,7 @@ type_category(Oid type)
 	return category;
 }
 
+/* is the type a date, time, timestamp or interval? */
 static bool
 is_date_time(Oid type)
 {
@@ -73,6 +75,7 @@ is_date_time(Oid type)
 	return category == TYPCATEGORY_DATETIME || category == TYPCATEGORY_TIMESPAN;
 }
 
+/* how a column of this type becomes inputs, or -1 if it cannot be a feature */
 int
 feature_column_kind(Oid atttypid, bool *boolean)
 {
@@ -99,6 +102,7 @@ feature_column_kind(Oid atttypid, bool *boolean)
 
 static void refuse_type(const char *name, Oid type) pg_attribute_noreturn();
 
+/* an error: the named feature column's type cannot be a feature */
 static void
 refuse_type(const char *name, Oid type)
 {
@@ -157,6 +161,7 @@ unquoted(const char *name)
 	return out.data;
 }
 
+/* the attribute number of a column of rel, or an error naming it */
 AttrNumber
 feature_column_attnum(Relation rel, const char *name)
 {
@@ -213,6 +218,7 @@ is_serial(Relation rel, Form_pg_attribute att)
 		table == RelationGetRelid(rel) && column == att->attnum;
 }
 
+/* record a column the default choice left out, with its reason */
 static void
 skip(FeatureChoice *choice, const char *name, char *reason)
 {
@@ -409,6 +415,10 @@ choose_named(Relation rel, const char *label_column, ArrayType *features,
 	}
 }
 
+/*
+ * the feature columns: those named, or every usable column but the label and
+ * the excluded
+ */
 void
 feature_choose(Relation rel, const char *label_column, ArrayType *features,
 			   ArrayType *exclude, FeatureChoice *choice)
@@ -428,6 +438,7 @@ feature_choose(Relation rel, const char *label_column, ArrayType *features,
 	}
 }
 
+/* the NOTICE of a default choice that left columns out */
 void
 feature_choice_report(const FeatureChoice *choice, const char *source)
 {

@@ -30,6 +30,7 @@ PG_FUNCTION_INFO_V1(bpnn_feature_stats_combinefn);
 #define STATS_HEADER 2
 #define STATS_PER_FEATURE 5
 
+/* an empty statistics array for n_features features */
 static ArrayType *
 stats_create(int n_features)
 {
@@ -49,6 +50,10 @@ stats_create(int n_features)
 
 static void bad_stats(const char *detail) pg_attribute_noreturn();
 
+/*
+ * an error: the array is not a bpnn_feature_stats state, for the reason in
+ * detail
+ */
 static void
 bad_stats(const char *detail)
 {
@@ -104,6 +109,7 @@ feature_stats_check(ArrayType *a)
 	return n;
 }
 
+/* one training row's values from a float8[], NaN for NULL, each checked */
 double *
 training_row_values(ArrayType *features, int *n, bool *has_null)
 {

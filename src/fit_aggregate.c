@@ -64,6 +64,7 @@ bad_option(const char *name, OptionKind kind)
 			 errmsg("option \"%s\" must be an array of layer sizes", name)));
 }
 
+/* an integer option's value, or an error naming the option */
 static int32
 json_int32(JsonbValue *v, const char *name)
 {
@@ -204,6 +205,7 @@ static const Oid group_label_types[] = {
 	TEXTOID, BOOLOID, INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, OIDOID
 };
 
+/* is type the label type of one of bpnn_fit's overloads? */
 bool
 fit_aggregate_label_type_known(Oid type)
 {
@@ -215,6 +217,10 @@ fit_aggregate_label_type_known(Oid type)
 	return false;
 }
 
+/*
+ * an empty state in cxt for a label type and options (checked as
+ * bpnn_train's arguments)
+ */
 GroupRows *
 fit_aggregate_new(MemoryContext cxt, Oid label_type, Jsonb *options)
 {
@@ -272,6 +278,7 @@ fit_aggregate_arg(FunctionCallInfo fcinfo, int argno)
 	return g;
 }
 
+/* an error unless options equal the state's (as jsonb) */
 void
 fit_aggregate_same_options(const GroupRows *g, Jsonb *options)
 {
@@ -289,6 +296,7 @@ fit_aggregate_same_options(const GroupRows *g, Jsonb *options)
 			 errhint("Pass the options as a constant, or group by them.")));
 }
 
+/* room for more rows, within bpnn.memory_limit (an error beyond it) */
 void
 fit_aggregate_reserve(GroupRows *g, int64 more)
 {

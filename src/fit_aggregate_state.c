@@ -51,6 +51,7 @@ typedef struct GroupStateHeader
 
 static void bad_state(const char *detail) pg_attribute_noreturn();
 
+/* an error: the bytes are not a bpnn_fit state, for the reason in detail */
 static void
 bad_state(const char *detail)
 {
@@ -129,6 +130,7 @@ bpnn_fit_combinefn(PG_FUNCTION_ARGS)
 
 /* ---------- serialize ---------- */
 
+/* bpnn_fit's serialize function: a state as bytea, for the leader */
 Datum
 bpnn_fit_serializefn(PG_FUNCTION_ARGS)
 {

@@ -42,6 +42,10 @@ PG_FUNCTION_INFO_V1(bpnn_gradient_combinefn);
 PG_FUNCTION_INFO_V1(bpnn_gradient_finalfn);
 PG_FUNCTION_INFO_V1(bpnn_apply_gradient);
 
+/*
+ * the aggregate's memory context, or an error naming the aggregate outside
+ * one
+ */
 MemoryContext
 aggregate_context(FunctionCallInfo fcinfo, const char *name)
 {
@@ -70,6 +74,10 @@ typedef struct GradientCache
 	ClassMatcher classes;
 } GradientCache;
 
+/*
+ * the model's class matcher and summing workspace, made once per decoded
+ * model
+ */
 static GradientCache *
 gradient_cache(CachedModel *cm)
 {
@@ -187,6 +195,7 @@ bpnn_gradient_combinefn(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(sum);
 }
 
+/* bpnn_gradient's final function: the state with every row summed */
 Datum
 bpnn_gradient_finalfn(PG_FUNCTION_ARGS)
 {

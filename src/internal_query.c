@@ -52,6 +52,7 @@ check_function(Oid fn, const CallCheck *check)
 					 BPNN_EXTENSION_NAME)));
 }
 
+/* check every function and aggregate a query calls (a tree walker) */
 static bool
 check_calls_walker(Node *node, CallCheck *check)
 {
@@ -108,6 +109,7 @@ check_query(SPIPlanPtr plan)
 	}
 }
 
+/* an internal query prepared with SPI, or an error */
 SPIPlanPtr
 internal_query_prepare(const char *sql, int nargs, Oid *argtypes)
 {
@@ -119,6 +121,7 @@ internal_query_prepare(const char *sql, int nargs, Oid *argtypes)
 	return plan;
 }
 
+/* run a prepared internal query after checking what it calls */
 void
 internal_query_run(SPIPlanPtr plan, Datum *values)
 {

@@ -123,6 +123,7 @@ kept_find(KeptModel *kept, struct varlena *plain)
 	return victim;
 }
 
+/* the model in argument argno, kept for the transaction in kept */
 CachedModel *
 model_from_arg_kept(FunctionCallInfo fcinfo, int argno, KeptModel *kept)
 {
