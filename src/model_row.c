@@ -32,6 +32,10 @@
 #include "labels.h"
 #include "model_row.h"
 
+/*
+ * one row of raw features from a float8[], in the model's order, NULLs
+ * imputed or NULL
+ */
 const double *
 model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
 {
@@ -194,6 +198,10 @@ json_kind(const JsonbValue *v)
 	}
 }
 
+/*
+ * a JSON value of a number column as a double (a boolean as 0 or 1), or an
+ * error
+ */
 static double
 json_number(const BpnnModel *m, int column, const JsonbValue *v, bool element)
 {
@@ -361,6 +369,10 @@ match_column_type(const BpnnModel *m, int c, Oid atttypid, RecordColumn *col, Me
 				 errdetail("The model takes \"%s\" as %s.", m->column_names[c], wanted)));
 }
 
+/*
+ * the row's record type matched to the model's columns, made once per type
+ * and call site
+ */
 static RecordMap *
 record_map(CachedModel *cm, HeapTupleHeader row)
 {

@@ -47,6 +47,7 @@ typedef struct CvShared
 
 PGDLLEXPORT void bpnn_cv_worker_main(dsm_segment *seg, shm_toc *toc);
 
+/* train on every fold but k and score fold k, in the current memory context */
 void
 parallel_cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 					 int k, CvFoldResult *result)
@@ -151,6 +152,7 @@ put_string(StringInfo buf, const char *s)
 		appendBinaryStringInfo(buf, s, len);
 }
 
+/* the next string flatten_text wrote, advancing *p */
 static char *
 get_string(const char **p)
 {
@@ -166,6 +168,7 @@ get_string(const char **p)
 	return s;
 }
 
+/* the strings of the arguments and the set, for the workers' shared memory */
 static void
 flatten_text(StringInfo buf, const TrainArgs *args, const TrainingSet *set)
 {
@@ -180,6 +183,7 @@ flatten_text(StringInfo buf, const TrainArgs *args, const TrainingSet *set)
 	appendBinaryStringInfo(buf, (char *) set->column_kinds, sizeof(uint8) * set->n_columns);
 }
 
+/* read back what flatten_text wrote */
 static void
 unflatten_text(const char *p, TrainArgs *args, TrainingSet *set)
 {
@@ -198,6 +202,7 @@ unflatten_text(const char *p, TrainArgs *args, TrainingSet *set)
 	memcpy(set->column_kinds, p, sizeof(uint8) * set->n_columns);
 }
 
+/* every fold of a cross-validation, in parallel workers where planned */
 void
 parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 					  int folds, CvFoldResult *results)

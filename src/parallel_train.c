@@ -201,6 +201,10 @@ deal_shards(TrainShared *sh, uint32_t *order, uint64 seed)
 	}
 }
 
+/*
+ * fit_network on several cores, or alone when no worker is planned; the
+ * planned workers
+ */
 int
 parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 					 const FitData *data, const FitData *validation, int n_classes,

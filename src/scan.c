@@ -78,6 +78,7 @@ build_query(Relation rel, const char *label_column, bool regression, bool label_
 	return q.data;
 }
 
+/* an error if a column's value is NaN or infinite */
 static void
 check_finite(double v, const char *column)
 {
@@ -525,6 +526,7 @@ typedef struct ScanReceiver
 	ErrorContextCallback *outer_context;	/* the error context outside SPI */
 } ScanReceiver;
 
+/* the scan's DestReceiver: decode one row into the training set */
 static bool
 scan_receive(TupleTableSlot *slot, DestReceiver *self)
 {
@@ -548,11 +550,13 @@ scan_receive(TupleTableSlot *slot, DestReceiver *self)
 	return !r->st->set->over_limit;
 }
 
+/* the DestReceiver's startup: nothing to do */
 static void
 scan_startup(DestReceiver *self, int operation, TupleDesc typeinfo)
 {
 }
 
+/* the DestReceiver's shutdown: nothing to do */
 static void
 scan_shutdown(DestReceiver *self)
 {
@@ -747,6 +751,10 @@ assemble(BpnnScan *st)
 	MemoryContextSwitchTo(old);
 }
 
+/*
+ * the training set of a relation: its rows, as the calling user, decoded
+ * into memory
+ */
 TrainingSet *
 scan_training_set(Oid relid, const char *label_column, const ScanSpec *spec)
 {

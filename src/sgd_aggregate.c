@@ -113,6 +113,10 @@ typedef struct EpochCache
  */
 static KeptModel epoch_models = KEPT_MODEL_INIT("bpnn_train_epoch models");
 
+/*
+ * the model of bpnn_train_epoch's argument, kept for the transaction, with
+ * its cache
+ */
 static CachedModel *
 epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 {
@@ -135,6 +139,10 @@ epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 	return cm;
 }
 
+/*
+ * bpnn_train_epoch's transition function: buffer the row, train when the
+ * buffer is full
+ */
 Datum
 bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 {

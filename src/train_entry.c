@@ -35,6 +35,7 @@ train_report_rows(const TrainArgs *args, const TrainingSet *set)
 				 errdetail("Numbers became their column's training mean; text became no category.")));
 }
 
+/* bpnn_train: train a model on a relation, in memory or by streaming */
 Datum
 bpnn_train(PG_FUNCTION_ARGS)
 {

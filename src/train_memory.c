@@ -26,6 +26,10 @@ typedef struct EpochReports
 	LiveProgress *live;
 } EpochReports;
 
+/*
+ * the training loop's hook after each epoch: bpnn.progress's NOTICE and the
+ * progress slot
+ */
 static void
 report_progress(void *arg, int epoch, double mean_loss)
 {
@@ -51,6 +55,7 @@ normalize_row(float *dst, const float *src, int n, const double *shift,
 	}
 }
 
+/* rows of set (all when rows is NULL), normalized with the model's scaler */
 float *
 train_normalized_rows(const BpnnModel *model, const TrainingSet *set,
 					  const int64 *rows, int64 n_rows)
@@ -220,6 +225,10 @@ fit_target_scaling(BpnnModel *model, const TrainingSet *set, const int64 *rows,
 	}
 }
 
+/*
+ * a regressor's targets of rows of set, standardized with the model's target
+ * scaling
+ */
 float *
 train_standardized_targets(const BpnnModel *model, const TrainingSet *set, const int64 *rows,
 						   int64 n_rows)
@@ -241,6 +250,7 @@ train_standardized_targets(const BpnnModel *model, const TrainingSet *set, const
 	return t;
 }
 
+/* train a network on rows of set (all when rows is NULL), in memory */
 BpnnModel *
 train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 			int64 n_rows)

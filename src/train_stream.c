@@ -376,6 +376,7 @@ scan_epoch(SPIPlanPtr plan, BpnnModel *model, const TrainArgs *args,
 	*accuracy = trained->training.train_accuracy;
 }
 
+/* train a network by aggregate scans of the source, memory flat in its rows */
 BpnnModel *
 train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 				   const char *schema)
