@@ -8,7 +8,7 @@ EXTVERSION = 0.4.0
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/nn_fit.o src/nn_normalize.o src/model.o \
 	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train_memory.o src/train_entry.o src/predict.o src/model_row.o src/evaluate.o \
-	src/gradient_state.o src/gradient_aggregate.o src/feature_stats.o src/train_stream.o src/fit_aggregate.o src/fit_aggregate_state.o src/model_cache.o \
+	src/gradient_state.o src/gradient_aggregate.o src/train_stream.o src/fit_aggregate.o src/fit_aggregate_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
 	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o
 

@@ -30,7 +30,6 @@
 #include "utils/numeric.h"
 
 #include "bpnn.h"
-#include "feature_stats.h"
 #include "fit_aggregate.h"
 #include "gradient_aggregate.h"
 #include "labels.h"

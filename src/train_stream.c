@@ -41,7 +41,7 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
-#include "feature_stats.h"
+#include "gradient_aggregate.h"
 #include "gradient_state.h"
 #include "internal_query.h"
 #include "labels.h"
