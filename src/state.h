@@ -15,7 +15,7 @@
  *   uint64 model checksum   int64 rows   int64 skipped   int64 correct
  *   float8 loss   uint32 weights   float8 sums[weights]
  *
- * sums[] are the research's batch error products summed over the rows
+ * sums[] are the batch error products of Jiang 2020 summed over the rows
  * (dV = X^T dY, dW = Y^T dO: minus the loss gradient); bpnn_state_gradient()
  * returns the mean loss gradient, -sums / rows.
  */

@@ -1,6 +1,6 @@
 /*
  * stream.c — training on tables larger than bpnn.memory_limit: the
- * research's batch learning as a loop of aggregate scans, so memory stays
+ * batch learning of Jiang 2020 as a loop of aggregate scans, so memory stays
  * flat however many rows there are, and the planner may use parallel
  * workers for every scan.
  *
@@ -19,7 +19,7 @@
  *      parallel worker or Citus shard trains mini-batches on its rows and
  *      the partial models are averaged:
  *        SELECT bpnn_train_epoch($1, features, label::text, $2, ...) FROM source
- *      with batch_size 0 (the research's full batch): one scan for the
+ *      with batch_size 0 (the full batch of Jiang 2020): one scan for the
  *      gradient of the current weights, then one update (momentum rule or
  *      Adam, as in memory):
  *        SELECT bpnn_gradient($1, features, label::text) FROM source

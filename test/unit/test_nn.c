@@ -3,7 +3,7 @@
  * finite-difference gradient check of the backward pass (every activation,
  * squared error and softmax with cross-entropy, class weights, two hidden
  * layers; linear outputs against real targets for regression), that
- * regression learns, the research's momentum rule, Adam, weight decay, early
+ * regression learns, the momentum rule of Jiang 2020, Adam, weight decay, early
  * stopping, decimal scaling, seeded reproducibility, that training
  * actually learns, and that hashed seeds a generator step apart give
  * unrelated shuffles.
