@@ -141,10 +141,11 @@ option_datum(TrainArg arg, JsonbValue *v)
 
 /*
  * The training arguments from an options object: each option overrides
- * bpnn_train's default; then bpnn_train's own checks run on the result.
+ * bpnn_train's default; then bpnn_train's own checks run on the result
+ * (bpnn_fit's options, and each setting of bpnn_search).
  */
-static void
-options_to_args(Jsonb *options, TrainArgs *args)
+void
+train_args_from_options(Jsonb *options, TrainArgs *args)
 {
 	Jsonb	   *defaults = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 															  CStringGetDatum(train_arg_defaults)));
@@ -223,7 +224,7 @@ group_new(MemoryContext cxt, Oid label_type, Jsonb *options)
 	g->magic = GROUP_ROWS_MAGIC;
 	g->cxt = cxt;
 	g->label_type = label_type;
-	options_to_args(options, &g->args);
+	train_args_from_options(options, &g->args);
 	if (g->args.regression && (!labels_type_is_number(label_type) || getBaseType(label_type) == OIDOID))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),

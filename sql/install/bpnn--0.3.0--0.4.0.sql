@@ -497,6 +497,30 @@ COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text[]) IS
 	'bpnn_predict_values of features given as text, each element read as float8';
 
 -- ---------------------------------------------------------------------------
+-- bpnn_search (issue 15): which settings are best.  A grid of options (a
+-- JSON object of arrays, named as bpnn_train's arguments) gives settings;
+-- each is cross-validated on the same stratified folds of one scan of the
+-- source, and the settings come back best first.  VOLATILE: it trains,
+-- and reads a table.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION bpnn_search(
+	source regclass,
+	label_col text,
+	grid jsonb,
+	folds int DEFAULT 5,
+	options jsonb DEFAULT '{}',
+	features text[] DEFAULT NULL,
+	exclude text[] DEFAULT NULL,
+	trials int DEFAULT NULL,
+	refit boolean DEFAULT false)
+RETURNS TABLE (rank int, settings jsonb, accuracy float8, accuracy_stddev float8,
+			   rmse float8, rmse_stddev float8, r2 float8, loss float8, seconds float8,
+			   model bpnn_model)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION bpnn_search(regclass, text, jsonb, int, jsonb, text[], text[], int, boolean) IS
+	'cross-validates each setting of a grid of bpnn_train options (or trials of them drawn at random) on the same folds, best first; refit trains the best on every row';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0
