@@ -222,34 +222,151 @@ attr_gradient(const NnLayout *layout, const float *weights, const AttrTarget *ta
 	return value;
 }
 
-double
-attr_integrated_gradients(const NnLayout *layout, const float *weights,
-						  const AttrTarget *target, const double *z, const double *z0,
-						  int steps, double *contribution, double *point, double *grad,
-						  double *work, void (*step_done) (void *arg), void *arg)
+#define FIRST_PANELS 16
+
+/* the point z0 + t (z - z0) */
+static void
+path_point(const double *z, const double *z0, int n, double t, double *point)
 {
+	int			i;
+
+	for (i = 0; i < n; i++)
+		point[i] = z0[i] + t * (z[i] - z0[i]);
+}
+
+/*
+ * 2-point Gauss-Legendre on panel p: the contributions it adds (into sum,
+ * when not NULL), and its error against p->fb - p->fa
+ */
+static double
+panel_quadrature(const NnLayout *layout, const float *weights, const AttrTarget *target,
+				 const double *z, const double *z0, const AttrPanel *p, double *sum,
+				 double *point, double *grad, double *work)
+{
+	const double node = 0.57735026918962576451;	/* 1/sqrt(3), weight 1 */
+	double		half = 0.5 * (p->b - p->a),
+				mid = 0.5 * (p->a + p->b),
+				along = 0.0;
 	int			n = layout->sizes[0],
-				s,
-				i;
-	double		total = 0.0;
+				i,
+				k;
 
-	memset(contribution, 0, sizeof(double) * n);
-	for (s = 0; s < steps; s++)
+	for (k = -1; k <= 1; k += 2)
 	{
-		double		alpha = (s + 0.5) / steps;
-
-		for (i = 0; i < n; i++)
-			point[i] = z0[i] + alpha * (z[i] - z0[i]);
+		path_point(z, z0, n, mid + k * node * half, point);
 		(void) attr_gradient(layout, weights, target, point, grad, work);
 		for (i = 0; i < n; i++)
-			contribution[i] += grad[i];
+		{
+			double		c = half * grad[i] * (z[i] - z0[i]);
+
+			along += c;
+			if (sum != NULL)
+				sum[i] += c;
+		}
+	}
+	return fabs(along - (p->fb - p->fa));
+}
+
+/* the max-heap of panels by error: move panel i up, or down, to its place */
+static void
+heap_up(AttrPanel *heap, int i)
+{
+	while (i > 0 && heap[(i - 1) / 2].error < heap[i].error)
+	{
+		AttrPanel	swap = heap[i];
+
+		heap[i] = heap[(i - 1) / 2];
+		heap[(i - 1) / 2] = swap;
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(AttrPanel *heap, int n, int i)
+{
+	for (;;)
+	{
+		int			largest = i,
+					l = 2 * i + 1,
+					r = l + 1;
+		AttrPanel	swap;
+
+		if (l < n && heap[l].error > heap[largest].error)
+			largest = l;
+		if (r < n && heap[r].error > heap[largest].error)
+			largest = r;
+		if (largest == i)
+			return;
+		swap = heap[i];
+		heap[i] = heap[largest];
+		heap[largest] = swap;
+		i = largest;
+	}
+}
+
+int
+attr_integrated_gradients(const NnLayout *layout, const float *weights,
+						  const AttrTarget *target, const double *z, const double *z0,
+						  double tolerance, AttrPanel *panels, int max_panels,
+						  double *contribution, double *point, double *grad, double *work,
+						  void (*step_done) (void *arg), void *arg)
+{
+	int			n = layout->sizes[0],
+				count = 0,
+				p;
+	double		f_prev = attr_gradient(layout, weights, target, z0, NULL, work);
+
+	/* FIRST_PANELS equal panels, then the worst halved while the errors exceed tolerance */
+	for (p = 0; p < FIRST_PANELS; p++)
+	{
+		AttrPanel  *panel = &panels[count];
+
+		panel->a = (double) p / FIRST_PANELS;
+		panel->b = (double) (p + 1) / FIRST_PANELS;
+		panel->fa = f_prev;
+		path_point(z, z0, n, panel->b, point);
+		panel->fb = p + 1 == FIRST_PANELS ? attr_gradient(layout, weights, target, z, NULL, work) :
+			attr_gradient(layout, weights, target, point, NULL, work);
+		f_prev = panel->fb;
+		panel->error = panel_quadrature(layout, weights, target, z, z0, panel, NULL, point, grad, work);
+		heap_up(panels, count++);
 		if (step_done != NULL)
 			step_done(arg);
 	}
-	for (i = 0; i < n; i++)
+	while (count + 1 <= max_panels)
 	{
-		contribution[i] *= (z[i] - z0[i]) / steps;
-		total += contribution[i];
+		AttrPanel	worst = panels[0],
+					left,
+					right;
+		double		total = 0.0;
+
+		for (p = 0; p < count; p++)
+			total += panels[p].error;
+		if (total <= tolerance)
+			break;
+		left = worst;
+		right = worst;
+		left.b = right.a = 0.5 * (worst.a + worst.b);
+		path_point(z, z0, n, left.b, point);
+		left.fb = right.fa = attr_gradient(layout, weights, target, point, NULL, work);
+		left.error = panel_quadrature(layout, weights, target, z, z0, &left, NULL, point, grad, work);
+		right.error = panel_quadrature(layout, weights, target, z, z0, &right, NULL, point, grad, work);
+		panels[0] = left;
+		heap_down(panels, count, 0);
+		panels[count] = right;
+		heap_up(panels, count++);
+		if (step_done != NULL)
+			step_done(arg);
 	}
-	return total;
+
+	/* the contributions, from the panels kept */
+	memset(contribution, 0, sizeof(double) * n);
+	for (p = 0; p < count; p++)
+	{
+		(void) panel_quadrature(layout, weights, target, z, z0, &panels[p], contribution,
+								point, grad, work);
+		if (step_done != NULL)
+			step_done(arg);
+	}
+	return 2 * count;
 }

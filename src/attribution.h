@@ -41,18 +41,38 @@ extern double attr_gradient(const NnLayout *layout, const float *weights,
 							const AttrTarget *target, const double *z,
 							double *grad, double *work);
 
+/* a piece [a, b] of the path, the target's values at its ends, its error */
+typedef struct AttrPanel
+{
+	double		a,
+				b,
+				fa,
+				fb,
+				error;
+} AttrPanel;
+
 /*
- * One pass of integrated gradients (Sundararajan et al., 2017) along the
- * straight line from baseline z0 to z, by the midpoint rule in `steps`
- * points: contribution[i] = (z[i] - z0[i]) * mean gradient[i].  point and
- * grad are scratch of sizes[0] doubles.  Call step_done (may be NULL)
- * after every point, with arg, so that the caller can check for
- * interrupts.  Returns the sum of the contributions.
+ * Integrated gradients (Sundararajan et al., 2017) along the straight line
+ * from baseline z0 to z: contribution[i] = (z[i] - z0[i]) * the integral
+ * over t in [0, 1] of d target / d z[i] at z0 + t (z - z0).
+ *
+ * The integral is taken by global adaptive quadrature (as QUADPACK's
+ * QAG): 2-point Gauss-Legendre on panels, the panel of largest error
+ * halved until the errors add up to at most tolerance, or max_panels
+ * panels (the scratch `panels` holds that many).  A panel's error is
+ * exact, not estimated: the contributions of a panel [a, b] must add up
+ * to target(b) - target(a) (completeness), so the sum of all contributions
+ * is within tolerance of target(z) - target(z0) whenever max_panels
+ * sufficed.  point and grad are scratch of sizes[0] doubles.  Calls
+ * step_done (may be NULL) after every panel, with arg, so that the caller
+ * can check for interrupts.  Returns the gradients the contributions
+ * come from (2 per panel kept).
  */
-extern double attr_integrated_gradients(const NnLayout *layout, const float *weights,
-										const AttrTarget *target, const double *z,
-										const double *z0, int steps, double *contribution,
-										double *point, double *grad, double *work,
-										void (*step_done) (void *arg), void *arg);
+extern int	attr_integrated_gradients(const NnLayout *layout, const float *weights,
+									  const AttrTarget *target, const double *z,
+									  const double *z0, double tolerance, AttrPanel *panels,
+									  int max_panels, double *contribution, double *point,
+									  double *grad, double *work,
+									  void (*step_done) (void *arg), void *arg);
 
 #endif							/* BPNN_ATTRIBUTION_H */

@@ -9,9 +9,11 @@
  * input for a saturated unit's flat gradient.  The baseline is the model's
  * imputed row (the training mean of every number, no category for a
  * one-hot column), the row bpnn_predict scores when every value is
- * missing.  The steps double from 32 until the contributions' sum is
- * within 1e-4 of the prediction's change (relative), or 4096 steps; the
- * result names the steps and the error left.
+ * missing.  The path integral is taken by adaptive quadrature until the
+ * contributions' sum is within 1e-4 of the prediction's change (relative),
+ * or the panels reach 4096 (8192 gradients): steep sigmoids and ReLU kinks
+ * get the points, flat stretches few.  The result names the gradients taken
+ * (steps) and the completeness error left.
  *
  * The row comes in every form bpnn_predict takes, read by its own reader
  * (predict_read_row); the class is bpnn_predict's (the kernel's float4
@@ -37,9 +39,9 @@ PG_FUNCTION_INFO_V1(bpnn_explain_record);
 PG_FUNCTION_INFO_V1(bpnn_explain_text);
 PG_FUNCTION_INFO_V1(bpnn_explain_text_array);
 
-#define FIRST_STEPS 32
-#define MAX_STEPS 4096
+#define MAX_PANELS 4096			/* of the quadrature: 8192 gradients */
 #define COMPLETENESS_TOLERANCE 1e-4 /* of |prediction - baseline prediction| */
+#define TOLERANCE_FLOOR 1e-12	/* of 1 + |prediction|: where they are equal */
 
 /* one input's contribution, for sorting */
 typedef struct Contribution
@@ -109,6 +111,7 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	double		prediction,
 				baseline,
 				total,
+				tolerance,
 				error;
 	AttrTarget	target = {0};
 	Contribution *order = palloc(sizeof(Contribution) * n);
@@ -141,15 +144,15 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	prediction = attr_gradient(layout, m->weights, &target, z, NULL, work);
 	baseline = attr_gradient(layout, m->weights, &target, z0, NULL, work);
 
-	for (steps = FIRST_STEPS;; steps *= 2)
-	{
-		total = attr_integrated_gradients(layout, m->weights, &target, z, z0, steps,
-										  contribution, point, grad, work,
-										  step_interrupts, NULL);
-		error = fabs(total - (prediction - baseline));
-		if (error <= COMPLETENESS_TOLERANCE * fabs(prediction - baseline) || steps >= MAX_STEPS)
-			break;
-	}
+	tolerance = COMPLETENESS_TOLERANCE * fabs(prediction - baseline) +
+		TOLERANCE_FLOOR * (1.0 + fabs(prediction));
+	steps = attr_integrated_gradients(layout, m->weights, &target, z, z0, tolerance,
+									  palloc(sizeof(AttrPanel) * MAX_PANELS), MAX_PANELS,
+									  contribution, point, grad, work, step_interrupts, NULL);
+	total = 0.0;
+	for (i = 0; i < n; i++)
+		total += contribution[i];
+	error = fabs(total - (prediction - baseline));
 
 	for (i = 0; i < n; i++)
 	{
