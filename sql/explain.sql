@@ -109,6 +109,11 @@ SELECT * FROM bpnn_importance(:'c', 'explain_syn', 'label', 1001);
 SELECT * FROM bpnn_importance(:'c', 'explain_syn', 'no_such_column');
 -- a model whose feature columns the source lacks
 SELECT * FROM bpnn_importance((SELECT model FROM explain_models WHERE name = 'iris'), 'explain_syn', 'label');
+-- the rows read count against bpnn.memory_limit, as bpnn_evaluate's
+CREATE VIEW explain_syn_tenfold AS SELECT explain_syn.* FROM explain_syn, generate_series(1, 10);
+SET bpnn.memory_limit = '64kB';
+SELECT * FROM bpnn_importance(:'c', 'explain_syn_tenfold', 'label');
+RESET bpnn.memory_limit;
 -- NULL arguments: no rows (STRICT)
 SELECT count(*) AS null_repeats FROM bpnn_importance(:'c', 'explain_syn', 'label', NULL);
 
@@ -235,5 +240,5 @@ FROM (SELECT bpnn_explain(bpnn_train('explain_syn', 'label', features => '{x1,x2
 SELECT count(*) AS forms, bool_and(provolatile = 'i' AND proisstrict AND proparallel = 's') AS labels
 FROM pg_proc WHERE proname = 'bpnn_explain';
 
-DROP VIEW explain_syn_view;
+DROP VIEW explain_syn_view, explain_syn_tenfold;
 DROP TABLE explain_rows, explain_importance, explain_models, explain_syn;
