@@ -93,15 +93,15 @@ src/kernel-arch: FORCE
 FORCE:
 
 # the math outside the server: gradient check and kernel tests
-KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
+KERNEL_SRC = src/nn.c src/fit.c src/normalize.c src/attribution.c
 UNIT_FLAGS = -O3 $(KERNEL_FP) -g -Wall -Wextra
-test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 # the same tests with one instruction set forced (no clones), one build each:
 # test/unit/run.sh runs those this CPU can run and compares their bits
 UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
-test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
