@@ -120,7 +120,8 @@ SELECT count(*) AS null_repeats FROM bpnn_importance(:'c', 'explain_syn', 'label
 -- bpnn_explain: integrated gradients of one row.  Rows of the table, for
 -- every kind of model: the method, the output explained, the class
 -- (bpnn_predict's), completeness within 1e-4 of the prediction's change
--- (as documented, and as the reported completeness_error says), and the
+-- (plus 1e-12 (1 + |prediction|), as documented; and the reported
+-- completeness_error is the error the contributions show), and the
 -- prediction equal to bpnn_predict_proba's (or bpnn_predict_value's) to
 -- float4 precision
 CREATE TABLE explain_rows AS
@@ -142,7 +143,8 @@ SELECT name, count(*) AS rows, min(e->>'method') AS method, min(e->>'output') AS
        bool_and(e->>'class' IS NOT DISTINCT FROM predicted) AS class_is_bpnn_predict,
        bool_and(abs((e->>'prediction')::float8 - p) <= 1e-5 * greatest(1, abs(p))) AS prediction_matches,
        bool_and(abs(s.sum - ((e->>'prediction')::float8 - (e->>'baseline_prediction')::float8))
-                <= 1e-4 * abs((e->>'prediction')::float8 - (e->>'baseline_prediction')::float8) + 1e-12) AS complete,
+                <= 1e-4 * abs((e->>'prediction')::float8 - (e->>'baseline_prediction')::float8)
+                   + 1e-12 * (1 + abs((e->>'prediction')::float8))) AS complete,
        bool_and(abs(abs(s.sum - ((e->>'prediction')::float8 - (e->>'baseline_prediction')::float8))
                     - (e->>'completeness_error')::float8) <= 1e-9) AS error_reported,
        bool_and((e->>'steps')::int BETWEEN 32 AND 8192) AS steps_named
@@ -232,7 +234,8 @@ SELECT bpnn_explain(NULL, ARRAY[0.5, -0.2, 0.1, 0.3]) IS NULL AS null_model,
        bpnn_explain(:'s', NULL::float8[]) IS NULL AS null_row,
        bpnn_explain(:'s', ARRAY[0.5, NULL, 0.1, 0.3]) IS NULL AS null_feature,
        bpnn_predict(:'s', ARRAY[0.5, NULL, 0.1, 0.3]) IS NULL AS as_bpnn_predict;
-SELECT (e->>'completeness_error')::float8 <= 1e-4 * abs((e->>'prediction')::float8 - (e->>'baseline_prediction')::float8) + 1e-12 AS imputed_row_complete,
+SELECT (e->>'completeness_error')::float8 <= 1e-4 * abs((e->>'prediction')::float8 - (e->>'baseline_prediction')::float8)
+                                              + 1e-12 * (1 + abs((e->>'prediction')::float8)) AS imputed_row_complete,
        e->'contributions' @> '[{"feature": "x2", "contribution": 0}]' AS imputed_input_contributes_nothing
 FROM (SELECT bpnn_explain(bpnn_train('explain_syn', 'label', features => '{x1,x2,x3,x4}', missing => 'impute', epochs => 20),
                           ARRAY[0.5, NULL, 0.1, 0.3]) AS e) s;
