@@ -114,6 +114,11 @@ CREATE VIEW explain_syn_tenfold AS SELECT explain_syn.* FROM explain_syn, genera
 SET bpnn.memory_limit = '64kB';
 SELECT * FROM bpnn_importance(:'c', 'explain_syn_tenfold', 'label');
 RESET bpnn.memory_limit;
+-- a cancel request stops it: 1000 repeats of 6 columns take far longer
+-- than the timeout on any machine
+SET statement_timeout = '100ms';
+SELECT * FROM bpnn_importance(:'c', 'explain_syn_tenfold', 'label', 1000);
+RESET statement_timeout;
 -- NULL arguments: no rows (STRICT)
 SELECT count(*) AS null_repeats FROM bpnn_importance(:'c', 'explain_syn', 'label', NULL);
 
