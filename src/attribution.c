@@ -5,10 +5,10 @@
  *
  * The forward pass here is the kernel's (nn.c) in float8 and with the
  * library's exp and tanh: the same function of the float4 inputs and
- * weights, to about 1e-6 of bpnn_predict_proba, and smooth enough that the
- * midpoint rule converges (the kernel's float4 sums would leave noise of
- * 1e-7 in every gradient).  Plain C, no PostgreSQL headers (as nn.c), so
- * it can be tested outside the server.
+ * weights (within 1e-5 of bpnn_predict_proba; the explain suite checks
+ * it), without the float4 rounding that would make the small differences
+ * of a path integral noisy.  Plain C, no PostgreSQL headers (as nn.c), so
+ * it is tested outside the server too (test/unit/test_nn.c).
  */
 #include <math.h>
 #include <string.h>

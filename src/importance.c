@@ -11,7 +11,9 @@
  * that column's inputs (a one-hot category or an array column moves as
  * one), a scoring pass (the forward pass bpnn_evaluate runs) and the
  * column put back.  The shuffles come from one generator seeded with seed,
- * so the same seed gives the same figures.
+ * so the same seed gives the same figures.  Memory: the rows (within
+ * bpnn.memory_limit, or an error), a normalized copy per scoring pass (as
+ * bpnn_evaluate's, also within it) and one column's values kept aside.
  *
  * The score is the accuracy for a classifier (importance: its drop) and
  * the RMSE over all outputs, in the label's units, for a regressor
