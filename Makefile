@@ -10,7 +10,8 @@ OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/predict_row.o src/evaluate.o src/search.o \
 	src/state.o src/aggregate.o src/stream.o src/group.o src/group_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
-	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o
+	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o \
+	src/attribution.o src/explain.o src/importance.o
 
 # the first release's install script and every update script after it:
 # CREATE EXTENSION bpnn runs them in order (as contrib/hstore ships its
@@ -24,7 +25,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # the database lacks it), so any one runs alone: make installcheck
 # REGRESS=predict TAP_TESTS=.  data checks the fixtures themselves.
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream search accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream search explain accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework
@@ -92,15 +93,15 @@ src/kernel-arch: FORCE
 FORCE:
 
 # the math outside the server: gradient check and kernel tests
-KERNEL_SRC = src/nn.c src/fit.c src/normalize.c
+KERNEL_SRC = src/nn.c src/fit.c src/normalize.c src/attribution.c
 UNIT_FLAGS = -O3 $(KERNEL_FP) -g -Wall -Wextra
-test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 # the same tests with one instruction set forced (no clones), one build each:
 # test/unit/run.sh runs those this CPU can run and compares their bits
 UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
-test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h
+test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/fit.h src/normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)

@@ -26,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "bpnn.h"
+#include "evaluate.h"
 #include "labels.h"
 #include "parallel.h"
 #include "regression.h"
@@ -70,8 +71,7 @@ typedef struct Scored
 	double		loss;			/* mean squared error per row */
 } Scored;
 
-/* id of each of the set's classes among the model's, -1 when unknown */
-static int32 *
+int32 *
 map_classes(const BpnnModel *m, const TrainingSet *set)
 {
 	int32	   *map = palloc(sizeof(int32) * set->n_classes);

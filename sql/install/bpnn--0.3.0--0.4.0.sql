@@ -521,6 +521,55 @@ COMMENT ON FUNCTION bpnn_search(regclass, text, jsonb, int, jsonb, text[], text[
 	'cross-validates each setting of a grid of bpnn_train options (or trials of them drawn at random) on the same folds, best first; refit trains the best on every row';
 
 -- ---------------------------------------------------------------------------
+-- Explanations (issue 15, item 3): bpnn_importance, bpnn_explain
+-- (src/importance.c, src/explain.c, src/attribution.c)
+-- ---------------------------------------------------------------------------
+-- Permutation importance of each source column on a table, in one scan as
+-- the calling user (as bpnn_evaluate: STABLE, PARALLEL RESTRICTED).
+CREATE FUNCTION bpnn_importance(model bpnn_model, source regclass, label_col text,
+	repeats int DEFAULT 5, seed bigint DEFAULT 1,
+	OUT feature text, OUT importance float8, OUT stddev float8, OUT metric text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'bpnn_importance' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 20;
+COMMENT ON FUNCTION bpnn_importance(bpnn_model, regclass, text, int, bigint) IS
+	'permutation importance of each source column of the model on a table or view: the drop in accuracy (a regressor: the rise in RMSE) when the column is shuffled, mean and standard deviation over repeats seeded shuffles, most important first';
+
+-- Integrated gradients of one row, in every form of a row that bpnn_predict
+-- takes: a function of the model and the row alone, as bpnn_predict
+CREATE FUNCTION bpnn_explain(model bpnn_model, features float8[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, float8[]) IS
+	'why the model predicts what it does for one row of features in bpnn_info(model)->features order: each input''s contribution to the predicted class''s probability (a regressor: its value) by integrated gradients from the training means, as jsonb sorted by |contribution|';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, jsonb) IS
+	'bpnn_explain of a row given as a JSON object of column values, e.g. to_jsonb(t): every feature column of the model must be a key';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features jsonb, missing_keys text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, jsonb, text) IS
+	'bpnn_explain of a jsonb row; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features record) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, record) IS
+	'bpnn_explain of a row of a table or query, e.g. bpnn_explain(m, t): its columns matched by name';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features record, missing_keys text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, record, text) IS
+	'bpnn_explain of a record; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, text) IS
+	'bpnn_explain of a row given as text, as drivers send untyped parameters: a JSON object of column values, or else a float8[] literal';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features text, missing_keys text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, text, text) IS
+	'bpnn_explain of a row given as text; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features text[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, text[]) IS
+	'bpnn_explain of features given as text, each element read as float8 (as ODBC sends ARRAY[?, ?, ...])';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0
