@@ -10,7 +10,8 @@ OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train.o src/train_entry.o src/predict.o src/predict_row.o src/evaluate.o \
 	src/state.o src/aggregate.o src/stream.o src/group.o src/group_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
-	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o
+	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o \
+	src/onnx.o src/onnx_proto.o
 
 # the first release's install script and every update script after it:
 # CREATE EXTENSION bpnn runs them in order (as contrib/hstore ships its

@@ -1,0 +1,125 @@
+/*
+ * onnx_proto.c — the protobuf wire format writer of onnx_proto.h: tags,
+ * varints, length-delimited fields, and little-endian numbers whatever the
+ * host's byte order.
+ */
+#include "postgres.h"
+
+#include "miscadmin.h"
+
+#include "onnx_proto.h"
+
+#define PB_VARINT 0
+#define PB_LENGTH_DELIMITED 2
+#define PB_FIXED32 5
+
+/* an unsigned varint: 7 bits a byte, low first, the high bit saying "more" */
+static void
+pb_varint(StringInfo buf, uint64 v)
+{
+	char		bytes[10];
+	int			n = 0;
+
+	do
+	{
+		bytes[n] = (char) (v & 0x7F);
+		v >>= 7;
+		if (v != 0)
+			bytes[n] |= (char) 0x80;
+		n++;
+	} while (v != 0);
+	appendBinaryStringInfo(buf, bytes, n);
+}
+
+static void
+pb_tag(StringInfo buf, int field, int wire_type)
+{
+	pb_varint(buf, ((uint64) field << 3) | (uint64) wire_type);
+}
+
+void
+pb_int(StringInfo buf, int field, int64 value)
+{
+	pb_tag(buf, field, PB_VARINT);
+	/* a negative int32 or int64 is its two's complement in ten bytes */
+	pb_varint(buf, (uint64) value);
+}
+
+void
+pb_bytes(StringInfo buf, int field, const void *data, Size len)
+{
+	pb_tag(buf, field, PB_LENGTH_DELIMITED);
+	pb_varint(buf, (uint64) len);
+	appendBinaryStringInfo(buf, data, (int) len);
+}
+
+void
+pb_string(StringInfo buf, int field, const char *s)
+{
+	pb_bytes(buf, field, s, strlen(s));
+}
+
+void
+pb_message(StringInfo buf, int field, StringInfo sub)
+{
+	pb_bytes(buf, field, sub->data, sub->len);
+}
+
+/* a uint32's four bytes, low first */
+static void
+append_le32(char *out, uint32 v)
+{
+	out[0] = (char) (v & 0xFF);
+	out[1] = (char) ((v >> 8) & 0xFF);
+	out[2] = (char) ((v >> 16) & 0xFF);
+	out[3] = (char) ((v >> 24) & 0xFF);
+}
+
+void
+pb_float(StringInfo buf, int field, float value)
+{
+	uint32		bits;
+	char		bytes[4];
+
+	memcpy(&bits, &value, sizeof(bits));
+	append_le32(bytes, bits);
+	pb_tag(buf, field, PB_FIXED32);
+	appendBinaryStringInfo(buf, bytes, 4);
+}
+
+void
+pb_append_floats_le(StringInfo buf, const float *values, Size n)
+{
+	char		bytes[4];
+	Size		i;
+
+	for (i = 0; i < n; i++)
+	{
+		uint32		bits;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(&bits, &values[i], sizeof(bits));
+		append_le32(bytes, bits);
+		appendBinaryStringInfo(buf, bytes, 4);
+	}
+}
+
+void
+pb_append_doubles_le(StringInfo buf, const double *values, Size n)
+{
+	char		bytes[8];
+	Size		i;
+
+	for (i = 0; i < n; i++)
+	{
+		uint64		bits;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(&bits, &values[i], sizeof(bits));
+		append_le32(bytes, (uint32) (bits & 0xFFFFFFFF));
+		append_le32(bytes + 4, (uint32) (bits >> 32));
+		appendBinaryStringInfo(buf, bytes, 8);
+	}
+}

@@ -1,0 +1,34 @@
+/*
+ * onnx_proto.h — a small writer of the protobuf wire format (varints,
+ * length-delimited fields, little-endian fixed-width numbers), enough for
+ * the ONNX messages src/onnx.c writes.  No protobuf library: a message is a
+ * StringInfo, and a nested message is written into its own buffer, then
+ * appended to its parent with its length.  Fields are written in the order
+ * the caller gives, so the bytes depend on the input alone.
+ */
+#ifndef BPNN_ONNX_PROTO_H
+#define BPNN_ONNX_PROTO_H
+
+#include "lib/stringinfo.h"
+
+/* a field of wire type 0 (varint): int32, int64, enum, bool */
+extern void pb_int(StringInfo buf, int field, int64 value);
+
+/* a field of wire type 2: bytes, or a string without its terminator */
+extern void pb_bytes(StringInfo buf, int field, const void *data, Size len);
+extern void pb_string(StringInfo buf, int field, const char *s);
+
+/* a nested message (wire type 2): sub's bytes with their length */
+extern void pb_message(StringInfo buf, int field, StringInfo sub);
+
+/* a field of wire type 5 (fixed32): a float */
+extern void pb_float(StringInfo buf, int field, float value);
+
+/*
+ * Little-endian bytes of float4 / float8 values (the raw_data of an ONNX
+ * tensor), appended to buf
+ */
+extern void pb_append_floats_le(StringInfo buf, const float *values, Size n);
+extern void pb_append_doubles_le(StringInfo buf, const double *values, Size n);
+
+#endif							/* BPNN_ONNX_PROTO_H */
