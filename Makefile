@@ -53,6 +53,8 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 # PostgreSQL 15 loads libraries RTLD_GLOBAL, so an internal name such as
 # train_model must not meet another library's.
 SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
+# the version bpnn_onnx names as its files' producer_version
+PG_CPPFLAGS = -DBPNN_EXTVERSION='"$(EXTVERSION)"'
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif

@@ -41,7 +41,6 @@ PG_FUNCTION_INFO_V1(bpnn_onnx);
 
 #define ONNX_IR_VERSION 8
 #define ONNX_OPSET 13
-#define BPNN_ONNX_PRODUCER_VERSION "0.4.0"
 
 /* onnx.proto's TensorProto.DataType values */
 #define ONNX_FLOAT 1
@@ -550,7 +549,7 @@ bpnn_onnx(PG_FUNCTION_ARGS)
 	initStringInfo(&model);
 	pb_int(&model, MODEL_IR_VERSION, ONNX_IR_VERSION);
 	pb_string(&model, MODEL_PRODUCER_NAME, "bpnn");
-	pb_string(&model, MODEL_PRODUCER_VERSION, BPNN_ONNX_PRODUCER_VERSION);
+	pb_string(&model, MODEL_PRODUCER_VERSION, BPNN_EXTVERSION);
 	pb_string(&model, MODEL_DOMAIN, "org.bpnn");
 	pb_int(&model, MODEL_MODEL_VERSION, 1);
 	pb_string(&model, MODEL_DOC_STRING, "Exported by bpnn_onnx from a bpnn_model.");
