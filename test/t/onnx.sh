@@ -90,3 +90,28 @@ if [ -d test/onnx/node_modules/onnxruntime-node ] && command -v node > /dev/null
 else
 	echo "skipped: onnxruntime-node (not installed: test/setup.sh runs npm install --ignore-scripts in test/onnx)"
 fi
+
+# docs/onnx.md's JavaScript snippet as written, on the iris model, from a
+# directory holding it as iris.onnx: its first line is the labels
+# bpnn_predict gives its two rows
+snippet=$(awk -v m="<!-- test/t/onnx.sh: javascript -->" '
+	$0 == m { found = 1; next }
+	found && /^```/ { if (inside) exit; inside = 1; next }
+	inside { print }' docs/onnx.md)
+if [ -z "$snippet" ]; then
+	echo "FAILED: docs/onnx.md has no JavaScript snippet after its test/t/onnx.sh marker"
+elif [ -d test/onnx/node_modules/onnxruntime-node ] && command -v node > /dev/null; then
+	mkdir "$work/snippet"
+	cp "$work/iris_bipolar_sigmoid.onnx" "$work/snippet/iris.onnx"
+	printf '%s\n' "$snippet" > "$work/snippet/snippet.js"
+	expected=$(psql -X -Atq -d "$db" -c "SELECT format('[ ''%s'', ''%s'' ]',
+		bpnn_predict(model, ARRAY[5.1, 3.5, 1.4, 0.2]), bpnn_predict(model, ARRAY[6.7, 3.0, 5.2, 2.3]))
+		FROM onnx_models WHERE name = 'iris_bipolar_sigmoid'")
+	modules="$PWD/test/onnx/node_modules"
+	if out=$(cd "$work/snippet" && NODE_PATH="$modules" node snippet.js 2>&1) \
+		&& [ "$(head -1 <<< "$out")" = "$expected" ]; then
+		echo "ok: docs/onnx.md's JavaScript snippet runs and prints $expected"
+	else
+		echo "FAILED: docs/onnx.md's JavaScript snippet (expected $expected): $out"
+	fi
+fi
