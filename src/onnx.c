@@ -172,17 +172,18 @@ tensor_header(StringInfo t, const char *name, const int64 *dims, int n_dims, int
 	pb_string(t, TENSOR_NAME, name);
 }
 
+/* an initializer of float4 or float8 values, as little-endian raw_data */
 static void
-add_float_tensor(OnnxGraph *g, const char *name, const int64 *dims, int n_dims,
-				 const float *values, Size n)
+add_number_tensor(OnnxGraph *g, const char *name, const int64 *dims, int n_dims,
+				  int data_type, const void *values, Size n)
 {
 	StringInfoData t,
 				raw;
 
 	initStringInfo(&t);
 	initStringInfo(&raw);
-	tensor_header(&t, name, dims, n_dims, ONNX_FLOAT);
-	pb_append_floats_le(&raw, values, n);
+	tensor_header(&t, name, dims, n_dims, data_type);
+	pb_append_le(&raw, values, n, data_type == ONNX_DOUBLE ? 8 : 4);
 	pb_bytes(&t, TENSOR_RAW_DATA, raw.data, raw.len);
 	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
 	pfree(t.data);
@@ -190,20 +191,17 @@ add_float_tensor(OnnxGraph *g, const char *name, const int64 *dims, int n_dims,
 }
 
 static void
+add_float_tensor(OnnxGraph *g, const char *name, const int64 *dims, int n_dims,
+				 const float *values, Size n)
+{
+	add_number_tensor(g, name, dims, n_dims, ONNX_FLOAT, values, n);
+}
+
+static void
 add_double_tensor(OnnxGraph *g, const char *name, const int64 *dims, int n_dims,
 				  const double *values, Size n)
 {
-	StringInfoData t,
-				raw;
-
-	initStringInfo(&t);
-	initStringInfo(&raw);
-	tensor_header(&t, name, dims, n_dims, ONNX_DOUBLE);
-	pb_append_doubles_le(&raw, values, n);
-	pb_bytes(&t, TENSOR_RAW_DATA, raw.data, raw.len);
-	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
-	pfree(t.data);
-	pfree(raw.data);
+	add_number_tensor(g, name, dims, n_dims, ONNX_DOUBLE, values, n);
 }
 
 /* a float8 of shape [n] */

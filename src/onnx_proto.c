@@ -88,38 +88,31 @@ pb_float(StringInfo buf, int field, float value)
 }
 
 void
-pb_append_floats_le(StringInfo buf, const float *values, Size n)
+pb_append_le(StringInfo buf, const void *values, Size n, int width)
 {
-	char		bytes[4];
-	Size		i;
-
-	for (i = 0; i < n; i++)
-	{
-		uint32		bits;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		memcpy(&bits, &values[i], sizeof(bits));
-		append_le32(bytes, bits);
-		appendBinaryStringInfo(buf, bytes, 4);
-	}
-}
-
-void
-pb_append_doubles_le(StringInfo buf, const double *values, Size n)
-{
+	const char *v = values;
 	char		bytes[8];
 	Size		i;
 
+	Assert(width == 4 || width == 8);
 	for (i = 0; i < n; i++)
 	{
-		uint64		bits;
+		uint32		bits32;
+		uint64		bits64;
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		memcpy(&bits, &values[i], sizeof(bits));
-		append_le32(bytes, (uint32) (bits & 0xFFFFFFFF));
-		append_le32(bytes + 4, (uint32) (bits >> 32));
-		appendBinaryStringInfo(buf, bytes, 8);
+		if (width == 4)
+		{
+			memcpy(&bits32, v + i * 4, sizeof(bits32));
+			append_le32(bytes, bits32);
+		}
+		else
+		{
+			memcpy(&bits64, v + i * 8, sizeof(bits64));
+			append_le32(bytes, (uint32) (bits64 & 0xFFFFFFFF));
+			append_le32(bytes + 4, (uint32) (bits64 >> 32));
+		}
+		appendBinaryStringInfo(buf, bytes, width);
 	}
 }

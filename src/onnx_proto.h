@@ -25,10 +25,9 @@ extern void pb_message(StringInfo buf, int field, StringInfo sub);
 extern void pb_float(StringInfo buf, int field, float value);
 
 /*
- * Little-endian bytes of float4 / float8 values (the raw_data of an ONNX
- * tensor), appended to buf
+ * The little-endian bytes of n numbers of width 4 (float4) or 8 (float8),
+ * appended to buf: the raw_data of an ONNX tensor
  */
-extern void pb_append_floats_le(StringInfo buf, const float *values, Size n);
-extern void pb_append_doubles_le(StringInfo buf, const double *values, Size n);
+extern void pb_append_le(StringInfo buf, const void *values, Size n, int width);
 
 #endif							/* BPNN_ONNX_PROTO_H */
