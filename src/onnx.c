@@ -31,6 +31,7 @@
 
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/json.h"
 
@@ -220,6 +221,13 @@ add_double_scalar(OnnxGraph *g, const char *name, double value)
 	add_double_tensor(g, name, NULL, 0, &value, 1);
 }
 
+/* a name in UTF-8, the encoding ONNX's strings are in, whatever the database's */
+static const char *
+utf8(const char *s)
+{
+	return pg_server_to_any(s, strlen(s), PG_UTF8);
+}
+
 static void
 add_string_vector(OnnxGraph *g, const char *name, char **values, int n)
 {
@@ -230,7 +238,7 @@ add_string_vector(OnnxGraph *g, const char *name, char **values, int n)
 	initStringInfo(&t);
 	tensor_header(&t, name, &dim, 1, ONNX_STRING);
 	for (i = 0; i < n; i++)
-		pb_string(&t, TENSOR_STRING_DATA, values[i]);
+		pb_string(&t, TENSOR_STRING_DATA, utf8(values[i]));
 	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
 	pfree(t.data);
 }
@@ -464,7 +472,7 @@ json_strings(char **values, int n)
 	{
 		if (i > 0)
 			appendStringInfoString(&s, ", ");
-		escape_json(&s, values[i]);
+		escape_json(&s, utf8(values[i]));
 	}
 	appendStringInfoChar(&s, ']');
 	return s.data;

@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 db=bpnn_onnx
 work=$(mktemp -d)
-trap 'rm -rf "$work"; dropdb --if-exists "$db" >/dev/null 2>&1' EXIT
+trap 'rm -rf "$work"; dropdb --if-exists "$db" >/dev/null 2>&1; dropdb --if-exists "${db}_latin1" >/dev/null 2>&1' EXIT
 
 createdb "$db"
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" > /dev/null <<'SQL'
@@ -113,5 +113,29 @@ elif [ -d test/onnx/node_modules/onnxruntime-node ] && command -v node > /dev/nu
 		echo "ok: docs/onnx.md's JavaScript snippet runs and prints $expected"
 	else
 		echo "FAILED: docs/onnx.md's JavaScript snippet (expected $expected): $out"
+	fi
+fi
+
+# names are written in UTF-8 whatever the database's encoding: a LATIN1
+# database's class names, read back by python3-onnx
+if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
+	createdb -E LATIN1 -T template0 --locale=C "${db}_latin1"
+	classes=$(PGCLIENTENCODING=UTF8 psql -X -Atq -v ON_ERROR_STOP=1 -d "${db}_latin1" <<'SQL' 2>&1 | base64 -d > "$work/latin1.onnx" && /usr/bin/python3 -c '
+import json, sys, onnx
+m = onnx.load(sys.argv[1])
+meta = {p.key: p.value for p in m.metadata_props}
+tensor = [t for t in m.graph.initializer if t.name == "classes"][0]
+print(json.loads(meta["bpnn.classes"]), [s.decode("utf-8") for s in tensor.string_data])' "$work/latin1.onnx" 2>&1
+CREATE EXTENSION bpnn;
+SET client_min_messages = warning;
+CREATE TABLE drinks AS SELECT i::float8 AS x, CASE WHEN i % 2 = 0 THEN 'café' ELSE 'thé' END AS label
+FROM generate_series(1, 20) i;
+SELECT encode(bpnn_onnx(bpnn_train('drinks', 'label', epochs => 1)), 'base64');
+SQL
+) || true
+	if [ "$classes" = "['café', 'thé'] ['café', 'thé']" ]; then
+		echo "ok: a LATIN1 database's class names are UTF-8 in the file's metadata and label tensor: $classes"
+	else
+		echo "FAILED: a LATIN1 database's class names: $classes"
 	fi
 fi
