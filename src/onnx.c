@@ -243,6 +243,20 @@ add_string_vector(OnnxGraph *g, const char *name, char **values, int n)
 	pfree(t.data);
 }
 
+/* an int64 tensor of shape [1] holding axis: ReduceSum's axes input */
+static void
+add_axes(OnnxGraph *g, const char *name, int64 axis)
+{
+	StringInfoData t;
+	int64		dim = 1;
+
+	initStringInfo(&t);
+	tensor_header(&t, name, &dim, 1, ONNX_INT64);
+	pb_int(&t, TENSOR_INT64_DATA, axis);
+	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
+	pfree(t.data);
+}
+
 /*
  * A graph input or output: a tensor of elem_type whose first dimension is
  * "N" (the rows) and whose second, when width > 0, is width
@@ -398,7 +412,6 @@ add_classifier_outputs(OnnxGraph *g, const BpnnModel *m, const char *out)
 	{
 		float		lo,
 					hi;
-		int64		axis = 1;
 		const char *reduce[2] = {"proba_clipped", "proba_axes"};
 		StringInfoData attrs;
 
@@ -408,15 +421,7 @@ add_classifier_outputs(OnnxGraph *g, const BpnnModel *m, const char *out)
 		add_double_scalar(g, "proba_range", (double) hi - lo);
 		add_double_scalar(g, "proba_floor", NN_PROBA_FLOOR);
 		add_double_scalar(g, "proba_one", 1.0);
-		{
-			StringInfoData t;
-
-			initStringInfo(&t);
-			tensor_header(&t, "proba_axes", &axis, 1, ONNX_INT64);
-			pb_int(&t, TENSOR_INT64_DATA, 1);
-			pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
-			pfree(t.data);
-		}
+		add_axes(g, "proba_axes", 1);
 		add_op_int(g, "Cast", out, "to", ONNX_DOUBLE, "outputs_f64");
 		add_op(g, "Sub", "outputs_f64", "proba_low", "proba_shifted");
 		add_op(g, "Div", "proba_shifted", "proba_range", "proba_raw");
