@@ -112,10 +112,10 @@ attr_int(StringInfo attrs, const char *name, int64 value)
 	StringInfoData a;
 
 	initStringInfo(&a);
-	pb_string(&a, ATTR_NAME, name);
-	pb_int(&a, ATTR_I, value);
-	pb_int(&a, ATTR_TYPE, ONNX_ATTR_INT);
-	pb_message(attrs, NODE_ATTRIBUTE, &a);
+	onnx_pb_string(&a, ATTR_NAME, name);
+	onnx_pb_int(&a, ATTR_I, value);
+	onnx_pb_int(&a, ATTR_TYPE, ONNX_ATTR_INT);
+	onnx_pb_message(attrs, NODE_ATTRIBUTE, &a);
 	pfree(a.data);
 }
 
@@ -129,13 +129,13 @@ add_node(OnnxGraph *g, const char *op_type, const char *const *inputs, int n_inp
 
 	initStringInfo(&n);
 	for (i = 0; i < n_inputs; i++)
-		pb_string(&n, NODE_INPUT, inputs[i]);
-	pb_string(&n, NODE_OUTPUT, output);
-	pb_string(&n, NODE_NAME, psprintf("%s_%d", op_type, ++g->n_nodes));
-	pb_string(&n, NODE_OP_TYPE, op_type);
+		onnx_pb_string(&n, NODE_INPUT, inputs[i]);
+	onnx_pb_string(&n, NODE_OUTPUT, output);
+	onnx_pb_string(&n, NODE_NAME, psprintf("%s_%d", op_type, ++g->n_nodes));
+	onnx_pb_string(&n, NODE_OP_TYPE, op_type);
 	if (attrs != NULL)
 		appendBinaryStringInfo(&n, attrs->data, attrs->len);
-	pb_message(&g->nodes, GRAPH_NODE, &n);
+	onnx_pb_message(&g->nodes, GRAPH_NODE, &n);
 	pfree(n.data);
 }
 
@@ -168,9 +168,9 @@ tensor_header(StringInfo t, const char *name, const int64 *dims, int n_dims, int
 	int			i;
 
 	for (i = 0; i < n_dims; i++)
-		pb_int(t, TENSOR_DIMS, dims[i]);
-	pb_int(t, TENSOR_DATA_TYPE, data_type);
-	pb_string(t, TENSOR_NAME, name);
+		onnx_pb_int(t, TENSOR_DIMS, dims[i]);
+	onnx_pb_int(t, TENSOR_DATA_TYPE, data_type);
+	onnx_pb_string(t, TENSOR_NAME, name);
 }
 
 /* an initializer of float4 or float8 values, as little-endian raw_data */
@@ -184,9 +184,9 @@ add_number_tensor(OnnxGraph *g, const char *name, const int64 *dims, int n_dims,
 	initStringInfo(&t);
 	initStringInfo(&raw);
 	tensor_header(&t, name, dims, n_dims, data_type);
-	pb_append_le(&raw, values, n, data_type == ONNX_DOUBLE ? 8 : 4);
-	pb_bytes(&t, TENSOR_RAW_DATA, raw.data, raw.len);
-	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
+	onnx_pb_append_le(&raw, values, n, data_type == ONNX_DOUBLE ? 8 : 4);
+	onnx_pb_bytes(&t, TENSOR_RAW_DATA, raw.data, raw.len);
+	onnx_pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
 	pfree(t.data);
 	pfree(raw.data);
 }
@@ -238,8 +238,8 @@ add_string_vector(OnnxGraph *g, const char *name, char **values, int n)
 	initStringInfo(&t);
 	tensor_header(&t, name, &dim, 1, ONNX_STRING);
 	for (i = 0; i < n; i++)
-		pb_string(&t, TENSOR_STRING_DATA, utf8(values[i]));
-	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
+		onnx_pb_string(&t, TENSOR_STRING_DATA, utf8(values[i]));
+	onnx_pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
 	pfree(t.data);
 }
 
@@ -252,8 +252,8 @@ add_axes(OnnxGraph *g, const char *name, int64 axis)
 
 	initStringInfo(&t);
 	tensor_header(&t, name, &dim, 1, ONNX_INT64);
-	pb_int(&t, TENSOR_INT64_DATA, axis);
-	pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
+	onnx_pb_int(&t, TENSOR_INT64_DATA, axis);
+	onnx_pb_message(&g->initializers, GRAPH_INITIALIZER, &t);
 	pfree(t.data);
 }
 
@@ -273,24 +273,24 @@ add_value_info(StringInfo graph, int field, const char *name, int elem_type, int
 
 	initStringInfo(&dim);
 	initStringInfo(&shape);
-	pb_string(&dim, DIM_PARAM, "N");
-	pb_message(&shape, SHAPE_DIM, &dim);
+	onnx_pb_string(&dim, DIM_PARAM, "N");
+	onnx_pb_message(&shape, SHAPE_DIM, &dim);
 	if (width > 0)
 	{
 		resetStringInfo(&dim);
-		pb_int(&dim, DIM_VALUE, width);
-		pb_message(&shape, SHAPE_DIM, &dim);
+		onnx_pb_int(&dim, DIM_VALUE, width);
+		onnx_pb_message(&shape, SHAPE_DIM, &dim);
 	}
 	initStringInfo(&tensor);
-	pb_int(&tensor, TYPE_TENSOR_ELEM_TYPE, elem_type);
-	pb_message(&tensor, TYPE_TENSOR_SHAPE, &shape);
+	onnx_pb_int(&tensor, TYPE_TENSOR_ELEM_TYPE, elem_type);
+	onnx_pb_message(&tensor, TYPE_TENSOR_SHAPE, &shape);
 	initStringInfo(&type);
-	pb_message(&type, TYPE_TENSOR, &tensor);
+	onnx_pb_message(&type, TYPE_TENSOR, &tensor);
 	initStringInfo(&v);
-	pb_string(&v, VALUE_NAME, name);
-	pb_message(&v, VALUE_TYPE, &type);
-	pb_string(&v, VALUE_DOC_STRING, doc);
-	pb_message(graph, field, &v);
+	onnx_pb_string(&v, VALUE_NAME, name);
+	onnx_pb_message(&v, VALUE_TYPE, &type);
+	onnx_pb_string(&v, VALUE_DOC_STRING, doc);
+	onnx_pb_message(graph, field, &v);
 	pfree(v.data);
 	pfree(type.data);
 	pfree(tensor.data);
@@ -489,9 +489,9 @@ add_metadata(StringInfo model, const char *key, const char *value)
 	StringInfoData e;
 
 	initStringInfo(&e);
-	pb_string(&e, ENTRY_KEY, key);
-	pb_string(&e, ENTRY_VALUE, value);
-	pb_message(model, MODEL_METADATA_PROPS, &e);
+	onnx_pb_string(&e, ENTRY_KEY, key);
+	onnx_pb_string(&e, ENTRY_VALUE, value);
+	onnx_pb_message(model, MODEL_METADATA_PROPS, &e);
 	pfree(e.data);
 }
 
@@ -514,9 +514,9 @@ write_graph(StringInfo graph, const BpnnModel *m)
 		add_classifier_outputs(&g, m, out);
 
 	appendBinaryStringInfo(graph, g.nodes.data, g.nodes.len);
-	pb_string(graph, GRAPH_NAME, "bpnn");
+	onnx_pb_string(graph, GRAPH_NAME, "bpnn");
 	appendBinaryStringInfo(graph, g.initializers.data, g.initializers.len);
-	pb_string(graph, GRAPH_DOC_STRING,
+	onnx_pb_string(graph, GRAPH_DOC_STRING,
 			  "A bpnn model: the features scaled as the model's scaler does, its layers and "
 			  "activations, and its predictions as bpnn_predict_proba and bpnn_predict "
 			  "(a classifier) or bpnn_predict_values (a regressor) give them.");
@@ -558,22 +558,22 @@ bpnn_onnx(PG_FUNCTION_ARGS)
 					 errhint("Train the model on numeric columns to export it, for example with one 0/1 column per value.")));
 
 	initStringInfo(&model);
-	pb_int(&model, MODEL_IR_VERSION, ONNX_IR_VERSION);
-	pb_string(&model, MODEL_PRODUCER_NAME, "bpnn");
-	pb_string(&model, MODEL_PRODUCER_VERSION, BPNN_EXTVERSION);
-	pb_string(&model, MODEL_DOMAIN, "org.bpnn");
-	pb_int(&model, MODEL_MODEL_VERSION, 1);
-	pb_string(&model, MODEL_DOC_STRING, "Exported by bpnn_onnx from a bpnn_model.");
+	onnx_pb_int(&model, MODEL_IR_VERSION, ONNX_IR_VERSION);
+	onnx_pb_string(&model, MODEL_PRODUCER_NAME, "bpnn");
+	onnx_pb_string(&model, MODEL_PRODUCER_VERSION, BPNN_EXTVERSION);
+	onnx_pb_string(&model, MODEL_DOMAIN, "org.bpnn");
+	onnx_pb_int(&model, MODEL_MODEL_VERSION, 1);
+	onnx_pb_string(&model, MODEL_DOC_STRING, "Exported by bpnn_onnx from a bpnn_model.");
 
 	initStringInfo(&graph);
 	write_graph(&graph, m);
-	pb_message(&model, MODEL_GRAPH, &graph);
+	onnx_pb_message(&model, MODEL_GRAPH, &graph);
 	pfree(graph.data);
 
 	initStringInfo(&opset);
-	pb_string(&opset, OPSET_DOMAIN, "");
-	pb_int(&opset, OPSET_VERSION, ONNX_OPSET);
-	pb_message(&model, MODEL_OPSET_IMPORT, &opset);
+	onnx_pb_string(&opset, OPSET_DOMAIN, "");
+	onnx_pb_int(&opset, OPSET_VERSION, ONNX_OPSET);
+	onnx_pb_message(&model, MODEL_OPSET_IMPORT, &opset);
 	pfree(opset.data);
 
 	add_metadata(&model, "bpnn.task", m->task == BPNN_TASK_REGRESSION ? "regression" : "classification");

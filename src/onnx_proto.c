@@ -9,13 +9,12 @@
 
 #include "onnx_proto.h"
 
-#define PB_VARINT 0
-#define PB_LENGTH_DELIMITED 2
-#define PB_FIXED32 5
+#define ONNX_PB_VARINT 0
+#define ONNX_PB_LENGTH_DELIMITED 2
 
 /* an unsigned varint: 7 bits a byte, low first, the high bit saying "more" */
 static void
-pb_varint(StringInfo buf, uint64 v)
+onnx_pb_varint(StringInfo buf, uint64 v)
 {
 	char		bytes[10];
 	int			n = 0;
@@ -32,37 +31,37 @@ pb_varint(StringInfo buf, uint64 v)
 }
 
 static void
-pb_tag(StringInfo buf, int field, int wire_type)
+onnx_pb_tag(StringInfo buf, int field, int wire_type)
 {
-	pb_varint(buf, ((uint64) field << 3) | (uint64) wire_type);
+	onnx_pb_varint(buf, ((uint64) field << 3) | (uint64) wire_type);
 }
 
 void
-pb_int(StringInfo buf, int field, int64 value)
+onnx_pb_int(StringInfo buf, int field, int64 value)
 {
-	pb_tag(buf, field, PB_VARINT);
+	onnx_pb_tag(buf, field, ONNX_PB_VARINT);
 	/* a negative int32 or int64 is its two's complement in ten bytes */
-	pb_varint(buf, (uint64) value);
+	onnx_pb_varint(buf, (uint64) value);
 }
 
 void
-pb_bytes(StringInfo buf, int field, const void *data, Size len)
+onnx_pb_bytes(StringInfo buf, int field, const void *data, Size len)
 {
-	pb_tag(buf, field, PB_LENGTH_DELIMITED);
-	pb_varint(buf, (uint64) len);
+	onnx_pb_tag(buf, field, ONNX_PB_LENGTH_DELIMITED);
+	onnx_pb_varint(buf, (uint64) len);
 	appendBinaryStringInfo(buf, data, (int) len);
 }
 
 void
-pb_string(StringInfo buf, int field, const char *s)
+onnx_pb_string(StringInfo buf, int field, const char *s)
 {
-	pb_bytes(buf, field, s, strlen(s));
+	onnx_pb_bytes(buf, field, s, strlen(s));
 }
 
 void
-pb_message(StringInfo buf, int field, StringInfo sub)
+onnx_pb_message(StringInfo buf, int field, StringInfo sub)
 {
-	pb_bytes(buf, field, sub->data, sub->len);
+	onnx_pb_bytes(buf, field, sub->data, sub->len);
 }
 
 /* a uint32's four bytes, low first */
@@ -76,19 +75,7 @@ append_le32(char *out, uint32 v)
 }
 
 void
-pb_float(StringInfo buf, int field, float value)
-{
-	uint32		bits;
-	char		bytes[4];
-
-	memcpy(&bits, &value, sizeof(bits));
-	append_le32(bytes, bits);
-	pb_tag(buf, field, PB_FIXED32);
-	appendBinaryStringInfo(buf, bytes, 4);
-}
-
-void
-pb_append_le(StringInfo buf, const void *values, Size n, int width)
+onnx_pb_append_le(StringInfo buf, const void *values, Size n, int width)
 {
 	const char *v = values;
 	char		bytes[8];

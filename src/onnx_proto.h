@@ -12,22 +12,19 @@
 #include "lib/stringinfo.h"
 
 /* a field of wire type 0 (varint): int32, int64, enum, bool */
-extern void pb_int(StringInfo buf, int field, int64 value);
+extern void onnx_pb_int(StringInfo buf, int field, int64 value);
 
 /* a field of wire type 2: bytes, or a string without its terminator */
-extern void pb_bytes(StringInfo buf, int field, const void *data, Size len);
-extern void pb_string(StringInfo buf, int field, const char *s);
+extern void onnx_pb_bytes(StringInfo buf, int field, const void *data, Size len);
+extern void onnx_pb_string(StringInfo buf, int field, const char *s);
 
 /* a nested message (wire type 2): sub's bytes with their length */
-extern void pb_message(StringInfo buf, int field, StringInfo sub);
-
-/* a field of wire type 5 (fixed32): a float */
-extern void pb_float(StringInfo buf, int field, float value);
+extern void onnx_pb_message(StringInfo buf, int field, StringInfo sub);
 
 /*
  * The little-endian bytes of n numbers of width 4 (float4) or 8 (float8),
  * appended to buf: the raw_data of an ONNX tensor
  */
-extern void pb_append_le(StringInfo buf, const void *values, Size n, int width);
+extern void onnx_pb_append_le(StringInfo buf, const void *values, Size n, int width);
 
 #endif							/* BPNN_ONNX_PROTO_H */
