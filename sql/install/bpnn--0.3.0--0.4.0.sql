@@ -570,6 +570,18 @@ COMMENT ON FUNCTION bpnn_explain(bpnn_model, text[]) IS
 	'bpnn_explain of features given as text, each element read as float8 (as ODBC sends ARRAY[?, ?, ...])';
 
 -- ---------------------------------------------------------------------------
+-- ONNX export (issue 15, item 4; src/onnx.c, src/onnx_proto.c)
+-- ---------------------------------------------------------------------------
+-- The model as an ONNX ModelProto (IR version 8, opset 13): input
+-- "features" float [N, features]; outputs "probabilities" float
+-- [N, classes] and "label" string [N] (a classifier) or "value" float
+-- [N, outputs] (a regressor).  docs/onnx.md.
+CREATE FUNCTION bpnn_onnx(model bpnn_model) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'bpnn_onnx' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_onnx(bpnn_model) IS
+	'the model as an ONNX file (IR version 8, opset 13) for scoring outside the database: input features float [N, features] in bpnn_info(model)->features order; outputs probabilities float [N, classes] and label string [N], or value float [N, outputs] for a regressor; models with text feature columns are refused';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0
