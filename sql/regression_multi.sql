@@ -241,3 +241,55 @@ SELECT b.workers, count(*) AS folds,
 FROM rm_cv a JOIN rm_cv b USING (fold)
 WHERE a.workers = 'none'
 GROUP BY b.workers ORDER BY b.workers;
+
+-- ---------------------------------------------------------------------------
+-- bpnn_fit per group of a float8[] label: {"task": "regression"} trains one
+-- output per element, on the rows in the canonical order (by their values
+-- as float4, then by the label's text), so it gives bpnn_train's regressor
+-- weight for weight on a table holding the same rows in that order as
+-- float4 values; the model of a group does not depend on the rows' order
+-- or on a parallel plan (partial states serialized by each worker).
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION pg_temp.bits(m bpnn_model) RETURNS jsonb LANGUAGE sql AS $$ SELECT m::jsonb #- '{training,seconds}' $$;
+CREATE TABLE rm_canonical AS
+SELECT cement::float4::float8 AS cement, water::float4::float8 AS water, age::float4::float8 AS age,
+       superplasticizer::float4::float8 AS superplasticizer, y
+FROM rm ORDER BY ARRAY[cement, water, age, superplasticizer]::float4[], y::text COLLATE "C";
+SELECT bpnn_fit(ARRAY[cement, water, age, superplasticizer], y, '{"task": "regression", "epochs": 20}') AS fitted FROM rm \gset
+SELECT bpnn_train('rm_canonical', 'y', task => 'regression', epochs => 20) AS trained \gset
+SELECT bpnn_info(:'fitted')->'outputs' AS outputs,
+       pg_temp.bits(:'fitted')->'weights' = pg_temp.bits(:'trained')->'weights' AS same_weights,
+       pg_temp.bits(:'fitted')->'target' = pg_temp.bits(:'trained')->'target' AS same_target;
+SELECT young, (bpnn_info(m)->'training'->>'rows_used')::int AS rows_used,
+       pg_temp.bits(m) = pg_temp.bits(m2) AS order_free,
+       jsonb_array_length(bpnn_info(m)->'target'->'shift') AS targets
+FROM (SELECT age < 28 AS young,
+             bpnn_fit(ARRAY[cement, water, superplasticizer], y, '{"task": "regression", "epochs": 5}' ORDER BY cement) AS m,
+             bpnn_fit(ARRAY[cement, water, superplasticizer], y, '{"task": "regression", "epochs": 5}' ORDER BY water DESC) AS m2
+      FROM rm GROUP BY 1) g
+ORDER BY young;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+EXPLAIN (COSTS OFF) SELECT bpnn_fit(ARRAY[cement, water, age, superplasticizer], y, '{"task": "regression", "epochs": 3}') FROM rm4;
+SELECT bpnn_fit(ARRAY[cement, water, age, superplasticizer], y, '{"task": "regression", "epochs": 3}') AS fit_parallel FROM rm4 \gset
+SET max_parallel_workers_per_gather = 0;
+SELECT pg_temp.bits(bpnn_fit(ARRAY[cement, water, age, superplasticizer], y, '{"task": "regression", "epochs": 3}'))
+       = pg_temp.bits(:'fit_parallel') AS parallel_plan_same_model
+FROM rm4;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+-- misuses: a float8[] label without task regression is an error; a group
+-- whose label arrays differ in length, or hold a NULL or a non-finite
+-- value, gets no model (a WARNING, as a group of one class does)
+SELECT try($$SELECT bpnn_fit(ARRAY[cement], y, '{}') FROM rm$$);
+SELECT g, bpnn_fit(ARRAY[x], y, '{"task": "regression", "epochs": 2, "validation_fraction": 0}') IS NULL AS no_model
+FROM (VALUES (1, 1.0::float8, '{1, 2}'::float8[]), (1, 2.0, '{3}'),
+             (2, 1.0, '{1, NULL}'), (2, 2.0, '{3, 4}'),
+             (3, 1.0, '{1, Infinity}'), (3, 2.0, '{3, 4}'),
+             (4, 1.0, '{{1, 2}}'), (4, 2.0, '{{3, 4}}'),
+             (5, 1.0, '{1, 2}'), (5, 2.0, '{3, 4}')) v(g, x, y)
+GROUP BY g ORDER BY g;
