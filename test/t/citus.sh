@@ -32,6 +32,15 @@ check() {
 	got=$(coord -At -c "$2" 2>&1 || true)
 	if [ "$got" = t ]; then ok "$name"; else failed "$name: $got"; fi
 }
+# pushed_down NAME QUERY: the aggregate in QUERY is planned as
+# worker_partial_agg on each shard and coord_combine_agg on the coordinator
+pushed_down() {
+	local plan
+	plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) $2" 2>&1 || true)
+	if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
+		ok "$1 is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
+	else failed "$1 is not pushed down: $plan"; fi
+}
 
 cols=$(head -1 test/data/letter.csv | tr ',' '\n' | sed '$d' | paste -sd,)
 feats="ARRAY[$cols]::float8[]"
@@ -56,10 +65,7 @@ for w in 1 2; do
 done
 
 # 2. bpnn_gradient pushed down, equal to the local copy's
-plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_gradient(m, $feats, label::text) FROM letters, start_model" 2>&1 || true)
-if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
-	ok "bpnn_gradient is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
-else failed "bpnn_gradient is not pushed down: $plan"; fi
+pushed_down "bpnn_gradient" "SELECT bpnn_gradient(m, $feats, label::text) FROM letters, start_model"
 # (the state sums float4 chunk sums of 128 rows in float8: shards cut the
 # chunks elsewhere, so sums agree to about 1e-7 relative, 1e-5 is checked)
 check "bpnn_gradient on the distributed table equals it on the local copy (rows and accuracy exact; loss and gradient to 1e-5 relative)" "
@@ -79,10 +85,7 @@ FROM d, l"
 #    that is one full-batch step on all rows, whatever the partition, so it
 #    equals the serial aggregate on the local copy up to float rounding.
 epoch_args="label::text, 0.5, 0, 20000, 'momentum', 0, 7, 20000"
-plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_train_epoch(m, $feats, $epoch_args) FROM letters, start_model" 2>&1 || true)
-if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
-	ok "bpnn_train_epoch is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
-else failed "bpnn_train_epoch is not pushed down: $plan"; fi
+pushed_down "bpnn_train_epoch" "SELECT bpnn_train_epoch(m, $feats, $epoch_args) FROM letters, start_model"
 check "bpnn_train_epoch (one full batch per shard) on the distributed table equals it on the local copy: probabilities of 200 rows within 1e-4" "
 WITH d AS (SELECT bpnn_train_epoch(m, $feats, $epoch_args) AS m FROM letters, start_model),
      l AS (SELECT bpnn_train_epoch(m, $feats, $epoch_args) AS m FROM letters_local, start_model)
@@ -130,10 +133,7 @@ CREATE TABLE start_reg2 AS
 SELECT bpnn_train('letters_local', 'size', features => '{$regcols2}', task => 'regression', epochs => 1) AS m;
 SQL
 regfeats2="ARRAY[$regcols2]::float8[]"
-plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_gradient(m, $regfeats2, size::text) FROM letters, start_reg2" 2>&1 || true)
-if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
-	ok "bpnn_gradient of a two-output regressor is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
-else failed "bpnn_gradient of a two-output regressor is not pushed down: $plan"; fi
+pushed_down "bpnn_gradient of a two-output regressor" "SELECT bpnn_gradient(m, $regfeats2, size::text) FROM letters, start_reg2"
 check "bpnn_gradient of a two-output regressor on the distributed table equals it on the local copy (rows exact; loss and gradient to 1e-5 relative)" "
 WITH d AS (SELECT bpnn_gradient(m, $regfeats2, size::text) g FROM letters, start_reg2),
      l AS (SELECT bpnn_gradient(m, $regfeats2, size::text) g FROM letters_local, start_reg2)
