@@ -26,7 +26,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # the database lacks it), so any one runs alone: make installcheck
 # REGRESS=predict TAP_TESTS=.  data checks the fixtures themselves.
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream search explain onnx accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream regression_multi search explain onnx accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework

@@ -117,8 +117,13 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	Contribution *order = palloc(sizeof(Contribution) * n);
 	StringInfoData buf;
 
-	if (m->task == BPNN_TASK_REGRESSION)
-		model_refuse_multi_output(m, "bpnn_explain");
+	if (m->task == BPNN_TASK_REGRESSION && model_n_classes(m) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("bpnn_explain does not support regressors of more than one output"),
+				 errdetail("The model has %d outputs; an explanation accounts for one number.",
+						   model_n_classes(m)),
+				 errhint("Train one regressor per target to explain each.")));
 	values = predict_read_row(fcinfo, cm, form);
 	if (values == NULL)
 		PG_RETURN_NULL();

@@ -318,18 +318,6 @@ model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
 			 errhint("Use bpnn_predict or bpnn_predict_proba for a classifier's prediction.")));
 }
 
-void
-model_refuse_multi_output(const BpnnModel *model, const char *function)
-{
-	if (model->task == BPNN_TASK_REGRESSION && model_n_classes(model) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s does not support regressors of more than one output", function),
-				 errdetail("The model has %d outputs; its label would be a float8[].",
-						   model_n_classes(model)),
-				 errhint("Train one regressor per target, or train in memory.")));
-}
-
 /* ---------- encode ---------- */
 
 static void

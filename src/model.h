@@ -161,13 +161,6 @@ extern void model_validate(const BpnnModel *model, int sqlstate);
  */
 extern void model_check_task(const BpnnModel *model, BpnnTask task, const char *function);
 
-/*
- * Paths that take a regressor of one output only (the gradient and training
- * aggregates, streaming): an error (0A000) naming the function, for a
- * regressor of more outputs
- */
-extern void model_refuse_multi_output(const BpnnModel *model, const char *function);
-
 /* the stored bytes of a model, as a varlena; computes the checksum */
 extern struct varlena *model_encode(const BpnnModel *model);
 

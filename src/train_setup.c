@@ -130,14 +130,6 @@ check_regression_args(const TrainArgs *args)
 }
 
 void
-train_refuse_regression(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("task => 'regression' is not supported by %s yet", what)));
-}
-
-void
 train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 {
 	char	   *name;

@@ -582,6 +582,29 @@ COMMENT ON FUNCTION bpnn_onnx(bpnn_model) IS
 	'the model as an ONNX file (IR version 8, opset 13) for scoring outside the database: input features float [N, features] in bpnn_info(model)->features order; outputs probabilities float [N, classes] and label string [N], or value float [N, outputs] for a regressor; models with text feature columns are refused';
 
 -- ---------------------------------------------------------------------------
+-- Regressors of several outputs on every path (issue 14): bpnn_fit of a
+-- float8[] label with {"task": "regression"} (src/group.c), one output per
+-- element.  (bpnn_gradient, bpnn_train_epoch and streaming take them
+-- through the label's text: nothing to declare.)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION bpnn_fit_transfn(internal, float8[], float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME', 'bpnn_fit_transfn_float8_array' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_fit_transfn(internal, float8[], float8[], jsonb) IS
+	'transition function of bpnn_fit for a label of type float8[] (a regressor of one output per element): packs one row';
+CREATE AGGREGATE bpnn_fit(features float8[], label float8[], options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], float8[], jsonb) IS
+	'trains a regressor of several outputs on the rows it aggregates (one per group, in parallel workers too), for a label of type float8[]; options are bpnn_train''s arguments as JSON and must include "task": "regression"';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0
