@@ -98,6 +98,32 @@ SELECT pg_temp.ts_combine(s) IS NOT NULL AS combined FROM (VALUES (:'ts_bigloss'
 SELECT bpnn_train_epoch_finalfn(pg_temp.ts_combine(s)) IS NOT NULL AS combined
 FROM (VALUES (:'ts_big'::bpnn_train_state), (:'ts_s')) v(s);
 
+-- ---------------------------------------------------------------------------
+-- The per-query model cache of bpnn_predict, bpnn_predict_proba and
+-- bpnn_classes took an external Param for a constant and skipped comparing
+-- the bytes when the datum's address was the one seen last.  PL/pgSQL reads
+-- its variables as external Params and keeps fn_extra for the transaction:
+-- a model assigned after the previous one was freed took its address, and
+-- with one length and checksum (ids 3 and 4) model 4 (six classes) answered
+-- with model 3's two classes and probabilities.  Only a Const skips the
+-- comparison now.
+-- ---------------------------------------------------------------------------
+SET ROLE regress_bpnn_ts_user;
+DO $$
+DECLARE
+	m bpnn_model;
+BEGIN
+	FOR i IN 3..4 LOOP
+		m := NULL;	-- frees the previous model, whose place the next one may take
+		SELECT t.m INTO m FROM ts_models t WHERE t.id = i;
+		RAISE NOTICE 'model %: classes %, % probabilities, predicts %', i, bpnn_classes(m),
+			cardinality(bpnn_predict_proba(m, ARRAY[1.0]::float8[])),
+			bpnn_predict(m, ARRAY[1.0]::float8[]);
+	END LOOP;
+END
+$$;
+RESET ROLE;
+
 DROP TABLE ts_models;
 DROP OWNED BY regress_bpnn_ts_user;
 DROP ROLE regress_bpnn_ts_user;
