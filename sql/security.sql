@@ -1,6 +1,7 @@
 -- Training reads the source as the calling user: table and column
 -- privileges and row-level security apply exactly as to a SELECT, and no
--- bpnn function runs with its owner's rights.
+-- bpnn function runs with its owner's rights.  Also: a row whose composite
+-- type changed under a query is read with its new columns.
 -- Uses iris, digits_pixels and try() (test/fixtures).
 \set ECHO none
 \i test/fixtures/iris.sql
@@ -45,6 +46,42 @@ FROM (SELECT bpnn_train('policed_pixels', 'label', hidden => '{4}', epochs => 2)
 RESET client_min_messages;
 RESET bpnn.memory_limit;
 RESET ROLE;
+
+-- ---------------------------------------------------------------------------
+-- bpnn_predict(model, record) matched a composite type's columns once per
+-- call site, keyed by the type's OID: after ALTER TYPE changed a column (of
+-- a type no table uses, which any owner may alter), rows made with the new
+-- columns were deformed with the old ones, an int8 read as a text's length
+-- (a crash on a stock server; this server's heap_deform_tuple refuses an
+-- outdated descriptor).  The map follows the type cache's descriptor now.
+-- ---------------------------------------------------------------------------
+CREATE TABLE rowtype_train (x float8, c text, y text);
+INSERT INTO rowtype_train
+SELECT g, CASE WHEN g % 2 = 0 THEN 'p' ELSE 'q' END, CASE WHEN g % 3 = 0 THEN 'a' ELSE 'b' END
+FROM generate_series(1, 60) g;
+CREATE TABLE rowtype_model AS
+SELECT bpnn_train('rowtype_train', 'y', features => '{x,c}', hidden => '{2}', epochs => 2) AS m;
+CREATE TYPE rowtype_ct AS (x float8, c text);
+-- makes its row with the type's columns as they are now (dynamic SQL)
+CREATE FUNCTION rowtype_row(g int) RETURNS rowtype_ct LANGUAGE plpgsql AS $$
+DECLARE
+	r rowtype_ct;
+BEGIN
+	EXECUTE format('SELECT %s::float8, 2147483632', g) INTO r;
+	RETURN r;
+END
+$$;
+BEGIN;
+DECLARE rowtype_cur CURSOR FOR
+	SELECT g, bpnn_predict(m, rowtype_row(g)) IS NOT NULL AS predicted
+	FROM rowtype_model, generate_series(1, 2) g;
+FETCH 1 FROM rowtype_cur;
+ALTER TYPE rowtype_ct ALTER ATTRIBUTE c TYPE int8;
+FETCH 1 FROM rowtype_cur;
+ROLLBACK;
+DROP FUNCTION rowtype_row(int);
+DROP TYPE rowtype_ct;
+DROP TABLE rowtype_train, rowtype_model;
 
 -- nothing in the extension is SECURITY DEFINER
 SELECT count(*) AS security_definer_functions
