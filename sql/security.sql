@@ -1,7 +1,8 @@
 -- Training reads the source as the calling user: table and column
 -- privileges and row-level security apply exactly as to a SELECT, and no
 -- bpnn function runs with its owner's rights.  Also: a row whose composite
--- type changed under a query is read with its new columns.
+-- type changed under a query is read with its new columns, and a session's
+-- extra_float_digits does not change the labels streaming reads.
 -- Uses iris, digits_pixels and try() (test/fixtures).
 \set ECHO none
 \i test/fixtures/iris.sql
@@ -82,6 +83,32 @@ ROLLBACK;
 DROP FUNCTION rowtype_row(int);
 DROP TYPE rowtype_ct;
 DROP TABLE rowtype_train, rowtype_model;
+
+-- ---------------------------------------------------------------------------
+-- A session setting must not change what training reads.  Streaming (past
+-- bpnn.memory_limit) passes a regressor's label to its aggregates as
+-- float8's text, exact only with extra_float_digits above 0: at -15 every
+-- label was rounded to one digit ('1e+02') and trained on silently.  The
+-- scans run with extra_float_digits 1 now, and the session keeps its own.
+-- ---------------------------------------------------------------------------
+CREATE TABLE float_digits AS
+SELECT g::float8 AS x, (g * 1.37 + 0.41)::float8 AS y FROM generate_series(1, 10000) g;
+SET bpnn.memory_limit = '64kB';
+SET max_parallel_workers_per_gather = 0;
+-- (the NOTICE says it streams)
+CREATE TABLE float_digits_models AS
+SELECT 1 AS id, bpnn_train('float_digits', 'y', hidden => '{2}', epochs => 2, task => 'regression') AS m;
+SET extra_float_digits = -15;
+INSERT INTO float_digits_models
+SELECT 2, bpnn_train('float_digits', 'y', hidden => '{2}', epochs => 2, task => 'regression');
+SHOW extra_float_digits;
+RESET extra_float_digits;
+RESET max_parallel_workers_per_gather;
+RESET bpnn.memory_limit;
+-- the same computation twice in one process: the same weights
+SELECT a.m::jsonb->'weights' = b.m::jsonb->'weights' AS same_weights
+FROM float_digits_models a, float_digits_models b WHERE a.id = 1 AND b.id = 2;
+DROP TABLE float_digits, float_digits_models;
 
 -- nothing in the extension is SECURITY DEFINER
 SELECT count(*) AS security_definer_functions
