@@ -803,7 +803,7 @@ typedef struct ModelCacheEntry
 	uint64		checksum;
 	char	   *bytes;			/* the stored bytes (content-keyed: to compare) */
 	const void *last_seen;		/* the datum last found equal to them */
-	bool		stable;			/* the argument is a Const or an external Param */
+	bool		stable;			/* model_arg_stable */
 	MemoryContext cxt;
 	CachedModel cached;
 } ModelCacheEntry;
@@ -822,9 +822,16 @@ content_key(struct varlena *raw, Size *len, uint64 *checksum)
 }
 
 /*
- * Is the argument the same value throughout the query (a Const or an
- * external Param)?  An aggregate's transition function sees its arguments
- * through Params of the executor's own, so its Aggref's are looked at.
+ * Is the argument the same value for as long as fn_extra lives?  A Const
+ * is.  An external Param is throughout one run of the executor, which is
+ * as long as an aggregate's fn_extra lives (a cursor's parameters are
+ * copied when it opens), but not for a plain function call: PL/pgSQL keeps
+ * a simple expression's state, fn_extra included, for the whole
+ * transaction and reads its variables as external Params, whose values
+ * change between calls and may be palloc'd where the previous one was (a
+ * model assigned after another one is freed).  An aggregate's transition
+ * function sees its arguments through Params of the executor's own, so
+ * its Aggref's are looked at.
  */
 bool
 model_arg_stable(FunctionCallInfo fcinfo, int argno)
@@ -833,7 +840,17 @@ model_arg_stable(FunctionCallInfo fcinfo, int argno)
 	Node	   *arg;
 
 	if (aggref == NULL)
-		return get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	{
+		Node	   *expr = fcinfo->flinfo->fn_expr;
+		List	   *args;
+
+		if (expr == NULL || !IsA(expr, FuncExpr))
+			return false;
+		args = ((FuncExpr *) expr)->args;
+		if (argno < 0 || argno >= list_length(args))
+			return false;
+		return IsA(list_nth(args, argno), Const);
+	}
 	/* the transition function's argument 0 is the state */
 	if (argno < 1 || argno > list_length(aggref->args))
 		return false;
@@ -877,10 +894,10 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 		/*
 		 * The checksum is no proof of identity (hash_bytes_extended is not
 		 * collision-resistant): compare the bytes, unless the argument is a
-		 * constant or an external parameter and this is the very datum
-		 * compared last time.  Only then can the same address not hold
-		 * another value: a value computed per row may be palloc'd where
-		 * the previous row's was.
+		 * constant and this is the very datum compared last time.  Only
+		 * then can the same address not hold another value: a value
+		 * computed per row, or a PL/pgSQL variable assigned again, may be
+		 * palloc'd where the previous one was (model_arg_stable).
 		 */
 		if (entry->valid && !entry->external && entry->len == len &&
 			entry->checksum == checksum &&

@@ -211,9 +211,11 @@ typedef struct CachedModel
 extern CachedModel *model_from_arg(FunctionCallInfo fcinfo, int argno);
 
 /*
- * Is argument argno the same value throughout the query (a Const or an
- * external Param)?  For an aggregate's transition function, its Aggref's
- * argument argno - 1 is looked at.
+ * Is argument argno the same value for as long as fn_extra lives: a Const,
+ * or for an aggregate's transition function also an external Param (its
+ * Aggref's argument argno - 1 is looked at)?  Not a plain function's
+ * external Param: PL/pgSQL reuses fn_extra across assignments of the
+ * variable it reads.
  */
 extern bool model_arg_stable(FunctionCallInfo fcinfo, int argno);
 

@@ -92,6 +92,80 @@ options_problem(double learning_rate, double momentum, double weight_decay,
 	return NULL;
 }
 
+/* the in-memory format 1 (0.3.0): format 2 without targets */
+typedef struct SgdStateV1
+{
+	int32		vl_len_;
+	uint16		version;
+	uint8		optimizer;
+	uint8		reserved;
+	int32		n_weights;
+	int32		n_features;
+	int32		batch_size;
+	int32		capacity;
+	int32		buffered;
+	int32		model_len;
+	uint64		model_checksum;
+	uint64		seed;
+	uint64		rng;
+	int64		rows;
+	int64		skipped;
+	int64		correct;
+	int64		steps;
+	double		loss;
+	double		learning_rate;
+	double		momentum;
+	double		weight_decay;
+	/* then what follows SgdState's header, laid out alike */
+} SgdStateV1;
+
+/*
+ * A table's bpnn_train_state column holds the in-memory form, so a value
+ * stored by 0.3.0 has format 1, whose header lacks targets and is 8 bytes
+ * shorter: read into format 2 (its labels were class ids), as hstore
+ * upgrades its old format on read
+ */
+SgdState *
+sgd_state_upgrade(SgdState *s)
+{
+	const SgdStateV1 *old = (const SgdStateV1 *) s;
+	SgdState   *new;
+	Size		body;
+
+	if (VARSIZE(s) < MAXALIGN(sizeof(SgdStateV1)) || old->version != 1)
+		return s;
+	body = VARSIZE(s) - MAXALIGN(sizeof(SgdStateV1));
+	if (body > MaxAllocSize - MAXALIGN(sizeof(SgdState)))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its length is out of range.");
+	new = MemoryContextAllocExtended(CurrentMemoryContext, MAXALIGN(sizeof(SgdState)) + body,
+									 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	SET_VARSIZE(new, MAXALIGN(sizeof(SgdState)) + body);
+	new->version = SGD_STATE_VERSION;
+	new->optimizer = old->optimizer;
+	new->reserved = old->reserved;
+	new->n_weights = old->n_weights;
+	new->n_features = old->n_features;
+	new->batch_size = old->batch_size;
+	new->capacity = old->capacity;
+	new->buffered = old->buffered;
+	new->model_len = old->model_len;
+	new->targets = 0;
+	new->model_checksum = old->model_checksum;
+	new->seed = old->seed;
+	new->rng = old->rng;
+	new->rows = old->rows;
+	new->skipped = old->skipped;
+	new->correct = old->correct;
+	new->steps = old->steps;
+	new->loss = old->loss;
+	new->learning_rate = old->learning_rate;
+	new->momentum = old->momentum;
+	new->weight_decay = old->weight_decay;
+	memcpy((char *) new + MAXALIGN(sizeof(SgdState)),
+		   (const char *) s + MAXALIGN(sizeof(SgdStateV1)), body);
+	return new;
+}
+
 void
 sgd_state_check(const SgdState *s)
 {

@@ -174,6 +174,12 @@ extern SgdState *sgd_state_average(SgdState *a, SgdState *b);
 /* the starting model with the state's weights and what the epoch saw */
 extern BpnnModel *sgd_state_model(SgdState *s);
 
-#define PG_GETARG_SGD_STATE(n) ((SgdState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
+/*
+ * A value of the in-memory format 1 (0.3.0, stored in a table) in format 2,
+ * else s itself; sgd_state_check still judges the result
+ */
+extern SgdState *sgd_state_upgrade(SgdState *s);
+
+#define PG_GETARG_SGD_STATE(n) sgd_state_upgrade((SgdState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
 #endif							/* BPNN_SGD_STATE_H */

@@ -64,6 +64,23 @@ state_check(BpnnState *s)
 
 	if (VARATT_IS_EXTENDED(s) || size < MAXALIGN(sizeof(BpnnState)))
 		bad_state(ERRCODE_DATA_CORRUPTED, "It is shorter than a bpnn_state header.");
+
+	/*
+	 * A value stored by 0.2.0 or 0.3.0 (a table's bpnn_state column holds
+	 * the in-memory form): version 1 had no targets field, but the same
+	 * layout, its padding where targets now is; its labels were class ids.
+	 * Upgraded on read, as hstore reads its old format, so that it can
+	 * still be read, dumped and applied.
+	 */
+	if (s->version == 1)
+	{
+		BpnnState  *copy = palloc(size);
+
+		memcpy(copy, s, size);
+		copy->version = BPNN_STATE_VERSION;
+		copy->targets = 0;
+		s = copy;
+	}
 	if (s->version != BPNN_STATE_VERSION || s->reserved != 0)
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its format version is not one this bpnn reads.");
 	if (s->n_weights < 1 || s->n_weights > BPNN_MAX_WEIGHTS ||

@@ -15,7 +15,8 @@
  *                 FILTER (WHERE label IS NOT NULL) FROM source
  *      and the later scans pass the label as label::float8::text (or
  *      label::float8[]::text), which the aggregates read back and
- *      standardize
+ *      standardize (exactly: the scans run with extra_float_digits 1,
+ *      whatever the session's)
  *   2. per epoch, with batch_size > 0: one scan of the training aggregate
  *      (sgd_aggregate.c), the current model passed as a constant; each
  *      parallel worker or Citus shard trains mini-batches on its rows and
@@ -40,6 +41,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "aggregate.h"
@@ -444,7 +446,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	NnRng		rng = {0};
 	BpnnState  *s;
 	int			epoch,
-				c;
+				c,
+				guc_level = 0;
 	size_t		w;
 
 	/* the partial scan's rows are of no further use */
@@ -469,6 +472,20 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/*
+	 * A regressor's label goes through float8's text form, which is exact
+	 * only with extra_float_digits above 0: at -15 a session's labels were
+	 * rounded to one digit and trained on silently.  Set for these scans
+	 * (parallel workers take the setting along), as postgres_fdw's
+	 * set_transmission_modes does; an error unwinds it with the
+	 * transaction.
+	 */
+	if (set->regression)
+	{
+		guc_level = NewGUCNestLevel();
+		(void) set_config_option("extra_float_digits", "1", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	/* the model lives on after SPI_finish: allocate in the caller's context */
 	MemoryContextSwitchTo(train_cxt);
 	if (set->regression)
@@ -564,6 +581,8 @@ stream_train_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	set->n_rows = s->rows;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(epoch_cxt);
+	if (guc_level > 0)
+		AtEOXact_GUC(true, guc_level);
 	SPI_finish();
 
 	train_check_finite(model, &result);
