@@ -7,10 +7,12 @@ EXTVERSION = 0.4.0
 
 MODULE_big = bpnn
 OBJS = src/bpnn.o src/nn.o src/nn_fit.o src/nn_normalize.o src/model.o \
-	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train_memory.o src/train_entry.o src/predict.o src/model_row.o src/evaluate.o \
+	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train_memory.o src/train_entry.o src/predict.o src/model_row.o src/evaluate.o src/search.o \
 	src/gradient_state.o src/gradient_aggregate.o src/train_stream.o src/fit_aggregate.o src/fit_aggregate_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
-	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o
+	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o \
+	src/attribution.o src/explain.o src/importance.o \
+	src/onnx.o src/onnx_proto.o
 
 # the first release's install script and every update script after it:
 # CREATE EXTENSION bpnn runs them in order (as contrib/hstore ships its
@@ -24,7 +26,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # the database lacks it), so any one runs alone: make installcheck
 # REGRESS=predict TAP_TESTS=.  data checks the fixtures themselves.
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream regression_multi search explain onnx accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework
@@ -52,6 +54,8 @@ PG_CFLAGS = -Wall -Wextra -Wno-unused-parameter -Wno-sign-compare \
 # PostgreSQL 15 loads libraries RTLD_GLOBAL, so an internal name such as
 # train_model must not meet another library's.
 SHLIB_LINK += -Wl,--version-script=$(srcdir)/src/exports.map
+# the version bpnn_onnx names as its files' producer_version
+PG_CPPFLAGS = -DBPNN_EXTVERSION='"$(EXTVERSION)"'
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
@@ -92,15 +96,15 @@ src/kernel-arch: FORCE
 FORCE:
 
 # the math outside the server: gradient check and kernel tests
-KERNEL_SRC = src/nn.c src/nn_fit.c src/nn_normalize.c
+KERNEL_SRC = src/nn.c src/nn_fit.c src/nn_normalize.c src/attribution.c
 UNIT_FLAGS = -O3 $(KERNEL_FP) -g -Wall -Wextra
-test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h
+test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 # the same tests with one instruction set forced (no clones), one build each:
 # test/unit/run.sh runs those this CPU can run and compares their bits
 UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
-test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h
+test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)

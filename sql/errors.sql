@@ -91,7 +91,7 @@ SELECT try($$SELECT bpnn_predict((SELECT m FROM err_model), ARRAY[5.1, 3.5, 1.4,
 SELECT bpnn_train('empty_t', 'label');
 SELECT bpnn_train('iris', 'label', hidden => '{1000000,1000000}');
 SELECT bpnn_predict(m, ARRAY[1, 2, 3]) FROM err_model;
--- the options beyond the research
+-- the options beyond Jiang 2020
 SELECT try($$SELECT bpnn_train('iris', 'label', loss => 'hinge')$$);
 SELECT try($$SELECT bpnn_train('iris', 'label', optimizer => 'sgd2')$$);
 SELECT try($$SELECT bpnn_train('iris', 'label', weight_decay => -1)$$);

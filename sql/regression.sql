@@ -181,14 +181,7 @@ FROM (SELECT sex, bpnn_fit(ARRAY[age, bmi, bp], progression, '{"task": "regressi
       FROM diabetes GROUP BY sex) g ORDER BY sex;
 SELECT try($$SELECT bpnn_fit(ARRAY[x], y8::text, '{"task": "regression"}') FROM reg_types$$);
 SELECT try($$SELECT bpnn_fit(ARRAY[x], y8, '{"task": "regression", "class_weights": "balanced"}') FROM reg_types$$);
--- the aggregates and streaming train regressors of one output
--- (sql/regression_stream.sql); of several outputs, they say so (0A000)
-SELECT try($$SELECT bpnn_gradient('$$ || :'mm' || $$'::bpnn_model, ARRAY[cement, water, age, superplasticizer], y::text) FROM reg_multi$$);
-SELECT try($$SELECT bpnn_train_epoch('$$ || :'mm' || $$'::bpnn_model, ARRAY[cement, water, age, superplasticizer], y::text,
-              0.1, 0.9, 32, 'momentum', 0, 1, 64) FROM reg_multi$$);
-CREATE TABLE reg_multi3 AS SELECT r.* FROM reg_multi r, generate_series(1, 6) WHERE array_position(r.y, NULL) IS NULL;
-SET bpnn.memory_limit = '64kB';
-SELECT try($$SELECT bpnn_train('reg_multi3', 'y', task => 'regression', hidden => '{2}')$$);
-RESET bpnn.memory_limit;
+-- the aggregates, streaming and parallel training take regressors of
+-- several outputs too: sql/regression_multi.sql
 -- a classifier's text form has no task: it reads as before
 SELECT bpnn_info(:'c') ? 'task' AS classifier_has_task, (:'c'::bpnn_model::jsonb - 'format_version' || '{"format_version": 3}')::bpnn_model::text = :'c' AS reads_as_format_3;

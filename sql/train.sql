@@ -1,4 +1,4 @@
--- bpnn_train: defaults, the research's configuration, every activation
+-- bpnn_train: defaults, the configuration of Jiang 2020, every activation
 -- and normalization, layouts, label types, array features, skipped rows,
 -- reproducibility, odd names, cancellation and the memory limit.
 -- Uses iris, pima, glass and digits_pixels (test/fixtures).
@@ -32,7 +32,7 @@ SELECT (m::text::jsonb - 'training') = (:'m'::jsonb - 'training') AS same_seed_s
 FROM (SELECT bpnn_train('iris', 'label') AS m) s;
 SELECT bpnn_train('iris', 'label', seed => 2)::text::jsonb->'weights' <> :'m'::jsonb->'weights' AS other_seed_other_weights;
 
--- the research's configuration: decimal scaling, whole-set batches, momentum 0.7
+-- the configuration of Jiang 2020: decimal scaling, whole-set batches, momentum 0.7
 SELECT bpnn_train('iris', 'label', normalization => 'decimal', batch_size => 0, epochs => 1000) AS r \gset
 SELECT bpnn_info(:'r')->'normalization' AS decimal_scaling,
        (bpnn_info(:'r')->'training'->>'train_accuracy')::float8 > 0.9 AS fits;
@@ -109,7 +109,7 @@ SHOW bpnn.memory_limit;
 RESET bpnn.memory_limit;
 SHOW bpnn.memory_limit;
 
--- beyond the research: softmax with cross-entropy, Adam, L2 weight decay
+-- beyond Jiang 2020: softmax with cross-entropy, Adam, L2 weight decay
 SELECT bpnn_train('iris', 'label', loss => 'cross_entropy', optimizer => 'adam',
                   learning_rate => 0.01, weight_decay => 0.001) AS ce \gset
 SELECT bpnn_info(:'ce')->>'loss' AS loss, bpnn_info(:'ce')->>'output_activation' AS output,

@@ -26,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "bpnn.h"
+#include "evaluate.h"
 #include "labels.h"
 #include "parallel.h"
 #include "regression.h"
@@ -35,7 +36,6 @@ PG_FUNCTION_INFO_V1(bpnn_evaluate);
 PG_FUNCTION_INFO_V1(bpnn_confusion);
 PG_FUNCTION_INFO_V1(bpnn_cross_validate);
 
-#define MAX_FOLDS 1000
 
 /*
  * Above this many cells (1,000 classes) bpnn_evaluate leaves the
@@ -71,8 +71,8 @@ typedef struct Scored
 	double		loss;			/* mean squared error per row */
 } Scored;
 
-/* id of each of the set's classes among the model's, -1 when unknown */
-static int32 *
+/* the id of each of the set's classes among the model's, -1 when unknown */
+int32 *
 map_classes(const BpnnModel *m, const TrainingSet *set)
 {
 	int32	   *map = palloc(sizeof(int32) * set->n_classes);
@@ -409,8 +409,8 @@ bpnn_confusion(PG_FUNCTION_ARGS)
  * (stable), then dealt round-robin, so every fold gets each class in
  * proportion and the same seed gives the same folds.
  */
-static int *
-assign_folds(const TrainingSet *set, int folds, uint64 seed)
+int *
+cv_assign_folds(const TrainingSet *set, int folds, uint64 seed)
 {
 	int64		n = set->n_rows;
 	int64	   *order = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(int64) * n);
@@ -440,8 +440,8 @@ assign_folds(const TrainingSet *set, int folds, uint64 seed)
  * Every fold is scored on at least two rows: one row's accuracy is 0 or 1,
  * a coin rather than a measurement (a fold of one row reported 0)
  */
-static void
-check_fold_sizes(const int *fold_of, int64 n_rows, int folds)
+void
+cv_check_fold_sizes(const int *fold_of, int64 n_rows, int folds)
 {
 	int64	   *size = palloc0(sizeof(int64) * folds);
 	int64		smallest;
@@ -484,10 +484,10 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("folds must not be NULL")));
 	folds = PG_GETARG_INT32(2);
-	if (folds < 2 || folds > MAX_FOLDS)
+	if (folds < 2 || folds > CV_MAX_FOLDS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("folds must be between 2 and %d", MAX_FOLDS)));
+				 errmsg("folds must be between 2 and %d", CV_MAX_FOLDS)));
 	train_args_read(fcinfo, 3, &args);
 	InitMaterializedSRF(fcinfo, 0);
 	args.live = live_progress_begin(LIVE_CROSS_VALIDATE, args.source, folds, 0);
@@ -496,8 +496,8 @@ bpnn_cross_validate(PG_FUNCTION_ARGS)
 								   ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cv_cxt);
 	set = scan_training_set(args.source, args.label_column, train_scan_spec(&args));
-	fold_of = assign_folds(set, folds, args.fit.seed);
-	check_fold_sizes(fold_of, set->n_rows, folds);
+	fold_of = cv_assign_folds(set, folds, args.fit.seed);
+	cv_check_fold_sizes(fold_of, set->n_rows, folds);
 
 	results = palloc(sizeof(CvFoldResult) * folds);
 	parallel_cv_run_folds(&args, set, fold_of, folds, results);

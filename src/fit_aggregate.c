@@ -24,6 +24,7 @@
 #include "portability/instr_time.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -142,10 +143,11 @@ option_datum(TrainArg arg, JsonbValue *v)
 
 /*
  * The training arguments from an options object: each option overrides
- * bpnn_train's default; then bpnn_train's own checks run on the result.
+ * bpnn_train's default; then bpnn_train's own checks run on the result
+ * (bpnn_fit's options, and each setting of bpnn_search).
  */
-static void
-options_to_args(Jsonb *options, TrainArgs *args)
+void
+train_args_from_options(Jsonb *options, TrainArgs *args)
 {
 	Jsonb	   *defaults = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 															  CStringGetDatum(train_arg_defaults)));
@@ -201,7 +203,8 @@ options_to_args(Jsonb *options, TrainArgs *args)
 /* ---------- the state ---------- */
 
 static const Oid group_label_types[] = {
-	TEXTOID, BOOLOID, INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, OIDOID
+	TEXTOID, BOOLOID, INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, OIDOID,
+	FLOAT8ARRAYOID
 };
 
 /* is type the label type of one of bpnn_fit's overloads? */
@@ -229,12 +232,18 @@ fit_aggregate_new(MemoryContext cxt, Oid label_type, Jsonb *options)
 	g->magic = GROUP_ROWS_MAGIC;
 	g->cxt = cxt;
 	g->label_type = label_type;
-	options_to_args(options, &g->args);
-	if (g->args.regression && (!labels_type_is_number(label_type) || getBaseType(label_type) == OIDOID))
+	train_args_from_options(options, &g->args);
+	if (g->args.regression && label_type != FLOAT8ARRAYOID &&
+		(!labels_type_is_number(label_type) || getBaseType(label_type) == OIDOID))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("the label of bpnn_fit is of type %s, not a number", format_type_be(label_type)),
-				 errdetail("{\"task\": \"regression\"} predicts a label of type smallint, integer, bigint, real, double precision or numeric.")));
+				 errdetail("{\"task\": \"regression\"} predicts a label of type smallint, integer, bigint, real, double precision or numeric, or several values in a double precision[].")));
+	if (!g->args.regression && label_type == FLOAT8ARRAYOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("a label of type double precision[] is a regressor's"),
+				 errhint("Pass {\"task\": \"regression\"} in the options of bpnn_fit.")));
 	g->options = palloc(VARSIZE(options));
 	memcpy(g->options, options, VARSIZE(options));
 	g->n_inputs = -1;			/* until a row has features */
@@ -429,6 +438,7 @@ BPNN_FIT_TRANSFN(float4, FLOAT4OID)
 BPNN_FIT_TRANSFN(float8, FLOAT8OID)
 BPNN_FIT_TRANSFN(numeric, NUMERICOID)
 BPNN_FIT_TRANSFN(oid, OIDOID)
+BPNN_FIT_TRANSFN(float8_array, FLOAT8ARRAYOID)
 
 /*
  * The C function behind bpnn 0.2.0's bpnn_fit(float8[], anyelement, jsonb),
@@ -569,6 +579,61 @@ sort_rows(GroupRows *g, const int32 *class_rank)
 }
 
 /*
+ * A regressor's targets, by class id: each distinct label's text (label::text
+ * of a number type, or of a float8[]) read once, n_out values per class.
+ * Returns why they cannot be targets (a sentence), or NULL.
+ */
+static char *
+group_targets(GroupRows *g, double **targets, int *n_out)
+{
+	int			n_classes = labels_count(g->classes);
+	int			c,
+				k;
+
+	*n_out = -1;
+	*targets = NULL;
+	for (c = 0; c < n_classes; c++)
+	{
+		const char *name = labels_name(g->classes, c);
+		Datum		one;
+		Datum	   *elems = &one;
+		bool	   *nulls = NULL;
+		int			n = 1;
+
+		if (g->label_type == FLOAT8ARRAYOID)
+		{
+			ArrayType  *a = DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, (char *) name,
+																	FLOAT8OID, -1));
+
+			if (ARR_NDIM(a) > 1)
+				return psprintf("Its label %s is not a one-dimensional array.", name);
+			deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+		}
+		else
+			one = DirectFunctionCall1(float8in, CStringGetDatum(name));
+		if (n < 1)
+			return pstrdup("Its label holds an empty array.");
+		if (*n_out < 0)
+		{
+			*n_out = n;
+			*targets = palloc(sizeof(double) * n * Max(n_classes, 1));
+		}
+		if (n != *n_out)
+			return psprintf("Its label arrays are of different lengths (%d and %d values); every label holds one value per output.",
+							Min(*n_out, n), Max(*n_out, n));
+		for (k = 0; k < n; k++)
+		{
+			if (nulls && nulls[k])
+				return psprintf("Its label %s has a NULL element.", name);
+			if (!isfinite(DatumGetFloat8(elems[k])))
+				return psprintf("Its label %s is not finite.", name);
+			(*targets)[c * n + k] = DatumGetFloat8(elems[k]);
+		}
+	}
+	return NULL;
+}
+
+/*
  * The group's rows as the TrainingSet a scan of one array column gives, in
  * the canonical order, with the statistics of their float4 values (as
  * training takes the statistics of a subset of rows) computed in that
@@ -583,8 +648,11 @@ group_training_set(GroupRows *g)
 	TrainingSet *set = palloc0(sizeof(TrainingSet));
 	int32	   *new_id;
 	double	   *row;
+	double	   *class_targets = NULL;
+	int			n_out = 0;
 	int64		r;
-	int			f;
+	int			f,
+				k;
 
 	set->source_name = "bpnn_fit";
 	set->n_rows = g->n_rows;
@@ -616,19 +684,26 @@ group_training_set(GroupRows *g)
 	feature_stats_init(set->stats, g->n_inputs);
 	row = palloc(sizeof(double) * g->n_inputs);
 	if (g->args.regression)
-		set->target = MemoryContextAllocHuge(CurrentMemoryContext, sizeof(double) * g->n_rows);
+	{
+		/* group_untrainable has checked them */
+		if (group_targets(g, &class_targets, &n_out) != NULL)
+			elog(ERROR, "the labels of a bpnn_fit group are not targets");
+		set->target = MemoryContextAllocHuge(CurrentMemoryContext,
+											 sizeof(double) * n_out * g->n_rows);
+	}
 	for (r = 0; r < g->n_rows; r++)
 	{
 		const float *src = g->x + (Size) r * g->n_inputs;
 
-		g->y[r] = new_id[g->y[r]];
 		if (g->args.regression)
 		{
-			/* the label's text (label::text of a number type) is its value */
-			set->target[r] = DatumGetFloat8(DirectFunctionCall1(float8in,
-																CStringGetDatum(set->class_names[g->y[r]])));
+			/* the label's values, by its class id in the state */
+			for (k = 0; k < n_out; k++)
+				set->target[r * n_out + k] = class_targets[g->y[r] * n_out + k];
 			g->y[r] = 0;
 		}
+		else
+			g->y[r] = new_id[g->y[r]];
 		for (f = 0; f < g->n_inputs; f++)
 			row[f] = src[f];
 		feature_stats_add(set->stats, row, g->n_inputs);	/* NaN is not counted */
@@ -637,11 +712,13 @@ group_training_set(GroupRows *g)
 	}
 	if (g->args.regression)
 	{
-		/* one output, named after bpnn_fit's label */
+		/* an output per target, named after bpnn_fit's label ("label[i]" for an array) */
 		set->regression = true;
-		set->n_classes = 1;
-		set->class_names = palloc(sizeof(char *));
-		set->class_names[0] = "label";
+		set->label_array = g->label_type == FLOAT8ARRAYOID;
+		set->n_classes = n_out;
+		set->class_names = palloc(sizeof(char *) * n_out);
+		for (k = 0; k < n_out; k++)
+			set->class_names[k] = set->label_array ? psprintf("label[%d]", k + 1) : "label";
 	}
 	return set;
 }
@@ -666,6 +743,12 @@ group_untrainable(GroupRows *g, int *sqlstate)
 	}
 	if (g->args.regression)
 	{
+		double	   *targets;
+		int			n_out;
+		char	   *problem = group_targets(g, &targets, &n_out);
+
+		if (problem != NULL)
+			return problem;
 		/* split_rows holds out a share of all rows, keeping one for training */
 		if (g->args.validation_fraction > 0.0 &&
 			Min((int64) floor(g->n_rows * g->args.validation_fraction + 0.5), g->n_rows - 1) == 0)

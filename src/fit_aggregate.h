@@ -35,6 +35,13 @@ typedef struct GroupRows
 	struct varlena *trained;	/* the final function's model: the rows are gone */
 } GroupRows;
 
+/*
+ * bpnn_train's arguments from a JSON object of options named as its
+ * arguments, from hidden to task (features and exclude excepted): the
+ * others take their defaults; source and label_col are left unset
+ */
+extern void train_args_from_options(Jsonb *options, TrainArgs *args);
+
 /* an empty state in cxt for a label type and options (checked as bpnn_train's arguments) */
 extern GroupRows *fit_aggregate_new(MemoryContext cxt, Oid label_type, Jsonb *options);
 

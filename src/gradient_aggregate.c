@@ -4,8 +4,8 @@
  *
  *   bpnn_gradient(model, features, label text) -> bpnn_state: the full-batch
  *     loss and error-signal sums of a model over the rows it sees (a
- *     classifier's label matched to its classes, a one-output regressor's
- *     read as float8 and standardized: labels.h)
+ *     classifier's label matched to its classes, a regressor's read as
+ *     float8, or float8[] for several outputs, and standardized: labels.h)
  *     (transition, combine and final functions; parallel safe, and its
  *     state is a real SQL type, so distributed planners can push it down);
  *   bpnn_feature_stats(features, skip_incomplete) -> float8[]: combinable
@@ -101,7 +101,8 @@ gradient_cache(CachedModel *cm)
 /*
  * bpnn_gradient(model bpnn_model, features float8[], label text): the
  * label is the caller's label::text (labels.h), matched by its bytes to a
- * classifier's classes, or read as a number for a (one-output) regressor
+ * classifier's classes, or read as a regressor's number (float8[] of
+ * several outputs)
  */
 Datum
 bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
@@ -112,8 +113,6 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 	GradientCache *gc;
 	ArrayType  *features;
 	const double *values;
-	int32		class_id = 0;
-	float		target = 0.0f;
 	int			row;
 
 	if (PG_ARGISNULL(1))
@@ -121,7 +120,6 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model of bpnn_gradient must not be NULL")));
 	cm = model_from_arg_kept(fcinfo, 1, &gradient_models);
-	model_refuse_multi_output(cm->model, "bpnn_gradient");
 	gc = gradient_cache(cm);
 	if (s == NULL)
 	{
@@ -134,7 +132,7 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 			 s->model_len != (int32) cm->len ||
 			 s->n_features != model_n_features(cm->model) ||
 			 (Size) s->n_weights != nn_weight_count(&cm->model->layout) ||
-			 s->targets != (cm->model->task == BPNN_TASK_REGRESSION ? 1 : 0))
+			 s->targets != state_targets_of(cm->model))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("bpnn_gradient must be given the same model on every row")));
@@ -152,18 +150,16 @@ bpnn_gradient_transfn_text(PG_FUNCTION_ARGS)
 		s->skipped++;
 		PG_RETURN_POINTER(s);
 	}
+	/* the label first: a bad one leaves the buffer as it was */
+	row = s->buffered;
 	if (s->targets)
-		target = labels_regression_target(cm->model, PG_GETARG_TEXT_PP(3), "bpnn_gradient");
+		labels_regression_targets(cm->model, PG_GETARG_TEXT_PP(3),
+								  gradient_state_targets(s) + (Size) row * s->targets, "bpnn_gradient");
 	else
-		class_id = labels_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
-
-	row = s->buffered++;
+		gradient_state_labels(s)[row] = labels_matcher_find(&gc->classes, PG_GETARG_TEXT_PP(3));
 	model_normalize_features(cm->model, values,
 							 gradient_state_buffer(s) + (Size) row * s->n_features);
-	if (s->targets)
-		gradient_state_targets(s)[row] = target;
-	else
-		gradient_state_labels(s)[row] = class_id;
+	s->buffered++;
 	if (s->buffered == s->capacity)
 	{
 		CHECK_FOR_INTERRUPTS();

@@ -32,20 +32,22 @@ PG_FUNCTION_INFO_V1(bpnn_state_gradient);
 
 static void bad_state(int sqlstate, const char *detail) pg_attribute_noreturn();
 
-/* the bytes of a state of these sizes (sums, model copy, row buffer) */
+/* a row's label slots: a class id (targets 0) or its targets (float4) */
 static Size
-state_size(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
+state_size(int32 n_weights, int32 model_len, int32 capacity, int32 n_features, int32 targets)
 {
 	return MAXALIGN(sizeof(BpnnState)) + sizeof(double) * (Size) n_weights +
 		MAXALIGN(model_len) +
-		(sizeof(float) * (Size) n_features + sizeof(int32)) * (Size) capacity;
+		(sizeof(float) * (Size) n_features + sizeof(int32) * (Size) Max(targets, 1)) *
+		(Size) capacity;
 }
 
 /* a zeroed state of these sizes, its header filled in */
 static BpnnState *
-state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
+state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features,
+			int32 targets)
 {
-	Size		size = state_size(n_weights, model_len, capacity, n_features);
+	Size		size = state_size(n_weights, model_len, capacity, n_features, targets);
 	BpnnState  *s = palloc0(size);
 
 	SET_VARSIZE(s, size);
@@ -54,6 +56,7 @@ state_alloc(int32 n_weights, int32 model_len, int32 capacity, int32 n_features)
 	s->model_len = model_len;
 	s->capacity = capacity;
 	s->n_features = n_features;
+	s->targets = targets;
 	return s;
 }
 
@@ -69,6 +72,23 @@ gradient_state_check(BpnnState *s)
 
 	if (VARATT_IS_EXTENDED(s) || size < MAXALIGN(sizeof(BpnnState)))
 		bad_state(ERRCODE_DATA_CORRUPTED, "It is shorter than a bpnn_state header.");
+
+	/*
+	 * A value stored by 0.2.0 or 0.3.0 (a table's bpnn_state column holds
+	 * the in-memory form): version 1 had no targets field, but the same
+	 * layout, its padding where targets now is; its labels were class ids.
+	 * Upgraded on read, as hstore reads its old format, so that it can
+	 * still be read, dumped and applied.
+	 */
+	if (s->version == 1)
+	{
+		BpnnState  *copy = palloc(size);
+
+		memcpy(copy, s, size);
+		copy->version = BPNN_STATE_VERSION;
+		copy->targets = 0;
+		s = copy;
+	}
 	if (s->version != BPNN_STATE_VERSION || s->reserved != 0)
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its format version is not one this bpnn reads.");
 	if (s->n_weights < 1 || s->n_weights > BPNN_MAX_WEIGHTS ||
@@ -78,9 +98,9 @@ gradient_state_check(BpnnState *s)
 		s->model_len < 0 || s->model_len > (int32) MaxAllocSize ||
 		(s->capacity > 0) != (s->model_len > 0) ||
 		(s->capacity > 0) != (s->n_features > 0) ||
-		s->targets < 0 || s->targets > 1 || (s->targets == 1 && s->capacity == 0))
+		s->targets < 0 || s->targets > BPNN_MAX_UNITS || (s->targets > 0 && s->capacity == 0))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are out of range or inconsistent.");
-	if (size != state_size(s->n_weights, s->model_len, s->capacity, s->n_features))
+	if (size != state_size(s->n_weights, s->model_len, s->capacity, s->n_features, s->targets))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its length does not match its sizes.");
 	if (s->rows < 0 || s->skipped < 0 || s->correct < 0 || s->correct > s->rows)
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its row counts are inconsistent.");
@@ -97,10 +117,10 @@ gradient_state_create(const CachedModel *cm, bool with_buffer)
 	BpnnState  *s = state_alloc((int32) nn_weight_count(&m->layout),
 								with_buffer ? (int32) cm->len : 0,
 								with_buffer ? BPNN_STATE_CHUNK_ROWS : 0,
-								with_buffer ? model_n_features(m) : 0);
+								with_buffer ? model_n_features(m) : 0,
+								with_buffer ? state_targets_of(m) : 0);
 
 	s->model_checksum = cm->checksum;
-	s->targets = with_buffer && m->task == BPNN_TASK_REGRESSION ? 1 : 0;
 	if (with_buffer)
 		memcpy(gradient_state_model_bytes(s), cm->bytes, cm->len);
 	return s;
@@ -147,14 +167,13 @@ gradient_state_sum_buffer(BpnnState *s, StateScratch *sc)
 	 * The rows may have been read with another model of this one's sizes
 	 * and checksum (which proves nothing): each label must be an output
 	 */
-	if (s->targets != (m->task == BPNN_TASK_REGRESSION ? 1 : 0) ||
-		(s->targets == 1 && n_out != 1))
+	if (s->targets != state_targets_of(m))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its buffered labels are not of its model's task.");
 	sc->ws.target = NULL;
-	if (s->targets == 1)
+	if (s->targets > 0)
 	{
-		/* a regressor's standardized targets, one per row */
-		for (i = 0; i < s->buffered; i++)
+		/* a regressor's standardized targets, one per output and row */
+		for (i = 0; i < s->buffered * s->targets; i++)
 			if (!isfinite(gradient_state_targets(s)[i]))
 				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row's target is not finite.");
 		sc->ws.target = gradient_state_targets(s);
@@ -229,7 +248,7 @@ gradient_state_compact(BpnnState *s)
 		gradient_state_flush(copy);
 		s = copy;
 	}
-	c = state_alloc(s->n_weights, 0, 0, 0);
+	c = state_alloc(s->n_weights, 0, 0, 0, 0);
 	c->model_checksum = s->model_checksum;
 	c->rows = s->rows;
 	c->skipped = s->skipped;
@@ -262,7 +281,7 @@ gradient_state_add(const BpnnState *a, const BpnnState *b)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine the gradients of two different models")));
-	r = state_alloc(a->n_weights, 0, 0, 0);
+	r = state_alloc(a->n_weights, 0, 0, 0, 0);
 	r->model_checksum = a->model_checksum;
 	if (pg_add_s64_overflow(a->rows, b->rows, &r->rows) ||
 		pg_add_s64_overflow(a->skipped, b->skipped, &r->skipped) ||
@@ -362,7 +381,7 @@ state_from_bytes(const char *data, int len, int sqlstate)
 	if (!isfinite(loss) || loss < 0.0)
 		bad_state(sqlstate, "Its loss is not a finite non-negative number.");
 
-	s = state_alloc((int32) n_weights, 0, 0, 0);
+	s = state_alloc((int32) n_weights, 0, 0, 0, 0);
 	s->model_checksum = checksum;
 	s->rows = rows;
 	s->skipped = skipped;

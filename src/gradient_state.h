@@ -16,7 +16,7 @@
  *   uint64 model checksum   int64 rows   int64 skipped   int64 correct
  *   float8 loss   uint32 weights   float8 sums[weights]
  *
- * sums[] are the research's batch error products summed over the rows
+ * sums[] are the batch error products of Jiang 2020 summed over the rows
  * (dV = X^T dY, dW = Y^T dO: minus the loss gradient); bpnn_state_gradient()
  * returns the mean loss gradient, -sums / rows.
  */
@@ -27,10 +27,11 @@
 
 /*
  * The in-memory format (2: a buffered row's label slot may hold a
- * regressor's standardized target, see targets); the binary and text forms
- * did not change and stay version 1
+ * regressor's standardized target; 3: a row has one slot per output of a
+ * regressor, see targets); the binary and text forms hold no buffer, did
+ * not change and stay version 1
  */
-#define BPNN_STATE_VERSION 2
+#define BPNN_STATE_VERSION 3
 #define BPNN_STATE_WIRE_VERSION 1
 
 /* rows buffered before a chunk goes through the network */
@@ -46,15 +47,19 @@ typedef struct BpnnState
 	int32		buffered;		/* rows waiting in the buffer */
 	int32		capacity;		/* rows the buffer holds; 0: no buffer */
 	int32		model_len;		/* bytes of the model copy; 0: none */
-	int32		targets;		/* what the label slots hold: 0 class ids
-								 * (int32), 1 a regressor's standardized
-								 * target (float4); 0 without a buffer */
+	int32		targets;		/* what the label slots hold: 0 a class id
+								 * (int32) per row, k > 0 a regressor's k
+								 * standardized targets (float4) per row;
+								 * 0 without a buffer */
 	uint64		model_checksum;
 	int64		rows;			/* rows summed (not counting the buffer) */
 	int64		skipped;		/* rows with a NULL feature or label */
 	int64		correct;		/* of the rows summed: argmax == label */
 	double		loss;			/* summed (class-weighted) loss */
-	/* double sums[n_weights]; model bytes; float rows[capacity][n_features]; int32 labels[capacity] (targets: float4) */
+	/*
+	 * double sums[n_weights]; model bytes; float rows[capacity][n_features];
+	 * int32 labels[capacity] (targets k > 0: float4 [capacity][k])
+	 */
 } BpnnState;
 
 static inline double *
@@ -81,11 +86,18 @@ gradient_state_labels(BpnnState *s)
 	return (int32 *) (gradient_state_buffer(s) + (Size) s->capacity * s->n_features);
 }
 
-/* the label slots as a regressor's targets (state->targets == 1) */
+/* the label slots as a regressor's targets (state->targets per row) */
 static inline float *
 gradient_state_targets(BpnnState *s)
 {
 	return (float *) gradient_state_labels(s);
+}
+
+/* the label slots of a row of m's in a buffer: 0 a class id, else its outputs */
+static inline int32
+state_targets_of(const BpnnModel *m)
+{
+	return m->task == BPNN_TASK_REGRESSION ? (int32) model_n_classes(m) : 0;
 }
 
 /* a zeroed state for a model; with_buffer: room for the model and a chunk of rows */

@@ -8,6 +8,7 @@
  */
 #include "postgres.h"
 
+#include <ctype.h>
 #include <float.h>
 #include <math.h>
 
@@ -16,8 +17,10 @@
 #include "common/pg_prng.h"
 #include "miscadmin.h"
 #include "parser/parse_coerce.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -383,30 +386,83 @@ labels_order(LabelClasses *lc, int32 **new_id)
 	return sorted;
 }
 
-/*
- * a regressor's label as a number, standardized with the model's target
- * scaling
- */
-float
-labels_regression_target(const BpnnModel *model, text *label, const char *function)
+/* one label value standardized with output k's target scaling */
+static float
+standardized_target(const BpnnModel *model, double y, int k, const char *text,
+					const char *function)
 {
-	char	   *s = text_to_cstring(label);
-	double		y = float8in_internal(s, NULL, "double precision", s);
 	double		t;
 
 	if (!isfinite(y))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the label of a regressor must be a finite number, not \"%s\"", s),
+				 errmsg("the label of a regressor must be a finite number, not \"%s\"", text),
 				 errdetail("%s reads the label of a regressor as float8.", function)));
-	t = (y - model->target_shift[0]) / model->target_scale[0];
+	t = (y - model->target_shift[k]) / model->target_scale[k];
 	if (!(fabs(t) <= FLT_MAX))
 		ereport(ERROR,
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the label %s is out of range for the model's target scaling", s),
+				 errmsg("the label %s is out of range for the model's target scaling", text),
 				 errdetail("Standardized, it exceeds float4.")));
-	pfree(s);
 	return (float) t;
+}
+
+/* an error: the aggregate is still declared as in bpnn 0.2.0 */
+void
+labels_regression_targets(const BpnnModel *model, text *label, float *targets,
+						  const char *function)
+{
+	char	   *s = text_to_cstring(label);
+	const char *p = s;
+	int			n_out = model_n_classes(model);
+	ArrayType  *a;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n,
+				k;
+
+	while (isspace((unsigned char) *p))
+		p++;
+	if (*p != '{')
+	{
+		/* a number: the label of a regressor of one output */
+		if (n_out != 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the label of a regressor of %d outputs must be a float8[] of %d values, not \"%s\"",
+							n_out, n_out, s),
+					 errhint("Pass the label column as label::text.")));
+		targets[0] = standardized_target(model, float8in_internal(s, NULL, "double precision", s),
+										 0, s, function);
+		pfree(s);
+		return;
+	}
+	/* a float8[] literal: one value per output, no NULL */
+	/* array_in caches in flinfo: called through one */
+	a = DatumGetArrayTypeP(OidInputFunctionCall(F_ARRAY_IN, s, FLOAT8OID, -1));
+	if (ARR_NDIM(a) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("the label of a regressor must be a one-dimensional array")));
+	deconstruct_array(a, FLOAT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n != n_out)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the label holds %d value%s, and the model has %d output%s",
+						n, n == 1 ? "" : "s", n_out, n_out == 1 ? "" : "s"),
+				 errdetail("%s reads one value per output of a regressor.", function)));
+	for (k = 0; k < n; k++)
+	{
+		if (nulls[k])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the label of a regressor contains a NULL element"),
+					 errhint("A NULL label leaves its row out; a NULL element of a label array is an error.")));
+		targets[k] = standardized_target(model, DatumGetFloat8(elems[k]), k, s, function);
+	}
+	pfree(elems);
+	pfree(nulls);
+	pfree(s);
 }
 
 /* an error: the aggregate is still declared as in bpnn 0.2.0 */

@@ -102,14 +102,16 @@ extern void labels_sort(char **names, int n, bool numeric);
  * for those declarations, until ALTER EXTENSION bpnn UPDATE replaces them
  */
 /*
- * A single-output regressor's label, given as label::text to an aggregate,
- * as the network's target: read as float8 (an error on text that is not a
- * number, 22023 on NaN and infinities) and standardized with the model's
- * target scaling, as float4 (22003 beyond it)
+ * A regressor's label, given as label::text to an aggregate, as the
+ * network's targets[outputs]: a number (one output) read as float8, or a
+ * float8[] literal of one value per output (any number of outputs; no
+ * NULL element); an error on text that is neither, 22023 on NaN and
+ * infinities; each standardized with its output's target scaling, as
+ * float4 (22003 beyond it)
  */
 struct BpnnModel;
-extern float labels_regression_target(const struct BpnnModel *model, text *label,
-									  const char *function);
+extern void labels_regression_targets(const struct BpnnModel *model, text *label,
+									  float *targets, const char *function);
 
 extern void labels_refuse_old_declaration(const char *aggregate) pg_attribute_noreturn();
 

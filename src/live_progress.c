@@ -251,7 +251,8 @@ usecs_interval(int64 usecs)
 	return IntervalPGetDatum(span);
 }
 
-static const char *const command_names[] = {NULL, "bpnn_train", "bpnn_cross_validate", "bpnn_fit"};
+static const char *const command_names[] = {NULL, "bpnn_train", "bpnn_cross_validate", "bpnn_fit",
+	"bpnn_search"};
 static const char *const phase_names[] = {NULL, "reading", "training", "streaming", "scoring"};
 
 #define PROGRESS_COLUMNS 15
@@ -287,7 +288,7 @@ bpnn_live_progress(PG_FUNCTION_ARGS)
 		b = &local->backendStatus;
 		p = b->st_progress_param;
 		if (b->st_progress_command != BPNN_PROGRESS_COMMAND || p[P_MAGIC] != BPNN_PROGRESS_MAGIC ||
-			p[P_COMMAND] < LIVE_TRAIN || p[P_COMMAND] > LIVE_FIT ||
+			p[P_COMMAND] < LIVE_TRAIN || p[P_COMMAND] > LIVE_SEARCH ||
 			p[P_PHASE] < LIVE_READING || p[P_PHASE] > LIVE_SCORING)
 			continue;
 		if (!read_all && !has_privs_of_role(GetUserId(), b->st_userid))

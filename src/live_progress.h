@@ -1,7 +1,8 @@
 /*
  * live_progress.h — live progress of a training for other sessions
- * (live_progress.c): what bpnn_train, bpnn_cross_validate and bpnn_fit
- * publish in the backend's progress slot, and bpnn_progress() that reads it.
+ * (live_progress.c): what bpnn_train, bpnn_cross_validate, bpnn_fit and
+ * bpnn_search publish in the backend's progress slot, and bpnn_progress()
+ * that reads it.
  */
 #ifndef BPNN_LIVE_PROGRESS_H
 #define BPNN_LIVE_PROGRESS_H
@@ -11,7 +12,8 @@ typedef enum LiveCommand
 {
 	LIVE_TRAIN = 1,
 	LIVE_CROSS_VALIDATE,
-	LIVE_FIT
+	LIVE_FIT,
+	LIVE_SEARCH					/* folds of one setting at a time */
 } LiveCommand;
 
 /* where it is (bpnn_progress()'s phase) */

@@ -324,19 +324,6 @@ model_check_task(const BpnnModel *model, BpnnTask task, const char *function)
 			 errhint("Use bpnn_predict or bpnn_predict_proba for a classifier's prediction.")));
 }
 
-/* an error naming function for a regressor of more than one output */
-void
-model_refuse_multi_output(const BpnnModel *model, const char *function)
-{
-	if (model->task == BPNN_TASK_REGRESSION && model_n_classes(model) != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s does not support regressors of more than one output", function),
-				 errdetail("The model has %d outputs; its label would be a float8[].",
-						   model_n_classes(model)),
-				 errhint("Train one regressor per target, or train in memory.")));
-}
-
 /* ---------- encode ---------- */
 
 /* a string in the stored format: its length (uint32), then its bytes */
@@ -843,7 +830,7 @@ typedef struct ModelCacheEntry
 	uint64		checksum;
 	char	   *bytes;			/* the stored bytes (content-keyed: to compare) */
 	const void *last_seen;		/* the datum last found equal to them */
-	bool		stable;			/* the argument is a Const or an external Param */
+	bool		stable;			/* model_arg_stable */
 	MemoryContext cxt;
 	CachedModel cached;
 } ModelCacheEntry;
@@ -862,9 +849,16 @@ content_key(struct varlena *raw, Size *len, uint64 *checksum)
 }
 
 /*
- * Is the argument the same value throughout the query (a Const or an
- * external Param)?  An aggregate's transition function sees its arguments
- * through Params of the executor's own, so its Aggref's are looked at.
+ * Is the argument the same value for as long as fn_extra lives?  A Const
+ * is.  An external Param is throughout one run of the executor, which is
+ * as long as an aggregate's fn_extra lives (a cursor's parameters are
+ * copied when it opens), but not for a plain function call: PL/pgSQL keeps
+ * a simple expression's state, fn_extra included, for the whole
+ * transaction and reads its variables as external Params, whose values
+ * change between calls and may be palloc'd where the previous one was (a
+ * model assigned after another one is freed).  An aggregate's transition
+ * function sees its arguments through Params of the executor's own, so
+ * its Aggref's are looked at.
  */
 bool
 model_arg_stable(FunctionCallInfo fcinfo, int argno)
@@ -873,7 +867,17 @@ model_arg_stable(FunctionCallInfo fcinfo, int argno)
 	Node	   *arg;
 
 	if (aggref == NULL)
-		return get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+	{
+		Node	   *expr = fcinfo->flinfo->fn_expr;
+		List	   *args;
+
+		if (expr == NULL || !IsA(expr, FuncExpr))
+			return false;
+		args = ((FuncExpr *) expr)->args;
+		if (argno < 0 || argno >= list_length(args))
+			return false;
+		return IsA(list_nth(args, argno), Const);
+	}
 	/* the transition function's argument 0 is the state */
 	if (argno < 1 || argno > list_length(aggref->args))
 		return false;
@@ -918,10 +922,10 @@ model_from_arg(FunctionCallInfo fcinfo, int argno)
 		/*
 		 * The checksum is no proof of identity (hash_bytes_extended is not
 		 * collision-resistant): compare the bytes, unless the argument is a
-		 * constant or an external parameter and this is the very datum
-		 * compared last time.  Only then can the same address not hold
-		 * another value: a value computed per row may be palloc'd where
-		 * the previous row's was.
+		 * constant and this is the very datum compared last time.  Only
+		 * then can the same address not hold another value: a value
+		 * computed per row, or a PL/pgSQL variable assigned again, may be
+		 * palloc'd where the previous one was (model_arg_stable).
 		 */
 		if (entry->valid && !entry->external && entry->len == len &&
 			entry->checksum == checksum &&

@@ -161,13 +161,6 @@ extern void model_validate(const BpnnModel *model, int sqlstate);
  */
 extern void model_check_task(const BpnnModel *model, BpnnTask task, const char *function);
 
-/*
- * Paths that take a regressor of one output only (the gradient and training
- * aggregates, streaming): an error (0A000) naming the function, for a
- * regressor of more outputs
- */
-extern void model_refuse_multi_output(const BpnnModel *model, const char *function);
-
 /* the stored bytes of a model, as a varlena; computes the checksum */
 extern struct varlena *model_encode(const BpnnModel *model);
 
@@ -218,9 +211,11 @@ typedef struct CachedModel
 extern CachedModel *model_from_arg(FunctionCallInfo fcinfo, int argno);
 
 /*
- * Is argument argno the same value throughout the query (a Const or an
- * external Param)?  For an aggregate's transition function, its Aggref's
- * argument argno - 1 is looked at.
+ * Is argument argno the same value for as long as fn_extra lives: a Const,
+ * or for an aggregate's transition function also an external Param (its
+ * Aggref's argument argno - 1 is looked at)?  Not a plain function's
+ * external Param: PL/pgSQL reuses fn_extra across assignments of the
+ * variable it reads.
  */
 extern bool model_arg_stable(FunctionCallInfo fcinfo, int argno);
 

@@ -27,7 +27,7 @@ typedef struct KeptMark
 {
 	KeptEntry  *entry;			/* NULL: none yet */
 	uint64		generation;		/* the decode it was found equal to */
-	bool		stable;			/* the argument is a Const or an external Param */
+	bool		stable;			/* model_arg_stable: a Const or an external Param */
 	const void *last_seen;		/* that datum (stable arguments) */
 	bool		external;		/* or that TOAST pointer */
 	Oid			toastrelid;

@@ -302,13 +302,15 @@ typedef struct RecordColumn
 
 /*
  * A record type matched to the model's columns, once per query and call
- * site (cm->extra); a call site that meets another record type rebuilds it.
+ * site (cm->extra); a call site that meets another record type, or a
+ * composite type that ALTER TYPE has changed since, rebuilds it.
  */
 typedef struct RecordMap
 {
 	MemoryContext cxt;			/* holds this map, under the model cache's */
 	Oid			typid;
 	int32		typmod;
+	uint64		desc_id;		/* record_desc_id() when the map was made */
 	TupleDesc	desc;
 	Datum	   *datums;			/* room for one deformed row */
 	bool	   *nulls;
@@ -370,6 +372,23 @@ match_column_type(const BpnnModel *m, int c, Oid atttypid, RecordColumn *col, Me
 }
 
 /*
+ * Which descriptor a composite type has now: ALTER TYPE (of a type no
+ * table uses) changes a named composite type's columns under the same OID,
+ * and a row made after it (by a function called for each row, say) has the
+ * new ones; a map of the old columns would deform it wrongly, reading an
+ * int8 as a text's length.  The type cache numbers each descriptor it
+ * builds, as ExecEvalFieldSelect checks.  A blessed anonymous record
+ * type's descriptor never changes.
+ */
+static uint64
+record_desc_id(Oid typid)
+{
+	if (typid == RECORDOID)
+		return 0;
+	return lookup_type_cache(typid, TYPECACHE_TUPDESC)->tupDesc_identifier;
+}
+
+/*
  * the row's record type matched to the model's columns, made once per type
  * and call site
  */
@@ -379,6 +398,7 @@ record_map(CachedModel *cm, HeapTupleHeader row)
 	const BpnnModel *m = cm->model;
 	Oid			typid = HeapTupleHeaderGetTypeId(row);
 	int32		typmod = HeapTupleHeaderGetTypMod(row);
+	uint64		desc_id = record_desc_id(typid);
 	RecordMap  *map = (RecordMap *) cm->extra;
 	MemoryContext cxt,
 				old;
@@ -386,7 +406,7 @@ record_map(CachedModel *cm, HeapTupleHeader row)
 	int			c,
 				i;
 
-	if (map != NULL && map->typid == typid && map->typmod == typmod)
+	if (map != NULL && map->typid == typid && map->typmod == typmod && map->desc_id == desc_id)
 		return map;
 	/* another record type at this call site: the old map goes */
 	if (map != NULL)
@@ -401,6 +421,7 @@ record_map(CachedModel *cm, HeapTupleHeader row)
 	map->cxt = cxt;
 	map->typid = typid;
 	map->typmod = typmod;
+	map->desc_id = desc_id;
 	desc = lookup_rowtype_tupdesc(typid, typmod);
 	map->desc = CreateTupleDescCopy(desc);
 	ReleaseTupleDesc(desc);

@@ -9,6 +9,9 @@
  * Weights of layer l form a row-major matrix of (in + 1) rows by out
  * columns: row k < in holds the weights from input k, row in holds the
  * biases.  All weight layers are stored back to back in one float array.
+ *
+ * "Jiang 2020" in comments is the paper whose method this implements, cited
+ * in README.md (Citation).
  */
 #ifndef BPNN_NN_H
 #define BPNN_NN_H
@@ -24,7 +27,7 @@
 /* values are stored in models: never renumber */
 typedef enum NnActivation
 {
-	NN_ACT_BIPOLAR_SIGMOID = 0, /* 2 * sigmoid(u) - 1, the research's unit */
+	NN_ACT_BIPOLAR_SIGMOID = 0, /* 2 * sigmoid(u) - 1, the unit of Jiang 2020 */
 	NN_ACT_TANH = 1,
 	NN_ACT_SIGMOID = 2,
 	NN_ACT_RELU = 3,
@@ -38,7 +41,7 @@ typedef enum NnActivation
 /* values are stored in models: never renumber */
 typedef enum NnLoss
 {
-	NN_LOSS_SQUARED_ERROR = 0,	/* the research: 1/2 sum (t - o)^2, +-1 targets */
+	NN_LOSS_SQUARED_ERROR = 0,	/* Jiang 2020: 1/2 sum (t - o)^2, +-1 targets */
 	NN_LOSS_CROSS_ENTROPY = 1	/* softmax outputs, -log p(class) */
 } NnLoss;
 
@@ -159,7 +162,7 @@ extern void nn_forward(const NnLayout *layout, const float *weights,
 
 /*
  * Backward pass after nn_forward: adds to grad (same shape as weights) the
- * error-signal products of this batch, i.e. the research's
+ * error-signal products of this batch, i.e. Jiang 2020's
  * dV = X^T * dY and dW = Y^T * dO, which point downhill (they are minus the
  * gradient of the loss).  Each row counts class_weight[its class] times
  * (class_weight NULL: once).  Returns the batch's weighted loss: the sum
@@ -180,10 +183,10 @@ extern double nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws,
 							int rows, const int32_t *labels, int *correct);
 
 /*
- * The research's update rule, per weight:
+ * The update rule of Jiang 2020, per weight:
  *   w <- w + rate * g + momentum * rate * g_prev,    then g_prev <- g
  * where g = grad * scale - decay * w (scale = 1 / batch rows gives the
- * batch mean; decay is L2 weight decay, 0 in the research).  grad is
+ * batch mean; decay is L2 weight decay, 0 in Jiang 2020).  grad is
  * cleared for the next batch.
  */
 extern void nn_update(size_t count, float *weights, float *grad,

@@ -1,7 +1,7 @@
 /*
  * nn_fit.c — the training loop of bpnn (see nn_fit.h).
  *
- * Batch learning as in the research: the error products of every row of a
+ * Batch learning as in Jiang 2020: the error products of every row of a
  * batch are summed, averaged, and applied in one momentum update.  A batch
  * is pushed through the network FIT_CHUNK_ROWS rows at a time so memory
  * stays bounded even when the batch is the whole table.

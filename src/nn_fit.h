@@ -21,7 +21,7 @@
 /* values are stored in models: never renumber */
 typedef enum FitOptimizer
 {
-	FIT_MOMENTUM = 0,			/* the research's rule (nn_update) */
+	FIT_MOMENTUM = 0,			/* the rule of Jiang 2020 (nn_update) */
 	FIT_ADAM = 1
 } FitOptimizer;
 
@@ -32,7 +32,7 @@ typedef struct FitOptions
 	int			epochs;
 	double		learning_rate;
 	double		momentum;
-	int			batch_size;		/* 0 = whole data set (the research), 1 = online */
+	int			batch_size;		/* 0 = whole data set (Jiang 2020), 1 = online */
 	double		init_range;
 	uint64_t	seed;
 	FitOptimizer optimizer;

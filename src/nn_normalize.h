@@ -16,7 +16,7 @@
 typedef enum NormMethod
 {
 	NORM_NONE = 0,
-	NORM_DECIMAL = 1,			/* the research: x * 10^n into [0, 10] */
+	NORM_DECIMAL = 1,			/* Jiang 2020: x * 10^n into [0, 10] */
 	NORM_MINMAX = 2,			/* (x - min) / (max - min) * 10, into [0, 10] */
 	NORM_ZSCORE = 3				/* (x - mean) / standard deviation */
 } NormMethod;

@@ -79,6 +79,19 @@ typedef struct CvFoldResult
 extern void parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_of,
 								  int folds, CvFoldResult *results);
 
+/* the most folds a cross-validation takes */
+#define CV_MAX_FOLDS 1000
+
+/*
+ * Each row's fold in [0, folds): stratified (each class dealt round-robin
+ * over the folds, in an order shuffled from seed); regression rows all
+ * have class 0, so the folds are a seeded shuffle.
+ */
+extern int *cv_assign_folds(const TrainingSet *set, int folds, uint64 seed);
+
+/* an error unless every fold has at least two rows to be scored on */
+extern void cv_check_fold_sizes(const int *fold_of, int64 n_rows, int folds);
+
 /* fold k alone, in the current memory context */
 extern void parallel_cv_run_fold(const TrainArgs *args, const TrainingSet *set, const int *fold_of,
 								 int k, CvFoldResult *result);

@@ -3,7 +3,8 @@
  * tested on its own, in parallel workers when bpnn.max_parallel_workers
  * allows.  The raw rows, their classes and fold numbers go to dynamic
  * shared memory once; every participant (the leader too) takes the next
- * untaken fold from an atomic counter, trains it exactly as the serial
+ * untaken fold from an atomic counter (a regressor's targets are shared
+ * too), trains it exactly as the serial
  * loop would (train_model normalizes each fold on its own training rows)
  * and writes its figures into the fold's slot.  Folds share nothing, so
  * the figures are the same bits whoever runs them, in whatever order.
@@ -28,6 +29,7 @@
 #define CV_KEY_Y		UINT64CONST(0xB9A1C0DE00000003)
 #define CV_KEY_FOLDS	UINT64CONST(0xB9A1C0DE00000004)
 #define CV_KEY_TEXT		UINT64CONST(0xB9A1C0DE00000005)
+#define CV_KEY_TARGET	UINT64CONST(0xB9A1C0DE00000006)
 
 typedef struct CvShared
 {
@@ -38,6 +40,7 @@ typedef struct CvShared
 	int			n_inputs;
 	int			n_columns;
 	int			n_classes;
+	bool		regression;		/* CV_KEY_TARGET holds the targets */
 	TrainArgs	args;			/* its pointers are cleared: see CV_KEY_TEXT */
 	Oid			source;			/* for the workers' live progress */
 	int			leader_pid;
@@ -210,10 +213,11 @@ parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_o
 	Size		x_bytes = sizeof(float) * (Size) set->n_inputs * set->n_rows;
 	Size		y_bytes = sizeof(int32) * (Size) set->n_rows;
 	Size		folds_bytes = sizeof(int) * (Size) set->n_rows;
+	Size		target_bytes = set->regression ?
+		sizeof(double) * (Size) set->n_classes * set->n_rows : 0;
 	Size		shared_bytes = add_size(offsetof(CvShared, results),
 										mul_size(sizeof(CvFoldResult), folds));
-	/* regression folds run in this process: the workers' copy has no targets */
-	int			nworkers = set->regression ? 0 : parallel_plan_workers(folds, x_bytes, x_bytes);
+	int			nworkers = parallel_plan_workers(folds, x_bytes, x_bytes + target_bytes);
 	ParallelContext *pcxt;
 	StringInfoData text;
 	CvShared   *shared;
@@ -249,7 +253,9 @@ parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_o
 	shm_toc_estimate_chunk(&pcxt->estimator, y_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, folds_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, text.len);
-	shm_toc_estimate_keys(&pcxt->estimator, 5);
+	if (set->regression)
+		shm_toc_estimate_chunk(&pcxt->estimator, target_bytes);
+	shm_toc_estimate_keys(&pcxt->estimator, set->regression ? 6 : 5);
 	InitializeParallelDSM(pcxt);
 
 	shared = shm_toc_allocate(pcxt->toc, shared_bytes);
@@ -261,6 +267,7 @@ parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_o
 	shared->n_inputs = set->n_inputs;
 	shared->n_columns = set->n_columns;
 	shared->n_classes = set->n_classes;
+	shared->regression = set->regression;
 	shared->args = *args;
 	shared->args.source = InvalidOid;
 	shared->args.live = NULL;
@@ -288,6 +295,13 @@ parallel_cv_run_folds(const TrainArgs *args, TrainingSet *set, const int *fold_o
 	text_copy = shm_toc_allocate(pcxt->toc, text.len);
 	memcpy(text_copy, text.data, text.len);
 	shm_toc_insert(pcxt->toc, CV_KEY_TEXT, text_copy);
+	if (set->regression)
+	{
+		double	   *target = shm_toc_allocate(pcxt->toc, target_bytes);
+
+		memcpy(target, set->target, target_bytes);
+		shm_toc_insert(pcxt->toc, CV_KEY_TARGET, target);
+	}
 
 	parallel_launch(pcxt);
 	cv_participate(shared, args, set, fold_copy);
@@ -313,6 +327,8 @@ bpnn_cv_worker_main(dsm_segment *seg, shm_toc *toc)
 	set.n_classes = shared->n_classes;
 	set.x = shm_toc_lookup(toc, CV_KEY_X, false);
 	set.y = shm_toc_lookup(toc, CV_KEY_Y, false);
+	set.regression = shared->regression;
+	set.target = shared->regression ? shm_toc_lookup(toc, CV_KEY_TARGET, false) : NULL;
 	unflatten_text(shm_toc_lookup(toc, CV_KEY_TEXT, false), &args, &set);
 	/* each worker publishes the fold it trains, under its own pid */
 	args.live = live_progress_begin(LIVE_CROSS_VALIDATE, shared->source, shared->folds,

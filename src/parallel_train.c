@@ -19,6 +19,9 @@
  * data-parallel mini-batches of 32 rows would wait at a barrier every
  * few tens of microseconds.
  *
+ * A regressor's standardized targets (n_rows x outputs) go to shared
+ * memory beside the rows; its shards train on them as fit_epoch does.
+ *
  * Zero planned workers trains exactly as before (fit_network).
  */
 #include "postgres.h"
@@ -40,6 +43,7 @@
 #define PT_KEY_ORDER	UINT64CONST(0xB9A17EA100000004)
 #define PT_KEY_WEIGHTS	UINT64CONST(0xB9A17EA100000005)
 #define PT_KEY_CLASS_W	UINT64CONST(0xB9A17EA100000006)
+#define PT_KEY_T		UINT64CONST(0xB9A17EA100000007)
 
 /* fewest rows per shard: an average of tiny shards is not worth a process */
 #define MIN_SHARD_ROWS 256
@@ -63,6 +67,7 @@ typedef struct TrainShared
 	NnLayout	layout;
 	FitOptions	options;		/* class_weight: NULL, see has_class_weight */
 	bool		has_class_weight;	/* PT_KEY_CLASS_W holds them */
+	bool		has_targets;	/* regression: PT_KEY_T holds the targets */
 	int			n_classes;
 	int64		n_rows;
 	Size		n_weights;
@@ -214,12 +219,14 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	Size		x_bytes = sizeof(float) * (Size) layout->sizes[0] * data->n_rows;
 	Size		y_bytes = sizeof(int32) * (Size) data->n_rows;
 	Size		order_bytes = sizeof(uint32_t) * (Size) data->n_rows;
+	Size		t_bytes = data->t ?
+		sizeof(float) * (Size) layout->sizes[layout->n_layers] * data->n_rows : 0;
 	int64		batch = options->batch_size > 0 ? options->batch_size : 1;
 	/* per participant (the leader's share): gradient, best and final weights, 2 workspaces */
 	int			nworkers = parallel_plan_workers(data->n_rows / Max(MIN_SHARD_ROWS, 2 * batch),
 												 sizeof(float) * 3 * n_weights +
 												 sizeof(float) * 2 * nn_workspace_floats(layout, FIT_CHUNK_ROWS),
-												 x_bytes * 2 + y_bytes + order_bytes +
+												 x_bytes * 2 + y_bytes + t_bytes + order_bytes +
 												 sizeof(float) * n_weights);
 	int			n_shards = nworkers + 1;
 	Size		shared_bytes,
@@ -245,7 +252,9 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	shm_toc_estimate_chunk(&pcxt->estimator, order_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, weight_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(float) * n_classes);
-	shm_toc_estimate_keys(&pcxt->estimator, 6);
+	if (data->t)
+		shm_toc_estimate_chunk(&pcxt->estimator, t_bytes);
+	shm_toc_estimate_keys(&pcxt->estimator, data->t ? 7 : 6);
 	InitializeParallelDSM(pcxt);
 
 	sh = shm_toc_allocate(pcxt->toc, shared_bytes);
@@ -258,6 +267,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	sh->options = *options;
 	sh->options.class_weight = NULL;
 	sh->has_class_weight = options->class_weight != NULL;
+	sh->has_targets = data->t != NULL;
 	sh->n_classes = n_classes;
 	sh->n_rows = data->n_rows;
 	sh->n_weights = n_weights;
@@ -271,6 +281,12 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	p.data.y = chunk = shm_toc_allocate(pcxt->toc, y_bytes);
 	memcpy(chunk, data->y, y_bytes);
 	shm_toc_insert(pcxt->toc, PT_KEY_Y, chunk);
+	if (data->t)
+	{
+		p.data.t = chunk = shm_toc_allocate(pcxt->toc, t_bytes);
+		memcpy(chunk, data->t, t_bytes);
+		shm_toc_insert(pcxt->toc, PT_KEY_T, chunk);
+	}
 	p.order = shm_toc_allocate(pcxt->toc, order_bytes);
 	deal_shards(sh, p.order, options->seed);
 	shm_toc_insert(pcxt->toc, PT_KEY_ORDER, p.order);
@@ -316,6 +332,7 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.shared = shm_toc_lookup(toc, PT_KEY_SHARED, false);
 	p.data.x = shm_toc_lookup(toc, PT_KEY_X, false);
 	p.data.y = shm_toc_lookup(toc, PT_KEY_Y, false);
+	p.data.t = p.shared->has_targets ? shm_toc_lookup(toc, PT_KEY_T, false) : NULL;
 	p.order = shm_toc_lookup(toc, PT_KEY_ORDER, false);
 	p.weights = shm_toc_lookup(toc, PT_KEY_WEIGHTS, false);
 	class_weight = shm_toc_lookup(toc, PT_KEY_CLASS_W, false);

@@ -28,6 +28,7 @@
 #include "model.h"
 #include "model_json.h"
 #include "model_row.h"
+#include "predict.h"
 
 PG_FUNCTION_INFO_V1(bpnn_predict);
 PG_FUNCTION_INFO_V1(bpnn_predict_proba);
@@ -62,16 +63,6 @@ forward_raw(CachedModel *cm, const double *values)
 	nn_forward_one(&m->layout, &cm->ws);
 	return cm->ws.act[m->layout.n_layers];
 }
-
-/* the forms a row comes in: the SQL overloads' second argument */
-typedef enum RowForm
-{
-	ROW_FLOAT8_ARRAY,
-	ROW_TEXT_ARRAY,
-	ROW_JSONB,
-	ROW_RECORD,
-	ROW_TEXT
-} RowForm;
 
 /* ODBC's ARRAY[?, ?, ...]: a text[] read element by element as float8 */
 static ArrayType *
@@ -152,12 +143,11 @@ text_row(CachedModel *cm, text *features, bool impute_missing_keys)
 }
 
 /*
- * One row, argument 1 in the given form (argument 2, where there is one, is
- * missing_keys), through the model: the output layer, or NULL when a NULL
- * value leaves the row out
+ * one row in the given form as raw feature values, NULL when a NULL leaves
+ * it out
  */
-static const float *
-forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
+const double *
+predict_read_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
 {
 	bool		impute_missing_keys = PG_NARGS() > 2 &&
 		model_row_impute_missing_keys(cm->model, PG_GETARG_TEXT_PP(2));
@@ -182,6 +172,18 @@ forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
 			values = text_row(cm, PG_GETARG_TEXT_PP(1), impute_missing_keys);
 			break;
 	}
+	return values;
+}
+
+/*
+ * One row, argument 1 in the given form, through the model: the output
+ * layer, or NULL when a NULL value leaves the row out
+ */
+static const float *
+forward_row(FunctionCallInfo fcinfo, CachedModel *cm, RowForm form)
+{
+	const double *values = predict_read_row(fcinfo, cm, form);
+
 	return values ? forward_raw(cm, values) : NULL;
 }
 

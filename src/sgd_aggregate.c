@@ -16,8 +16,9 @@
  * weights.  Each parallel worker or Citus shard trains on its own rows.
  *
  * Nothing is read from the call expression: the label is text, matched to
- * the model's classes by its bytes (a one-output regressor: read as a
- * number and standardized with the model's target scaling); the state is a real SQL type
+ * the model's classes by its bytes (a regressor's: read as a number, or a
+ * float8[] of several outputs, and standardized with the model's target
+ * scaling); the state is a real SQL type
  * (sgd_state.c), checked by every function that is handed one.
  */
 #include "postgres.h"
@@ -124,8 +125,6 @@ epoch_model(FunctionCallInfo fcinfo, EpochCache **ec_out)
 	MemoryContext old;
 	EpochCache *ec = (EpochCache *) cm->extra;
 
-	model_refuse_multi_output(cm->model, "bpnn_train_epoch");
-
 	if (ec == NULL)
 	{
 		old = MemoryContextSwitchTo(cm->cxt);
@@ -165,7 +164,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 	{
 		MemoryContext old;
 		Size		limit = (Size) bpnn_memory_limit_kb * 1024;
-		Size		bytes = SGD_ROW_BYTES(model_n_features(cm->model)) * (Size) buffer_rows +
+		Size		bytes = SGD_ROW_BYTES(model_n_features(cm->model), state_targets_of(cm->model)) * (Size) buffer_rows +
 			sizeof(float) * nn_weight_count(&cm->model->layout) * 3 + cm->len;
 
 		if (bytes > limit)
@@ -190,7 +189,7 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 		if (s->model_checksum != cm->checksum || s->model_len != (int32) cm->len ||
 			s->n_features != model_n_features(cm->model) ||
 			(Size) s->n_weights != nn_weight_count(&cm->model->layout) ||
-			s->targets != (cm->model->task == BPNN_TASK_REGRESSION ? 1 : 0))
+			s->targets != state_targets_of(cm->model))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("bpnn_train_epoch must be given the same model on every row")));
@@ -218,9 +217,8 @@ bpnn_train_epoch_transfn(PG_FUNCTION_ARGS)
 	}
 	row = s->buffered;
 	if (s->targets)
-		sgd_targets(s)[row] = labels_regression_target(cm->model,
-													   PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL),
-													   "bpnn_train_epoch");
+		labels_regression_targets(cm->model, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL),
+								  sgd_targets(s) + (Size) row * s->targets, "bpnn_train_epoch");
 	else
 		sgd_labels(s)[row] = labels_matcher_find(&ec->classes, PG_GETARG_TEXT_PP(EPOCH_ARG_LABEL));
 	model_normalize_features(cm->model, values,

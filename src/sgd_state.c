@@ -33,11 +33,11 @@ PG_FUNCTION_INFO_V1(bpnn_train_state_send);
  */
 static Size
 sgd_state_size(int32 n_weights, int moment_arrays, int32 model_len, int32 capacity,
-			   int32 n_features)
+			   int32 n_features, int32 targets)
 {
 	return MAXALIGN(sizeof(SgdState)) +
 		MAXALIGN(sizeof(float) * (Size) n_weights * (1 + moment_arrays)) +
-		MAXALIGN(model_len) + SGD_ROW_BYTES(n_features) * (Size) capacity;
+		MAXALIGN(model_len) + SGD_ROW_BYTES(n_features, targets) * (Size) capacity;
 }
 
 /* a zeroed state with header's fields and room for capacity buffered rows */
@@ -45,7 +45,8 @@ static SgdState *
 sgd_state_alloc(const SgdState *header, int32 capacity)
 {
 	Size		size = sgd_state_size(header->n_weights, header->optimizer == FIT_ADAM ? 2 : 1,
-									  header->model_len, capacity, header->n_features);
+									  header->model_len, capacity, header->n_features,
+									  header->targets);
 	SgdState   *s;
 
 	/* a varlena's length field holds less than 1 GB: a larger one would wrap */
@@ -100,6 +101,80 @@ options_problem(double learning_rate, double momentum, double weight_decay,
 	return NULL;
 }
 
+/* the in-memory format 1 (0.3.0): format 2 without targets */
+typedef struct SgdStateV1
+{
+	int32		vl_len_;
+	uint16		version;
+	uint8		optimizer;
+	uint8		reserved;
+	int32		n_weights;
+	int32		n_features;
+	int32		batch_size;
+	int32		capacity;
+	int32		buffered;
+	int32		model_len;
+	uint64		model_checksum;
+	uint64		seed;
+	uint64		rng;
+	int64		rows;
+	int64		skipped;
+	int64		correct;
+	int64		steps;
+	double		loss;
+	double		learning_rate;
+	double		momentum;
+	double		weight_decay;
+	/* then what follows SgdState's header, laid out alike */
+} SgdStateV1;
+
+/*
+ * A table's bpnn_train_state column holds the in-memory form, so a value
+ * stored by 0.3.0 has format 1, whose header lacks targets and is 8 bytes
+ * shorter: read into format 2 (its labels were class ids), as hstore
+ * upgrades its old format on read
+ */
+SgdState *
+sgd_state_upgrade(SgdState *s)
+{
+	const SgdStateV1 *old = (const SgdStateV1 *) s;
+	SgdState   *new;
+	Size		body;
+
+	if (VARSIZE(s) < MAXALIGN(sizeof(SgdStateV1)) || old->version != 1)
+		return s;
+	body = VARSIZE(s) - MAXALIGN(sizeof(SgdStateV1));
+	if (body > MaxAllocSize - MAXALIGN(sizeof(SgdState)))
+		bad_state(ERRCODE_DATA_CORRUPTED, "Its length is out of range.");
+	new = MemoryContextAllocExtended(CurrentMemoryContext, MAXALIGN(sizeof(SgdState)) + body,
+									 MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	SET_VARSIZE(new, MAXALIGN(sizeof(SgdState)) + body);
+	new->version = SGD_STATE_VERSION;
+	new->optimizer = old->optimizer;
+	new->reserved = old->reserved;
+	new->n_weights = old->n_weights;
+	new->n_features = old->n_features;
+	new->batch_size = old->batch_size;
+	new->capacity = old->capacity;
+	new->buffered = old->buffered;
+	new->model_len = old->model_len;
+	new->targets = 0;
+	new->model_checksum = old->model_checksum;
+	new->seed = old->seed;
+	new->rng = old->rng;
+	new->rows = old->rows;
+	new->skipped = old->skipped;
+	new->correct = old->correct;
+	new->steps = old->steps;
+	new->loss = old->loss;
+	new->learning_rate = old->learning_rate;
+	new->momentum = old->momentum;
+	new->weight_decay = old->weight_decay;
+	memcpy((char *) new + MAXALIGN(sizeof(SgdState)),
+		   (const char *) s + MAXALIGN(sizeof(SgdStateV1)), body);
+	return new;
+}
+
 /* an error unless the state's header, options and counts are valid */
 void
 sgd_state_check(const SgdState *s)
@@ -115,14 +190,14 @@ sgd_state_check(const SgdState *s)
 	if (s->n_weights < 1 || s->n_weights > BPNN_MAX_WEIGHTS ||
 		s->n_features < 1 || s->n_features > BPNN_MAX_UNITS ||
 		s->model_len < BPNN_HEADER_SIZE || s->capacity < 0 ||
-		s->targets < 0 || s->targets > 1 ||
+		s->targets < 0 || s->targets > BPNN_MAX_UNITS ||
 		s->buffered < 0 || s->buffered > s->capacity)
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are out of range.");
 	if (s->rows < 0 || s->skipped < 0 || s->correct < 0 || s->correct > s->rows ||
 		s->steps < 0 || !(s->loss >= 0.0 && isfinite(s->loss)))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its counts are inconsistent.");
 	if (VARSIZE(s) != sgd_state_size(s->n_weights, sgd_moment_arrays(s), s->model_len,
-									 s->capacity, s->n_features))
+									 s->capacity, s->n_features, s->targets))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its length does not match its sizes.");
 }
 
@@ -153,7 +228,7 @@ sgd_state_create(const CachedModel *cm, const SgdOptions *o, int32 capacity)
 	header.batch_size = o->batch_size;
 	header.model_len = (int32) cm->len;
 	header.model_checksum = cm->checksum;
-	header.targets = m->task == BPNN_TASK_REGRESSION ? 1 : 0;
+	header.targets = state_targets_of(m);
 	header.seed = o->seed;
 	/*
 	 * At the seed's hash: seeded directly, the epoch seeds of streaming
@@ -245,15 +320,18 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 	if ((Size) s->n_weights != nn_weight_count(&sc->model->layout) ||
 		s->n_features != model_n_features(sc->model))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its sizes are not its model's.");
-	if (s->targets != (sc->model->task == BPNN_TASK_REGRESSION ? 1 : 0) ||
-		(s->targets == 1 && model_n_classes(sc->model) != 1))
+	if (s->targets != state_targets_of(sc->model))
 		bad_state(ERRCODE_DATA_CORRUPTED, "Its buffered labels are not of its model's task.");
-	for (i = 0; i < n; i++)
-		if (s->targets == 1 ? !isfinite(sgd_targets(s)[i])
-			: sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
-			bad_state(ERRCODE_DATA_CORRUPTED, s->targets == 1 ?
-					  "A buffered row's target is not finite." :
-					  "A buffered row has no class of its model.");
+	if (s->targets > 0)
+	{
+		for (i = 0; i < n * s->targets; i++)
+			if (!isfinite(sgd_targets(s)[i]))
+				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row's target is not finite.");
+	}
+	else
+		for (i = 0; i < n; i++)
+			if (sgd_labels(s)[i] < 0 || sgd_labels(s)[i] >= model_n_classes(sc->model))
+				bad_state(ERRCODE_DATA_CORRUPTED, "A buffered row has no class of its model.");
 	for (i = 0; i < n; i++)
 		order[i] = (uint32) i;
 	rng.state = s->rng;
@@ -262,7 +340,7 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 
 	data.x = sgd_buffer(s);
 	data.y = sgd_labels(s);
-	data.t = s->targets == 1 ? sgd_targets(s) : NULL;
+	data.t = s->targets > 0 ? sgd_targets(s) : NULL;
 	data.n_rows = n;
 	o.learning_rate = s->learning_rate;
 	o.momentum = s->momentum;
@@ -299,7 +377,11 @@ sgd_state_train_buffer(SgdState *s, SgdScratch *sc, bool all)
 		{
 			memcpy(sgd_buffer(s) + (Size) to * s->n_features,
 				   sgd_buffer(s) + (Size) from * s->n_features, sizeof(float) * s->n_features);
-			sgd_labels(s)[to] = sgd_labels(s)[from];
+			if (s->targets > 0)
+				memmove(sgd_targets(s) + (Size) to * s->targets,
+						sgd_targets(s) + (Size) from * s->targets, sizeof(float) * s->targets);
+			else
+				sgd_labels(s)[to] = sgd_labels(s)[from];
 		}
 	}
 	s->buffered = n - n_train;
@@ -535,7 +617,7 @@ sgd_state_from_bytes(const char *data, int len, int sqlstate)
 	if (pg_ntoh64(model_checksum) != h.model_checksum ||
 		nn_weight_count(&m->layout) != n_weights || model_n_features(m) != h.n_features)
 		bad_state(sqlstate, "Its model is not the one it names.");
-	h.targets = m->task == BPNN_TASK_REGRESSION ? 1 : 0;
+	h.targets = state_targets_of(m);
 
 	s = sgd_state_alloc(&h, 0);
 	buf.cursor -= sizeof(float) * n + 4;

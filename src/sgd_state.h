@@ -22,15 +22,17 @@
 #ifndef BPNN_SGD_STATE_H
 #define BPNN_SGD_STATE_H
 
+#include "gradient_state.h"
 #include "model.h"
 #include "nn_fit.h"
 
 /*
  * The in-memory format (2: a buffered row's label slot may hold a
- * regressor's standardized target, see targets); the binary and text forms
- * did not change and stay version 1
+ * regressor's standardized target; 3: a row has one slot per output of a
+ * regressor, see targets); the binary and text forms hold no buffer, did
+ * not change and stay version 1
  */
-#define SGD_STATE_VERSION 2
+#define SGD_STATE_VERSION 3
 #define SGD_STATE_WIRE_VERSION 1
 
 /* the options every partial of one epoch must share */
@@ -56,9 +58,10 @@ typedef struct SgdState
 	int32		capacity;		/* rows the buffer holds; 0: none (compact) */
 	int32		buffered;		/* rows waiting in the buffer */
 	int32		model_len;		/* bytes of the starting model */
-	int32		targets;		/* what the label slots hold: 0 class ids
-								 * (int32), 1 a one-output regressor's
-								 * standardized target (float4) */
+	int32		targets;		/* what the label slots hold: 0 a class id
+								 * (int32) per row, k > 0 a regressor's k
+								 * standardized targets (float4) per row
+								 * (state_targets_of) */
 	uint64		model_checksum; /* of the starting model: names it */
 	uint64		seed;
 	uint64		rng;			/* the shuffle's generator (in memory only) */
@@ -73,7 +76,7 @@ typedef struct SgdState
 	/*
 	 * float weights[n_weights]; float moments[n_weights * (1 or 2)];
 	 * model bytes; float rows[capacity][n_features]; int32 labels[capacity]
-	 * (targets: float4);
+	 * (targets k > 0: float4 [capacity][k]);
 	 * uint32 order[capacity]
 	 */
 } SgdState;
@@ -124,11 +127,15 @@ sgd_targets(SgdState *s)
 static inline uint32 *
 sgd_order(SgdState *s)
 {
-	return (uint32 *) (sgd_labels(s) + s->capacity);
+	return (uint32 *) (sgd_labels(s) + (Size) s->capacity * Max(s->targets, 1));
 }
 
-/* bytes a buffered row takes: its inputs, its label and its place in the shuffle */
-#define SGD_ROW_BYTES(n_features) (sizeof(float) * (Size) (n_features) + 8)
+/*
+ * bytes a buffered row takes: its inputs, its label (a class id, or its
+ * targets) and its place in the shuffle
+ */
+#define SGD_ROW_BYTES(n_features, targets) \
+	(sizeof(float) * (Size) (n_features) + 4 * (Size) Max((targets), 1) + 4)
 
 /* a state for model cm, starting from its weights, with room for capacity rows */
 extern SgdState *sgd_state_create(const CachedModel *cm, const SgdOptions *options,
@@ -167,6 +174,12 @@ extern SgdState *sgd_state_average(SgdState *a, SgdState *b);
 /* the starting model with the state's weights and what the epoch saw */
 extern BpnnModel *sgd_state_model(SgdState *s);
 
-#define PG_GETARG_SGD_STATE(n) ((SgdState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
+/*
+ * A value of the in-memory format 1 (0.3.0, stored in a table) in format 2,
+ * else s itself; sgd_state_check still judges the result
+ */
+extern SgdState *sgd_state_upgrade(SgdState *s);
+
+#define PG_GETARG_SGD_STATE(n) sgd_state_upgrade((SgdState *) PG_DETOAST_DATUM(PG_GETARG_DATUM(n)))
 
 #endif							/* BPNN_SGD_STATE_H */

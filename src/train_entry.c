@@ -60,8 +60,6 @@ bpnn_train(PG_FUNCTION_ARGS)
 	set = scan_training_set(args.source, args.label_column, spec);
 	if (set->over_limit)
 	{
-		if (args.regression && set->label_array)
-			train_refuse_regression("streaming (training data past bpnn.memory_limit) of a regressor with a float8[] label");
 		ereport(NOTICE,
 				(errmsg("training by streaming: training data exceeds bpnn.memory_limit (%d kB)",
 						bpnn_memory_limit_kb),

@@ -135,18 +135,6 @@ check_regression_args(const TrainArgs *args)
 
 /* an error: what does not train regressors yet */
 void
-train_refuse_regression(const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			 errmsg("task => 'regression' is not supported by %s yet", what)));
-}
-
-/*
- * the training arguments from first on, checked, defaults where NULL may
- * stand
- */
-void
 train_args_read(FunctionCallInfo fcinfo, int first, TrainArgs *args)
 {
 	char	   *name;

@@ -113,12 +113,6 @@ extern void train_check_network_size(const NnLayout *layout, Size memory_limit);
 extern double *train_class_weights(const char *spec, int n_classes, char **class_names,
 								   const int64 *count, int64 n_rows);
 
-/*
- * Regression: refuse a path that does not train regressors yet (what names
- * it, e.g. "streaming"), with SQLSTATE 0A000
- */
-extern void train_refuse_regression(const char *what) pg_attribute_noreturn();
-
 /* error out if training diverged (non-finite weights or losses) */
 extern void train_check_finite(const BpnnModel *model, const FitResult *result);
 

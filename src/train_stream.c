@@ -1,25 +1,28 @@
 /*
  * train_stream.c — training on tables larger than bpnn.memory_limit: the
- * research's batch learning as a loop of aggregate scans, so memory stays
+ * batch learning of Jiang 2020 as a loop of aggregate scans, so memory stays
  * flat however many rows there are, and the planner may use parallel
  * workers for every scan.
  *
  *   1. one scan for the classes and the per-feature statistics:
  *        SELECT label::text COLLATE "C", bpnn_feature_stats(features, skip) ... GROUP BY 1
  *      (classes are told apart by their bytes, as on every path: labels.c);
- *      a regressor (one output) has the label's statistics (its mean and
- *      deviation standardize the target) as one more feature's:
+ *      a regressor has the label's statistics (their means and
+ *      deviations standardize the targets) as more features':
  *        SELECT count(*) FILTER (WHERE label IS NULL),
- *               bpnn_feature_stats(features || label::float8, skip)
+ *               [a float8[] label: the count of arrays of the wrong length],
+ *               bpnn_feature_stats(features || label::float8[], skip)
  *                 FILTER (WHERE label IS NOT NULL) FROM source
- *      and the later scans pass the label as label::float8::text, which
- *      the aggregates read back as float8 and standardize
+ *      and the later scans pass the label as label::float8::text (or
+ *      label::float8[]::text), which the aggregates read back and
+ *      standardize (exactly: the scans run with extra_float_digits 1,
+ *      whatever the session's)
  *   2. per epoch, with batch_size > 0: one scan of the training aggregate
  *      (sgd_aggregate.c), the current model passed as a constant; each
  *      parallel worker or Citus shard trains mini-batches on its rows and
  *      the partial models are averaged:
  *        SELECT bpnn_train_epoch($1, features, label::text, $2, ...) FROM source
- *      with batch_size 0 (the research's full batch): one scan for the
+ *      with batch_size 0 (the full batch of Jiang 2020): one scan for the
  *      gradient of the current weights, then one update (momentum rule or
  *      Adam, as in memory):
  *        SELECT bpnn_gradient($1, features, label::text) FROM source
@@ -38,6 +41,7 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/memutils.h"
 
 #include "bpnn.h"
@@ -191,27 +195,43 @@ scan_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
 
 /*
  * A regressor's statistics scan: the features' statistics and the
- * target's (the label's, with its NULLs counted apart), and the rows used
+ * targets' (the label's, or each element of a float8[] label, with the
+ * NULL labels counted apart), and the rows used.  A label array must hold
+ * one value per output and no NULL, as training in memory requires: the
+ * scan counts the rows where it does not.
  */
 static void
 scan_regression_statistics(const StreamQuery *q, const TrainArgs *args, TrainingSet *set,
-						   FeatureStats **stats, FeatureStats *target)
+						   FeatureStats **stats, FeatureStats **targets)
 {
 	const char *label = quote_identifier(args->label_column);
+	int			n_out = set->n_classes;
+	/* a label array that is not n_out values without a NULL */
+	char	   *bad = set->label_array ?
+		psprintf("CASE WHEN pg_catalog.array_ndims(%s) IS DISTINCT FROM 1 "
+				 "OR pg_catalog.array_length(%s, 1) <> %d THEN true "
+				 "ELSE pg_catalog.array_position(%s, NULL) IS NOT NULL END",
+				 label, label, n_out, label) : "false";
 	char	   *sql = psprintf("SELECT pg_catalog.count(*) FILTER (WHERE %s IS NULL), "
+						   "pg_catalog.count(*) FILTER (WHERE %s IS NOT NULL AND %s), "
 						   "%s.bpnn_feature_stats(pg_catalog.array_cat(%s, "
-						   "ARRAY[(%s)::pg_catalog.float8]), %s) FILTER (WHERE %s IS NOT NULL) "
+						   "%s(%s)::pg_catalog.float8%s), %s) "
+						   "FILTER (WHERE %s IS NOT NULL AND NOT %s) "
 						   "FROM %s",
-						   label, q->schema, q->features, label,
+						   label, label, bad, q->schema, q->features,
+						   set->label_array ? "" : "ARRAY[", label,
+						   set->label_array ? "[]" : "]",
 						   args->missing == BPNN_MISSING_IMPUTE ? "false" : "true",
-						   label, q->source);
+						   label, bad, q->source);
 	MemoryContext mine = CurrentMemoryContext;
 	bool		null_count,
 				null_stats;
-	int64		null_labels;
+	int64		null_labels,
+				n_bad;
 	Datum		st;
 	ArrayType  *a;
 	double	   *v;
+	int			k;
 
 	internal_query_run(internal_query_prepare(sql, 0, NULL), NULL);
 	/* SPI returns in its own context, which SPI_finish frees */
@@ -220,7 +240,16 @@ scan_regression_statistics(const StreamQuery *q, const TrainArgs *args, Training
 		elog(ERROR, "the statistics query returned " UINT64_FORMAT " rows", SPI_processed);
 	null_labels = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 											  1, &null_count));
-	st = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null_stats);
+	n_bad = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+										2, &null_count));
+	if (n_bad > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label column \"%s\" contains an array that is not %d values without a NULL",
+						args->label_column, n_out),
+				 errdetail("Rows with such a label: " INT64_FORMAT ". Every label array holds one value per output, as the first rows' do.",
+						   n_bad)));
+	st = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &null_stats);
 	if (null_stats)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -228,7 +257,7 @@ scan_regression_statistics(const StreamQuery *q, const TrainArgs *args, Training
 	a = DatumGetArrayTypePCopy(st);
 	SPI_freetuptable(SPI_tuptable);
 	v = (double *) ARR_DATA_PTR(a);
-	if (feature_stats_check(a) != set->n_inputs + 1)
+	if (feature_stats_check(a) != set->n_inputs + n_out)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the rows of %s do not all have %d features", set->source_name,
@@ -236,9 +265,14 @@ scan_regression_statistics(const StreamQuery *q, const TrainArgs *args, Training
 				 errhint("Every array column must hold the same number of elements in every row.")));
 	*stats = palloc(sizeof(FeatureStats) * set->n_inputs);
 	memcpy(*stats, v + 2, sizeof(FeatureStats) * set->n_inputs);
-	*target = ((FeatureStats *) (v + 2))[set->n_inputs];
+	*targets = palloc(sizeof(FeatureStats) * n_out);
+	memcpy(*targets, (FeatureStats *) (v + 2) + set->n_inputs, sizeof(FeatureStats) * n_out);
 	set->rows_skipped = null_labels + (int64) v[1];
-	set->n_rows = (int64) target->count;
+	set->n_rows = (int64) (*targets)[0].count;
+	/* no NULL element (counted above): every target counts every row */
+	for (k = 1; k < n_out; k++)
+		if ((int64) (*targets)[k].count != set->n_rows)
+			elog(ERROR, "the statistics query counted the targets' values differently");
 	if (set->n_rows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -246,23 +280,30 @@ scan_regression_statistics(const StreamQuery *q, const TrainArgs *args, Training
 }
 
 /*
- * A regressor's target scaling from the label's statistics: its mean and
- * (population) standard deviation, as training in memory computes them
+ * A regressor's target scaling from the label's statistics: per output,
+ * its mean and (population) standard deviation, as training in memory
+ * computes them
  */
 static void
-stream_target_scaling(BpnnModel *model, const FeatureStats *target)
+stream_target_scaling(BpnnModel *model, const FeatureStats *targets, int n_out)
 {
-	double		scale = target->m2 > 0.0 ? sqrt(target->m2 / target->count) : 1.0;
+	int			k;
 
-	if (!isfinite(scale) || !(scale > 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("the label's values are too large to standardize"),
-				 errhint("Scale the label down in a view.")));
-	model->target_shift = palloc(sizeof(double));
-	model->target_scale = palloc(sizeof(double));
-	model->target_shift[0] = target->mean;
-	model->target_scale[0] = scale;
+	model->target_shift = palloc(sizeof(double) * n_out);
+	model->target_scale = palloc(sizeof(double) * n_out);
+	for (k = 0; k < n_out; k++)
+	{
+		const FeatureStats *t = &targets[k];
+		double		scale = t->m2 > 0.0 ? sqrt(t->m2 / t->count) : 1.0;
+
+		if (!isfinite(scale) || !(scale > 0.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the label's values are too large to standardize"),
+					 errhint("Scale the label down in a view.")));
+		model->target_shift[k] = t->mean;
+		model->target_scale[k] = scale;
+	}
 }
 
 /* one scan: the gradient of the model's current weights over every row */
@@ -315,7 +356,7 @@ stream_buffer_rows(const BpnnModel *model, int batch, int64 n_rows)
 {
 	/* and the state (one value) under 1 GB: half of it for the buffer */
 	Size		room = Min((Size) bpnn_memory_limit_kb * 1024, (Size) MaxAllocSize) / 2;
-	Size		rows = room / SGD_ROW_BYTES(model_n_features(model));
+	Size		rows = room / SGD_ROW_BYTES(model_n_features(model), state_targets_of(model));
 	Size		most = (Size) Min(n_rows, (int64) (INT32_MAX / 2));
 
 	rows = Min(rows, most + batch - 1);
@@ -384,7 +425,7 @@ train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	BpnnModel  *model = palloc0(sizeof(BpnnModel));
 	StreamQuery q = {0};
 	FeatureStats *stats = NULL,
-				target = {0};
+			   *targets = NULL;
 	int64	   *class_rows = NULL;
 	char	   *gradient_sql,
 			   *epoch_sql;
@@ -407,7 +448,8 @@ train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	BpnnState  *s;
 	int			epoch,
 				c,
-				rc;
+				rc,
+				guc_level = 0;
 	size_t		w;
 
 	/* the partial scan's rows are of no further use */
@@ -420,26 +462,43 @@ train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 
 	q.schema = quote_identifier(schema);
 	q.features = features_expression(set);
-	/* a regressor's label as float8's text, which float8in reads back exactly */
+	/*
+	 * a regressor's label as float8's text (float8[]'s, for a label array),
+	 * which float8in reads back exactly
+	 */
 	q.label = set->regression ?
-		psprintf("((%s)::pg_catalog.float8)::pg_catalog.text",
-				 quote_identifier(args->label_column)) :
+		psprintf("((%s)::pg_catalog.float8%s)::pg_catalog.text",
+				 quote_identifier(args->label_column), set->label_array ? "[]" : "") :
 		labels_sql_text(args->label_column);
 	q.source = set->source_name;
 
 	if ((rc = SPI_connect()) != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed: %s", SPI_result_code_string(rc));
+	/*
+	 * A regressor's label goes through float8's text form, which is exact
+	 * only with extra_float_digits above 0: at -15 a session's labels were
+	 * rounded to one digit and trained on silently.  Set for these scans
+	 * (parallel workers take the setting along), as postgres_fdw's
+	 * set_transmission_modes does; an error unwinds it with the
+	 * transaction.
+	 */
+	if (set->regression)
+	{
+		guc_level = NewGUCNestLevel();
+		(void) set_config_option("extra_float_digits", "1", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
 	/* the model lives on after SPI_finish: allocate in the caller's context */
 	MemoryContextSwitchTo(train_cxt);
 	if (set->regression)
-		scan_regression_statistics(&q, args, set, &stats, &target);
+		scan_regression_statistics(&q, args, set, &stats, &targets);
 	else
 		scan_statistics(&q, args, set, &stats, &class_rows);
 
 	train_model_layout(model, args, set);
 	train_model_scaler(model, set, stats);
 	if (set->regression)
-		stream_target_scaling(model, &target);
+		stream_target_scaling(model, targets, set->n_classes);
 	class_weights = train_class_weights(args->class_weights, set->n_classes,
 										set->class_names, class_rows, set->n_rows);
 
@@ -524,6 +583,8 @@ train_stream_model(const TrainArgs *args, TrainingSet *set, Oid model_type,
 	set->n_rows = s->rows;
 	MemoryContextSwitchTo(old);
 	MemoryContextDelete(epoch_cxt);
+	if (guc_level > 0)
+		AtEOXact_GUC(true, guc_level);
 	SPI_finish();
 
 	train_check_finite(model, &result);

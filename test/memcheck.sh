@@ -4,7 +4,7 @@
 # cluster under valgrind, runs `make installcheck` against it and counts the
 # errors valgrind reports, those with a frame in bpnn and the rest.  Exits
 # non-zero if bpnn has any error or a suite fails.  Not part of
-# test/run-tests.sh: it takes about 40 minutes (see README, Testing).
+# test/run-tests.sh: it takes about 40 minutes (see docs/testing.md).
 #
 #   bash test/memcheck.sh                 # the system PostgreSQL 15
 #   PG_CONFIG=/path/to/pg_config BPNN_MEMCHECK_PORT=56011 bash test/memcheck.sh

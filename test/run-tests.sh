@@ -63,7 +63,8 @@ echo "== cluster-level tests (TAP: test/t/*.pl, each starting clusters of its ow
 # user, from a copy of what they read (the repository may not be readable
 # by that user); prove --verbose prints one "ok N" or "not ok N" per check
 tap=$(mktemp -d)
-tar -c Makefile bpnn.control sql test | tar -x -C "$tap"
+# (not test/onnx/node_modules, test/t/onnx.sh's runtime: 300 MB no TAP test reads)
+tar -c --exclude=test/onnx/node_modules Makefile bpnn.control sql test | tar -x -C "$tap"
 chown -R postgres "$tap"
 pgxs=$(cd "$(dirname "$($pg_config --pgxs)")/../.." && pwd)
 bindir=$($pg_config --bindir)

@@ -497,6 +497,114 @@ COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text[]) IS
 	'bpnn_predict_values of features given as text, each element read as float8';
 
 -- ---------------------------------------------------------------------------
+-- bpnn_search (issue 15): which settings are best.  A grid of options (a
+-- JSON object of arrays, named as bpnn_train's arguments) gives settings;
+-- each is cross-validated on the same stratified folds of one scan of the
+-- source, and the settings come back best first.  VOLATILE: it trains,
+-- and reads a table.
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION bpnn_search(
+	source regclass,
+	label_col text,
+	grid jsonb,
+	folds int DEFAULT 5,
+	options jsonb DEFAULT '{}',
+	features text[] DEFAULT NULL,
+	exclude text[] DEFAULT NULL,
+	trials int DEFAULT NULL,
+	refit boolean DEFAULT false)
+RETURNS TABLE (rank int, settings jsonb, accuracy float8, accuracy_stddev float8,
+			   rmse float8, rmse_stddev float8, r2 float8, loss float8, seconds float8,
+			   model bpnn_model)
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
+COMMENT ON FUNCTION bpnn_search(regclass, text, jsonb, int, jsonb, text[], text[], int, boolean) IS
+	'cross-validates each setting of a grid of bpnn_train options (or trials of them drawn at random) on the same folds, best first; refit trains the best on every row';
+
+-- ---------------------------------------------------------------------------
+-- Explanations (issue 15, item 3): bpnn_importance, bpnn_explain
+-- (src/importance.c, src/explain.c, src/attribution.c)
+-- ---------------------------------------------------------------------------
+-- Permutation importance of each source column on a table, in one scan as
+-- the calling user (as bpnn_evaluate: STABLE, PARALLEL RESTRICTED).
+CREATE FUNCTION bpnn_importance(model bpnn_model, source regclass, label_col text,
+	repeats int DEFAULT 5, seed bigint DEFAULT 1,
+	OUT feature text, OUT importance float8, OUT stddev float8, OUT metric text)
+	RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'bpnn_importance' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED ROWS 20;
+COMMENT ON FUNCTION bpnn_importance(bpnn_model, regclass, text, int, bigint) IS
+	'permutation importance of each source column of the model on a table or view: the drop in accuracy (a regressor: the rise in RMSE) when the column is shuffled, mean and standard deviation over repeats seeded shuffles, most important first';
+
+-- Integrated gradients of one row, in every form of a row that bpnn_predict
+-- takes: a function of the model and the row alone, as bpnn_predict
+CREATE FUNCTION bpnn_explain(model bpnn_model, features float8[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, float8[]) IS
+	'why the model predicts what it does for one row of features in bpnn_info(model)->features order: each input''s contribution to the predicted class''s probability (a regressor: its value) by integrated gradients from the training means, as jsonb sorted by |contribution|';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features jsonb) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, jsonb) IS
+	'bpnn_explain of a row given as a JSON object of column values, e.g. to_jsonb(t): every feature column of the model must be a key';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features jsonb, missing_keys text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, jsonb, text) IS
+	'bpnn_explain of a jsonb row; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features record) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, record) IS
+	'bpnn_explain of a row of a table or query, e.g. bpnn_explain(m, t): its columns matched by name';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features record, missing_keys text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_record' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, record, text) IS
+	'bpnn_explain of a record; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, text) IS
+	'bpnn_explain of a row given as text, as drivers send untyped parameters: a JSON object of column values, or else a float8[] literal';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features text, missing_keys text) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_text' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, text, text) IS
+	'bpnn_explain of a row given as text; missing_keys => ''impute'' lets an imputing model impute the columns the row lacks';
+CREATE FUNCTION bpnn_explain(model bpnn_model, features text[]) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'bpnn_explain_text_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_explain(bpnn_model, text[]) IS
+	'bpnn_explain of features given as text, each element read as float8 (as ODBC sends ARRAY[?, ?, ...])';
+
+-- ---------------------------------------------------------------------------
+-- ONNX export (issue 15, item 4; src/onnx.c, src/onnx_proto.c)
+-- ---------------------------------------------------------------------------
+-- The model as an ONNX ModelProto (IR version 8, opset 13): input
+-- "features" float [N, features]; outputs "probabilities" float
+-- [N, classes] and "label" string [N] (a classifier) or "value" float
+-- [N, outputs] (a regressor).  docs/onnx.md.
+CREATE FUNCTION bpnn_onnx(model bpnn_model) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'bpnn_onnx' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_onnx(bpnn_model) IS
+	'the model as an ONNX file (IR version 8, opset 13) for scoring outside the database: input features float [N, features] in bpnn_info(model)->features order; outputs probabilities float [N, classes] and label string [N], or value float [N, outputs] for a regressor; models with text feature columns are refused';
+
+-- ---------------------------------------------------------------------------
+-- Regressors of several outputs on every path (issue 14): bpnn_fit of a
+-- float8[] label with {"task": "regression"} (src/fit_aggregate.c), one output per
+-- element.  (bpnn_gradient, bpnn_train_epoch and streaming take them
+-- through the label's text: nothing to declare.)
+-- ---------------------------------------------------------------------------
+CREATE FUNCTION bpnn_fit_transfn(internal, float8[], float8[], jsonb) RETURNS internal
+	AS 'MODULE_PATHNAME', 'bpnn_fit_transfn_float8_array' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_fit_transfn(internal, float8[], float8[], jsonb) IS
+	'transition function of bpnn_fit for a label of type float8[] (a regressor of one output per element): packs one row';
+CREATE AGGREGATE bpnn_fit(features float8[], label float8[], options jsonb) (
+	SFUNC = bpnn_fit_transfn,
+	STYPE = internal,
+	COMBINEFUNC = bpnn_fit_combinefn,
+	SERIALFUNC = bpnn_fit_serializefn,
+	DESERIALFUNC = bpnn_fit_deserializefn,
+	FINALFUNC = bpnn_fit_finalfn,
+	FINALFUNC_MODIFY = READ_WRITE,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE bpnn_fit(float8[], float8[], jsonb) IS
+	'trains a regressor of several outputs on the rows it aggregates (one per group, in parallel workers too), for a label of type float8[]; options are bpnn_train''s arguments as JSON and must include "task": "regression"';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0

@@ -3,7 +3,7 @@
 # choose-defaults.sh — rerun the confirmation table of
 # test/bench/defaults-results.md: stratified 10-fold cross-validation
 # (test/bench/cv.c) of the recommended bpnn_train defaults, the runner-up
-# configurations, the research's configuration and classic online
+# configurations, the configuration of Jiang 2020 and classic online
 # backpropagation, on the nine real data sets of test/data.
 #
 #   test/bench/choose-defaults.sh            # from the repo root (or anywhere)
@@ -12,7 +12,7 @@
 # Needs gcc.  About 9 minutes on 2 cores (JOBS=2, the default; measured 8m34s).
 # Prints one line per (configuration, data set); the "train" figure is the
 # sum of the training seconds of all folds (divide by the folds for one fit).
-# The research configuration with 2000 epochs is run on letter with 3 folds
+# The configuration of Jiang 2020 with 2000 epochs is run on letter with 3 folds
 # only (10 folds would take ~20 CPU minutes on its own).
 #
 set -euo pipefail

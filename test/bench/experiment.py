@@ -23,7 +23,7 @@ from sklearn.preprocessing import StandardScaler
 out, datasets, modern = sys.argv[1], sys.argv[2].split(), sys.argv[3]
 CONFIGS = [
     ("a_online", "(a) online BP, decimal"),
-    ("b_research", "(b) batch + momentum 0.7, decimal (the research)"),
+    ("b_research", "(b) batch + momentum 0.7, decimal (Jiang 2020)"),
     ("c_research_raw", "(c) (b) without normalization"),
     ("d_defaults", "(d) bpnn defaults"),
     ("e_modern", "(e) bpnn modern: relu, softmax + cross-entropy, Adam"),
@@ -70,13 +70,13 @@ def mean_sd(values):
 lines = []
 cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"],
                      capture_output=True, text=True).stdout.strip()
-lines.append("# The research's experiment, reproduced\n")
+lines.append("# The experiment of Jiang (2020), reproduced\n")
 lines.append("Stratified 10-fold cross-validation, the same folds for every column (each class dealt "
              "round-robin in file order: `fold` of `test/load_data.sql`). Cells: mean accuracy ± standard "
              "deviation over the folds, and the mean seconds to train one fold. bpnn columns train in SQL "
              "(`bpnn_train` on a view of the training folds, `bpnn_evaluate` on the held-out fold); "
              "scikit-learn times `fit` alone.\n")
-lines.append("Settings: 200 epochs everywhere; (a) to (c) with a hidden layer of 32 units, as in the research's reference run. (a) `batch_size => 1, momentum => 0, "
+lines.append("Settings: 200 epochs everywhere; (a) to (c) with a hidden layer of 32 units, as in the reference run of Jiang (2020). (a) `batch_size => 1, momentum => 0, "
              "normalization => 'decimal', learning_rate => 0.1`; (b) `batch_size => 0, momentum => 0.7, "
              "normalization => 'decimal', learning_rate => 0.1`; (c) as (b) with `normalization => 'none'`; "
              "(d) `bpnn_train`'s defaults (64 hidden units, mini-batches of 32, learning rate 0.2, momentum 0.7, z-score); (e) defaults with `" + modern + "`; (f) `MLPClassifier(hidden_layer_sizes=(32,), "
@@ -113,7 +113,7 @@ beats = [n for n in datasets if best[n] > m(n, "f_sklearn") + 0.005]
 short = [n for n in datasets if n not in close]
 lines.append("")
 lines.append("## What it shows\n")
-lines.append(f"- **The research's claim** (batch learning with momentum is more accurate than online "
+lines.append(f"- **The claim of Jiang (2020)** (batch learning with momentum is more accurate than online "
              f"backpropagation), at 200 epochs and learning rate 0.1: (b) beats (a) by more than half a point on "
              f"{', '.join(batch_wins) or 'no data set'}; (a) beats (b) on {', '.join(online_wins) or 'no data set'}; "
              f"within half a point on {', '.join(ties) or 'none'}. Whole-set batches take one step per epoch, "

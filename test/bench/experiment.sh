@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The research's experiment, reproduced: 10-fold cross-validation on the same
+# The experiment of Jiang 2020, reproduced: 10-fold cross-validation on the same
 # stratified folds of
 #   (a) classic online backpropagation (one row at a time, no momentum, decimal scaling),
-#   (b) the research's batch learning (whole-set batches, momentum 0.7, decimal scaling),
+#   (b) the batch learning of Jiang 2020 (whole-set batches, momentum 0.7, decimal scaling),
 #   (c) the same without normalization,
 #   (d) bpnn_train's defaults,
 #   (e) bpnn's modern settings (relu, softmax + cross-entropy, Adam, 64 hidden units),

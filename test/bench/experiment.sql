@@ -1,4 +1,4 @@
--- The research's experiment in SQL (run by test/bench/experiment.sh): 10-fold
+-- The experiment of Jiang 2020 in SQL (run by test/bench/experiment.sh): 10-fold
 -- cross-validation, on the same stratified folds (NAME_cv.fold of
 -- test/load_data.sql) for every configuration, of bpnn_train settings named
 -- in the table configs.  Writes one row per (data set, configuration, fold)

@@ -3,7 +3,7 @@
 # MLPClassifier on the same machine in the same run: hidden 32, 200 epochs,
 # batch 200, learning rate 0.01, momentum 0.9, z-score inputs, 90% of the
 # rows (fold 0 of test/load_data.sql held out).  bpnn runs twice: with the
-# research's momentum rule at those settings, and with softmax +
+# momentum rule of Jiang 2020 at those settings, and with softmax +
 # cross-entropy and Adam (learning rate 0.01) at the same layout, epochs and
 # batch size.  Three runs each; prints the median seconds, the ratio and the
 # held-out accuracy of each.

@@ -4,7 +4,7 @@
 # measured in the same run, so ratios are side by side:
 #   1. letter.csv (fold 0 of test/load_data.sql held out): bpnn_train, hidden
 #      32, 200 epochs, batch 200, learning rate 0.01, momentum 0.9, z-score,
-#      the research's momentum rule and cross-entropy + Adam; scikit-learn's
+#      the momentum rule of Jiang 2020 and cross-entropy + Adam; scikit-learn's
 #      MLPClassifier (fit only) and PyTorch (the training loop only, SGD
 #      with momentum) with the same settings; held-out accuracy of each;
 #   2. 200,000 x 28 float8 columns (a seeded rule): hidden 32, 10 epochs,

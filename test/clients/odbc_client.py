@@ -3,10 +3,10 @@
 # odbc-postgresql, unixodbc), driven by pyodbc (python3-pyodbc), as Excel
 # or Power BI reach it (run by test/t/clients.sh).
 #   argv[1]: the connection string without settings (DRIVER, SERVER, ...)
-#   argv[2]: the settings the README recommends (UnknownsAsLongVarchar=1 ...)
+#   argv[2]: the settings docs/clients.md recommends (UnknownsAsLongVarchar=1 ...)
 # psqlODBC sends a ? bound to a string untyped, so ARRAY[?, ?, ?, ?] is a
 # text[]; both must score as the typed float8[] call does.  With the
-# README's settings the catalog must describe a model, a jsonb and an array
+# settings of docs/clients.md the catalog must describe a model, a jsonb and an array
 # as long text of a size that holds a model, so that a tool sizing its
 # buffers from it does not truncate.  Prints one ok:/FAILED: line per check;
 # exits non-zero only when it could not run them.
@@ -60,7 +60,7 @@ long_ok = all(cols[c][0] in (SQL_LONGVARCHAR, SQL_WLONGVARCHAR) and cols[c][2] >
               for c in ("model", "document", "proba"))
 class_ok = cols["class"][0] in (SQL_VARCHAR, SQL_WVARCHAR)
 default = columns(pyodbc.connect(base, autocommit=True), "scored")
-check("with the README's settings a model, a jsonb and a float8[] are long text of at least %d characters "
+check("with the settings of docs/clients.md a model, a jsonb and a float8[] are long text of at least %d characters "
       "and a class is varchar (without them a model is %s(%d))"
       % (length, SQL_NAMES.get(default["model"][0], default["model"][0]), default["model"][2]),
       long_ok and class_ok, cols)

@@ -6,7 +6,8 @@
 # bpnn_train_epoch run pushed down (worker_partial_agg per shard) and equal
 # the same aggregate on the local copy to float tolerance; that streaming
 # bpnn_train sends its per-epoch aggregate to the workers and learns (a
-# classifier and a regressor); that
+# classifier, a regressor and a regressor of two outputs, whose gradient
+# also equals the local copy's); that
 # bpnn_predict runs on the workers; that bpnn_evaluate, bpnn_confusion,
 # bpnn_cross_validate and bpnn_fit ... GROUP BY work on the distributed
 # table; and that a worker stopped mid-training gives a clean error and
@@ -30,6 +31,15 @@ check() {
 	local name=$1 got
 	got=$(coord -At -c "$2" 2>&1 || true)
 	if [ "$got" = t ]; then ok "$name"; else failed "$name: $got"; fi
+}
+# pushed_down NAME QUERY: the aggregate in QUERY is planned as
+# worker_partial_agg on each shard and coord_combine_agg on the coordinator
+pushed_down() {
+	local plan
+	plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) $2" 2>&1 || true)
+	if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
+		ok "$1 is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
+	else failed "$1 is not pushed down: $plan"; fi
 }
 
 cols=$(head -1 test/data/letter.csv | tr ',' '\n' | sed '$d' | paste -sd,)
@@ -55,10 +65,7 @@ for w in 1 2; do
 done
 
 # 2. bpnn_gradient pushed down, equal to the local copy's
-plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_gradient(m, $feats, label::text) FROM letters, start_model" 2>&1 || true)
-if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
-	ok "bpnn_gradient is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
-else failed "bpnn_gradient is not pushed down: $plan"; fi
+pushed_down "bpnn_gradient" "SELECT bpnn_gradient(m, $feats, label::text) FROM letters, start_model"
 # (the state sums float4 chunk sums of 128 rows in float8: shards cut the
 # chunks elsewhere, so sums agree to about 1e-7 relative, 1e-5 is checked)
 check "bpnn_gradient on the distributed table equals it on the local copy (rows and accuracy exact; loss and gradient to 1e-5 relative)" "
@@ -78,10 +85,7 @@ FROM d, l"
 #    that is one full-batch step on all rows, whatever the partition, so it
 #    equals the serial aggregate on the local copy up to float rounding.
 epoch_args="label::text, 0.5, 0, 20000, 'momentum', 0, 7, 20000"
-plan=$(coord -At -c "EXPLAIN (VERBOSE, COSTS OFF) SELECT bpnn_train_epoch(m, $feats, $epoch_args) FROM letters, start_model" 2>&1 || true)
-if grep -q worker_partial_agg <<<"$plan" && grep -q coord_combine_agg <<<"$plan"; then
-	ok "bpnn_train_epoch is planned as worker_partial_agg on each shard and coord_combine_agg on the coordinator"
-else failed "bpnn_train_epoch is not pushed down: $plan"; fi
+pushed_down "bpnn_train_epoch" "SELECT bpnn_train_epoch(m, $feats, $epoch_args) FROM letters, start_model"
 check "bpnn_train_epoch (one full batch per shard) on the distributed table equals it on the local copy: probabilities of 200 rows within 1e-4" "
 WITH d AS (SELECT bpnn_train_epoch(m, $feats, $epoch_args) AS m FROM letters, start_model),
      l AS (SELECT bpnn_train_epoch(m, $feats, $epoch_args) AS m FROM letters_local, start_model)
@@ -113,10 +117,37 @@ check "streaming bpnn_train of the distributed table learns (5 epochs: accuracy 
 SELECT (bpnn_evaluate(m, 'letters_local', 'label')->>'accuracy')::float8 > 0.5 FROM streamed"
 # a regressor (width from the other 15 columns), the label as float8's text
 regcols=$(echo "$cols" | tr ',' '\n' | grep -vx width | paste -sd,)
+regcols2=$(echo "$cols" | tr ',' '\n' | grep -vx 'width\|high' | paste -sd,)
 streamed "streaming regression" streamed_reg \
 	"bpnn_train('letters', 'width', features => '{$regcols}', task => 'regression', epochs => 5)"
 check "streaming regression of the distributed table learns (5 epochs: R² above 0.5 on the local copy)" "
 SELECT (bpnn_evaluate(m, 'letters_local', 'width')->>'r2')::float8 > 0.5 FROM streamed_reg"
+# a regressor of two outputs: a float8[] label (width and height), read by
+# the aggregates as float8[]'s text
+coord <<SQL > /dev/null
+ALTER TABLE letters ADD COLUMN size float8[];
+UPDATE letters SET size = ARRAY[width, high];
+ALTER TABLE letters_local ADD COLUMN size float8[];
+UPDATE letters_local SET size = ARRAY[width, high];
+CREATE TABLE start_reg2 AS
+SELECT bpnn_train('letters_local', 'size', features => '{$regcols2}', task => 'regression', epochs => 1) AS m;
+SQL
+regfeats2="ARRAY[$regcols2]::float8[]"
+pushed_down "bpnn_gradient of a two-output regressor" "SELECT bpnn_gradient(m, $regfeats2, size::text) FROM letters, start_reg2"
+check "bpnn_gradient of a two-output regressor on the distributed table equals it on the local copy (rows exact; loss and gradient to 1e-5 relative)" "
+WITH d AS (SELECT bpnn_gradient(m, $regfeats2, size::text) g FROM letters, start_reg2),
+     l AS (SELECT bpnn_gradient(m, $regfeats2, size::text) g FROM letters_local, start_reg2)
+SELECT (bpnn_state_info(d.g)->>'rows')::int = 20000 AND (bpnn_state_info(l.g)->>'rows')::int = 20000
+   AND abs((bpnn_state_info(d.g)->>'loss')::float8 - (bpnn_state_info(l.g)->>'loss')::float8)
+       <= 1e-5 * (bpnn_state_info(l.g)->>'loss')::float8
+   AND (SELECT max(abs(a - b)) <= 1e-5 * max(abs(b))
+        FROM unnest(bpnn_state_gradient(d.g), bpnn_state_gradient(l.g)) u(a, b))
+FROM d, l"
+streamed "streaming regression of two outputs" streamed_reg2 \
+	"bpnn_train('letters', 'size', features => '{$regcols2}', task => 'regression', epochs => 5)"
+check "streaming regression of two outputs on the distributed table learns (5 epochs: R² of each above 0.5 on the local copy)" "
+SELECT bool_and((o->>'r2')::float8 > 0.5) AND count(*) = 2
+FROM streamed_reg2, jsonb_array_elements(bpnn_evaluate(m, 'letters_local', 'size')->'outputs') o"
 
 # 5. bpnn_predict runs on the workers
 coord -c "SET citus.log_remote_commands = on" \

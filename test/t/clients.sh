@@ -3,12 +3,12 @@
 # Debian's python3-psycopg2, pgjdbc (libpostgresql-jdbc-java, compiled and
 # run with default-jdk-headless) and psqlODBC (odbc-postgresql, unixodbc,
 # driven by python3-pyodbc), all installed by test/setup.sh.  In a fresh
-# database with the README's data step (test/load_data.sql) and tour model
-# (iris_model), it runs the README's "From Python / JDBC / ODBC" snippets
+# database with the README's data step (test/load_data.sql) and a model
+# (iris_model), it runs the snippets of docs/clients.md
 # as written (only the connection parameters replaced), then each driver's
 # checks in test/clients/: training, scoring with untyped and string
 # parameters, a model out and back in as text, bytea, jsonb and COPY, and
-# the ODBC catalog with the README's settings.  Run inside a cluster (the
+# the ODBC catalog with the settings that page gives.  Run inside a cluster (the
 # libpq environment names it; test/run-tests.sh uses pg_virtualenv).
 # Prints one ok:/FAILED: line per check, or one skipped: line per driver
 # that is not installed.
@@ -35,23 +35,23 @@ port=${PGPORT:-5432}
 user=${PGUSER:-$(id -un)}
 password=${PGPASSWORD:-}
 
-# the README block after the marker line "<!-- test/t/clients.sh: $1 -->"
+# the docs/clients.md block after the marker line "<!-- test/t/clients.sh: $1 -->"
 readme_snippet() {
 	awk -v m="<!-- test/t/clients.sh: $1 -->" '
 		$0 == m { found = 1; next }
 		found && /^```/ { if (inside) exit; inside = 1; next }
-		inside { print }' README.md
+		inside { print }' docs/clients.md
 }
 
-# runs a README snippet ($2: a command reading the program from $work) and
+# runs a docs/clients.md snippet ($2: a command reading the program from $work) and
 # checks that it printed the expected class (first line of its output)
 readme_check() {
 	local name=$1 out
 	shift
 	if out=$("$@" 2>&1) && [ "$(head -1 <<< "$out")" = "$expected" ]; then
-		echo "ok: the README's $name snippet runs and predicts $expected"
+		echo "ok: docs/clients.md's $name snippet runs and predicts $expected"
 	else
-		echo "FAILED: the README's $name snippet: $out"
+		echo "FAILED: docs/clients.md's $name snippet: $out"
 	fi
 }
 
@@ -92,7 +92,7 @@ if "$python" -c 'import pyodbc' 2> /dev/null && odbcinst -q -d -n "PostgreSQL Un
 	readme_snippet odbc | sed -e "s|SERVER=localhost;PORT=5432;DATABASE=postgres;|SERVER=$host;PORT=$port;DATABASE=$db;|" \
 		-e "s|UID=postgres;PWD=secret;|UID=$user;PWD=$password;|" > "$work/readme_odbc.py"
 	readme_check ODBC "$python" "$work/readme_odbc.py"
-	# the README's settings, from the snippet itself
+	# the page's settings, from the snippet itself
 	settings=$(readme_snippet odbc | grep -o 'UnknownsAsLongVarchar=[^"]*')
 	"$python" test/clients/odbc_client.py \
 		"DRIVER={PostgreSQL Unicode};SERVER=$host;PORT=$port;DATABASE=$db;UID=$user;PWD=$password;" "$settings" ||

@@ -3,13 +3,16 @@
  * finite-difference gradient check of the backward pass (every activation,
  * squared error and softmax with cross-entropy, class weights, two hidden
  * layers; linear outputs against real targets for regression), that
- * regression learns, the research's momentum rule, Adam, weight decay, early
+ * regression learns, the momentum rule of Jiang 2020, Adam, weight decay, early
  * stopping, decimal scaling, seeded reproducibility, that training
- * actually learns, and that hashed seeds a generator step apart give
- * unrelated shuffles.
+ * actually learns, that hashed seeds a generator step apart give
+ * unrelated shuffles, and bpnn_explain's math (attribution.c): its input
+ * gradients against finite differences, and integrated gradients'
+ * completeness and exact answer for a linear network.
  *
  * Prints one line per check and closes with "N passed, N failed".
  */
+#include "../../src/attribution.h"
 #include "../../src/nn_fit.h"
 #include "../../src/nn_normalize.h"
 
@@ -751,6 +754,103 @@ hashed_seeds(void)
 	check(hashed > 0.8 && hashed < 1.2, "hashed seeds a step apart, batches repeat by chance");
 }
 
+
+/*
+ * attribution.c: attr_gradient's gradient of the target with respect to
+ * the inputs against central differences of its value (float8, h = 1e-5),
+ * and integrated gradients' contributions adding up to the change from
+ * the baseline within the tolerance asked for
+ */
+static void
+attribution_check(NnActivation act, NnLoss loss, bool regression)
+{
+	NnLayout	layout = {3, {5, 6, 4, regression ? 1 : 3}, act,
+		regression ? NN_ACT_LINEAR : nn_output_activation_for(act, loss), loss};
+	AttrTarget	target = {regression ? ATTR_VALUE : ATTR_PROBABILITY, regression ? 0 : 1,
+	2.5, -1.0};
+	float	   *w = malloc(sizeof(float) * nn_weight_count(&layout));
+	double	   *work = malloc(sizeof(double) * attr_work_doubles(&layout));
+	double		z[5],
+				z0[5],
+				grad[5],
+				point[5],
+				contribution[5],
+				diff2 = 0.0,
+				sum2 = 0.0,
+				f,
+				f0,
+				total = 0.0;
+	AttrPanel	panels[4096];
+	NnRng		rng;
+	char		what[160];
+	int			i;
+
+	nn_rng_seed(&rng, 100 + 4 * act + 2 * loss + regression);
+	nn_init_weights(&layout, w, 0.8, &rng);
+	for (i = 0; i < 5; i++)
+	{
+		/* away from saturation, where differences of a value near 1 lose the digits */
+		z[i] = 2.0 * nn_rng_uniform(&rng) - 1.0;
+		z0[i] = -z[i] + 0.5 * nn_rng_uniform(&rng) - 0.25;
+	}
+	f = attr_gradient(&layout, w, &target, z, grad, work);
+	for (i = 0; i < 5; i++)
+	{
+		const double h = 1e-5;
+		double		saved = z[i],
+					numeric;
+
+		z[i] = saved + h;
+		numeric = attr_gradient(&layout, w, &target, z, NULL, work);
+		z[i] = saved - h;
+		numeric = (numeric - attr_gradient(&layout, w, &target, z, NULL, work)) / (2 * h);
+		z[i] = saved;
+		diff2 += (numeric - grad[i]) * (numeric - grad[i]);
+		sum2 += numeric * numeric + grad[i] * grad[i];
+	}
+	snprintf(what, sizeof(what), "attribution: input gradient of %s, %s%s matches finite differences (%.1e)",
+			 regression ? "a value" : "a probability", nn_activation_name(act),
+			 regression ? "" : (loss == NN_LOSS_CROSS_ENTROPY ? " + softmax" : " + squared error"),
+			 sum2 > 0 ? sqrt(diff2 / sum2) : 0.0);
+	check(sum2 > 0 && sqrt(diff2 / sum2) < 1e-6, what);
+
+	f0 = attr_gradient(&layout, w, &target, z0, NULL, work);
+	(void) attr_integrated_gradients(&layout, w, &target, z, z0, 1e-7 * fabs(f - f0), panels, 4096,
+									 contribution, point, grad, work, NULL, NULL);
+	for (i = 0; i < 5; i++)
+		total += contribution[i];
+	snprintf(what, sizeof(what), "attribution: integrated gradients of %s, %s add up to the change (%.1e of %.3f)",
+			 regression ? "a value" : "a probability", nn_activation_name(act),
+			 fabs(total - (f - f0)), f - f0);
+	check(fabs(f - f0) > 1e-4 && fabs(total - (f - f0)) <= 1e-7 * fabs(f - f0), what);
+	free(w);
+	free(work);
+}
+
+/* a network without hidden layers is linear: each contribution is w_i (z_i - z0_i) scale */
+static void
+attribution_linear(void)
+{
+	NnLayout	layout = {1, {4, 1}, NN_ACT_RELU, NN_ACT_LINEAR, NN_LOSS_SQUARED_ERROR};
+	AttrTarget	target = {ATTR_VALUE, 0, 3.0, 7.0};
+	float		w[5] = {0.5f, -1.25f, 2.0f, 0.0f, 0.75f};
+	double		z[4] = {1.0, 2.0, -3.0, 4.0},
+				z0[4] = {0.5, -0.5, 0.25, 1.0},
+				contribution[4],
+				point[4],
+				grad[4],
+				work[16],
+				worst = 0.0;
+	AttrPanel	panels[64];
+	int			i;
+
+	(void) attr_integrated_gradients(&layout, w, &target, z, z0, 1e-12, panels, 64,
+									 contribution, point, grad, work, NULL, NULL);
+	for (i = 0; i < 4; i++)
+		worst = fmax(worst, fabs(contribution[i] - w[i] * (z[i] - z0[i]) * 3.0));
+	check(worst < 1e-12, "attribution: a linear network's contributions are its weights times the change");
+}
+
 int
 main(void)
 {
@@ -783,6 +883,13 @@ main(void)
 	scale_row_equals_plain();
 	kernel_fingerprint();
 	hashed_seeds();
+	for (act = NN_ACT_BIPOLAR_SIGMOID; act <= NN_ACT_RELU; act++)
+	{
+		attribution_check((NnActivation) act, NN_LOSS_SQUARED_ERROR, false);
+		attribution_check((NnActivation) act, NN_LOSS_CROSS_ENTROPY, false);
+		attribution_check((NnActivation) act, NN_LOSS_SQUARED_ERROR, true);
+	}
+	attribution_linear();
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
 }
