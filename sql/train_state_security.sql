@@ -126,11 +126,11 @@ RESET ROLE;
 
 -- ---------------------------------------------------------------------------
 -- A table's bpnn_state or bpnn_train_state column holds the in-memory form,
--- whose format 0.4.0 raised to 2 (a target kind field): values stored by
+-- whose format 0.4.0 raised to 3 (a targets field): values stored by
 -- 0.3.0 (format 1) could no longer be read, not even by their output
 -- function, so a dump of their table failed.  Format 1 is read on (upgrade
 -- on read).  A type with bytea's I/O and a binary cast (superuser only)
--- stand in for the stored bytes: bpnn_state 1 is 2 with another version
+-- stand in for the stored bytes: bpnn_state 1 is 3 with another version
 -- number; bpnn_train_state 1 also lacks the 8 bytes of targets and padding
 -- at header offset 32 (hex digit 59 of bytea's text, after its \x and the
 -- 4-byte length word that the text leaves out).
@@ -144,9 +144,9 @@ CREATE CAST (ts_raw AS bpnn_state) WITHOUT FUNCTION;
 CREATE CAST (bpnn_state AS ts_raw) WITHOUT FUNCTION;
 CREATE CAST (ts_raw AS bpnn_train_state) WITHOUT FUNCTION;
 CREATE CAST (bpnn_train_state AS ts_raw) WITHOUT FUNCTION;
--- the uint16 version after the length word, 2 -> 1 in either byte order
+-- the uint16 version after the length word, 3 -> 1 in either byte order
 CREATE FUNCTION pg_temp.ts_version_1(raw text) RETURNS text LANGUAGE sql AS
-$$SELECT overlay(raw placing CASE substr(raw, 3, 4) WHEN '0200' THEN '0100' ELSE '0001' END from 3 for 4)$$;
+$$SELECT overlay(raw placing CASE substr(raw, 3, 4) WHEN '0300' THEN '0100' ELSE '0001' END from 3 for 4)$$;
 CREATE TEMP TABLE ts_stored AS
 SELECT bpnn_gradient(:'ts_m', ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label) AS g,
        pg_temp.ts_partial(:'ts_m', ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm],
