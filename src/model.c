@@ -144,6 +144,48 @@ first_repeat(char *const *names, int n)
 	return result;
 }
 
+static void
+validate_floats(const float *values, Size n, int sqlstate, const char *what)
+{
+	Size		i;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (!isfinite(values[i]))
+			invalid(sqlstate, psprintf("The %s contain a non-finite value.", what));
+	}
+}
+
+/* the trainer's state: as the optimizer and the early-stopping record imply */
+static void
+validate_trainer_state(const BpnnModel *model, int sqlstate)
+{
+	const BpnnTrainerState *s = &model->state;
+	const BpnnTrainingInfo *t = &model->training;
+	Size		n = nn_weight_count(&model->layout),
+				i;
+	bool		adam = t->optimizer == FIT_ADAM;
+
+	if (s->first == NULL || (s->second != NULL) != adam ||
+		s->step < 0 || s->step > BPNN_MAX_STEPS || (!adam && s->step != 0))
+		invalid(sqlstate, "The trainer's state does not match the optimizer.");
+	if (s->last != NULL &&
+		!(t->best_epoch > 0 && t->best_epoch < t->epochs_run))
+		invalid(sqlstate, "The trainer's state holds last weights, but early stopping kept the last epoch's.");
+	validate_floats(s->first, n, sqlstate, "optimizer's state");
+	if (adam)
+	{
+		validate_floats(s->second, n, sqlstate, "optimizer's state");
+		for (i = 0; i < n; i++)
+			if (s->second[i] < 0.0f)
+				invalid(sqlstate, "A second moment is negative.");
+	}
+	if (s->last != NULL)
+		validate_floats(s->last, n, sqlstate, "last weights");
+}
+
 void
 model_validate(const BpnnModel *model, int sqlstate)
 {
@@ -291,6 +333,8 @@ model_validate(const BpnnModel *model, int sqlstate)
 		if (!(t->class_weights[i] > 0.0))
 			invalid(sqlstate, "A class weight is not positive.");
 	validate_finite(t->epoch_loss, t->n_epoch_loss, sqlstate, "epoch losses");
+	if (model->state.present)
+		validate_trainer_state(model, sqlstate);
 	if (model->n_skipped < 0 || model->n_skipped > BPNN_MAX_SKIPPED)
 		invalid(sqlstate, "The number of columns left out is inconsistent.");
 	for (i = 0; i < model->n_skipped; i++)
@@ -339,6 +383,19 @@ send_string(StringInfo buf, const char *s)
 
 	pq_sendint32(buf, (uint32) len);
 	pq_sendbytes(buf, s, (int) len);
+}
+
+static void
+send_floats(StringInfo buf, const float *values, Size n)
+{
+	Size		i;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		pq_sendfloat4(buf, values[i]);
+	}
 }
 
 struct varlena *
@@ -391,8 +448,7 @@ model_encode(const BpnnModel *model)
 		pq_sendfloat8(&buf, model->shift[i]);
 	for (i = 0; i < model_n_features(model); i++)
 		pq_sendfloat8(&buf, model->scale[i]);
-	for (i = 0; (Size) i < n_weights; i++)
-		pq_sendfloat4(&buf, model->weights[i]);
+	send_floats(&buf, model->weights, n_weights);
 
 	send_string(&buf, t->source);
 	send_string(&buf, t->label_column);
@@ -434,6 +490,17 @@ model_encode(const BpnnModel *model)
 			pq_sendfloat8(&buf, model->target_shift[i]);
 		for (i = 0; i < model_n_classes(model); i++)
 			pq_sendfloat8(&buf, model->target_scale[i]);
+	}
+	pq_sendbyte(&buf, model->state.present ? 1 : 0);
+	if (model->state.present)
+	{
+		pq_sendint64(&buf, model->state.step);
+		pq_sendbyte(&buf, model->state.last ? 1 : 0);
+		send_floats(&buf, model->state.first, n_weights);
+		if (model->state.second)
+			send_floats(&buf, model->state.second, n_weights);
+		if (model->state.last)
+			send_floats(&buf, model->state.last, n_weights);
 	}
 
 	checksum = pg_hton64(hash_bytes_extended((unsigned char *) buf.data + VARHDRSZ + BPNN_HEADER_SIZE,
@@ -517,6 +584,27 @@ read_f8_array(Reader *r, double *out, Size n, const char *what)
 	need(r, n * 8, what);
 	for (i = 0; i < n; i++)
 		out[i] = read_f8(r, what);
+}
+
+/* n float4 values (the caller has bounded n by the bytes left) */
+static float *
+read_floats(Reader *r, Size n, const char *what)
+{
+	float	   *out;
+	Size		i;
+
+	need(r, n * 4, what);
+	out = palloc(sizeof(float) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		uint32		bits;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		bits = read_u32(r, what);
+		memcpy(&out[i], &bits, 4);
+	}
+	return out;
 }
 
 static char *
@@ -645,17 +733,7 @@ model_decode(const char *data, Size len, int sqlstate)
 	n_weights = nn_weight_count(layout);
 	if (n_weights > (Size) (r.end - r.p) / 4)
 		invalid(sqlstate, "The value ends inside its weights.");
-	m->weights = palloc(sizeof(float) * n_weights);
-	for (i = 0; (Size) i < n_weights; i++)
-	{
-		uint32		bits;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		bits = read_u32(&r, "weights");
-
-		memcpy(&m->weights[i], &bits, 4);
-	}
+	m->weights = read_floats(&r, n_weights, "weights");
 
 	t->source = read_string(&r, "source name");
 	t->label_column = read_string(&r, "label column name");
@@ -712,6 +790,29 @@ model_decode(const char *data, Size len, int sqlstate)
 			m->target_scale = palloc(sizeof(double) * model_n_classes(m));
 			read_f8_array(&r, m->target_shift, model_n_classes(m), "target scaling");
 			read_f8_array(&r, m->target_scale, model_n_classes(m), "target scaling");
+		}
+	}
+	if (version >= 5)
+	{
+		uint8		present = read_u8(&r, "trainer's state");
+
+		if (present > 1)
+			invalid(sqlstate, "The trainer's state flag is neither 0 nor 1.");
+		if (present)
+		{
+			uint8		has_last;
+
+			m->state.present = true;
+			m->state.step = (int64) read_u64(&r, "trainer's state");
+			has_last = read_u8(&r, "trainer's state");
+			if (has_last > 1)
+				invalid(sqlstate, "The trainer's state flag is neither 0 nor 1.");
+			/* read_floats bounds n_weights by the bytes left before allocating */
+			m->state.first = read_floats(&r, n_weights, "trainer's state");
+			if (t->optimizer == FIT_ADAM)
+				m->state.second = read_floats(&r, n_weights, "trainer's state");
+			if (has_last)
+				m->state.last = read_floats(&r, n_weights, "trainer's state");
 		}
 	}
 	if (r.p != r.end)

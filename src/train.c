@@ -17,6 +17,7 @@
 #include "fit.h"
 #include "parallel.h"
 #include "train.h"
+#include "warm_start.h"
 
 /* what is reported after each epoch: bpnn.progress NOTICEs, live progress */
 typedef struct EpochReports
@@ -130,6 +131,23 @@ split_rows(const TrainingSet *set, const int64 *rows, int64 n_rows,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("validation_fraction %g leaves no rows for validation", fraction),
 				 errhint("Raise validation_fraction, or train on more rows.")));
+}
+
+/* the scaler: from the training rows' statistics, or a continued model's own */
+static void
+set_scaler(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
+		   const FeatureStats *stats)
+{
+	int			n = set->n_inputs;
+
+	if (args->init == NULL)
+	{
+		train_model_scaler(model, set, stats);
+		return;
+	}
+	memcpy(model->shift, args->init->shift, sizeof(double) * n);
+	memcpy(model->scale, args->init->scale, sizeof(double) * n);
+	memcpy(model->impute, args->init->impute, sizeof(double) * n);
 }
 
 /* feature statistics of some rows, from their raw float4 values */
@@ -255,6 +273,8 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	float	   *class_weight_f;
 	int64	   *class_count;
 	int64		i;
+	FitResume	resume;
+	bool		weighted;
 	int			c,
 				workers = 0;
 
@@ -271,9 +291,9 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	if (split.train != NULL)
 	{
 		/* a subset (a fold, or rows beside a validation set): a normalized copy */
-		FeatureStats *stats = rows_stats(set, split.train, split.n_train);
+		FeatureStats *stats = args->init ? NULL : rows_stats(set, split.train, split.n_train);
 
-		train_model_scaler(model, set, stats);
+		set_scaler(model, args, set, stats);
 		data.x = normalized_rows(model, set, split.train, split.n_train);
 		data.y = rows_labels(set, split.train, split.n_train);
 		data.n_rows = split.n_train;
@@ -281,7 +301,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	else
 	{
 		/* every row: normalize in place, no copy */
-		train_model_scaler(model, set, set->stats);
+		set_scaler(model, args, set, set->stats);
 		for (i = 0; i < set->n_rows; i++)
 		{
 			float	   *x = set->x + (Size) i * set->n_inputs;
@@ -303,7 +323,13 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	if (set->regression)
 	{
 		/* the targets standardized by the training rows' mean and deviation */
-		fit_target_scaling(model, set, split.train, data.n_rows);
+		if (args->init)
+		{
+			model->target_shift = args->init->target_shift;
+			model->target_scale = args->init->target_scale;
+		}
+		else
+			fit_target_scaling(model, set, split.train, data.n_rows);
 		data.t = standardized_targets(model, set, split.train, data.n_rows);
 		if (split.n_validation > 0)
 			validation.t = standardized_targets(model, set, split.validation,
@@ -313,12 +339,18 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	class_count = palloc0(sizeof(int64) * set->n_classes);
 	for (i = 0; i < data.n_rows; i++)
 		class_count[data.y[i]]++;
-	weights_per_class = train_class_weights(args->class_weights, set->n_classes,
-											set->class_names, class_count, data.n_rows);
+	weights_per_class = args->init ? args->init->training.class_weights
+		: train_class_weights(args->class_weights, set->n_classes,
+							  set->class_names, class_count, data.n_rows);
 	class_weight_f = palloc(sizeof(float) * set->n_classes);
+	weighted = args->class_weights != NULL;
 	for (c = 0; c < set->n_classes; c++)
+	{
 		class_weight_f[c] = (float) weights_per_class[c];
-	options.class_weight = args->class_weights ? class_weight_f : NULL;
+		/* a continued model: weighted as it was */
+		weighted |= args->init && weights_per_class[c] != 1.0;
+	}
+	options.class_weight = weighted ? class_weight_f : NULL;
 
 	train_hooks(&hooks, CurrentMemoryContext);
 	if (bpnn_progress || args->live)
@@ -335,15 +367,28 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	/* regression trains on one core: the parallel driver shares class ids only */
-	if (args->parallel && !set->regression)
+	if (args->init)
+	{
+		memcpy(model->weights, args->init->weights,
+			   sizeof(float) * nn_weight_count(&model->layout));
+		warm_start_resume(args->init, args, &resume);
+	}
+	/*
+	 * regression trains on one core: the parallel driver shares class ids
+	 * only; a warm start too: it continues one trainer's state
+	 */
+	if (args->parallel && !set->regression && !args->init)
 		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
 									   split.n_validation > 0 ? &validation : NULL,
 									   set->n_classes, &hooks, &result);
 	else
 		fit_network(&model->layout, model->weights, &options, &data,
-					split.n_validation > 0 ? &validation : NULL, &hooks, &result);
+					split.n_validation > 0 ? &validation : NULL, &hooks,
+					args->init ? &resume : NULL, &result);
 	train_check_finite(model, &result);
+	/* an averaged model of parallel workers has no one trainer's state */
+	if (workers == 0)
+		warm_start_keep_state(model, &result);
 
 	train_record(model, args, set, &result, data.n_rows, split.n_validation,
 				 weights_per_class);

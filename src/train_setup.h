@@ -77,6 +77,7 @@ typedef struct TrainArgs
 	FitOptions	fit;			/* class_weight is set by train_model */
 	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
 	LiveProgress *live;			/* NULL: no live progress (live_progress.c) */
+	const BpnnModel *init;		/* init_model: continue it (warm_start.c) */
 } TrainArgs;
 
 /*

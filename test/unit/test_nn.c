@@ -234,8 +234,8 @@ regression_learns(FitOptimizer optimizer)
 	opt.seed = 7;
 	opt.optimizer = optimizer;
 	opt.patience = 10;
-	fit_network(&layout, w1, &opt, &data, NULL, &hooks, &r1);
-	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	fit_network(&layout, w1, &opt, &data, NULL, &hooks, NULL, &r1);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, NULL, &r2);
 	snprintf(what, sizeof(what),
 			 "regression learns (%s): final loss %.2e, under 2%% of the variance %.2e, same bits twice",
 			 fit_optimizer_name(optimizer), r1.final_loss, variance);
@@ -379,8 +379,8 @@ learns_and_repeats(int batch_size, NnLoss loss, FitOptimizer optimizer)
 	float	   *w2 = malloc(sizeof(float) * n);
 	char		what[160];
 
-	fit_network(&layout, w1, &opt, &data, NULL, &hooks, &r1);
-	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	fit_network(&layout, w1, &opt, &data, NULL, &hooks, NULL, &r1);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, NULL, &r2);
 	snprintf(what, sizeof(what), "batch size %d, %s, %s learns XOR (accuracy %.2f, loss %.6f)",
 			 batch_size, nn_loss_name(loss), fit_optimizer_name(optimizer),
 			 r1.train_accuracy, r1.final_loss);
@@ -388,7 +388,7 @@ learns_and_repeats(int batch_size, NnLoss loss, FitOptimizer optimizer)
 	snprintf(what, sizeof(what), "batch size %d: same seed, bit-identical weights", batch_size);
 	check(memcmp(w1, w2, sizeof(float) * n) == 0, what);
 	opt.seed = 4;
-	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, NULL, &r2);
 	snprintf(what, sizeof(what), "batch size %d: another seed, other weights", batch_size);
 	check(memcmp(w1, w2, sizeof(float) * n) != 0, what);
 	free(w1);
@@ -415,7 +415,7 @@ early_stopping(void)
 	float		w[64];
 	char		what[160];
 
-	fit_network(&layout, w, &opt, &data, &validation, &hooks, &r);
+	fit_network(&layout, w, &opt, &data, &validation, &hooks, NULL, &r);
 	snprintf(what, sizeof(what),
 			 "early stopping: stops %d epochs after the best (epoch %d of %d run), keeps its weights",
 			 opt.patience, r.best_epoch, r.epochs_run);
@@ -654,7 +654,7 @@ kernel_fingerprint(void)
 					x[i] = (float) (6.0 * nn_rng_uniform(&rng) - 3.0);
 				for (i = 0; i < rows; i++)
 					y[i] = (int32_t) (nn_rng_next(&rng) % n_out);
-				fit_network(&layout, w, &opt, &data, NULL, &hooks, &r);
+				fit_network(&layout, w, &opt, &data, NULL, &hooks, NULL, &r);
 				h = fnv1a(h, w, sizeof(float) * n_w);
 				/* scoring: all rows at once, then the first row alone */
 				nn_forward_workspace_bind(&ws, &layout, rows, mem);
