@@ -168,7 +168,7 @@ options_to_args(Jsonb *options, TrainArgs *args)
 		if (tok != WJB_KEY)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
-		if (strcmp(key, "init_model") == 0)
+		if (strcmp(key, "init_model") == 0 || strcmp(key, "keep_state") == 0)
 			continue;
 		for (a = ARG_HIDDEN; a < TRAIN_ARG_COUNT; a++)
 			if (strcmp(key, train_arg_names[a]) == 0)
@@ -178,7 +178,7 @@ options_to_args(Jsonb *options, TrainArgs *args)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
-					 errhint("The options are bpnn_train's arguments from hidden to task, except exclude, and init_model; the features are the aggregate's first argument.")));
+					 errhint("The options are bpnn_train's arguments from hidden to task (except exclude), init_model and keep_state; the features are the aggregate's first argument.")));
 	}
 
 	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
@@ -202,8 +202,15 @@ options_to_args(Jsonb *options, TrainArgs *args)
 	{
 		JsonbValue *init = getKeyJsonValueFromContainer(&options->root, "init_model", 10, NULL);
 
+		JsonbValue *keep = getKeyJsonValueFromContainer(&options->root, "keep_state", 10, NULL);
+
 		if (init != NULL && init->type != jbvNull)
 			warm_start_args(args, warm_start_model_from_jsonb(init));
+		if (keep != NULL && keep->type != jbvBool)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the bpnn_fit option \"keep_state\" must be true or false")));
+		args->keep_state = keep != NULL && keep->val.boolean;
 	}
 }
 

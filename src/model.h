@@ -116,8 +116,9 @@ typedef struct BpnnTrainingInfo
 /*
  * What continuing training (a warm start, warm_start.c) needs beyond the
  * weights: the optimizer's state and, where early stopping kept an earlier
- * epoch's weights, the last epoch's.  Optional (format 5 on): it adds one
- * or two (Adam) times the weights, and bpnn_drop_state removes it.
+ * epoch's weights, the last epoch's.  Optional (format 5 on, training with
+ * keep_state => true): it adds the weights' size once (momentum) or twice
+ * (Adam), once more with last weights; bpnn_drop_state removes it.
  */
 typedef struct BpnnTrainerState
 {

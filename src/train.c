@@ -386,8 +386,11 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 					split.n_validation > 0 ? &validation : NULL, &hooks,
 					args->init ? &resume : NULL, &result);
 	train_check_finite(model, &result);
-	/* an averaged model of parallel workers has no one trainer's state */
-	if (workers == 0)
+	/*
+	 * the trainer's state, when asked for or continued (an averaged model of
+	 * parallel workers has no one trainer's state)
+	 */
+	if (workers == 0 && (args->keep_state || (args->init && args->init->state.present)))
 		warm_start_keep_state(model, &result);
 
 	train_record(model, args, set, &result, data.n_rows, split.n_validation,

@@ -50,9 +50,17 @@ bpnn_train(PG_FUNCTION_ARGS)
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_args_read(fcinfo, 2, &args);
-	/* init_model (0.4.0) comes after all the training arguments */
+	/* init_model and keep_state (0.4.0) come after all the training arguments */
 	if (PG_NARGS() > 2 + TRAIN_ARG_COUNT && !PG_ARGISNULL(2 + TRAIN_ARG_COUNT))
 		warm_start_args(&args, warm_start_model_from_datum(PG_GETARG_DATUM(2 + TRAIN_ARG_COUNT)));
+	if (PG_NARGS() > 3 + TRAIN_ARG_COUNT)
+	{
+		if (PG_ARGISNULL(3 + TRAIN_ARG_COUNT))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("keep_state must not be NULL")));
+		args.keep_state = PG_GETARG_BOOL(3 + TRAIN_ARG_COUNT);
+	}
 	args.live = live_progress_begin(LIVE_TRAIN, args.source, 0, 0);
 
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn training",

@@ -78,6 +78,7 @@ typedef struct TrainArgs
 	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
 	LiveProgress *live;			/* NULL: no live progress (live_progress.c) */
 	const BpnnModel *init;		/* init_model: continue it (warm_start.c) */
+	bool		keep_state;		/* store the trainer's state in the model */
 } TrainArgs;
 
 /*

@@ -500,10 +500,11 @@ COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text[]) IS
 -- Warm start (issue 15, item 1): continue a model's training
 -- (src/warm_start.c, src/train.c, src/fit.c, model format 5 in src/model.c)
 -- ---------------------------------------------------------------------------
--- bpnn_train gains init_model (last, so that positional calls keep their
--- meaning: DROP and CREATE again); bpnn_fit takes it as the option
--- "init_model".  Models keep the trainer's state (format 5);
--- bpnn_drop_state removes it.
+-- bpnn_train gains init_model and keep_state (last, so that positional
+-- calls keep their meaning: DROP and CREATE again); bpnn_fit takes them as
+-- the options "init_model" and "keep_state".  keep_state => true stores
+-- the trainer's state in the model (format 5), so that continuing it is
+-- exactly one longer training; bpnn_drop_state removes it.
 DROP FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
                          float8, int, text, text, float8, float8, int, text, text, text[], int, text);
 CREATE FUNCTION bpnn_train(
@@ -529,13 +530,14 @@ CREATE FUNCTION bpnn_train(
 	exclude text[] DEFAULT NULL,
 	max_classes int DEFAULT 1000,
 	task text DEFAULT 'classification',
-	init_model bpnn_model DEFAULT NULL)
+	init_model bpnn_model DEFAULT NULL,
+	keep_state boolean DEFAULT false)
 RETURNS bpnn_model
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
                                float8, int, text, text, float8, float8, int, text, text, text[], int, text,
-                               bpnn_model) IS
-	'trains a backpropagation network that predicts label_col from the features of a table or view (by default every usable column but keys, free text, dates and those in exclude): a classifier, or with task => ''regression'' a regressor of a numeric label; with init_model, continues that model for epochs more';
+                               bpnn_model, boolean) IS
+	'trains a backpropagation network that predicts label_col from the features of a table or view (by default every usable column but keys, free text, dates and those in exclude): a classifier, or with task => ''regression'' a regressor of a numeric label; with init_model, continues that model for epochs more; keep_state => true stores what continuing it exactly needs';
 
 CREATE FUNCTION bpnn_drop_state(model bpnn_model) RETURNS bpnn_model
 	AS 'MODULE_PATHNAME', 'bpnn_drop_state' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
