@@ -130,7 +130,7 @@ warm_start_args(TrainArgs *args, const BpnnModel *init)
 	args->normalization = (NormMethod) normalization;
 	given = args->missing;
 	if (given != BPNN_MISSING_SKIP && given != missing)
-		conflict("missing", "impute", "skip");
+		conflict("missing", "skip", "impute");
 	args->missing = (BpnnMissing) missing;
 	given = args->fit.optimizer;
 	if (given != FIT_MOMENTUM && given != optimizer)
