@@ -424,6 +424,63 @@ early_stopping(void)
 }
 
 /*
+ * A warm start: n epochs, then k more from the state fit_network left
+ * (FitResume), give the bits of n + k epochs in one run, for each
+ * optimizer, with shuffled mini-batches and with early stopping (whose
+ * validation rows contradict the training rows, so that the best epoch
+ * is an early one and the last epoch's weights must be carried over)
+ */
+static void
+resumes_exactly(int batch_size, FitOptimizer optimizer, bool with_validation)
+{
+	float		x[16] = {-1, -1, -1, 1, 1, -1, 1, 1, -0.5f, -1, -1, 0.5f, 0.5f, -1, 1, 0.5f};
+	int32_t		y[8] = {0, 1, 1, 0, 0, 1, 1, 0};
+	int32_t		flipped[8] = {1, 0, 0, 1, 1, 0, 0, 1};
+	NnLayout	layout = {2, {2, 6, 2}, NN_ACT_TANH, NN_ACT_TANH, NN_LOSS_SQUARED_ERROR};
+	FitOptions	whole = {60, 0.05, 0.7, batch_size, 0.5, 3, optimizer, 0.001, NULL, 40};
+	FitOptions	first = whole;
+	FitData		data = {x, y, 8, NULL};
+	FitData		validation = {x, flipped, 8, NULL};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
+	FitResult	r_whole,
+				r_first,
+				r_rest;
+	FitResume	resume = {0};
+	size_t		n = nn_weight_count(&layout);
+	float	   *w_whole = malloc(sizeof(float) * n);
+	float	   *w = malloc(sizeof(float) * n);
+	char		what[200];
+
+	first.epochs = 25;
+	fit_network(&layout, w_whole, &whole, &data, with_validation ? &validation : NULL, &hooks,
+				NULL, &r_whole);
+	fit_network(&layout, w, &first, &data, with_validation ? &validation : NULL, &hooks,
+				NULL, &r_first);
+	resume.epochs_done = r_first.epochs_run;
+	resume.epoch_loss = r_first.epoch_loss;
+	resume.step = r_first.step;
+	resume.state1 = r_first.state1;
+	resume.state2 = r_first.state2;
+	resume.last = r_first.last;
+	resume.best_epoch = r_first.best_epoch;
+	resume.validation_loss = r_first.validation_loss;
+	fit_network(&layout, w, &whole, &data, with_validation ? &validation : NULL, &hooks,
+				&resume, &r_rest);
+	snprintf(what, sizeof(what),
+			 "batch size %d, %s%s: 25 epochs, then the rest, are the bits of %d in one run (%d run, best %d)",
+			 batch_size, fit_optimizer_name(optimizer), with_validation ? ", early stopping" : "",
+			 whole.epochs, r_whole.epochs_run, r_whole.best_epoch);
+	check(memcmp(w, w_whole, sizeof(float) * n) == 0 &&
+		  r_rest.epochs_run == r_whole.epochs_run && r_rest.best_epoch == r_whole.best_epoch &&
+		  r_rest.step == r_whole.step &&
+		  memcmp(r_rest.epoch_loss, r_whole.epoch_loss, sizeof(double) * r_whole.epochs_run) == 0 &&
+		  memcmp(r_rest.state1, r_whole.state1, sizeof(float) * n) == 0 &&
+		  (!with_validation || r_first.last != NULL), what);
+	free(w_whole);
+	free(w);
+}
+
+/*
  * The blocked kernels against plain loops that add every term in order:
  * the same bits, for any shape, any number of rows passed at once (1 when
  * scoring) and sparse inputs (whole zero columns and scattered zeros).
@@ -779,6 +836,11 @@ main(void)
 	learns_and_repeats(3, NN_LOSS_CROSS_ENTROPY, FIT_MOMENTUM);
 	learns_and_repeats(0, NN_LOSS_CROSS_ENTROPY, FIT_ADAM);
 	early_stopping();
+	resumes_exactly(3, FIT_MOMENTUM, false);
+	resumes_exactly(0, FIT_MOMENTUM, false);
+	resumes_exactly(3, FIT_ADAM, false);
+	resumes_exactly(3, FIT_ADAM, true);
+	resumes_exactly(0, FIT_MOMENTUM, true);
 	blocked_equals_plain();
 	scale_row_equals_plain();
 	kernel_fingerprint();
