@@ -60,8 +60,10 @@ validate_name(const char *name, int sqlstate, const char *what)
 	validate_string(name, sqlstate, psprintf("%s name", what), false);
 }
 
+/* n float8 values (doubles) or float4 values (floats): all finite */
 static void
-validate_finite(const double *values, Size n, int sqlstate, const char *what)
+validate_finite_values(const double *doubles, const float *floats, Size n, int sqlstate,
+					   const char *what)
 {
 	Size		i;
 
@@ -69,9 +71,21 @@ validate_finite(const double *values, Size n, int sqlstate, const char *what)
 	{
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(values[i]))
+		if (!isfinite(doubles ? doubles[i] : (double) floats[i]))
 			invalid(sqlstate, psprintf("The %s contain a non-finite value.", what));
 	}
+}
+
+static void
+validate_finite(const double *values, Size n, int sqlstate, const char *what)
+{
+	validate_finite_values(values, NULL, n, sqlstate, what);
+}
+
+static void
+validate_floats(const float *values, Size n, int sqlstate, const char *what)
+{
+	validate_finite_values(NULL, values, n, sqlstate, what);
 }
 
 /* names[order[i]] before names[order[j]]: by bytes, then by position */
@@ -142,20 +156,6 @@ first_repeat(char *const *names, int n)
 	pfree(order);
 	pfree(tmp);
 	return result;
-}
-
-static void
-validate_floats(const float *values, Size n, int sqlstate, const char *what)
-{
-	Size		i;
-
-	for (i = 0; i < n; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(values[i]))
-			invalid(sqlstate, psprintf("The %s contain a non-finite value.", what));
-	}
 }
 
 /* the trainer's state: as the optimizer and the early-stopping record imply */
@@ -300,13 +300,7 @@ model_validate(const BpnnModel *model, int sqlstate)
 	n_weights = nn_weight_count(layout);
 	if (n_weights > BPNN_MAX_WEIGHTS)
 		invalid(sqlstate, psprintf("A model has at most %d weights.", BPNN_MAX_WEIGHTS));
-	for (i = 0; (Size) i < n_weights; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(model->weights[i]))
-			invalid(sqlstate, "The weights contain a non-finite value.");
-	}
+	validate_floats(model->weights, n_weights, sqlstate, "weights");
 
 	if (t->source == NULL || t->label_column == NULL)
 		invalid(sqlstate, "The training record lacks its source or label column.");

@@ -81,6 +81,22 @@ hidden_text(const int *sizes, int n)
 	return buf.data;
 }
 
+/* a setting that fixes the network: the model's unless given, and never another */
+static int
+fixed(int given, int deflt, int model, const char *arg, const char *model_name,
+	  const char *given_name)
+{
+	if (given != deflt && given != model)
+		conflict(arg, model_name, given_name);
+	return model;
+}
+
+static const char *
+missing_name(int missing)
+{
+	return missing == BPNN_MISSING_IMPUTE ? "impute" : "skip";
+}
+
 /* a step setting: the model's unless given */
 #define STEP(given, deflt, model) \
 	do { \
@@ -96,12 +112,6 @@ warm_start_args(TrainArgs *args, const BpnnModel *init)
 	int			n_hidden = layout->n_layers - 1,
 				l;
 	bool		regression = init->task == BPNN_TASK_REGRESSION;
-	int			hidden_act = layout->hidden_act,
-				loss = layout->loss,
-				normalization = init->normalization,
-				missing = init->missing,
-				optimizer = t->optimizer,
-				given;
 
 	/* hidden: the default is {64} */
 	if (!(args->n_hidden == 1 && args->hidden[0] == 64) &&
@@ -116,26 +126,21 @@ warm_start_args(TrainArgs *args, const BpnnModel *init)
 	if (args->regression != regression && args->regression)
 		conflict("task", "classification", "regression");
 	args->regression = regression;
-	given = args->activation;
-	if (given != NN_ACT_BIPOLAR_SIGMOID && given != hidden_act)
-		conflict("activation", nn_activation_name(hidden_act), nn_activation_name(given));
-	args->activation = (NnActivation) hidden_act;
-	given = args->loss;
-	if (given != NN_LOSS_SQUARED_ERROR && given != loss)
-		conflict("loss", nn_loss_name(loss), nn_loss_name(given));
-	args->loss = (NnLoss) loss;
-	given = args->normalization;
-	if (given != NORM_ZSCORE && given != normalization)
-		conflict("normalization", norm_method_name(normalization), norm_method_name(given));
-	args->normalization = (NormMethod) normalization;
-	given = args->missing;
-	if (given != BPNN_MISSING_SKIP && given != missing)
-		conflict("missing", "skip", "impute");
-	args->missing = (BpnnMissing) missing;
-	given = args->fit.optimizer;
-	if (given != FIT_MOMENTUM && given != optimizer)
-		conflict("optimizer", fit_optimizer_name(optimizer), fit_optimizer_name(given));
-	args->fit.optimizer = (FitOptimizer) optimizer;
+	args->activation = (NnActivation)
+		fixed(args->activation, NN_ACT_BIPOLAR_SIGMOID, layout->hidden_act, "activation",
+			  nn_activation_name(layout->hidden_act), nn_activation_name(args->activation));
+	args->loss = (NnLoss)
+		fixed(args->loss, NN_LOSS_SQUARED_ERROR, layout->loss, "loss",
+			  nn_loss_name(layout->loss), nn_loss_name(args->loss));
+	args->normalization = (NormMethod)
+		fixed(args->normalization, NORM_ZSCORE, init->normalization, "normalization",
+			  norm_method_name(init->normalization), norm_method_name(args->normalization));
+	args->missing = (BpnnMissing)
+		fixed(args->missing, BPNN_MISSING_SKIP, init->missing, "missing",
+			  missing_name(init->missing), missing_name(args->missing));
+	args->fit.optimizer = (FitOptimizer)
+		fixed(args->fit.optimizer, FIT_MOMENTUM, t->optimizer, "optimizer",
+			  fit_optimizer_name(t->optimizer), fit_optimizer_name(args->fit.optimizer));
 	if (args->fit.seed != 1 && args->fit.seed != (uint64) t->seed)
 		conflict("seed", psprintf(INT64_FORMAT, t->seed),
 				 psprintf(INT64_FORMAT, (int64) args->fit.seed));
