@@ -19,11 +19,16 @@
 #include "train.h"
 #include "warm_start.h"
 
-/* what is reported after each epoch: bpnn.progress NOTICEs, live progress */
+/*
+ * what is reported after each epoch: bpnn.progress NOTICEs, live progress;
+ * both count this call's epochs (a continued model's earlier ones are not
+ * part of its pace)
+ */
 typedef struct EpochReports
 {
 	TrainProgress *notices;		/* NULL unless bpnn.progress */
 	LiveProgress *live;
+	int			first;			/* the epochs init_model had run */
 } EpochReports;
 
 static void
@@ -32,8 +37,8 @@ report_progress(void *arg, int epoch, double mean_loss)
 	EpochReports *reports = (EpochReports *) arg;
 
 	if (reports->notices)
-		train_progress_report(reports->notices, epoch, mean_loss, -1.0);
-	live_progress_epoch(reports->live, epoch, mean_loss);
+		train_progress_report(reports->notices, epoch - reports->first, mean_loss, -1.0);
+	live_progress_epoch(reports->live, epoch - reports->first, mean_loss);
 }
 
 /* x' = (x - shift) * scale, as predict does for one row; NaN (a NULL) is imputed first */
@@ -276,6 +281,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	FitResume	resume;
 	bool		weighted;
 	int			c,
+				first,
 				workers = 0;
 
 	train_model_layout(model, args, set);
@@ -353,17 +359,19 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	options.class_weight = weighted ? class_weight_f : NULL;
 
 	train_hooks(&hooks, CurrentMemoryContext);
+	first = args->init ? args->init->training.epochs_run : 0;
 	if (bpnn_progress || args->live)
 	{
 		EpochReports *reports = palloc0(sizeof(EpochReports));
 
 		if (bpnn_progress)
-			reports->notices = train_progress_start(options.epochs, data.n_rows);
+			reports->notices = train_progress_start(options.epochs - first, data.n_rows);
 		reports->live = args->live;
+		reports->first = first;
 		hooks.after_epoch = report_progress;
 		hooks.after_epoch_arg = reports;
 	}
-	live_progress_training(args->live, LIVE_TRAINING, data.n_rows, options.epochs);
+	live_progress_training(args->live, LIVE_TRAINING, data.n_rows, options.epochs - first);
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
