@@ -19,6 +19,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/memutils.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -269,12 +270,72 @@ check_columns(const BpnnModel *m, const TrainingSet *set)
 		if (value != NULL)
 			layout_differs(psprintf("Column \"%s\" has the value \"%s\", which the model does not know.",
 									name, value));
-		value = first_missing(m->categories[c], m->column_widths[c],
-							  set->categories[c], set->column_widths[c]);
-		if (value != NULL)
-			layout_differs(psprintf("Column \"%s\" lacks the model's value \"%s\": its one-hot inputs would differ.",
-									name, value));
+		/* values of the model's that the rows lack: widen_categories */
 	}
+}
+
+/*
+ * Rows whose text columns hold some of the model's values only: their
+ * one-hot inputs put where the model has them (the others 0), so that
+ * the rows have the model's inputs
+ */
+static void
+widen_categories(const BpnnModel *m, TrainingSet *set)
+{
+	int			n_in = model_n_features(m),
+				c,
+				k,
+				so = 0,
+				mo = 0;
+	int		   *to = palloc(sizeof(int) * Max(set->n_inputs, 1));
+	Size		bytes = sizeof(float) * (Size) n_in * (Size) set->n_rows;
+	float	   *x;
+	int64		r;
+	bool		same = true;
+
+	for (c = 0; c < m->n_columns; c++)
+	{
+		for (k = 0; k < set->column_widths[c]; k++)
+		{
+			int			j = k;
+
+			if (m->column_kinds[c] == BPNN_COLUMN_CATEGORY)
+				for (j = 0; j < m->column_widths[c]; j++)
+					if (strcmp(set->categories[c][k], m->categories[c][j]) == 0)
+						break;
+			to[so + k] = mo + j;
+			same &= so + k == mo + j;
+		}
+		so += set->column_widths[c];
+		mo += m->column_widths[c];
+	}
+	if (same && set->n_inputs == n_in)
+		return;
+	if (bytes > (Size) bpnn_memory_limit_kb * 1024)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the rows with the model's one-hot inputs exceed bpnn.memory_limit"),
+				 errdetail("They take %zu kB as float4; bpnn.memory_limit is %d kB.",
+						   bytes / 1024, bpnn_memory_limit_kb)));
+	x = MemoryContextAllocExtended(CurrentMemoryContext, Max(bytes, 1),
+								   MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (r = 0; r < set->n_rows; r++)
+	{
+		const float *src = set->x + (Size) r * set->n_inputs;
+		float	   *dst = x + (Size) r * n_in;
+		int			i;
+
+		for (i = 0; i < set->n_inputs; i++)
+			dst[to[i]] = src[i];
+		if ((r & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	set->x = x;
+	set->n_inputs = n_in;
+	set->feature_names = m->feature_names;
+	set->column_widths = m->column_widths;
+	set->categories = m->categories;
+	set->stats = NULL;			/* a continued model keeps its scaler */
 }
 
 void
@@ -287,6 +348,7 @@ warm_start_check_set(const BpnnModel *init, TrainingSet *set)
 	int			c;
 
 	check_columns(init, set);
+	widen_categories(init, set);
 	if (init->task == BPNN_TASK_REGRESSION)
 	{
 		if (set->n_classes != n_classes)

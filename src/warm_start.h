@@ -32,8 +32,8 @@ extern void warm_start_args(TrainArgs *args, const BpnnModel *init);
 
 /*
  * The rows must have the model's feature layout (columns, kinds, widths,
- * categories) and no class it lacks (an error naming the first
- * difference); their class ids become the model's
+ * no text value it lacks) and no class it lacks (an error naming the first
+ * difference); their one-hot inputs and class ids become the model's
  */
 extern void warm_start_check_set(const BpnnModel *init, TrainingSet *set);
 
