@@ -82,6 +82,17 @@ SELECT pg_temp.bits(bpnn_train('iris', 'petal_width_cm', task => 'regression', h
        pg_temp.bits(bpnn_train('iris', 'petal_width_cm', epochs => 10, init_model =>
                     bpnn_train('iris', 'petal_width_cm', task => 'regression', hidden => '{4}', epochs => 20,
                                keep_state => true))) AS regressor;
+-- imputed NULLs, a text column, balanced class weights: all the model's
+\set VERBOSITY terse
+CREATE TEMP TABLE iris_nulls AS
+SELECT *, CASE WHEN sepal_length_cm > 6 THEN NULL ELSE 'x' || (petal_width_cm > 1)::text END AS t FROM iris;
+UPDATE iris_nulls SET sepal_width_cm = NULL WHERE petal_length_cm > 5.5;
+SELECT pg_temp.bits(bpnn_train('iris_nulls', 'label', epochs => 30, missing => 'impute', class_weights => 'balanced',
+                               keep_state => true)) =
+       pg_temp.bits(bpnn_train('iris_nulls', 'label', epochs => 10, init_model =>
+                    bpnn_train('iris_nulls', 'label', epochs => 20, missing => 'impute', class_weights => 'balanced',
+                               keep_state => true))) AS imputed_text_weighted;
+\set VERBOSITY default
 -- bpnn_fit: the option "init_model" (the model's document), per group
 SELECT pg_temp.bits(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
                              '{"hidden": [8], "epochs": 30, "keep_state": true}')) =
@@ -91,6 +102,25 @@ SELECT pg_temp.bits(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length
                                                label, '{"hidden": [8], "epochs": 20, "keep_state": true}')::jsonb
                                FROM iris)))) AS bpnn_fit_continues
 FROM iris;
+-- the same under a parallel plan (bpnn_fit's partial states carry the options)
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+EXPLAIN (COSTS OFF)
+SELECT bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label, '{}') FROM iris_cv;
+SELECT pg_temp.bits(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
+                             '{"hidden": [8], "epochs": 30, "keep_state": true}')) =
+       pg_temp.bits(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
+                             jsonb_build_object('epochs', 10, 'init_model', (
+                               SELECT bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm],
+                                               label, '{"hidden": [8], "epochs": 20, "keep_state": true}')::jsonb
+                               FROM iris_cv)))) AS parallel_bpnn_fit_continues
+FROM iris_cv;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
 -- or its text, as a JSON string
 SELECT bpnn_info(bpnn_fit(ARRAY[sepal_length_cm, sepal_width_cm, petal_length_cm, petal_width_cm], label,
                           jsonb_build_object('epochs', 5, 'init_model', (
@@ -116,7 +146,7 @@ SELECT bpnn_train('iris_even', 'label', features => '{sepal_length_cm,sepal_widt
                   epochs => 100, keep_state => true) AS even \gset
 SELECT bpnn_train('iris_odd', 'label', epochs => 100, init_model => :'even') AS both \gset
 SELECT (bpnn_info(:'both')->'training'->>'rows_used')::int AS rows_used,
-       bpnn_info(:'both')->'training'->>'source' AS source,
+       split_part(bpnn_info(:'both')->'training'->>'source', '.', 2) AS source,
        bpnn_info(:'both')->'training'->'epochs_run' AS epochs_run,
        bpnn_info(:'both')->'normalization' = bpnn_info(:'even')->'normalization' AS same_scaler,
        bpnn_classes(:'both') = bpnn_classes(:'even') AS same_classes,
