@@ -169,7 +169,7 @@ validate_trainer_state(const BpnnModel *model, int sqlstate)
 	bool		adam = t->optimizer == FIT_ADAM;
 
 	if (s->first == NULL || (s->second != NULL) != adam ||
-		s->step < 0 || s->step > BPNN_MAX_STEPS || (!adam && s->step != 0))
+		s->step < 0 || (!adam && s->step != 0))
 		invalid(sqlstate, "The trainer's state does not match the optimizer.");
 	if (s->last != NULL &&
 		!(t->best_epoch > 0 && t->best_epoch < t->epochs_run))

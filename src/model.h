@@ -132,8 +132,6 @@ typedef struct BpnnTrainerState
 								 * else NULL */
 } BpnnTrainerState;
 
-#define BPNN_MAX_STEPS INT64CONST(1000000000000000)	/* bounds a stored step count */
-
 typedef struct BpnnModel
 {
 	NnLayout	layout;			/* sizes[0] = features, last = classes (a
