@@ -216,6 +216,9 @@ SELECT pg_temp.fails($$SELECT bpnn_fit(ARRAY[sepal_length_cm], label, '{"keep_st
 -- more epochs than a model may have
 SELECT pg_temp.fails($$SELECT bpnn_train('iris', 'label', epochs => 2, init_model => '$$ ||
        jsonb_set(:'m20'::jsonb, '{training,epochs}', '999999')::text || $$')$$);
+-- a model's own settings must be within bpnn_train's ranges too
+SELECT try($$SELECT bpnn_train('iris', 'label', epochs => 1, init_model => '$$ ||
+       jsonb_set(:'m20'::jsonb, '{training,momentum}', '1.5')::text || $$')$$);
 -- a warm start trains in memory: it does not stream
 SET bpnn.memory_limit = 64;
 CREATE TEMP TABLE iris_many AS SELECT i.* FROM iris i, generate_series(1, 50);

@@ -14,14 +14,12 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/memutils.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/memutils.h"
 
 #include "bpnn.h"
 #include "model_json.h"
@@ -172,6 +170,8 @@ warm_start_args(TrainArgs *args, const BpnnModel *init)
 	STEP(args->fit.weight_decay, 0.0, t->weight_decay);
 	STEP(args->fit.batch_size, 32, t->batch_size);
 	STEP(args->fit.patience, 10, t->patience);
+	/* the model's values (from a user-supplied model) within bpnn_train's ranges too */
+	train_check_step(args->fit.learning_rate, args->fit.momentum, args->fit.weight_decay);
 
 	/* the model's columns, unless features names them (the layout is checked) */
 	if (args->features == NULL)
