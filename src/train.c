@@ -285,6 +285,20 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 				workers = 0;
 
 	train_model_layout(model, args, set);
+	/* warm_start_check_set made the rows the model's: a can't-happen check */
+	if (args->init)
+	{
+		const NnLayout *a = &model->layout,
+				   *b = &args->init->layout;
+		int			l;
+
+		if (a->n_layers != b->n_layers || a->hidden_act != b->hidden_act ||
+			a->output_act != b->output_act || a->loss != b->loss)
+			elog(ERROR, "rows not checked against init_model");
+		for (l = 0; l <= a->n_layers; l++)
+			if (a->sizes[l] != b->sizes[l])
+				elog(ERROR, "rows not checked against init_model");
+	}
 
 	if (args->validation_fraction > 0.0)
 		split_rows(set, rows, n_rows, args->validation_fraction, args->fit.seed, &split);
