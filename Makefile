@@ -12,7 +12,8 @@ OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
 	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o \
 	src/attribution.o src/explain.o src/importance.o \
-	src/onnx.o src/onnx_proto.o
+	src/onnx.o src/onnx_proto.o \
+	src/warm_start.o
 
 # the first release's install script and every update script after it:
 # CREATE EXTENSION bpnn runs them in order (as contrib/hstore ships its
@@ -26,7 +27,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # the database lacks it), so any one runs alone: make installcheck
 # REGRESS=predict TAP_TESTS=.  data checks the fixtures themselves.
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream regression_multi search explain onnx accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream regression_multi search explain onnx warm_start accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework

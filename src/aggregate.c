@@ -284,6 +284,8 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 	s = state_compact(PG_GETARG_BPNN_STATE(1));
 	rate = PG_GETARG_FLOAT8(2);
 	stepped = *cm->model;
+	/* a step from outside the trainer: its state no longer applies */
+	memset(&stepped.state, 0, sizeof(stepped.state));
 	sums = state_sums(s);
 	n = nn_weight_count(&stepped.layout);
 
