@@ -9,7 +9,7 @@ SUDO=""
 
 need=()
 # clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz;
-# libipc-run-perl: the TAP tests (test/t/*.pl); the drivers test/t/clients.sh
+# libipc-run-perl: the TAP tests (test/t/*.pl); the drivers test/t/012_clients.pl
 # uses: psycopg2, pgjdbc with a JDK, psqlODBC with unixODBC and pyodbc;
 # python3-onnx: onnx.checker for test/t/onnx.sh
 for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common \
