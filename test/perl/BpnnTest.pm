@@ -1,9 +1,10 @@
 # test/perl/BpnnTest.pm — what bpnn's TAP tests (test/t/*.pl) share: a node
 # of PostgreSQL's own test framework (PostgreSQL::Test::Cluster, shipped with
 # PGXS) with bpnn installed, a database holding the iris rows, the
-# one-second cancel check, running a program against a node and counting
+# one-second cancel check, running a program (against a node), counting
 # the ok:/FAILED: lines of the helper programs (test/clients, test/onnx),
-# and the fenced block that follows a marker line in a docs page.  The
+# the fenced block that follows a marker line in a docs page, and writing
+# a file.  The
 # tests run from the repository root.
 package BpnnTest;
 
@@ -17,8 +18,8 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(bpnn_node bpnn_database timed_statement late_bound_ms
-  cancel_within_a_second no_parallel_worker_left run_against
-  helper_results marked_block);
+  cancel_within_a_second no_parallel_worker_left run_against runs
+  helper_results marked_block write_file);
 
 # a started node; %conf: postgresql.conf settings
 sub bpnn_node
@@ -122,6 +123,23 @@ sub run_against
 	my ($out, $err) = ('', '');
 	IPC::Run::run($cmd, '<', \undef, '>', \$out, '2>', \$err);
 	return ($? >> 8, $out, $err);
+}
+
+# whether the command @_ (no shell) runs and exits 0, its output discarded
+sub runs
+{
+	my ($out, $err);
+	return eval { IPC::Run::run([@_], '<', \undef, '>', \$out, '2>', \$err) } ? 1 : 0;
+}
+
+# write $bytes to the file $path, as they are
+sub write_file
+{
+	my ($path, $bytes) = @_;
+	open my $fh, '>:raw', $path or die "cannot write $path: $!";
+	print $fh $bytes;
+	close $fh or die "cannot write $path: $!";
+	return;
 }
 
 # one assertion per line of a helper program's output that begins "ok: "

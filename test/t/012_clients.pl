@@ -14,7 +14,6 @@ use warnings;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use BpnnTest;
-use IPC::Run;
 
 # the drivers connect over TCP (pgjdbc has no Unix sockets)
 my $node = bpnn_node('clients', listen_addresses => "'localhost'");
@@ -41,14 +40,6 @@ sub snippet
 	return marked_block('docs/clients.md', "test/t/012_clients.pl: $name");
 }
 
-sub write_file
-{
-	my ($path, $text) = @_;
-	open my $fh, '>', $path or die "cannot write $path: $!";
-	print $fh $text;
-	close $fh;
-	return;
-}
 
 # runs a docs/clients.md snippet (the command @$cmd) and checks that it
 # printed the expected class (first line of its output)
@@ -63,12 +54,6 @@ sub snippet_check
 	return;
 }
 
-# whether the command @_ runs and exits 0 (its output discarded)
-sub runs
-{
-	my ($out, $err);
-	return eval { IPC::Run::run([@_], '<', \undef, '>', \$out, '2>', \$err) } ? 1 : 0;
-}
 
 sub has_python_module
 {

@@ -77,21 +77,7 @@ BEGIN
 END $$;
 SQL
 
-sub write_file
-{
-	my ($path, $bytes) = @_;
-	open my $fh, '>:raw', $path or die "cannot write $path: $!";
-	print $fh $bytes;
-	close $fh;
-	return;
-}
 
-# whether the command @_ runs and exits 0 (its output discarded)
-sub runs
-{
-	my ($out, $err);
-	return eval { IPC::Run::run([@_], '<', \undef, '>', \$out, '2>', \$err) } ? 1 : 0;
-}
 
 # each model's file, its text form and its rows with bpnn's predictions
 my @names = split /\n/, $node->safe_psql($db, 'SELECT name FROM onnx_models ORDER BY name');
