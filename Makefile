@@ -37,7 +37,6 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 # `make installcheck TAP_TESTS=` the suites alone
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
-PROVE_FLAGS = -I test/perl
 
 # what the -Wno- flags silence (checked with gcc 12 and clang 14, -Wall -Wextra):
 # unused-parameter: PostgreSQL's headers (ilist.h, bufpage.h) and callbacks
@@ -65,6 +64,10 @@ EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/b
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# test/perl/BpnnTest.pm for the TAP tests (after the include: Makefile.global
+# empties PROVE_FLAGS, which stays free for PROVE_FLAGS=--verbose)
+PG_PROVE_FLAGS += -I test/perl
 
 # PGXS does not track headers: rebuild every object when one changes
 $(OBJS): $(wildcard src/*.h)
