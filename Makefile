@@ -17,7 +17,7 @@ OBJS = src/bpnn.o src/nn.o src/fit.o src/normalize.o src/model.o \
 # the first release's install script and every update script after it:
 # CREATE EXTENSION bpnn runs them in order (as contrib/hstore ships its
 # scripts), so a fresh install and ALTER EXTENSION UPDATE make the same
-# objects by construction (test/t/upgrade.sh checks the catalogs anyway)
+# objects by construction (test/t/008_upgrade.pl checks the catalogs anyway)
 DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.0.sql \
 	sql/install/$(EXTENSION)--0.2.0--0.3.0.sql sql/install/$(EXTENSION)--0.3.0--0.4.0.sql
 
