@@ -12,12 +12,13 @@ OBJS = src/bpnn.o src/nn.o src/nn_fit.o src/nn_normalize.o src/model.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
 	src/parallel.o src/parallel_cv.o src/parallel_train.o src/live_progress.o src/regression.o \
 	src/attribution.o src/explain.o src/importance.o \
-	src/onnx.o src/onnx_proto.o
+	src/onnx.o src/onnx_proto.o \
+	src/warm_start.o
 
 # the first release's install script and every update script after it:
 # CREATE EXTENSION bpnn runs them in order (as contrib/hstore ships its
 # scripts), so a fresh install and ALTER EXTENSION UPDATE make the same
-# objects by construction (test/t/upgrade.sh checks the catalogs anyway)
+# objects by construction (test/t/008_upgrade.pl checks the catalogs anyway)
 DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.0.sql \
 	sql/install/$(EXTENSION)--0.2.0--0.3.0.sql sql/install/$(EXTENSION)--0.3.0--0.4.0.sql
 
@@ -26,7 +27,7 @@ DATA = sql/install/$(EXTENSION)--0.1.0.sql sql/install/$(EXTENSION)--0.1.0--0.2.
 # the database lacks it), so any one runs alone: make installcheck
 # REGRESS=predict TAP_TESTS=.  data checks the fixtures themselves.
 REGRESS = data model_io train predict errors security evaluate features feature_choice fuzz stream group labels \
-	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream regression_multi search explain onnx accuracy
+	support_functions internal_queries input_limits train_aggregate parallel_train train_state_security progress rows regression regression_stream regression_multi search explain onnx warm_start accuracy
 REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 
 # the cluster tests: TAP scripts test/t/*.pl on PostgreSQL's own framework
@@ -37,7 +38,6 @@ REGRESS_OPTS = --inputdir=. --load-extension=$(EXTENSION)
 # `make installcheck TAP_TESTS=` the suites alone
 TAP_TESTS = 1
 PROVE_TESTS = test/t/*.pl
-PROVE_FLAGS = -I test/perl
 
 # what the -Wno- flags silence (checked with gcc 12 and clang 14, -Wall -Wextra):
 # unused-parameter: PostgreSQL's headers (ilist.h, bufpage.h) and callbacks
@@ -65,6 +65,10 @@ EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/b
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# test/perl/BpnnTest.pm for the TAP tests (after the include: Makefile.global
+# empties PROVE_FLAGS, which stays free for PROVE_FLAGS=--verbose)
+PG_PROVE_FLAGS += -I test/perl
 
 # PGXS does not track headers: rebuild every object when one changes
 $(OBJS): $(wildcard src/*.h)

@@ -29,7 +29,7 @@ CREATE TABLE models_copy (LIKE models);
 \copy models_copy FROM 'results/models.bin' WITH (FORMAT binary)
 SELECT a.name, a.model::text = b.model::text AS binary_round_trip
 FROM models a JOIN models_copy b USING (name) ORDER BY 1;
--- the binary form starts with the signature "BPNN" and format version 1
+-- the binary form starts with the signature "BPNN" and format version 5 (the current one)
 SELECT DISTINCT substr(bpnn_model_send(model), 1, 8) FROM models;
 
 -- bytes that are not a valid model, fed to recv through binary COPY
@@ -58,7 +58,7 @@ SELECT 'x'::bpnn_model;
 SELECT '{}'::bpnn_model;
 SELECT '[1, 2]'::bpnn_model;
 SELECT model::text AS doc FROM models WHERE name = 'small' \gset
-SELECT jsonb_set(:'doc', '{format_version}', '5')::text::bpnn_model;
+SELECT jsonb_set(:'doc', '{format_version}', '6')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers}', '[4, 8, 4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers}', '[4]')::text::bpnn_model;
 SELECT jsonb_set(:'doc', '{layers,1}', '0')::text::bpnn_model;

@@ -3,7 +3,7 @@
 -- (protobuf: IR version, producer, opset, graph input and outputs, the
 -- operators each activation and loss needs), its length (which follows
 -- from the layer sizes alone, not from the weights' values), and the
--- errors.  Running the file in an ONNX runtime: test/t/onnx.sh.
+-- errors.  Running the file in an ONNX runtime: test/t/013_onnx.pl.
 -- Uses iris, concrete and credit (test/fixtures).
 \set ECHO none
 \i test/fixtures/iris.sql

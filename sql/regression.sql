@@ -32,7 +32,7 @@ SELECT (:'m'::text::bpnn_model)::bytea = :'m'::bpnn_model::bytea AS text_round_t
        (:'m'::bpnn_model::bytea::bpnn_model)::text = :'m' AS binary_round_trip,
        (:'m'::bpnn_model::jsonb::bpnn_model)::bytea = :'m'::bpnn_model::bytea AS jsonb_round_trip,
        (:'m'::jsonb->'target'->'shift'->>0)::float8 = (bpnn_info(:'m')->'target'->'shift'->>0)::float8 AS same_shift;
--- the binary form is format version 4
+-- the binary form is format version 5
 SELECT substr(bpnn_model_send(:'m'), 1, 8) AS header;
 
 -- predictions come back in the label's units, the same in every form

@@ -35,6 +35,7 @@
 #include "gradient_aggregate.h"
 #include "labels.h"
 #include "train_memory.h"
+#include "warm_start.h"
 
 PG_FUNCTION_INFO_V1(bpnn_fit_transfn);
 PG_FUNCTION_INFO_V1(bpnn_fit_finalfn);
@@ -170,6 +171,8 @@ train_args_from_options(Jsonb *options, TrainArgs *args)
 		if (tok != WJB_KEY)
 			continue;
 		key = pnstrdup(v.val.string.val, v.val.string.len);
+		if (strcmp(key, "init_model") == 0 || strcmp(key, "keep_state") == 0)
+			continue;
 		for (a = TRAIN_ARG_HIDDEN; a < TRAIN_ARG_COUNT; a++)
 			if (strcmp(key, train_arg_names[a]) == 0)
 				break;
@@ -178,7 +181,7 @@ train_args_from_options(Jsonb *options, TrainArgs *args)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown bpnn_fit option \"%s\"", key),
-					 errhint("The options are bpnn_train's arguments from hidden to task, except exclude; the features are the aggregate's first argument.")));
+					 errhint("The options are bpnn_train's arguments from hidden to task (except exclude), init_model and keep_state; the features are the aggregate's first argument.")));
 	}
 
 	InitFunctionCallInfoData(*call, NULL, 2 + TRAIN_ARG_COUNT, InvalidOid, NULL, NULL);
@@ -198,6 +201,20 @@ train_args_from_options(Jsonb *options, TrainArgs *args)
 		d->value = d->isnull ? (Datum) 0 : option_datum((TrainArg) a, value);
 	}
 	train_args_read(call, 2, args);
+	/* a model to continue (warm_start.c): its document, or its text */
+	{
+		JsonbValue *init = getKeyJsonValueFromContainer(&options->root, "init_model", 10, NULL);
+
+		JsonbValue *keep = getKeyJsonValueFromContainer(&options->root, "keep_state", 10, NULL);
+
+		if (init != NULL && init->type != jbvNull)
+			warm_start_args(args, warm_start_model_from_jsonb(init));
+		if (keep != NULL && keep->type != jbvBool)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("the bpnn_fit option \"keep_state\" must be true or false")));
+		args->keep_state = keep != NULL && keep->val.boolean;
+	}
 }
 
 /* ---------- the state ---------- */
@@ -756,7 +773,7 @@ group_untrainable(GroupRows *g, int *sqlstate)
 							g->args.validation_fraction, g->n_rows);
 		return NULL;
 	}
-	if (n_classes < 2)
+	if (n_classes < 2 && g->args.init == NULL)
 		return psprintf("It has only one class, \"%s\"; a classifier needs at least two distinct labels.",
 						labels_name(g->classes, 0));
 	if (g->args.validation_fraction > 0.0)
@@ -834,6 +851,8 @@ bpnn_fit_finalfn(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(train_cxt);
 	set = group_training_set(g);
 	args = g->args;
+	if (args.init)
+		warm_start_check_set(args.init, set);
 	args.live = live_progress_begin(LIVE_FIT, InvalidOid, 0, 0);
 	model = train_model(&args, set, NULL, set->n_rows);
 	live_progress_end(args.live);

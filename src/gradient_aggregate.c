@@ -235,6 +235,8 @@ bpnn_apply_gradient(PG_FUNCTION_ARGS)
 	s = gradient_state_compact(PG_GETARG_BPNN_STATE(1));
 	rate = PG_GETARG_FLOAT8(2);
 	stepped = *cm->model;
+	/* a step from outside the trainer: its state no longer applies */
+	memset(&stepped.state, 0, sizeof(stepped.state));
 	sums = gradient_state_sums(s);
 	n = nn_weight_count(&stepped.layout);
 

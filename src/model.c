@@ -63,9 +63,10 @@ validate_name(const char *name, int sqlstate, const char *what)
 	validate_string(name, sqlstate, psprintf("%s name", what), false);
 }
 
-/* an error if any of n values is NaN or infinite */
+/* n float8 values (doubles) or float4 values (floats): all finite */
 static void
-validate_finite(const double *values, Size n, int sqlstate, const char *what)
+validate_finite_values(const double *doubles, const float *floats, Size n, int sqlstate,
+					   const char *what)
 {
 	Size		i;
 
@@ -73,9 +74,23 @@ validate_finite(const double *values, Size n, int sqlstate, const char *what)
 	{
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(values[i]))
+		if (!isfinite(doubles ? doubles[i] : (double) floats[i]))
 			invalid(sqlstate, psprintf("The %s contain a non-finite value.", what));
 	}
+}
+
+/* n float8 values, all finite, or an error naming what they are */
+static void
+validate_finite(const double *values, Size n, int sqlstate, const char *what)
+{
+	validate_finite_values(values, NULL, n, sqlstate, what);
+}
+
+/* n float4 values, all finite, or an error naming what they are */
+static void
+validate_floats(const float *values, Size n, int sqlstate, const char *what)
+{
+	validate_finite_values(NULL, values, n, sqlstate, what);
 }
 
 /* names[order[i]] before names[order[j]]: by bytes, then by position */
@@ -146,6 +161,34 @@ first_repeat(char *const *names, int n)
 	pfree(order);
 	pfree(tmp);
 	return result;
+}
+
+/* the trainer's state: as the optimizer and the early-stopping record imply */
+static void
+validate_trainer_state(const BpnnModel *model, int sqlstate)
+{
+	const BpnnTrainerState *s = &model->state;
+	const BpnnTrainingInfo *t = &model->training;
+	Size		n = nn_weight_count(&model->layout),
+				i;
+	bool		adam = t->optimizer == FIT_ADAM;
+
+	if (s->first == NULL || (s->second != NULL) != adam ||
+		s->step < 0 || (!adam && s->step != 0))
+		invalid(sqlstate, "The trainer's state does not match the optimizer.");
+	if (s->last != NULL &&
+		!(t->best_epoch > 0 && t->best_epoch < t->epochs_run))
+		invalid(sqlstate, "The trainer's state holds last weights, but early stopping kept the last epoch's.");
+	validate_floats(s->first, n, sqlstate, "optimizer's state");
+	if (adam)
+	{
+		validate_floats(s->second, n, sqlstate, "optimizer's state");
+		for (i = 0; i < n; i++)
+			if (s->second[i] < 0.0f)
+				invalid(sqlstate, "A second moment is negative.");
+	}
+	if (s->last != NULL)
+		validate_floats(s->last, n, sqlstate, "last weights");
 }
 
 /* check everything a decoded model must satisfy, or an error with sqlstate */
@@ -263,13 +306,7 @@ model_validate(const BpnnModel *model, int sqlstate)
 	n_weights = nn_weight_count(layout);
 	if (n_weights > BPNN_MAX_WEIGHTS)
 		invalid(sqlstate, psprintf("A model has at most %d weights.", BPNN_MAX_WEIGHTS));
-	for (i = 0; (Size) i < n_weights; i++)
-	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (!isfinite(model->weights[i]))
-			invalid(sqlstate, "The weights contain a non-finite value.");
-	}
+	validate_floats(model->weights, n_weights, sqlstate, "weights");
 
 	if (t->source == NULL || t->label_column == NULL)
 		invalid(sqlstate, "The training record lacks its source or label column.");
@@ -296,6 +333,8 @@ model_validate(const BpnnModel *model, int sqlstate)
 		if (!(t->class_weights[i] > 0.0))
 			invalid(sqlstate, "A class weight is not positive.");
 	validate_finite(t->epoch_loss, t->n_epoch_loss, sqlstate, "epoch losses");
+	if (model->state.present)
+		validate_trainer_state(model, sqlstate);
 	if (model->n_skipped < 0 || model->n_skipped > BPNN_MAX_SKIPPED)
 		invalid(sqlstate, "The number of columns left out is inconsistent.");
 	for (i = 0; i < model->n_skipped; i++)
@@ -334,6 +373,20 @@ send_string(StringInfo buf, const char *s)
 
 	pq_sendint32(buf, (uint32) len);
 	pq_sendbytes(buf, s, (int) len);
+}
+
+/* n float4 values in network byte order */
+static void
+send_floats(StringInfo buf, const float *values, Size n)
+{
+	Size		i;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		pq_sendfloat4(buf, values[i]);
+	}
 }
 
 /* the stored form of a model, in network byte order, with its checksum */
@@ -387,8 +440,7 @@ model_encode(const BpnnModel *model)
 		pq_sendfloat8(&buf, model->shift[i]);
 	for (i = 0; i < model_n_features(model); i++)
 		pq_sendfloat8(&buf, model->scale[i]);
-	for (i = 0; (Size) i < n_weights; i++)
-		pq_sendfloat4(&buf, model->weights[i]);
+	send_floats(&buf, model->weights, n_weights);
 
 	send_string(&buf, t->source);
 	send_string(&buf, t->label_column);
@@ -430,6 +482,17 @@ model_encode(const BpnnModel *model)
 			pq_sendfloat8(&buf, model->target_shift[i]);
 		for (i = 0; i < model_n_classes(model); i++)
 			pq_sendfloat8(&buf, model->target_scale[i]);
+	}
+	pq_sendbyte(&buf, model->state.present ? 1 : 0);
+	if (model->state.present)
+	{
+		pq_sendint64(&buf, model->state.step);
+		pq_sendbyte(&buf, model->state.last ? 1 : 0);
+		send_floats(&buf, model->state.first, n_weights);
+		if (model->state.second)
+			send_floats(&buf, model->state.second, n_weights);
+		if (model->state.last)
+			send_floats(&buf, model->state.last, n_weights);
 	}
 
 	checksum = pg_hton64(hash_bytes_extended((unsigned char *) buf.data + VARHDRSZ + BPNN_HEADER_SIZE,
@@ -520,6 +583,27 @@ read_f8_array(Reader *r, double *out, Size n, const char *what)
 	need(r, n * 8, what);
 	for (i = 0; i < n; i++)
 		out[i] = read_f8(r, what);
+}
+
+/* n float4 values (the caller has bounded n by the bytes left) */
+static float *
+read_floats(Reader *r, Size n, const char *what)
+{
+	float	   *out;
+	Size		i;
+
+	need(r, n * 4, what);
+	out = palloc(sizeof(float) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		uint32		bits;
+
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		bits = read_u32(r, what);
+		memcpy(&out[i], &bits, 4);
+	}
+	return out;
 }
 
 /* the next string, bounded by BPNN_MAX_NAME_BYTES */
@@ -654,17 +738,7 @@ model_decode(const char *data, Size len, int sqlstate)
 	n_weights = nn_weight_count(layout);
 	if (n_weights > (Size) (r.end - r.p) / 4)
 		invalid(sqlstate, "The value ends inside its weights.");
-	m->weights = palloc(sizeof(float) * n_weights);
-	for (i = 0; (Size) i < n_weights; i++)
-	{
-		uint32		bits;
-
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		bits = read_u32(&r, "weights");
-
-		memcpy(&m->weights[i], &bits, 4);
-	}
+	m->weights = read_floats(&r, n_weights, "weights");
 
 	t->source = read_string(&r, "source name");
 	t->label_column = read_string(&r, "label column name");
@@ -721,6 +795,29 @@ model_decode(const char *data, Size len, int sqlstate)
 			m->target_scale = palloc(sizeof(double) * model_n_classes(m));
 			read_f8_array(&r, m->target_shift, model_n_classes(m), "target scaling");
 			read_f8_array(&r, m->target_scale, model_n_classes(m), "target scaling");
+		}
+	}
+	if (version >= 5)
+	{
+		uint8		present = read_u8(&r, "trainer's state");
+
+		if (present > 1)
+			invalid(sqlstate, "The trainer's state flag is neither 0 nor 1.");
+		if (present)
+		{
+			uint8		has_last;
+
+			m->state.present = true;
+			m->state.step = (int64) read_u64(&r, "trainer's state");
+			has_last = read_u8(&r, "trainer's state");
+			if (has_last > 1)
+				invalid(sqlstate, "The trainer's state flag is neither 0 nor 1.");
+			/* read_floats bounds n_weights by the bytes left before allocating */
+			m->state.first = read_floats(&r, n_weights, "trainer's state");
+			if (t->optimizer == FIT_ADAM)
+				m->state.second = read_floats(&r, n_weights, "trainer's state");
+			if (has_last)
+				m->state.last = read_floats(&r, n_weights, "trainer's state");
 		}
 	}
 	if (r.p != r.end)

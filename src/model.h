@@ -26,6 +26,10 @@
  *            version 4 on: uint8 task (BpnnTask; classification when read
  *            from earlier versions), and for a regressor float8
  *            target_shift[outputs], float8 target_scale[outputs]
+ *            version 5 on: uint8 1 when the trainer's state follows (see
+ *            BpnnTrainerState), else 0: int64 step, uint8 1 when the last
+ *            epoch's weights follow, float4 first[weights], Adam's
+ *            float4 second[weights], then float4 last[weights] if said
  *
  * A later format bumps format_version; model_decode() keeps reading every
  * earlier version (upgrade on read, as hstore does).
@@ -39,7 +43,7 @@
 #include "nn.h"
 #include "nn_normalize.h"
 
-#define BPNN_FORMAT_VERSION 4
+#define BPNN_FORMAT_VERSION 5
 #define BPNN_HEADER_SIZE 16
 
 /* bounds any valid model respects; input beyond them is rejected */
@@ -109,6 +113,25 @@ typedef struct BpnnTrainingInfo
 	double	   *epoch_loss;
 } BpnnTrainingInfo;
 
+/*
+ * What continuing training (a warm start, warm_start.c) needs beyond the
+ * weights: the optimizer's state and, where early stopping kept an earlier
+ * epoch's weights, the last epoch's.  Optional (format 5 on, training with
+ * keep_state => true): it adds the weights' size once (momentum) or twice
+ * (Adam), once more with last weights; bpnn_drop_state removes it.
+ */
+typedef struct BpnnTrainerState
+{
+	bool		present;
+	int64		step;			/* Adam: updates taken (momentum: 0) */
+	float	   *first;			/* momentum: the previous step; Adam: the
+								 * first moment */
+	float	   *second;			/* Adam: the second moment, else NULL */
+	float	   *last;			/* the weights after the last epoch when
+								 * early stopping kept an earlier epoch's,
+								 * else NULL */
+} BpnnTrainerState;
+
 typedef struct BpnnModel
 {
 	NnLayout	layout;			/* sizes[0] = features, last = classes (a
@@ -134,6 +157,7 @@ typedef struct BpnnModel
 	double	   *target_shift;	/* regression, per output: the prediction is */
 	double	   *target_scale;	/* output * target_scale + target_shift */
 	BpnnTrainingInfo training;
+	BpnnTrainerState state;		/* format 5 on, optional */
 } BpnnModel;
 
 static inline int

@@ -15,9 +15,13 @@
  *    "columns": [...], "skipped_columns": [{"name": ..., "reason": ...}],
  *    "missing": "skip", "impute": [...],
  *    "normalization": {"method": "zscore", "shift": [...], "scale": [...]},
- *    "training": {...}, "weights": [[layer 1], [layer 2], ...]}
+ *    "training": {...}, "weights": [[layer 1], [layer 2], ...],
+ *    (format 5 on, when the model keeps it: "trainer_state": {"step": n,
+ *     "first": [...], "second": [...] (Adam), "last": [...] (early
+ *     stopping kept an earlier epoch)}, each as long as the weights)}
  * Without validation, training's best_epoch and validation_loss are null.
- * bpnn_info's form leaves out the weights, the imputed values of a model
+ * bpnn_info's form leaves out the weights (and of the trainer's state says
+ * only its step and whether it holds last weights), the imputed values of a model
  * that does not impute, and summarises loss_per_epoch as loss_summary.
  * Each layer's weights are its (inputs + 1) x outputs matrix, row-major,
  * biases in the last row (see nn.h).
@@ -93,6 +97,55 @@ static void
 write_key(StringInfo buf, const char *key)
 {
 	appendStringInfo(buf, ", \"%s\": ", key);
+}
+
+/* float4 values in their shortest round-trip form */
+static void
+write_floats(StringInfo buf, const float *v, Size n)
+{
+	char		tmp[FLOAT_SHORTEST_DECIMAL_LEN];
+	Size		i;
+
+	appendStringInfoChar(buf, '[');
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		float_to_shortest_decimal_buf(v[i], tmp);
+		if (i > 0)
+			appendStringInfoString(buf, ", ");
+		appendStringInfoString(buf, tmp);
+	}
+	appendStringInfoChar(buf, ']');
+}
+
+/* the trainer's state (warm start); bpnn_info's form without its arrays */
+static void
+write_trainer_state(StringInfo buf, const BpnnModel *m, bool with_weights)
+{
+	Size		n = nn_weight_count(&m->layout);
+
+	if (!m->state.present)
+		return;
+	appendStringInfo(buf, ", \"trainer_state\": {\"step\": " INT64_FORMAT, m->state.step);
+	if (!with_weights)
+	{
+		appendStringInfo(buf, ", \"last_weights\": %s}", m->state.last ? "true" : "false");
+		return;
+	}
+	write_key(buf, "first");
+	write_floats(buf, m->state.first, n);
+	if (m->state.second)
+	{
+		write_key(buf, "second");
+		write_floats(buf, m->state.second, n);
+	}
+	if (m->state.last)
+	{
+		write_key(buf, "last");
+		write_floats(buf, m->state.last, n);
+	}
+	appendStringInfoChar(buf, '}');
 }
 
 /*
@@ -271,25 +324,13 @@ model_to_json(const BpnnModel *m, bool with_weights)
 		appendStringInfoChar(&buf, '[');
 		for (l = 0; l < layout->n_layers; l++)
 		{
-			const float *w = m->weights + nn_layer_offset(layout, l);
-			Size		n = (Size) (layout->sizes[l] + 1) * layout->sizes[l + 1];
-			Size		i;
-			char		tmp[FLOAT_SHORTEST_DECIMAL_LEN];
-
-			appendStringInfoString(&buf, l ? ", [" : "[");
-			for (i = 0; i < n; i++)
-			{
-				if ((i & 0xFFFF) == 0)
-					CHECK_FOR_INTERRUPTS();
-				float_to_shortest_decimal_buf(w[i], tmp);
-				if (i > 0)
-					appendStringInfoString(&buf, ", ");
-				appendStringInfoString(&buf, tmp);
-			}
-			appendStringInfoChar(&buf, ']');
+			appendStringInfoString(&buf, l ? ", " : "");
+			write_floats(&buf, m->weights + nn_layer_offset(layout, l),
+						 (Size) (layout->sizes[l] + 1) * layout->sizes[l + 1]);
 		}
 		appendStringInfoChar(&buf, ']');
 	}
+	write_trainer_state(&buf, m, with_weights);
 	appendStringInfoChar(&buf, '}');
 	return buf.data;
 }
@@ -442,6 +483,48 @@ get_doubles(JsonbContainer *obj, const char *key, int n)
 		out[i] = number_to_double(get_element(a, i, jbvNumeric, key));
 	}
 	return out;
+}
+
+/* n float4 values (the weights' form) */
+static float *
+get_floats(JsonbContainer *obj, const char *key, Size n)
+{
+	JsonbContainer *a = get_container(obj, key, true, -1);
+	float	   *out;
+	Size		i;
+
+	if ((Size) JsonContainerSize(a) != n)
+		bad_text(psprintf("The array \"%s\" must have %zu elements.", key, n));
+	out = palloc(sizeof(float) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		out[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4,
+													NumericGetDatum(get_element(a, (int) i, jbvNumeric, key)->val.numeric)));
+	}
+	return out;
+}
+
+/* format 5 on: the trainer's state, when the document has one */
+static void
+parse_trainer_state(JsonbContainer *root, BpnnModel *m, int version)
+{
+	JsonbContainer *st;
+	Size		n = nn_weight_count(&m->layout);
+	int64		step;
+
+	if (version < 5 || getKeyJsonValueFromContainer(root, "trainer_state", 13, NULL) == NULL)
+		return;
+	st = get_container(root, "trainer_state", false, -1);
+	step = number_to_int64(get_key(st, "step", jbvNumeric), "step");
+	m->state.present = true;
+	m->state.step = step;
+	m->state.first = get_floats(st, "first", n);
+	if (getKeyJsonValueFromContainer(st, "second", 6, NULL) != NULL)
+		m->state.second = get_floats(st, "second", n);
+	if (getKeyJsonValueFromContainer(st, "last", 4, NULL) != NULL)
+		m->state.last = get_floats(st, "last", n);
 }
 
 /*
@@ -673,6 +756,8 @@ model_from_jsonb(Jsonb *jb)
 														NumericGetDatum(v->val.numeric)));
 		}
 	}
+
+	parse_trainer_state(root, m, version);
 
 	model_validate(m, ERRCODE_INVALID_TEXT_REPRESENTATION);
 	return m;

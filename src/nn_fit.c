@@ -357,13 +357,54 @@ fit_finish(const NnLayout *layout, float *weights, const FitData *data,
 }
 
 /*
+ * A warm start: the generator and the shuffle order as they were after
+ * resume->epochs_done epochs (the draws of the initial weights, then one
+ * shuffle per epoch), the optimizer's state, the early-stopping record and
+ * the losses so far
+ */
+static void
+fit_resume(const FitResume *resume, const NnLayout *layout, float *weights,
+		   const FitOptions *options, int64_t n, uint32_t *order, NnRng *rng,
+		   FitStepper *st, float *best, const FitHooks *hooks, FitResult *result)
+{
+	const size_t n_weights = nn_weight_count(layout);
+	size_t		i;
+	int			epoch;
+
+	for (i = 0; i < n_weights; i++)
+		(void) nn_rng_next(rng);
+	for (epoch = 0; order && epoch < resume->epochs_done; epoch++)
+	{
+		fit_shuffle(order, n, rng);
+		if (hooks->between_chunks)
+			hooks->between_chunks(hooks->arg);
+	}
+	st->step = resume->step;
+	if (resume->state1)
+		memcpy(st->state1, resume->state1, sizeof(float) * n_weights);
+	if (resume->state2 && st->state2)
+		memcpy(st->state2, resume->state2, sizeof(float) * n_weights);
+	if (best && resume->best_epoch > 0)
+	{
+		memcpy(best, weights, sizeof(float) * n_weights);
+		result->best_epoch = resume->best_epoch;
+		result->validation_loss = resume->validation_loss;
+	}
+	if (resume->last)
+		memcpy(weights, resume->last, sizeof(float) * n_weights);
+	for (epoch = 0; epoch < resume->epochs_done && epoch < options->epochs; epoch++)
+		result->epoch_loss[epoch] = resume->epoch_loss[epoch];
+	result->epochs_run = resume->epochs_done;
+}
+
+/*
  * train the network on data for options->epochs epochs, with early stopping
  * on validation
  */
 void
 fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 			const FitData *data, const FitData *validation,
-			const FitHooks *hooks, FitResult *result)
+			const FitHooks *hooks, const FitResume *resume, FitResult *result)
 {
 	const size_t n_weights = nn_weight_count(layout);
 	const int64_t n = data->n_rows;
@@ -375,7 +416,7 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	FitScratch	s = {0};
 	FitStepper	st = {0};
 	NnRng		rng = {0};
-	int			epoch;
+	int			epoch = 0;
 
 	fit_scratch_init(&s, layout, hooks);
 	fit_stepper_init(&st, layout, hooks);
@@ -384,7 +425,8 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 	if (options->optimizer == FIT_ADAM)
 		st.state2 = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
 	nn_rng_seed(&rng, options->seed);
-	nn_init_weights(layout, weights, options->init_range, &rng);
+	if (resume == NULL)
+		nn_init_weights(layout, weights, options->init_range, &rng);
 	fit_result_init(result, options, hooks);
 
 	/* the whole-set batch sees every row each step: order does not matter */
@@ -396,14 +438,32 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 		for (i = 0; i < n; i++)
 			order[i] = (uint32_t) i;
 	}
+	if (resume)
+	{
+		fit_resume(resume, layout, weights, options, n, order, &rng, &st, best, hooks, result);
+		epoch = resume->epochs_done;
+		/* early stopping had stopped: a single call would have stopped there too */
+		if (validation && result->best_epoch > 0 &&
+			epoch - result->best_epoch >= options->patience)
+			epoch = options->epochs;
+	}
 
-	for (epoch = 0; epoch < options->epochs; epoch++)
+	for (; epoch < options->epochs; epoch++)
 	{
 		double		loss = fit_epoch(&st, weights, options, data, order, &rng, hooks);
 
 		if (!fit_epoch_done(layout, options, weights, epoch, loss / (double) n,
 							validation, best, hooks, &s, result))
 			break;
+	}
+	result->step = st.step;
+	result->state1 = st.state1;
+	result->state2 = st.state2;
+	result->last = NULL;
+	if (best && result->best_epoch > 0 && result->best_epoch != result->epochs_run)
+	{
+		result->last = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
+		memcpy(result->last, weights, sizeof(float) * n_weights);
 	}
 	fit_finish(layout, weights, data, best, hooks, &s, result);
 }

@@ -63,6 +63,28 @@ typedef struct FitHooks
 	void	   *after_epoch_arg;
 } FitHooks;
 
+/*
+ * Where continued training (a warm start) picks up: the network's weights
+ * are the caller's, and these the rest of the trainer's state.  The shuffle
+ * order and the generator are not stored: fit_network replays them from
+ * the seed (epochs_done shuffles of the same number of rows), which costs
+ * one random number per row and epoch.
+ */
+typedef struct FitResume
+{
+	int			epochs_done;	/* epochs already run; options->epochs counts
+								 * them too */
+	const double *epoch_loss;	/* their mean losses */
+	long		step;			/* Adam updates taken */
+	const float *state1;		/* the optimizer's state, or NULL: fresh (zero) */
+	const float *state2;		/* Adam: the second moment, or NULL */
+	const float *last;			/* the weights after epoch epochs_done when
+								 * early stopping kept an earlier epoch's
+								 * (the caller's weights), else NULL */
+	int			best_epoch;		/* early stopping: the epoch kept, 0 if none */
+	double		validation_loss;	/* its validation loss */
+} FitResume;
+
 typedef struct FitResult
 {
 	int			epochs_run;
@@ -71,6 +93,12 @@ typedef struct FitResult
 	double		train_accuracy; /* of the final weights */
 	int			best_epoch;		/* with validation: the epoch kept (1-based) */
 	double		validation_loss;	/* with validation: its mean loss then */
+	/* the trainer's state at the end, for a later warm start (fit_network) */
+	long		step;			/* Adam updates taken */
+	float	   *state1;			/* the optimizer's state (from hooks->alloc) */
+	float	   *state2;			/* Adam only, else NULL */
+	float	   *last;			/* the last epoch's weights when early stopping
+								 * restored an earlier epoch's, else NULL */
 } FitResult;
 
 /*
@@ -78,12 +106,14 @@ typedef struct FitResult
  * them on data.  weights must hold nn_weight_count(layout) floats.  With
  * validation rows, training stops once the validation loss has not
  * improved for options->patience epochs, and the weights of the best epoch
- * are restored (early stopping).
+ * are restored (early stopping).  With resume (a warm start), weights are
+ * not initialized: training goes on from epoch resume->epochs_done + 1 to
+ * options->epochs, as if the earlier epochs had been run in this call.
  */
 extern void fit_network(const NnLayout *layout, float *weights,
 						const FitOptions *options, const FitData *data,
 						const FitData *validation, const FitHooks *hooks,
-						FitResult *result);
+						const FitResume *resume, FitResult *result);
 
 /*
  * One optimizer over one network, a mini-batch at a time: what fit_network

@@ -239,7 +239,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 
 	if (nworkers == 0)
 	{
-		fit_network(layout, weights, options, data, validation, hooks, result);
+		fit_network(layout, weights, options, data, validation, hooks, NULL, result);
 		return 0;
 	}
 

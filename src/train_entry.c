@@ -4,6 +4,7 @@
  * (train_memory.c) when the rows fit in bpnn.memory_limit, by aggregate scans
  * (train_stream.c) when they do not.  It packs the result into a bpnn_model,
  * and publishes its progress for other sessions (live_progress.c).
+ * With init_model it continues that model (warm_start.c), in memory only.
  */
 #include "postgres.h"
 
@@ -16,6 +17,7 @@
 #include "parallel.h"
 #include "train_memory.h"
 #include "train_stream.h"
+#include "warm_start.h"
 
 PG_FUNCTION_INFO_V1(bpnn_train);
 
@@ -49,6 +51,17 @@ bpnn_train(PG_FUNCTION_ARGS)
 
 	INSTR_TIME_SET_CURRENT(start);
 	train_args_read(fcinfo, 2, &args);
+	/* init_model and keep_state (0.4.0) come after all the training arguments */
+	if (PG_NARGS() > 2 + TRAIN_ARG_COUNT && !PG_ARGISNULL(2 + TRAIN_ARG_COUNT))
+		warm_start_args(&args, warm_start_model_from_datum(PG_GETARG_DATUM(2 + TRAIN_ARG_COUNT)));
+	if (PG_NARGS() > 3 + TRAIN_ARG_COUNT)
+	{
+		if (PG_ARGISNULL(3 + TRAIN_ARG_COUNT))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("keep_state must not be NULL")));
+		args.keep_state = PG_GETARG_BOOL(3 + TRAIN_ARG_COUNT);
+	}
 	args.live = live_progress_begin(LIVE_TRAIN, args.source, 0, 0);
 
 	train_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn training",
@@ -56,8 +69,12 @@ bpnn_train(PG_FUNCTION_ARGS)
 	old = MemoryContextSwitchTo(train_cxt);
 
 	spec = train_scan_spec(&args);
-	spec->stream_over_limit = true;
+	spec->stream_over_limit = args.init == NULL;
+	/* the model has its classes: new rows may hold only some of them */
+	spec->need_two_classes &= args.init == NULL;
 	set = scan_training_set(args.source, args.label_column, spec);
+	if (args.init)
+		warm_start_check_set(args.init, set);
 	if (set->over_limit)
 	{
 		ereport(NOTICE,
@@ -79,7 +96,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	else
 	{
 		train_report_rows(&args, set);
-		args.parallel = bpnn_parallel_training;
+		args.parallel = bpnn_parallel_training && args.init == NULL;
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 

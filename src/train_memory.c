@@ -18,12 +18,18 @@
 #include "nn_fit.h"
 #include "parallel.h"
 #include "train_memory.h"
+#include "warm_start.h"
 
-/* what is reported after each epoch: bpnn.progress NOTICEs, live progress */
+/*
+ * what is reported after each epoch: bpnn.progress NOTICEs, live progress;
+ * both count this call's epochs (a continued model's earlier ones are not
+ * part of its pace)
+ */
 typedef struct EpochReports
 {
 	TrainProgress *notices;		/* NULL unless bpnn.progress */
 	LiveProgress *live;
+	int			first;			/* the epochs init_model had run */
 } EpochReports;
 
 /*
@@ -36,8 +42,8 @@ report_progress(void *arg, int epoch, double mean_loss)
 	EpochReports *reports = (EpochReports *) arg;
 
 	if (reports->notices)
-		train_progress_report(reports->notices, epoch, mean_loss, -1.0);
-	live_progress_epoch(reports->live, epoch, mean_loss);
+		train_progress_report(reports->notices, epoch - reports->first, mean_loss, -1.0);
+	live_progress_epoch(reports->live, epoch - reports->first, mean_loss);
 }
 
 /* x' = (x - shift) * scale, as predict does for one row; NaN (a NULL) is imputed first */
@@ -136,6 +142,23 @@ split_rows(const TrainingSet *set, const int64 *rows, int64 n_rows,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("validation_fraction %g leaves no rows for validation", fraction),
 				 errhint("Raise validation_fraction, or train on more rows.")));
+}
+
+/* the scaler: from the training rows' statistics, or a continued model's own */
+static void
+set_scaler(BpnnModel *model, const TrainArgs *args, const TrainingSet *set,
+		   const FeatureStats *stats)
+{
+	int			n = set->n_inputs;
+
+	if (args->init == NULL)
+	{
+		train_model_scaler(model, set, stats);
+		return;
+	}
+	memcpy(model->shift, args->init->shift, sizeof(double) * n);
+	memcpy(model->scale, args->init->scale, sizeof(double) * n);
+	memcpy(model->impute, args->init->impute, sizeof(double) * n);
 }
 
 /* feature statistics of some rows, from their raw float4 values */
@@ -266,10 +289,27 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	float	   *class_weight_f;
 	int64	   *class_count;
 	int64		i;
+	FitResume	resume;
+	bool		weighted;
 	int			c,
+				first,
 				workers = 0;
 
 	train_model_layout(model, args, set);
+	/* warm_start_check_set made the rows the model's: a can't-happen check */
+	if (args->init)
+	{
+		const NnLayout *a = &model->layout,
+				   *b = &args->init->layout;
+		int			l;
+
+		if (a->n_layers != b->n_layers || a->hidden_act != b->hidden_act ||
+			a->output_act != b->output_act || a->loss != b->loss)
+			elog(ERROR, "rows not checked against init_model");
+		for (l = 0; l <= a->n_layers; l++)
+			if (a->sizes[l] != b->sizes[l])
+				elog(ERROR, "rows not checked against init_model");
+	}
 
 	if (args->validation_fraction > 0.0)
 		split_rows(set, rows, n_rows, args->validation_fraction, args->fit.seed, &split);
@@ -282,9 +322,9 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	if (split.train != NULL)
 	{
 		/* a subset (a fold, or rows beside a validation set): a normalized copy */
-		FeatureStats *stats = rows_stats(set, split.train, split.n_train);
+		FeatureStats *stats = args->init ? NULL : rows_stats(set, split.train, split.n_train);
 
-		train_model_scaler(model, set, stats);
+		set_scaler(model, args, set, stats);
 		data.x = train_normalized_rows(model, set, split.train, split.n_train);
 		data.y = rows_labels(set, split.train, split.n_train);
 		data.n_rows = split.n_train;
@@ -292,7 +332,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	else
 	{
 		/* every row: normalize in place, no copy */
-		train_model_scaler(model, set, set->stats);
+		set_scaler(model, args, set, set->stats);
 		for (i = 0; i < set->n_rows; i++)
 		{
 			float	   *x = set->x + (Size) i * set->n_inputs;
@@ -314,7 +354,13 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	if (set->regression)
 	{
 		/* the targets standardized by the training rows' mean and deviation */
-		fit_target_scaling(model, set, split.train, data.n_rows);
+		if (args->init)
+		{
+			model->target_shift = args->init->target_shift;
+			model->target_scale = args->init->target_scale;
+		}
+		else
+			fit_target_scaling(model, set, split.train, data.n_rows);
 		data.t = train_standardized_targets(model, set, split.train, data.n_rows);
 		if (split.n_validation > 0)
 			validation.t = train_standardized_targets(model, set, split.validation,
@@ -324,36 +370,58 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	class_count = palloc0(sizeof(int64) * set->n_classes);
 	for (i = 0; i < data.n_rows; i++)
 		class_count[data.y[i]]++;
-	weights_per_class = train_class_weights(args->class_weights, set->n_classes,
-											set->class_names, class_count, data.n_rows);
+	weights_per_class = args->init ? args->init->training.class_weights
+		: train_class_weights(args->class_weights, set->n_classes,
+							  set->class_names, class_count, data.n_rows);
 	class_weight_f = palloc(sizeof(float) * set->n_classes);
+	weighted = args->class_weights != NULL;
 	for (c = 0; c < set->n_classes; c++)
+	{
 		class_weight_f[c] = (float) weights_per_class[c];
-	options.class_weight = args->class_weights ? class_weight_f : NULL;
+		/* a continued model: weighted as it was */
+		weighted |= args->init && weights_per_class[c] != 1.0;
+	}
+	options.class_weight = weighted ? class_weight_f : NULL;
 
 	train_hooks(&hooks, CurrentMemoryContext);
+	first = args->init ? args->init->training.epochs_run : 0;
 	if (bpnn_progress || args->live)
 	{
 		EpochReports *reports = palloc0(sizeof(EpochReports));
 
 		if (bpnn_progress)
-			reports->notices = train_progress_start(options.epochs, data.n_rows);
+			reports->notices = train_progress_start(options.epochs - first, data.n_rows);
 		reports->live = args->live;
+		reports->first = first;
 		hooks.after_epoch = report_progress;
 		hooks.after_epoch_arg = reports;
 	}
-	live_progress_training(args->live, LIVE_TRAINING, data.n_rows, options.epochs);
+	live_progress_training(args->live, LIVE_TRAINING, data.n_rows, options.epochs - first);
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	if (args->parallel)
+	if (args->init)
+	{
+		memcpy(model->weights, args->init->weights,
+			   sizeof(float) * nn_weight_count(&model->layout));
+		warm_start_resume(args->init, args, &resume);
+	}
+	/* a warm start trains on one core: it continues one trainer's state */
+	if (args->parallel && !args->init)
 		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
 									   split.n_validation > 0 ? &validation : NULL,
 									   set->n_classes, &hooks, &result);
 	else
 		fit_network(&model->layout, model->weights, &options, &data,
-					split.n_validation > 0 ? &validation : NULL, &hooks, &result);
+					split.n_validation > 0 ? &validation : NULL, &hooks,
+					args->init ? &resume : NULL, &result);
 	train_check_finite(model, &result);
+	/*
+	 * the trainer's state, when asked for or continued (an averaged model of
+	 * parallel workers has no one trainer's state)
+	 */
+	if (workers == 0 && (args->keep_state || (args->init && args->init->state.present)))
+		warm_start_keep_state(model, &result);
 
 	train_record(model, args, set, &result, data.n_rows, split.n_validation,
 				 weights_per_class);

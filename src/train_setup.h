@@ -77,6 +77,8 @@ typedef struct TrainArgs
 	FitOptions	fit;			/* class_weight is set by train_model */
 	bool		parallel;		/* bpnn_train in memory: may use parallel workers */
 	LiveProgress *live;			/* NULL: no live progress (live_progress.c) */
+	const BpnnModel *init;		/* init_model: continue it (warm_start.c) */
+	bool		keep_state;		/* store the trainer's state in the model */
 } TrainArgs;
 
 /*

@@ -9,16 +9,16 @@ SUDO=""
 
 need=()
 # clang and its runtime libraries (libFuzzer, the sanitizers): test/fuzz;
-# libipc-run-perl: the TAP tests (test/t/*.pl); the drivers test/t/clients.sh
+# libipc-run-perl: the TAP tests (test/t/*.pl); the drivers test/t/012_clients.pl
 # uses: psycopg2, pgjdbc with a JDK, psqlODBC with unixODBC and pyodbc;
-# python3-onnx: onnx.checker for test/t/onnx.sh
+# python3-onnx: onnx.checker for test/t/013_onnx.pl
 for pkg in build-essential postgresql-15 postgresql-server-dev-15 postgresql-common \
 	clang libclang-rt-14-dev libipc-run-perl \
 	python3-psycopg2 libpostgresql-jdbc-java default-jdk-headless odbc-postgresql unixodbc python3-pyodbc \
 	python3-onnx; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
-# node and npm for onnxruntime-node (test/t/onnx.sh): Debian's, unless a
+# node and npm for onnxruntime-node (test/t/013_onnx.pl): Debian's, unless a
 # node with npm is there already (NodeSource's nodejs ships its own npm)
 command -v npm > /dev/null || need+=(nodejs npm)
 if [ ${#need[@]} -gt 0 ]; then

@@ -605,6 +605,54 @@ COMMENT ON AGGREGATE bpnn_fit(float8[], float8[], jsonb) IS
 	'trains a regressor of several outputs on the rows it aggregates (one per group, in parallel workers too), for a label of type float8[]; options are bpnn_train''s arguments as JSON and must include "task": "regression"';
 
 -- ---------------------------------------------------------------------------
+-- Warm start (issue 15, item 1): continue a model's training
+-- (src/warm_start.c, src/train.c, src/fit.c, model format 5 in src/model.c)
+-- ---------------------------------------------------------------------------
+-- bpnn_train gains init_model and keep_state (last, so that positional
+-- calls keep their meaning: DROP and CREATE again); bpnn_fit takes them as
+-- the options "init_model" and "keep_state".  keep_state => true stores
+-- the trainer's state in the model (format 5), so that continuing it is
+-- exactly one longer training; bpnn_drop_state removes it.
+DROP FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
+                         float8, int, text, text, float8, float8, int, text, text, text[], int, text);
+CREATE FUNCTION bpnn_train(
+	source regclass,
+	label_col text,
+	features text[] DEFAULT NULL,
+	hidden int[] DEFAULT '{64}',
+	epochs int DEFAULT 200,
+	learning_rate float8 DEFAULT 0.2,
+	momentum float8 DEFAULT 0.7,
+	batch_size int DEFAULT 32,
+	activation text DEFAULT 'bipolar_sigmoid',
+	normalization text DEFAULT 'zscore',
+	init_range float8 DEFAULT 0.1,
+	seed int DEFAULT 1,
+	loss text DEFAULT 'squared_error',
+	optimizer text DEFAULT 'momentum',
+	weight_decay float8 DEFAULT 0,
+	validation_fraction float8 DEFAULT 0,
+	patience int DEFAULT 10,
+	class_weights text DEFAULT NULL,
+	missing text DEFAULT 'skip',
+	exclude text[] DEFAULT NULL,
+	max_classes int DEFAULT 1000,
+	task text DEFAULT 'classification',
+	init_model bpnn_model DEFAULT NULL,
+	keep_state boolean DEFAULT false)
+RETURNS bpnn_model
+	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION bpnn_train(regclass, text, text[], int[], int, float8, float8, int, text, text,
+                               float8, int, text, text, float8, float8, int, text, text, text[], int, text,
+                               bpnn_model, boolean) IS
+	'trains a backpropagation network that predicts label_col from the features of a table or view (by default every usable column but keys, free text, dates and those in exclude): a classifier, or with task => ''regression'' a regressor of a numeric label; with init_model, continues that model for epochs more; keep_state => true stores what continuing it exactly needs';
+
+CREATE FUNCTION bpnn_drop_state(model bpnn_model) RETURNS bpnn_model
+	AS 'MODULE_PATHNAME', 'bpnn_drop_state' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION bpnn_drop_state(bpnn_model) IS
+	'the model without the trainer state that continuing its training (init_model) uses: smaller, with the same predictions';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0

@@ -206,7 +206,7 @@ main(int argc, char **argv)
 		test.y = yte;
 		test.n_rows = n_test;
 		t0 = now();
-		fit_network(&layout, w, &opt, &train, NULL, &hooks, &res);
+		fit_network(&layout, w, &opt, &train, NULL, &hooks, NULL, &res);
 		seconds += now() - t0;
 		fit_score(&layout, w, &test, &hooks, &loss, &acc);
 		acc_sum += acc;

@@ -1,5 +1,6 @@
 # test/citus/cluster.bash — a throwaway local Citus cluster for the Citus
-# test (test/t/citus.sh) and benchmark (test/bench/citus-epoch.sh); sourced.
+# benchmark (test/bench/citus-epoch.sh); sourced.  (The Citus test,
+# test/t/014_citus.pl, makes its nodes with PostgreSQL::Test::Cluster.)
 #
 #   citus_available            true when citus.so and bpnn are installed for $PG_CONFIG
 #   citus_cluster_start        a coordinator and 2 workers: initdb (trust) as the

@@ -1,5 +1,5 @@
 // test/clients/JdbcClient.java — bpnn from Java with pgjdbc (Debian's
-// libpostgresql-jdbc-java), compiled by test/t/clients.sh at test time.
+// libpostgresql-jdbc-java), compiled by test/t/012_clients.pl at test time.
 //   args: URL USER PASSWORD (an empty password: none)
 // pgjdbc sends setString as varchar, and with stringtype=unspecified as an
 // untyped parameter; both must score as the typed float8[] call does, and

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # test/clients/odbc_client.py — bpnn through psqlODBC (Debian's
 # odbc-postgresql, unixodbc), driven by pyodbc (python3-pyodbc), as Excel
-# or Power BI reach it (run by test/t/clients.sh).
+# or Power BI reach it (run by test/t/012_clients.pl).
 #   argv[1]: the connection string without settings (DRIVER, SERVER, ...)
 #   argv[2]: the settings docs/clients.md recommends (UnknownsAsLongVarchar=1 ...)
 # psqlODBC sends a ? bound to a string untyped, so ARRAY[?, ?, ?, ?] is a

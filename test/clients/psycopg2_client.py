@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 # test/clients/psycopg2_client.py — bpnn from Python with Debian's psycopg2
-# (run by test/t/clients.sh, in a database holding iris and iris_model).
+# (run by test/t/012_clients.pl, in a database holding iris and iris_model).
 # psycopg2 sends every parameter as an untyped literal: Json(dict) and a
 # string become 'unknown', a list becomes ARRAY[...] of numeric.  Each must
 # score as the typed float8[] call does.  Then a model goes out and back in

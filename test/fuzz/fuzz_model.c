@@ -19,7 +19,7 @@
  *     input bytes; one of an earlier format (read by upgrade on read)
  *     encodes to the current format: the input's body with the fields that
  *     format added (version 2: workers, 0; version 4: the task,
- *     classification), which reads back and encodes to
+ *     classification; version 5: no trainer state), which reads back and encodes to
  *     the same bytes again;
  *   - its text form (model_to_json) is valid UTF-8, and a forward pass over
  *     it (as bpnn_predict does) stays inside its buffers and picks a real
@@ -67,12 +67,13 @@ decode(void *arg)
  * An accepted model of an earlier format version (buf) encoded as the
  * current one (again): the same name, reserved field and body, then what
  * later versions added, all zero: workers (int32, version 2), the count
- * of columns left out (uint32, version 3) and the task (uint8, version 4:
- * classification, so no target scaling follows); that encoding reads back
- * and encodes to itself.
+ * of columns left out (uint32, version 3), the task (uint8, version 4:
+ * classification, so no target scaling follows) and the flag of the
+ * trainer's state (uint8, version 5: none); that encoding reads back and
+ * encodes to itself.
  */
-StaticAssertDecl(BPNN_FORMAT_VERSION == 4,
-				 "check_upgraded knows what format versions 2, 3 and 4 added");
+StaticAssertDecl(BPNN_FORMAT_VERSION == 5,
+				 "check_upgraded knows what format versions 2 to 5 added");
 
 static void
 check_upgraded(const BpnnModel *m, const uint8_t *buf, size_t len,
@@ -80,16 +81,16 @@ check_upgraded(const BpnnModel *m, const uint8_t *buf, size_t len,
 {
 	const uint8_t *up = (const uint8_t *) VARDATA_ANY(again);
 	size_t		up_len = VARSIZE_ANY_EXHDR(again);
-	static const uint8_t zeros[9] = {0, 0, 0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t zeros[10] = {0};
 	size_t		added = (old_version < 2 ? 4 : 0) + (old_version < 3 ? 4 : 0) +
-		(old_version < 4 ? 1 : 0);
+		(old_version < 4 ? 1 : 0) + (old_version < 5 ? 1 : 0);
 	uint16		version;
 	Decode		d;
 	struct varlena *third;
 
 	memcpy(&version, up + 4, sizeof(version));
 	if ((old_version < 2 && m->training.workers != 0) || (old_version < 3 && m->n_skipped != 0) ||
-		m->task != BPNN_TASK_CLASSIFICATION ||
+		(old_version < 4 && m->task != BPNN_TASK_CLASSIFICATION) || m->state.present ||
 		up_len != len + added ||
 		pg_ntoh16(version) != BPNN_FORMAT_VERSION ||
 		memcmp(up, buf, 4) != 0 || memcmp(up + 6, buf + 6, 2) != 0 ||

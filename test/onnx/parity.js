@@ -1,5 +1,5 @@
 // test/onnx/parity.js — runs bpnn_onnx's files in onnxruntime-node and
-// compares their outputs with the server's (test/t/onnx.sh writes, per model
+// compares their outputs with the server's (test/t/013_onnx.pl writes, per model
 // NAME in the directory given: NAME.onnx, NAME.model.json, the model's text
 // form, and NAME.rows.json, rows of {x: features (null: missing),
 // p: bpnn_predict_proba, label: bpnn_predict} or {x, v: bpnn_predict_values}).

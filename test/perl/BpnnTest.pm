@@ -1,7 +1,11 @@
 # test/perl/BpnnTest.pm — what bpnn's TAP tests (test/t/*.pl) share: a node
 # of PostgreSQL's own test framework (PostgreSQL::Test::Cluster, shipped with
-# PGXS) with bpnn installed, a database holding the iris rows, and the
-# one-second cancel check.  The tests run from the repository root.
+# PGXS) with bpnn installed, a database holding the iris rows, the
+# one-second cancel check, running a program (against a node), counting
+# the ok:/FAILED: lines of the helper programs (test/clients, test/onnx),
+# the fenced block that follows a marker line in a docs page, and writing
+# a file.  The
+# tests run from the repository root.
 package BpnnTest;
 
 use strict;
@@ -14,7 +18,8 @@ use Test::More;
 use Time::HiRes qw(time usleep);
 
 our @EXPORT = qw(bpnn_node bpnn_database timed_statement late_bound_ms
-  cancel_within_a_second no_parallel_worker_left);
+  cancel_within_a_second no_parallel_worker_left run_against runs
+  helper_results marked_block write_file);
 
 # a started node; %conf: postgresql.conf settings
 sub bpnn_node
@@ -107,6 +112,78 @@ sub no_parallel_worker_left
 	}
 	is($left, '0', 'no parallel worker left');
 	return;
+}
+
+# run the command @$cmd (no shell) with the libpq environment naming $node
+# (PGHOST, PGPORT) and %env added; returns (exit status, stdout, stderr)
+sub run_against
+{
+	my ($node, $cmd, %env) = @_;
+	local %ENV = (%ENV, PGHOST => $node->host, PGPORT => $node->port, %env);
+	my ($out, $err) = ('', '');
+	IPC::Run::run($cmd, '<', \undef, '>', \$out, '2>', \$err);
+	return ($? >> 8, $out, $err);
+}
+
+# whether the command @_ (no shell) runs and exits 0, its output discarded
+sub runs
+{
+	my ($out, $err);
+	return eval { IPC::Run::run([@_], '<', \undef, '>', \$out, '2>', \$err) } ? 1 : 0;
+}
+
+# write $bytes to the file $path, as they are
+sub write_file
+{
+	my ($path, $bytes) = @_;
+	open my $fh, '>:raw', $path or die "cannot write $path: $!";
+	print $fh $bytes;
+	close $fh or die "cannot write $path: $!";
+	return;
+}
+
+# one assertion per line of a helper program's output that begins "ok: "
+# (passes) or "FAILED: " (fails); other lines are notes.  A helper that
+# exits non-zero, or reports no check at all, is one more failure.
+sub helper_results
+{
+	my ($what, $status, $out, $err) = @_;
+	my $checks = 0;
+	for my $line (split /\n/, $out)
+	{
+		if ($line =~ /^ok: (.*)/) { pass($1); $checks++; }
+		elsif ($line =~ /^FAILED: (.*)/) { fail($1); $checks++; }
+		else { note($line); }
+	}
+	if ($status != 0)
+	{
+		fail("$what stopped with an error (exit $status)");
+		diag($err);
+	}
+	elsif ($checks == 0)
+	{
+		fail("$what reported no check");
+		diag($err);
+	}
+	return;
+}
+
+# the lines of the fenced block that follows the line "<!-- $marker -->"
+# in $file (a docs page), '' if there is none
+sub marked_block
+{
+	my ($file, $marker) = @_;
+	open my $fh, '<', $file or die "cannot read $file: $!";
+	my ($found, $inside, $block) = (0, 0, '');
+	while (my $line = <$fh>)
+	{
+		chomp $line;
+		if (!$found) { $found = $line eq "<!-- $marker -->"; next; }
+		if ($line =~ /^```/) { last if $inside; $inside = 1; next; }
+		$block .= "$line\n" if $inside;
+	}
+	close $fh;
+	return $block;
 }
 
 1;

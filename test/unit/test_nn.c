@@ -237,8 +237,8 @@ regression_learns(FitOptimizer optimizer)
 	opt.seed = 7;
 	opt.optimizer = optimizer;
 	opt.patience = 10;
-	fit_network(&layout, w1, &opt, &data, NULL, &hooks, &r1);
-	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	fit_network(&layout, w1, &opt, &data, NULL, &hooks, NULL, &r1);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, NULL, &r2);
 	snprintf(what, sizeof(what),
 			 "regression learns (%s): final loss %.2e, under 2%% of the variance %.2e, same bits twice",
 			 fit_optimizer_name(optimizer), r1.final_loss, variance);
@@ -382,8 +382,8 @@ learns_and_repeats(int batch_size, NnLoss loss, FitOptimizer optimizer)
 	float	   *w2 = malloc(sizeof(float) * n);
 	char		what[160];
 
-	fit_network(&layout, w1, &opt, &data, NULL, &hooks, &r1);
-	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	fit_network(&layout, w1, &opt, &data, NULL, &hooks, NULL, &r1);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, NULL, &r2);
 	snprintf(what, sizeof(what), "batch size %d, %s, %s learns XOR (accuracy %.2f, loss %.6f)",
 			 batch_size, nn_loss_name(loss), fit_optimizer_name(optimizer),
 			 r1.train_accuracy, r1.final_loss);
@@ -391,7 +391,7 @@ learns_and_repeats(int batch_size, NnLoss loss, FitOptimizer optimizer)
 	snprintf(what, sizeof(what), "batch size %d: same seed, bit-identical weights", batch_size);
 	check(memcmp(w1, w2, sizeof(float) * n) == 0, what);
 	opt.seed = 4;
-	fit_network(&layout, w2, &opt, &data, NULL, &hooks, &r2);
+	fit_network(&layout, w2, &opt, &data, NULL, &hooks, NULL, &r2);
 	snprintf(what, sizeof(what), "batch size %d: another seed, other weights", batch_size);
 	check(memcmp(w1, w2, sizeof(float) * n) != 0, what);
 	free(w1);
@@ -418,12 +418,69 @@ early_stopping(void)
 	float		w[64];
 	char		what[160];
 
-	fit_network(&layout, w, &opt, &data, &validation, &hooks, &r);
+	fit_network(&layout, w, &opt, &data, &validation, &hooks, NULL, &r);
 	snprintf(what, sizeof(what),
 			 "early stopping: stops %d epochs after the best (epoch %d of %d run), keeps its weights",
 			 opt.patience, r.best_epoch, r.epochs_run);
 	check(r.epochs_run == r.best_epoch + opt.patience && r.epochs_run < opt.epochs &&
 		  r.train_accuracy < 1.0, what);
+}
+
+/*
+ * A warm start: n epochs, then k more from the state fit_network left
+ * (FitResume), give the bits of n + k epochs in one run, for each
+ * optimizer, with shuffled mini-batches and with early stopping (whose
+ * validation rows contradict the training rows, so that the best epoch
+ * is an early one and the last epoch's weights must be carried over)
+ */
+static void
+resumes_exactly(int batch_size, FitOptimizer optimizer, bool with_validation)
+{
+	float		x[16] = {-1, -1, -1, 1, 1, -1, 1, 1, -0.5f, -1, -1, 0.5f, 0.5f, -1, 1, 0.5f};
+	int32_t		y[8] = {0, 1, 1, 0, 0, 1, 1, 0};
+	int32_t		flipped[8] = {1, 0, 0, 1, 1, 0, 0, 1};
+	NnLayout	layout = {2, {2, 6, 2}, NN_ACT_TANH, NN_ACT_TANH, NN_LOSS_SQUARED_ERROR};
+	FitOptions	whole = {60, 0.05, 0.7, batch_size, 0.5, 3, optimizer, 0.001, NULL, 40};
+	FitOptions	first = whole;
+	FitData		data = {x, y, 8, NULL};
+	FitData		validation = {x, flipped, 8, NULL};
+	FitHooks	hooks = {alloc_zero, NULL, NULL, NULL, NULL};
+	FitResult	r_whole,
+				r_first,
+				r_rest;
+	FitResume	resume = {0};
+	size_t		n = nn_weight_count(&layout);
+	float	   *w_whole = malloc(sizeof(float) * n);
+	float	   *w = malloc(sizeof(float) * n);
+	char		what[200];
+
+	first.epochs = 25;
+	fit_network(&layout, w_whole, &whole, &data, with_validation ? &validation : NULL, &hooks,
+				NULL, &r_whole);
+	fit_network(&layout, w, &first, &data, with_validation ? &validation : NULL, &hooks,
+				NULL, &r_first);
+	resume.epochs_done = r_first.epochs_run;
+	resume.epoch_loss = r_first.epoch_loss;
+	resume.step = r_first.step;
+	resume.state1 = r_first.state1;
+	resume.state2 = r_first.state2;
+	resume.last = r_first.last;
+	resume.best_epoch = r_first.best_epoch;
+	resume.validation_loss = r_first.validation_loss;
+	fit_network(&layout, w, &whole, &data, with_validation ? &validation : NULL, &hooks,
+				&resume, &r_rest);
+	snprintf(what, sizeof(what),
+			 "batch size %d, %s%s: 25 epochs, then the rest, are the bits of %d in one run (%d run, best %d)",
+			 batch_size, fit_optimizer_name(optimizer), with_validation ? ", early stopping" : "",
+			 whole.epochs, r_whole.epochs_run, r_whole.best_epoch);
+	check(memcmp(w, w_whole, sizeof(float) * n) == 0 &&
+		  r_rest.epochs_run == r_whole.epochs_run && r_rest.best_epoch == r_whole.best_epoch &&
+		  r_rest.step == r_whole.step &&
+		  memcmp(r_rest.epoch_loss, r_whole.epoch_loss, sizeof(double) * r_whole.epochs_run) == 0 &&
+		  memcmp(r_rest.state1, r_whole.state1, sizeof(float) * n) == 0 &&
+		  (!with_validation || r_first.last != NULL), what);
+	free(w_whole);
+	free(w);
 }
 
 /*
@@ -657,7 +714,7 @@ kernel_fingerprint(void)
 					x[i] = (float) (6.0 * nn_rng_uniform(&rng) - 3.0);
 				for (i = 0; i < rows; i++)
 					y[i] = (int32_t) (nn_rng_next(&rng) % n_out);
-				fit_network(&layout, w, &opt, &data, NULL, &hooks, &r);
+				fit_network(&layout, w, &opt, &data, NULL, &hooks, NULL, &r);
 				h = fnv1a(h, w, sizeof(float) * n_w);
 				/* scoring: all rows at once, then the first row alone */
 				nn_forward_workspace_bind(&ws, &layout, rows, mem);
@@ -879,6 +936,11 @@ main(void)
 	learns_and_repeats(3, NN_LOSS_CROSS_ENTROPY, FIT_MOMENTUM);
 	learns_and_repeats(0, NN_LOSS_CROSS_ENTROPY, FIT_ADAM);
 	early_stopping();
+	resumes_exactly(3, FIT_MOMENTUM, false);
+	resumes_exactly(0, FIT_MOMENTUM, false);
+	resumes_exactly(3, FIT_ADAM, false);
+	resumes_exactly(3, FIT_ADAM, true);
+	resumes_exactly(0, FIT_MOMENTUM, true);
 	blocked_equals_plain();
 	scale_row_equals_plain();
 	kernel_fingerprint();

@@ -1,4 +1,3 @@
-#!/usr/bin/env bash
 # bpnn_onnx's files in runtimes independent of bpnn (issue 15): in a fresh
 # database it trains models on real data (iris with each hidden activation,
 # squared error and cross-entropy; wine, two hidden layers; concrete, a
@@ -8,19 +7,26 @@
 # and runs every row of its table through onnxruntime-node 1.30 (CPU),
 # comparing with bpnn_predict_proba and bpnn_predict, or
 # bpnn_predict_values, within a bound derived from the arithmetic
-# (test/onnx/parity.js says how).  Both runtimes are installed by
-# test/setup.sh (npm install --ignore-scripts in test/onnx).  Run inside a
-# cluster (the libpq environment names it; test/run-tests.sh uses
-# pg_virtualenv).  Prints one ok:/FAILED: line per check, or skipped: for
-# a runtime that is not installed.
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-db=bpnn_onnx
-work=$(mktemp -d)
-trap 'rm -rf "$work"; dropdb --if-exists "$db" >/dev/null 2>&1; dropdb --if-exists "${db}_latin1" >/dev/null 2>&1' EXIT
+# (test/onnx/parity.js says how; both helpers print one ok:/FAILED: line
+# per model).  docs/onnx.md's JavaScript snippet runs as written, and a
+# LATIN1 database's class names come out in UTF-8.  Both runtimes are
+# installed by test/setup.sh (npm ci --ignore-scripts in test/onnx); one
+# that is not installed is a skip, with the reason.
+use strict;
+use warnings;
+use Cwd;
+use IPC::Run;
+use MIME::Base64;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use BpnnTest;
 
-createdb "$db"
-psql -X -q -v ON_ERROR_STOP=1 -d "$db" > /dev/null <<'SQL'
+my $node = bpnn_node('onnx');
+my $db = 'bpnn_onnx';
+my $work = PostgreSQL::Test::Utils::tempdir;
+my $python = '/usr/bin/python3';
+$node->safe_psql('postgres', "CREATE DATABASE $db");
+$node->safe_psql($db, <<'SQL');
 CREATE EXTENSION bpnn;
 \i test/fixtures/iris.sql
 \i test/fixtures/wine.sql
@@ -71,71 +77,99 @@ BEGIN
 END $$;
 SQL
 
-names=$(psql -X -Atq -d "$db" -c "SELECT name FROM onnx_models ORDER BY name")
-for name in $names; do
-	psql -X -Atq -d "$db" -c "SELECT encode(bpnn_onnx(model), 'base64') FROM onnx_models WHERE name = '$name'" \
-		| base64 -d > "$work/$name.onnx"
-	psql -X -Atq -d "$db" -c "SELECT model::text FROM onnx_models WHERE name = '$name'" > "$work/$name.model.json"
-	psql -X -Atq -d "$db" -c "SELECT rows_json('$name')" > "$work/$name.rows.json"
-done
 
-if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
-	/usr/bin/python3 test/onnx/check.py "$work"/*.onnx
-else
-	echo "skipped: onnx.checker (python3-onnx is not installed: test/setup.sh installs it)"
-fi
 
-if [ -d test/onnx/node_modules/onnxruntime-node ] && command -v node > /dev/null; then
-	node test/onnx/parity.js "$work"
-else
-	echo "skipped: onnxruntime-node (not installed: test/setup.sh runs npm install --ignore-scripts in test/onnx)"
-fi
+# each model's file, its text form and its rows with bpnn's predictions
+my @names = split /\n/, $node->safe_psql($db, 'SELECT name FROM onnx_models ORDER BY name');
+for my $name (@names)
+{
+	write_file("$work/$name.onnx", decode_base64($node->safe_psql($db,
+		"SELECT encode(bpnn_onnx(model), 'base64') FROM onnx_models WHERE name = '$name'")));
+	write_file("$work/$name.model.json",
+		$node->safe_psql($db, "SELECT model::text FROM onnx_models WHERE name = '$name'") . "\n");
+	write_file("$work/$name.rows.json",
+		$node->safe_psql($db, "SELECT rows_json('$name')") . "\n");
+}
+
+my $has_onnx = runs($python, '-c', 'import onnx');
+my $has_runtime = -d 'test/onnx/node_modules/onnxruntime-node' && runs('sh', '-c', 'command -v node');
+
+SKIP:
+{
+	skip 'onnx.checker: python3-onnx is not installed (test/setup.sh installs it)', 1
+	  unless $has_onnx;
+	helper_results('test/onnx/check.py',
+		run_against($node, [ $python, 'test/onnx/check.py', map { "$work/$_.onnx" } @names ]));
+}
+
+SKIP:
+{
+	skip 'onnxruntime-node: not installed (test/setup.sh runs npm ci --ignore-scripts in test/onnx)', 1
+	  unless $has_runtime;
+	helper_results('test/onnx/parity.js', run_against($node, [ 'node', 'test/onnx/parity.js', $work ]));
+}
 
 # docs/onnx.md's JavaScript snippet as written, on the iris model, from a
 # directory holding it as iris.onnx: its first line is the labels
 # bpnn_predict gives its two rows
-snippet=$(awk -v m="<!-- test/t/onnx.sh: javascript -->" '
-	$0 == m { found = 1; next }
-	found && /^```/ { if (inside) exit; inside = 1; next }
-	inside { print }' docs/onnx.md)
-if [ -z "$snippet" ]; then
-	echo "FAILED: docs/onnx.md has no JavaScript snippet after its test/t/onnx.sh marker"
-elif [ -d test/onnx/node_modules/onnxruntime-node ] && command -v node > /dev/null; then
-	mkdir "$work/snippet"
-	cp "$work/iris_bipolar_sigmoid.onnx" "$work/snippet/iris.onnx"
-	printf '%s\n' "$snippet" > "$work/snippet/snippet.js"
-	expected=$(psql -X -Atq -d "$db" -c "SELECT format('[ ''%s'', ''%s'' ]',
-		bpnn_predict(model, ARRAY[5.1, 3.5, 1.4, 0.2]), bpnn_predict(model, ARRAY[6.7, 3.0, 5.2, 2.3]))
-		FROM onnx_models WHERE name = 'iris_bipolar_sigmoid'")
-	modules="$PWD/test/onnx/node_modules"
-	if out=$(cd "$work/snippet" && NODE_PATH="$modules" node snippet.js 2>&1) \
-		&& [ "$(head -1 <<< "$out")" = "$expected" ]; then
-		echo "ok: docs/onnx.md's JavaScript snippet runs and prints $expected"
-	else
-		echo "FAILED: docs/onnx.md's JavaScript snippet (expected $expected): $out"
-	fi
-fi
+my $snippet = marked_block('docs/onnx.md', 'test/t/013_onnx.pl: javascript');
+if ($snippet eq '')
+{
+	fail("docs/onnx.md has a JavaScript snippet after its test/t/013_onnx.pl marker");
+}
+else
+{
+	SKIP:
+	{
+		skip "docs/onnx.md's JavaScript snippet: onnxruntime-node is not installed", 1
+		  unless $has_runtime;
+		mkdir "$work/snippet" or die "mkdir: $!";
+		write_file("$work/snippet/iris.onnx", slurp_file("$work/iris_bipolar_sigmoid.onnx"));
+		write_file("$work/snippet/snippet.js", $snippet);
+		my $expected = $node->safe_psql($db, q{SELECT format('[ ''%s'', ''%s'' ]',
+			bpnn_predict(model, ARRAY[5.1, 3.5, 1.4, 0.2]), bpnn_predict(model, ARRAY[6.7, 3.0, 5.2, 2.3]))
+			FROM onnx_models WHERE name = 'iris_bipolar_sigmoid'});
+		my $modules = getcwd() . '/test/onnx/node_modules';
+		my ($out, $err) = ('', '');
+		my $ran = IPC::Run::run([ 'node', 'snippet.js' ], '<', \undef, '>', \$out, '2>', \$err,
+			init => sub { chdir "$work/snippet" or die "chdir: $!"; $ENV{NODE_PATH} = $modules; });
+		my ($first) = split /\n/, $out;
+		ok($ran && defined $first && $first eq $expected,
+			"docs/onnx.md's JavaScript snippet runs and prints $expected")
+		  or diag("$out$err");
+	}
+}
 
 # names are written in UTF-8 whatever the database's encoding: a LATIN1
 # database's class names, read back by python3-onnx
-if /usr/bin/python3 -c 'import onnx' 2>/dev/null; then
-	createdb -E LATIN1 -T template0 --locale=C "${db}_latin1"
-	classes=$(PGCLIENTENCODING=UTF8 psql -X -Atq -v ON_ERROR_STOP=1 -d "${db}_latin1" <<'SQL' 2>&1 | base64 -d > "$work/latin1.onnx" && /usr/bin/python3 -c '
-import json, sys, onnx
-m = onnx.load(sys.argv[1])
-meta = {p.key: p.value for p in m.metadata_props}
-tensor = [t for t in m.graph.initializer if t.name == "classes"][0]
-print(json.loads(meta["bpnn.classes"]), [s.decode("utf-8") for s in tensor.string_data])' "$work/latin1.onnx" 2>&1
+SKIP:
+{
+	skip 'class names of a LATIN1 database: python3-onnx is not installed (test/setup.sh installs it)', 1
+	  unless $has_onnx;
+	$node->safe_psql('postgres',
+		"CREATE DATABASE ${db}_latin1 ENCODING 'LATIN1' TEMPLATE template0 LOCALE 'C'");
+	local $ENV{PGCLIENTENCODING} = 'UTF8';
+	my ($ret, $base64, $err) = $node->psql("${db}_latin1", <<'SQL');
 CREATE EXTENSION bpnn;
 SET client_min_messages = warning;
 CREATE TABLE drinks AS SELECT i::float8 AS x, CASE WHEN i % 2 = 0 THEN 'café' ELSE 'thé' END AS label
 FROM generate_series(1, 20) i;
 SELECT encode(bpnn_onnx(bpnn_train('drinks', 'label', epochs => 1)), 'base64');
 SQL
-) || true
-	if [ "$classes" = "['café', 'thé'] ['café', 'thé']" ]; then
-		echo "ok: a LATIN1 database's class names are UTF-8 in the file's metadata and label tensor: $classes"
-	else
-		echo "FAILED: a LATIN1 database's class names: $classes"
-	fi
-fi
+	write_file("$work/latin1.onnx", decode_base64($base64));
+	my ($status, $classes, $err2) = run_against($node, [ $python, '-c', <<'PY', "$work/latin1.onnx" ]);
+import json, sys, onnx
+m = onnx.load(sys.argv[1])
+meta = {p.key: p.value for p in m.metadata_props}
+tensor = [t for t in m.graph.initializer if t.name == "classes"][0]
+print(json.loads(meta["bpnn.classes"]), [s.decode("utf-8") for s in tensor.string_data])
+PY
+	chomp $classes;
+	utf8::decode($classes);
+	is($ret == 0 && $status == 0 ? $classes : "$err$err2",
+		"['caf\x{e9}', 'th\x{e9}'] ['caf\x{e9}', 'th\x{e9}']",
+		"a LATIN1 database's class names are UTF-8 in the file's metadata and label tensor");
+}
+
+$node->stop;
+done_testing();

@@ -1,14 +1,23 @@
-#!/usr/bin/env bash
 # META.json, what PGXN reads (meta spec 1.0.0, https://pgxn.org/meta/spec.txt):
 # valid JSON with the spec's mandatory keys and no others, a license the spec
 # names, and the version of bpnn.control (and the Makefile) as the
 # distribution's and the extension's version; the files it names exist.
-# Parsed by the server's jsonb.  Run under pg_virtualenv (test/run-tests.sh).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
-control_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" bpnn.control)
-make_version=$(sed -n 's/^EXTVERSION *= *//p' Makefile)
-psql -X -Atq -d postgres -v meta="$(cat META.json)" -v control="$control_version" -v make="$make_version" <<'SQL'
+# Parsed by the server's jsonb.
+use strict;
+use warnings;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use BpnnTest;
+
+my $node = bpnn_node('meta');
+my $meta = slurp_file('META.json');
+my ($control_version) = slurp_file('bpnn.control') =~ /^default_version *= *'(.*)'/m;
+my ($make_version) = slurp_file('Makefile') =~ /^EXTVERSION *= *(.*?)\s*$/m;
+my @vars = ('-v', "meta=$meta", '-v', 'control=' . ($control_version // ''),
+	'-v', 'make=' . ($make_version // ''));
+
+# one row per check: t or f, and what it checks
+my $checks = $node->safe_psql('postgres', <<'SQL', extra_params => \@vars);
 WITH m AS (SELECT :'meta'::jsonb AS j),
 checks(ok, what) AS (
 	SELECT j ?& ARRAY['name', 'version', 'abstract', 'maintainer', 'license', 'provides', 'meta-spec'],
@@ -46,13 +55,20 @@ checks(ok, what) AS (
 	UNION ALL
 	SELECT coalesce(j ->> 'release_status' IN ('stable', 'testing', 'unstable'), true), 'release_status is stable, testing or unstable' FROM m
 )
-SELECT CASE WHEN ok THEN 'ok: META.json: ' ELSE 'FAILED: META.json: not so: ' END || what FROM checks;
+SELECT ok, what FROM checks;
 SQL
-for key in file docfile; do
-	path=$(echo "SELECT :'meta'::jsonb #>> '{provides,bpnn,$key}';" | psql -X -Atq -d postgres -v meta="$(cat META.json)")
-	if [ -n "$path" ] && [ -f "$path" ]; then
-		echo "ok: META.json: provides.bpnn.$key $path exists"
-	else
-		echo "FAILED: META.json: provides.bpnn.$key '$path' is no file of the repository"
-	fi
-done
+for my $row (split /\n/, $checks)
+{
+	my ($ok, $what) = split /\|/, $row, 2;
+	ok($ok eq 't', "META.json: $what");
+}
+
+for my $key ('file', 'docfile')
+{
+	my $path = $node->safe_psql('postgres', "SELECT :'meta'::jsonb #>> '{provides,bpnn,$key}'",
+		extra_params => [ '-v', "meta=$meta" ]);
+	ok($path ne '' && -f $path, "META.json: provides.bpnn.$key '$path' is a file of the repository");
+}
+
+$node->stop;
+done_testing();
