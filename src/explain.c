@@ -169,6 +169,9 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	prediction = attr_gradient(layout, m->weights, &target, z, NULL, work);
 	baseline = attr_gradient(layout, m->weights, &target, z0, NULL, work);
 
+	/* before the quadrature's thousands of gradients, not after them */
+	check_finite(prediction, "prediction");
+	check_finite(baseline, "prediction for the baseline");
 	tolerance = COMPLETENESS_TOLERANCE * fabs(prediction - baseline) +
 		TOLERANCE_FLOOR * (1.0 + fabs(prediction));
 	steps = attr_integrated_gradients(layout, m->weights, &target, z, z0, tolerance,
@@ -178,8 +181,6 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	for (i = 0; i < n; i++)
 		total += contribution[i];
 	error = fabs(total - (prediction - baseline));
-	check_finite(prediction, "prediction");
-	check_finite(baseline, "prediction for the baseline");
 	check_finite(error, "gradient");	/* NaN or infinite if a contribution is */
 
 	for (i = 0; i < n; i++)
