@@ -263,6 +263,15 @@ SELECT bpnn_explain(jsonb_set(jsonb_set(j, '{weights}',
                               '{target,scale}', '[1e300]')::bpnn_model,
                     '{"x1": 0.5, "x2": -0.2, "x3": 0.1, "x4": 0.3, "color": "red", "v": [0.1, 0.2]}'::jsonb)
 FROM bpnn_model_to_jsonb(:'r') j;
+-- bpnn_importance of that model (target scale 1): its outputs are infinite,
+-- so every importance is NaN, and NaN sorts last (the comparison was no
+-- order with NaN, and put the columns in reverse)
+SELECT feature, importance, metric
+FROM bpnn_model_to_jsonb(:'r') j,
+     bpnn_importance(jsonb_set(j, '{weights}',
+                               (SELECT jsonb_agg((SELECT jsonb_agg(3e38) FROM jsonb_array_elements(l)))
+                                FROM jsonb_array_elements(j->'weights') l))::bpnn_model,
+                     'explain_syn', 'y', 1);
 
 DROP VIEW explain_syn_view, explain_syn_tenfold;
 DROP TABLE explain_rows, explain_importance, explain_models, explain_syn;

@@ -246,9 +246,14 @@ compare_settings(const void *a, const void *b)
 	double		sx = x->regression ? -x->score : x->score;
 	double		sy = y->regression ? -y->score : y->score;
 
-	if (sx != sy)
+	/* NaN (outputs not finite) last: an order for qsort, and never the one refit */
+	if (isnan(sx) != isnan(sy))
+		return isnan(sx) ? 1 : -1;
+	if (sx != sy && !isnan(sx))
 		return sx > sy ? -1 : 1;
-	if (x->loss != y->loss)
+	if (isnan(x->loss) != isnan(y->loss))
+		return isnan(x->loss) ? 1 : -1;
+	if (x->loss != y->loss && !isnan(x->loss))
 		return x->loss < y->loss ? -1 : 1;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
