@@ -36,6 +36,7 @@
 #include "utils/json.h"
 
 #include "model.h"
+#include "onnx.h"
 #include "onnx_proto.h"
 
 PG_FUNCTION_INFO_V1(bpnn_onnx);
@@ -541,7 +542,12 @@ write_graph(StringInfo graph, const BpnnModel *m)
 Datum
 bpnn_onnx(PG_FUNCTION_ARGS)
 {
-	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
+	PG_RETURN_BYTEA_P(onnx_encode(model_from_arg(fcinfo, 0)->model));
+}
+
+bytea *
+onnx_encode(const BpnnModel *m)
+{
 	StringInfoData model,
 				opset,
 				graph;
@@ -585,5 +591,5 @@ bpnn_onnx(PG_FUNCTION_ARGS)
 	SET_VARSIZE(result, VARHDRSZ + model.len);
 	memcpy(VARDATA(result), model.data, model.len);
 	pfree(model.data);
-	PG_RETURN_BYTEA_P(result);
+	return result;
 }
