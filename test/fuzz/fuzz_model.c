@@ -25,7 +25,8 @@
  *     it (as bpnn_predict does) stays inside its buffers and picks a real
  *     class;
  *   - its ONNX file (onnx_encode, bpnn_onnx) is refused only with 0A000 (a
- *     text column), else is well-formed protobuf to its last byte, and each
+ *     text column) or 22003 (an imputed value beyond float4), else is
+ *     well-formed protobuf to its last byte, and each
  *     float or double initializer's raw_data holds exactly the product of
  *     its dims numbers;
  *   - integrated gradients (attribution.c, bpnn_explain) from its imputed
@@ -248,9 +249,9 @@ check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 	/* the ONNX file: refused for a text column only, else well-formed */
 	{
 		Onnx		o = {m, NULL};
-		int			refusal = ERRCODE_FEATURE_NOT_SUPPORTED;
+		int			refusals[2] = {ERRCODE_FEATURE_NOT_SUPPORTED, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE};
 
-		if (shim_try(write_onnx, &o, &refusal, 1, "fuzz_model (bpnn_onnx)") &&
+		if (shim_try(write_onnx, &o, refusals, 2, "fuzz_model (bpnn_onnx)") &&
 			!pb_walk((const uint8_t *) VARDATA(o.file),
 					 (const uint8_t *) VARDATA(o.file) + VARSIZE(o.file) - VARHDRSZ, 0))
 			fail("the ONNX file of an accepted model is not well-formed", buf, len);
