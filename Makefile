@@ -136,10 +136,10 @@ FUZZ_TARGETS = model json state
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fwrapv -fno-strict-aliasing -Wall -Wno-ignored-attributes -Wno-unused-parameter
 FUZZ_SRC = test/fuzz/pg_shim.c test/fuzz/jsonb_shim.c src/model.c src/model_json.c src/gradient_state.c \
-	$(KERNEL_SRC)
+	src/onnx.c src/onnx_proto.c $(KERNEL_SRC)
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -Itest/fuzz -I$(includedir_server) -D_GNU_SOURCE \
-		-o $@ $< $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
+		-DBPNN_EXTVERSION='"$(EXTVERSION)"' -o $@ $< $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS:%=test/fuzz/fuzz_%)

@@ -247,6 +247,31 @@ FROM (SELECT bpnn_explain(bpnn_train('explain_syn', 'label', features => '{x1,x2
 -- the labels bpnn_predict has: IMMUTABLE STRICT PARALLEL SAFE for every form
 SELECT count(*) AS forms, bool_and(provolatile = 'i' AND proisstrict AND proparallel = 's') AS labels
 FROM pg_proc WHERE proname = 'bpnn_explain';
+-- IMMUTABLE is true: the numbers do not follow extra_float_digits (they
+-- did, as float8out writes them), so the jsonb is the same in every session
+SET extra_float_digits = 0;
+CREATE TEMP TABLE explain_digits AS SELECT bpnn_explain(:'s', ARRAY[0.5, -0.2, 0.1, 0.3]) AS e;
+RESET extra_float_digits;
+SELECT e = bpnn_explain(:'s', ARRAY[0.5, -0.2, 0.1, 0.3]) AS same_in_every_session FROM explain_digits;
+-- a model whose output overflows float8 (weights near float4's end, a
+-- target scale of 1e300): a clear error, not a JSON syntax error about
+-- "Infinity"
+SELECT model AS r FROM explain_models WHERE name = 'regressor' \gset
+SELECT bpnn_explain(jsonb_set(jsonb_set(j, '{weights}',
+                                        (SELECT jsonb_agg((SELECT jsonb_agg(3e38) FROM jsonb_array_elements(l)))
+                                         FROM jsonb_array_elements(j->'weights') l)),
+                              '{target,scale}', '[1e300]')::bpnn_model,
+                    '{"x1": 0.5, "x2": -0.2, "x3": 0.1, "x4": 0.3, "color": "red", "v": [0.1, 0.2]}'::jsonb)
+FROM bpnn_model_to_jsonb(:'r') j;
+-- bpnn_importance of that model (target scale 1): its outputs are infinite,
+-- so every importance is NaN, and NaN sorts last (the comparison was no
+-- order with NaN, and put the columns in reverse)
+SELECT feature, importance, metric
+FROM bpnn_model_to_jsonb(:'r') j,
+     bpnn_importance(jsonb_set(j, '{weights}',
+                               (SELECT jsonb_agg((SELECT jsonb_agg(3e38) FROM jsonb_array_elements(l)))
+                                FROM jsonb_array_elements(j->'weights') l))::bpnn_model,
+                     'explain_syn', 'y', 1);
 
 DROP VIEW explain_syn_view, explain_syn_tenfold;
 DROP TABLE explain_rows, explain_importance, explain_models, explain_syn;

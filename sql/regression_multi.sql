@@ -99,6 +99,10 @@ SELECT bpnn_info(:'w1')->'outputs' AS outputs,
 -- output is an error, and a NULL label skips its row
 SELECT bpnn_state_gradient(bpnn_gradient(:'w1', ARRAY[1, 2, 3, 4]::float8[], '{30, 700}'))
      = bpnn_state_gradient(bpnn_gradient(:'w1', ARRAY[1, 2, 3, 4]::float8[], ' { 30.0 , 7e2 } ')) AS any_float8_array_text;
+-- the text of an array with another lower bound (a column of such arrays
+-- cast to text) is a float8[] literal too, as bpnn_train and bpnn_fit read it
+SELECT bpnn_state_gradient(bpnn_gradient(:'w1', ARRAY[1, 2, 3, 4]::float8[], '{30, 700}'))
+     = bpnn_state_gradient(bpnn_gradient(:'w1', ARRAY[1, 2, 3, 4]::float8[], '[0:1]={30, 700}'::float8[]::text)) AS other_lower_bound;
 SELECT try($$SELECT bpnn_gradient('$$ || :'w1' || $$'::bpnn_model, ARRAY[1, 2, 3, 4]::float8[], '30')$$);
 SELECT try($$SELECT bpnn_gradient('$$ || :'w1' || $$'::bpnn_model, ARRAY[1, 2, 3, 4]::float8[], '{30, 700, 1}')$$);
 SELECT try($$SELECT bpnn_gradient('$$ || :'w1' || $$'::bpnn_model, ARRAY[1, 2, 3, 4]::float8[], '{}')$$);

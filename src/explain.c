@@ -23,6 +23,7 @@
 
 #include <math.h>
 
+#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -71,12 +72,30 @@ step_interrupts(void *arg)
 	CHECK_FOR_INTERRUPTS();
 }
 
-/* a key and a number, as a JSON member */
+/*
+ * A number as JSON: the shortest decimal that reads back as v, whatever
+ * extra_float_digits says (float8out follows it, and the function is
+ * IMMUTABLE).  v is finite: explain() checks.
+ */
 static void
 write_number(StringInfo buf, const char *key, double v)
 {
-	appendStringInfo(buf, "\"%s\": %s", key,
-					 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
+	char		digits[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	Assert(isfinite(v));
+	double_to_shortest_decimal_buf(v, digits);
+	appendStringInfo(buf, "\"%s\": %s", key, digits);
+}
+
+/* JSON has no NaN or infinity: a model whose output overflows float8 here is explained by none */
+static void
+check_finite(double v, const char *what)
+{
+	if (!isfinite(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("bpnn_explain cannot explain this row: the model's %s is not finite", what),
+				 errdetail("bpnn_explain computes the network in float8; the model's weights or target scale overflow it on the path from the baseline to the row.")));
 }
 
 /* the model's normalized inputs for raw values, in float8 */
@@ -155,6 +174,9 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	prediction = attr_gradient(layout, m->weights, &target, z, NULL, work);
 	baseline = attr_gradient(layout, m->weights, &target, z0, NULL, work);
 
+	/* before the quadrature's thousands of gradients, not after them */
+	check_finite(prediction, "prediction");
+	check_finite(baseline, "prediction for the baseline");
 	tolerance = COMPLETENESS_TOLERANCE * fabs(prediction - baseline) +
 		TOLERANCE_FLOOR * (1.0 + fabs(prediction));
 	steps = attr_integrated_gradients(layout, m->weights, &target, z, z0, tolerance,
@@ -164,6 +186,7 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 	for (i = 0; i < n; i++)
 		total += contribution[i];
 	error = fabs(total - (prediction - baseline));
+	check_finite(error, "gradient");	/* NaN or infinite if a contribution is */
 
 	for (i = 0; i < n; i++)
 	{

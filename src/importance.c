@@ -49,14 +49,20 @@ typedef struct ColumnImportance
 	double		stddev;
 } ColumnImportance;
 
-/* by importance descending, then in column order */
+/*
+ * by importance descending, then in column order; NaN (a model whose
+ * outputs are not finite on the table) last, so that the comparison is an
+ * order for qsort and such a column is never listed as the most important
+ */
 static int
 importance_cmp(const void *a, const void *b)
 {
 	const ColumnImportance *x = a,
 			   *y = b;
 
-	if (x->mean != y->mean)
+	if (isnan(x->mean) != isnan(y->mean))
+		return isnan(x->mean) ? 1 : -1;
+	if (x->mean != y->mean && !isnan(x->mean))
 		return x->mean > y->mean ? -1 : 1;
 	return x->column - y->column;
 }

@@ -423,7 +423,8 @@ labels_regression_targets(const BpnnModel *model, text *label, float *targets,
 
 	while (isspace((unsigned char) *p))
 		p++;
-	if (*p != '{')
+	/* '[0:1]={...}': the text of an array whose lower bound is not 1 */
+	if (*p != '{' && *p != '[')
 	{
 		/* a number: the label of a regressor of one output */
 		if (n_out != 1)

@@ -29,6 +29,9 @@
  */
 #include "postgres.h"
 
+#include <float.h>
+#include <math.h>
+
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
@@ -36,6 +39,7 @@
 #include "utils/json.h"
 
 #include "model.h"
+#include "onnx.h"
 #include "onnx_proto.h"
 
 PG_FUNCTION_INFO_V1(bpnn_onnx);
@@ -319,8 +323,20 @@ add_scaler(OnnxGraph *g, const BpnnModel *m)
 		const char *where[3] = {"features_missing", "impute", "features"};
 		int			f;
 
+		/*
+		 * bpnn_predict refuses an imputed value beyond float4 (a crafted
+		 * model's): the graph would carry infinity and score the row
+		 */
 		for (f = 0; f < n; f++)
+		{
+			if (!(fabs(m->impute[f]) <= FLT_MAX))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("the model's imputed value of feature %d (\"%s\") is out of range for float4",
+								f + 1, m->feature_names[f]),
+						 errdetail("bpnn_predict refuses it; the ONNX graph takes float4 features.")));
 			impute[f] = (float) m->impute[f];
+		}
 		add_float_tensor(g, "impute", &dim, 1, impute, n);
 		add_op(g, "IsNaN", "features", NULL, "features_missing");
 		add_node(g, "Where", where, 3, "features_imputed", NULL);
@@ -546,7 +562,12 @@ write_graph(StringInfo graph, const BpnnModel *m)
 Datum
 bpnn_onnx(PG_FUNCTION_ARGS)
 {
-	const BpnnModel *m = model_from_arg(fcinfo, 0)->model;
+	PG_RETURN_BYTEA_P(onnx_encode(model_from_arg(fcinfo, 0)->model));
+}
+
+bytea *
+onnx_encode(const BpnnModel *m)
+{
 	StringInfoData model,
 				opset,
 				graph;
@@ -590,5 +611,5 @@ bpnn_onnx(PG_FUNCTION_ARGS)
 	SET_VARSIZE(result, VARHDRSZ + model.len);
 	memcpy(VARDATA(result), model.data, model.len);
 	pfree(model.data);
-	PG_RETURN_BYTEA_P(result);
+	return result;
 }

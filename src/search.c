@@ -41,7 +41,7 @@ typedef struct GridKey
 typedef struct Setting
 {
 	int			index;			/* in the grid's order: the tie-break */
-	Jsonb	   *chosen;			/* the grid's values for this setting */
+	int64		grid_index;		/* which setting of the grid's product */
 	double		score;			/* mean accuracy, or mean RMSE */
 	double		score_stddev;
 	double		r2;				/* regression: mean R², NaN if undefined */
@@ -246,9 +246,14 @@ compare_settings(const void *a, const void *b)
 	double		sx = x->regression ? -x->score : x->score;
 	double		sy = y->regression ? -y->score : y->score;
 
-	if (sx != sy)
+	/* NaN (outputs not finite) last: an order for qsort, and never the one refit */
+	if (isnan(sx) != isnan(sy))
+		return isnan(sx) ? 1 : -1;
+	if (sx != sy && !isnan(sx))
 		return sx > sy ? -1 : 1;
-	if (x->loss != y->loss)
+	if (isnan(x->loss) != isnan(y->loss))
+		return isnan(x->loss) ? 1 : -1;
+	if (x->loss != y->loss && !isnan(x->loss))
 		return x->loss < y->loss ? -1 : 1;
 	return x->index < y->index ? -1 : x->index > y->index;
 }
@@ -295,6 +300,7 @@ bpnn_search(PG_FUNCTION_ARGS)
 	Setting    *settings;
 	TrainArgs	base;
 	MemoryContext search_cxt,
+				setting_cxt,
 				old;
 	TrainingSet *set;
 	int		   *fold_of;
@@ -358,13 +364,26 @@ bpnn_search(PG_FUNCTION_ARGS)
 				 source, label_column, features, exclude, &base);
 	order = choose_settings(n_settings, trials, base.fit.seed, &n_chosen);
 	settings = palloc0(sizeof(Setting) * n_chosen);
+
+	/*
+	 * A setting's values and arguments are made again where they are used,
+	 * in a context reset after each setting: memory does not grow with the
+	 * number of settings times the size of options or of the grid's values
+	 */
+	setting_cxt = AllocSetContextCreate(search_cxt, "bpnn search setting",
+										ALLOCSET_DEFAULT_SIZES);
 	for (i = 0; i < n_chosen; i++)
 	{
 		TrainArgs	args;
 
+		CHECK_FOR_INTERRUPTS();
 		settings[i].index = i;
-		settings[i].chosen = grid_setting(keys, n_keys, order[i]);
-		setting_args(options, settings[i].chosen, source, label_column, features, exclude, &args);
+		settings[i].grid_index = order[i];
+		MemoryContextSwitchTo(setting_cxt);
+		setting_args(options, grid_setting(keys, n_keys, order[i]), source, label_column,
+					 features, exclude, &args);
+		MemoryContextSwitchTo(search_cxt);
+		MemoryContextReset(setting_cxt);
 	}
 
 	base.live = live_progress_begin(LIVE_SEARCH, source, folds, 0);
@@ -381,13 +400,16 @@ bpnn_search(PG_FUNCTION_ARGS)
 		TrainArgs	args;
 
 		CHECK_FOR_INTERRUPTS();
-		setting_args(options, settings[i].chosen, source, label_column, features, exclude, &args);
+		MemoryContextSwitchTo(setting_cxt);
+		setting_args(options, grid_setting(keys, n_keys, settings[i].grid_index), source,
+					 label_column, features, exclude, &args);
 		args.live = base.live;
-		set->x = MemoryContextAllocHuge(CurrentMemoryContext, x_bytes);
+		set->x = MemoryContextAllocHuge(setting_cxt, x_bytes);
 		memcpy(set->x, x_master, x_bytes);
 		parallel_cv_run_folds(&args, set, fold_of, folds, results);
-		if (set->x)
-			pfree(set->x);
+		set->x = NULL;			/* the copy, or shared memory: gone either way */
+		MemoryContextSwitchTo(search_cxt);
+		MemoryContextReset(setting_cxt);
 		summarize(&settings[i], results, folds);
 	}
 	qsort(settings, n_chosen, sizeof(Setting), compare_settings);
@@ -401,7 +423,8 @@ bpnn_search(PG_FUNCTION_ARGS)
 		instr_time	start;
 
 		INSTR_TIME_SET_CURRENT(start);
-		setting_args(options, settings[0].chosen, source, label_column, features, exclude, &args);
+		setting_args(options, grid_setting(keys, n_keys, settings[0].grid_index), source,
+					 label_column, features, exclude, &args);
 		args.live = base.live;
 		args.parallel = bpnn_parallel_training;
 		set->x = x_master;		/* trained on in place: the last use of the rows */
@@ -418,8 +441,10 @@ bpnn_search(PG_FUNCTION_ARGS)
 		Datum		values[10];
 		bool		nulls[10] = {0};
 
+		/* the tuplestore copies the row: the setting's values go after it */
+		MemoryContextSwitchTo(setting_cxt);
 		values[0] = Int32GetDatum(i + 1);
-		values[1] = JsonbPGetDatum(s->chosen);
+		values[1] = JsonbPGetDatum(grid_setting(keys, n_keys, s->grid_index));
 		values[2] = Float8GetDatum(s->score);
 		values[3] = Float8GetDatum(s->score_stddev);
 		values[4] = Float8GetDatum(s->score);
@@ -433,7 +458,9 @@ bpnn_search(PG_FUNCTION_ARGS)
 		nulls[4] = nulls[5] = !s->regression;
 		nulls[6] = !s->regression || isnan(s->r2);
 		nulls[9] = i > 0 || model == NULL;
+		MemoryContextSwitchTo(old);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		MemoryContextReset(setting_cxt);
 	}
 	MemoryContextDelete(search_cxt);
 	return (Datum) 0;

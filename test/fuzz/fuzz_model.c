@@ -23,7 +23,14 @@
  *     the same bytes again;
  *   - its text form (model_to_json) is valid UTF-8, and a forward pass over
  *     it (as bpnn_predict does) stays inside its buffers and picks a real
- *     class.
+ *     class;
+ *   - its ONNX file (onnx_encode, bpnn_onnx) is refused only with 0A000 (a
+ *     text column) or 22003 (an imputed value beyond float4), else is
+ *     well-formed protobuf to its last byte, and each
+ *     float or double initializer's raw_data holds exactly the product of
+ *     its dims numbers;
+ *   - integrated gradients (attribution.c, bpnn_explain) from its imputed
+ *     row to another stay inside their buffers and within the panels given.
  *
  * The text form's reader (model_from_json) has a harness of its own,
  * fuzz_json.c; the bpnn_state value's, fuzz_state.c.  FUZZ_VERBOSE=1
@@ -37,9 +44,11 @@
 #include "mb/pg_wchar.h"
 #include "port/pg_bswap.h"
 
+#include "attribution.h"
 #include "model.h"
 #include "model_json.h"
 #include "nn.h"
+#include "onnx.h"
 #include "pg_shim.h"
 
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -109,6 +118,95 @@ check_upgraded(const BpnnModel *m, const uint8_t *buf, size_t len,
 		fail("an upgraded model does not encode back to the same bytes", buf, len);
 }
 
+/* a protobuf varint at *p (before end), or false */
+static bool
+pb_varint(const uint8_t **p, const uint8_t *end, uint64 *v)
+{
+	int			shift;
+
+	*v = 0;
+	for (shift = 0; shift < 70 && *p < end; shift += 7)
+	{
+		uint8_t		b = *(*p)++;
+
+		*v |= (uint64) (b & 0x7F) << shift;
+		if (!(b & 0x80))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Walk one protobuf message [p, end): every field's tag and length fit.
+ * depth 0 is the ModelProto (field 7 the graph), depth 1 the GraphProto
+ * (field 5 an initializer TensorProto, checked by size: dims 1, data_type
+ * 2, raw_data 9).  Returns false on any malformation.
+ */
+static bool
+pb_walk(const uint8_t *p, const uint8_t *end, int depth)
+{
+	uint64		dims_product = 1;
+	int64		data_type = -1;
+	int64		raw_len = -1;
+
+	while (p < end)
+	{
+		uint64		tag,
+					v;
+		int			field,
+					wire;
+
+		if (!pb_varint(&p, end, &tag))
+			return false;
+		field = (int) (tag >> 3);
+		wire = (int) (tag & 7);
+		if (field == 0)
+			return false;
+		if (wire == 0)
+		{
+			if (!pb_varint(&p, end, &v))
+				return false;
+			if (depth == 2 && field == 1)
+				dims_product *= v;
+			if (depth == 2 && field == 2)
+				data_type = (int64) v;
+		}
+		else if (wire == 2)
+		{
+			if (!pb_varint(&p, end, &v) || v > (uint64) (end - p))
+				return false;
+			if ((depth == 0 && field == 7) || (depth == 1 && field == 5))
+			{
+				if (!pb_walk(p, p + v, depth + 1))
+					return false;
+			}
+			if (depth == 2 && field == 9)
+				raw_len = (int64) v;
+			p += v;
+		}
+		else
+			return false;		/* bpnn_onnx writes no other wire type */
+	}
+	if (depth == 2 && raw_len >= 0 &&
+		(uint64) raw_len != dims_product * (data_type == 11 ? 8 : data_type == 1 ? 4 : 0))
+		return false;
+	return true;
+}
+
+typedef struct Onnx
+{
+	const BpnnModel *m;
+	bytea	   *file;
+} Onnx;
+
+static void
+write_onnx(void *arg)
+{
+	Onnx	   *o = arg;
+
+	o->file = onnx_encode(o->m);
+}
+
 /* what an accepted model promises */
 static void
 check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
@@ -148,6 +246,50 @@ check_accepted(const BpnnModel *m, const uint8_t *buf, size_t len)
 		fail("the forward pass picked no class", buf, len);
 	proba = palloc(sizeof(double) * n_out);
 	nn_outputs_to_proba(m->layout.output_act, outputs, n_out, proba);
+
+	/* the ONNX file: refused for a text column only, else well-formed */
+	{
+		Onnx		o = {m, NULL};
+		int			refusals[2] = {ERRCODE_FEATURE_NOT_SUPPORTED, ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE};
+
+		if (shim_try(write_onnx, &o, refusals, 2, "fuzz_model (bpnn_onnx)") &&
+			!pb_walk((const uint8_t *) VARDATA(o.file),
+					 (const uint8_t *) VARDATA(o.file) + VARSIZE(o.file) - VARHDRSZ, 0))
+			fail("the ONNX file of an accepted model is not well-formed", buf, len);
+	}
+
+	/* integrated gradients from the imputed row to one a unit away, in few panels */
+	{
+		AttrTarget	target = {0};
+		double	   *z0 = palloc(sizeof(double) * n_in),
+				   *z = palloc(sizeof(double) * n_in);
+		int			steps;
+
+		for (i = 0; i < n_in; i++)
+		{
+			z0[i] = ws.act[0][i];
+			z[i] = z0[i] + 1.0;
+		}
+		if (m->task == BPNN_TASK_REGRESSION)
+		{
+			target.kind = ATTR_VALUE;
+			target.scale = m->target_scale[0];
+			target.shift = m->target_shift[0];
+		}
+		else
+		{
+			target.kind = ATTR_PROBABILITY;
+			target.unit = best;
+		}
+		steps = attr_integrated_gradients(&m->layout, m->weights, &target, z, z0, 0.0,
+										  palloc(sizeof(AttrPanel) * 32), 32,
+										  palloc(sizeof(double) * n_in), palloc(sizeof(double) * n_in),
+										  palloc(sizeof(double) * n_in),
+										  palloc(sizeof(double) * attr_work_doubles(&m->layout)),
+										  NULL, NULL);
+		if (steps < 32 || steps > 64)
+			fail("integrated gradients took a number of panels outside 16 to 32", buf, len);
+	}
 }
 
 /* decode one buffer; an ERROR must carry the SQLSTATE asked for */

@@ -13,7 +13,7 @@
  *     a request above MaxAllocSize is an internal error, as in mcxt.c
  *   - ereport: errstart/errfinish record the SQLSTATE and message; an
  *     ERROR longjmps to shim_error_jump, which the harness has set
- *   - pg_verifymbstr: the server encoding is UTF8
+ *   - pg_verifymbstr, pg_server_to_any: the server encoding is UTF8
  *   - pq_sendbytes, pq_sendfloat4/8, pq_begintypsend/endtypsend, the
  *     pq_getmsg* readers, escape_json, hex_encode/hex_decode: the same few
  *     lines as in the backend (pqformat.c, json.c, encode.c)
@@ -351,6 +351,14 @@ pg_verifymbstr(const char *mbstr, int len, bool noError)
 				(errcode(ERRCODE_CHARACTER_NOT_IN_REPERTOIRE),
 				 errmsg("invalid byte sequence for encoding \"UTF8\"")));
 	return false;
+}
+
+/* from the server's encoding (UTF8) to UTF8: as mbutils.c, no conversion */
+char *
+pg_server_to_any(const char *s, int len, int encoding)
+{
+	Assert(encoding == PG_UTF8);
+	return (char *) s;
 }
 
 /* ---------- as in libpq/pqformat.c ---------- */
