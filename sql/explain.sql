@@ -273,5 +273,13 @@ FROM bpnn_model_to_jsonb(:'r') j,
                                 FROM jsonb_array_elements(j->'weights') l))::bpnn_model,
                      'explain_syn', 'y', 1);
 
+-- bpnn_evaluate of that model: its figures are infinite, and JSON has no
+-- Infinity, so they are null (the document was invalid JSON, an error)
+SELECT e->'rmse' AS rmse, e->'mae' AS mae, e->'rows_used' AS rows_used
+FROM bpnn_model_to_jsonb(:'r') j,
+     bpnn_evaluate(jsonb_set(j, '{weights}',
+                             (SELECT jsonb_agg((SELECT jsonb_agg(3e38) FROM jsonb_array_elements(l)))
+                              FROM jsonb_array_elements(j->'weights') l))::bpnn_model,
+                   'explain_syn', 'y') e;
 DROP VIEW explain_syn_view, explain_syn_tenfold;
 DROP TABLE explain_rows, explain_importance, explain_models, explain_syn;

@@ -26,6 +26,7 @@
 #include "utils/tuplestore.h"
 
 #include "bpnn.h"
+#include "model_json.h"
 #include "evaluate.h"
 #include "labels.h"
 #include "parallel.h"
@@ -203,12 +204,12 @@ score_source(const BpnnModel *m, Oid relid, const char *label_column, Scored *s)
 	s->skipped = set->rows_skipped;
 }
 
-/* a key and a number, as a JSON member */
+/* ", key: v": v's shortest exact decimal, null when not finite */
 static void
 write_number(StringInfo buf, const char *key, double v)
 {
-	appendStringInfo(buf, ", \"%s\": %s", key,
-					 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
+	appendStringInfoString(buf, ", ");
+	model_json_append_number(buf, key, v);
 }
 
 /*

@@ -23,7 +23,6 @@
 
 #include <math.h>
 
-#include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -32,6 +31,7 @@
 
 #include "attribution.h"
 #include "model.h"
+#include "model_json.h"
 #include "predict.h"
 
 PG_FUNCTION_INFO_V1(bpnn_explain);
@@ -70,21 +70,6 @@ static void
 step_interrupts(void *arg)
 {
 	CHECK_FOR_INTERRUPTS();
-}
-
-/*
- * A number as JSON: the shortest decimal that reads back as v, whatever
- * extra_float_digits says (float8out follows it, and the function is
- * IMMUTABLE).  v is finite: explain() checks.
- */
-static void
-write_number(StringInfo buf, const char *key, double v)
-{
-	char		digits[DOUBLE_SHORTEST_DECIMAL_LEN];
-
-	Assert(isfinite(v));
-	double_to_shortest_decimal_buf(v, digits);
-	appendStringInfo(buf, "\"%s\": %s", key, digits);
 }
 
 /* JSON has no NaN or infinity: a model whose output overflows float8 here is explained by none */
@@ -208,11 +193,11 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 		escape_json(&buf, m->class_names[target.unit]);
 	}
 	appendStringInfoString(&buf, ", ");
-	write_number(&buf, "prediction", prediction);
+	model_json_append_number(&buf, "prediction", prediction);
 	appendStringInfoString(&buf, ", \"baseline\": \"training means\", ");
-	write_number(&buf, "baseline_prediction", baseline);
+	model_json_append_number(&buf, "baseline_prediction", baseline);
 	appendStringInfo(&buf, ", \"steps\": %d, ", steps);
-	write_number(&buf, "completeness_error", error);
+	model_json_append_number(&buf, "completeness_error", error);
 	appendStringInfoString(&buf, ", \"contributions\": [");
 	for (i = 0; i < n; i++)
 	{
@@ -221,9 +206,9 @@ explain(FunctionCallInfo fcinfo, RowForm form)
 		appendStringInfoString(&buf, i ? ", {\"feature\": " : "{\"feature\": ");
 		escape_json(&buf, m->feature_names[f]);
 		appendStringInfoString(&buf, ", ");
-		write_number(&buf, "value", values[f]);
+		model_json_append_number(&buf, "value", values[f]);
 		appendStringInfoString(&buf, ", ");
-		write_number(&buf, "contribution", order[i].value);
+		model_json_append_number(&buf, "contribution", order[i].value);
 		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfoString(&buf, "]}");

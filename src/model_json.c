@@ -28,6 +28,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "common/shortest_dec.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -803,4 +805,19 @@ bpnn_model_to_jsonb(PG_FUNCTION_ARGS)
 								 ERRCODE_DATA_CORRUPTED);
 
 	return DirectFunctionCall1(jsonb_in, CStringGetDatum(model_to_json(m, true)));
+}
+
+/* "key": v, shortest exact decimal, null when v is not finite (model_json.h) */
+void
+model_json_append_number(StringInfo buf, const char *key, double v)
+{
+	char		digits[DOUBLE_SHORTEST_DECIMAL_LEN];
+
+	if (!isfinite(v))
+	{
+		appendStringInfo(buf, "\"%s\": null", key);
+		return;
+	}
+	double_to_shortest_decimal_buf(v, digits);
+	appendStringInfo(buf, "\"%s\": %s", key, digits);
 }

@@ -15,4 +15,11 @@ extern char *model_to_json(const BpnnModel *model, bool with_weights);
 extern BpnnModel *model_from_json(const char *text);
 extern BpnnModel *model_from_jsonb(Jsonb *document);
 
+/*
+ * "key": v as a JSON member: the shortest decimal that reads back as v,
+ * whatever extra_float_digits says, and null for NaN or an infinity (JSON
+ * has neither)
+ */
+extern void model_json_append_number(StringInfo buf, const char *key, double v);
+
 #endif							/* BPNN_MODEL_JSON_H */

@@ -16,6 +16,7 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
+#include "model_json.h"
 #include "regression.h"
 #include "train_memory.h"
 
@@ -84,15 +85,12 @@ regression_score(const BpnnModel *model, const TrainingSet *set, const int64 *ro
 	pfree(outputs);
 }
 
-/* a key and a number, null for NaN */
+/* ", key: v": v's shortest exact decimal, null when not finite */
 static void
 write_number(StringInfo buf, const char *key, double v)
 {
-	if (isnan(v))
-		appendStringInfo(buf, ", \"%s\": null", key);
-	else
-		appendStringInfo(buf, ", \"%s\": %s", key,
-						 DatumGetCString(DirectFunctionCall1(float8out, Float8GetDatum(v))));
+	appendStringInfoString(buf, ", ");
+	model_json_append_number(buf, key, v);
 }
 
 /* one output's (or all outputs') figures as JSON members */
