@@ -20,9 +20,9 @@ extern int	bpnn_max_parallel_workers;
 
 /*
  * bpnn.parallel_training: whether bpnn_train in memory trains on several
- * cores (per-epoch model averaging: another, slightly less accurate model);
- * off by default, while cross-validation's folds, which give the same
- * figures either way, use workers by default
+ * cores (synchronous data-parallel mini-batches: the serial model up to the
+ * order of float32 sums); cross-validation's folds, which give the same
+ * figures either way, use workers whatever it says
  */
 extern bool bpnn_parallel_training;
 

@@ -88,6 +88,7 @@ typedef struct SyncShared
 	pg_atomic_uint32 done;		/* items of the generation finished */
 	pg_atomic_uint32 sleepers;	/* waiters on cv */
 	pg_atomic_uint32 finished;	/* the leader is done: workers leave */
+	pg_atomic_uint64 worker_slices;	/* slices the workers computed (DEBUG1) */
 	ConditionVariable cv;
 	/* the current round, written by the leader before it publishes it */
 	SyncRound	round;
@@ -140,6 +141,7 @@ typedef struct Participant
 	FitStepper	stepper;		/* its scratch; state1/state2 the shared ones */
 	FitHooks	hooks;
 	uint32		generation;		/* the leader's: the last published */
+	uint64		slices;			/* slices it computed */
 } Participant;
 
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
@@ -250,7 +252,10 @@ take_items(Participant *p, uint32 generation)
 		/* taken: the round cannot move on before this item is done */
 		pg_read_barrier();
 		if (sh->round == ROUND_GRADIENT)
+		{
 			run_slice(p, item);
+			p->slices++;
+		}
 		else
 			run_stripe(p, item);
 		pg_write_barrier();
@@ -411,6 +416,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	pg_atomic_init_u32(&sh->done, 0);
 	pg_atomic_init_u32(&sh->sleepers, 0);
 	pg_atomic_init_u32(&sh->finished, 0);
+	pg_atomic_init_u64(&sh->worker_slices, 0);
 	ConditionVariableInit(&sh->cv);
 	sh->n_slices = n_slices;
 	sh->n_stripes = n_slices;
@@ -455,6 +461,9 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	parallel_launch(pcxt);
 	lead(&p, validation, result);
 	parallel_wait(pcxt);
+	ereport(DEBUG1,
+			(errmsg("bpnn parallel training: the leader computed " UINT64_FORMAT " slices, the workers " UINT64_FORMAT,
+					p.slices, pg_atomic_read_u64(&sh->worker_slices))));
 	memcpy(weights, WEIGHTS(p.floats, sh), sizeof(float) * n_weights);
 	parallel_end(pcxt);
 	return nworkers;
@@ -482,4 +491,5 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.stepper.state1 = STATE1(p.floats, p.shared);
 	p.stepper.state2 = STATE2(p.floats, p.shared);
 	work(&p);
+	pg_atomic_fetch_add_u64(&p.shared->worker_slices, p.slices);
 }
