@@ -14,7 +14,8 @@
  *             a stripe adds the buffers there in slice order (buffer 0 +
  *             buffer 1 + ...) and applies the optimizer there (fit_update:
  *             each weight on its own), clearing the buffers for the next
- *             batch.
+ *             batch.  A network of fewer than 2 * SYNC_MIN_STRIPE weights
+ *             is one stripe, which the leader applies without a round.
  *
  * So the model is serial batch training but for the order in which a
  * batch's float32 products are summed, and the same bits for a seed and a
@@ -68,13 +69,20 @@
 #define SYNC_MIN_SLICE_WORK 40000
 
 /* turns of pg_spin_delay() before a waiter sleeps on the condition variable */
-#define SYNC_SPINS 20000
+#define SYNC_SPINS 1000
 
 /* the sleep's timeout, a safety net: every change of state broadcasts */
 #define SYNC_SLEEP_MS 10
 
 /* stripes: whole cache lines of weights */
 #define STRIPE_ALIGN 16
+
+/*
+ * Fewest weights per stripe of the update: a smaller network's update
+ * (letter's 2,778 weights: a microsecond or two) is applied by the leader
+ * alone, which saves a round
+ */
+#define SYNC_MIN_STRIPE 16384
 
 typedef enum SyncRound
 {
@@ -340,7 +348,10 @@ lead(Participant *p, const FitData *validation, FitResult *result)
 			for (j = 0; j < sh->n_slices; j++)
 				loss += sh->slice_loss[j];
 			sh->step = p->options.optimizer == FIT_ADAM ? ++step : step;
-			run_round(p, ROUND_UPDATE, sh->n_stripes);
+			if (sh->n_stripes > 1)
+				run_round(p, ROUND_UPDATE, sh->n_stripes);
+			else
+				run_stripe(p, 0);
 		}
 		if (!fit_epoch_done(layout, &p->options, weights, epoch, loss / (double) n,
 							validation, best, &p->hooks, &scratch, result))
@@ -419,8 +430,8 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	pg_atomic_init_u64(&sh->worker_slices, 0);
 	ConditionVariableInit(&sh->cv);
 	sh->n_slices = n_slices;
-	sh->n_stripes = n_slices;
-	sh->stripe = TYPEALIGN(STRIPE_ALIGN, (n_weights + n_slices - 1) / n_slices);
+	sh->n_stripes = Max(Min(n_weights / SYNC_MIN_STRIPE, (Size) n_slices), 1);
+	sh->stripe = TYPEALIGN(STRIPE_ALIGN, (n_weights + sh->n_stripes - 1) / sh->n_stripes);
 	sh->layout = *layout;
 	sh->options = *options;
 	sh->options.class_weight = NULL;
