@@ -112,6 +112,27 @@ SELECT bpnn_info(bpnn_train('iris', 'label', epochs => 5))->'training'->'workers
        bpnn_info(bpnn_train('digits_pixels', 'label', epochs => 2, batch_size => 8))->'training'->'workers'
          AS batch_8_workers;
 
+-- regression trains on several cores too (the standardized targets in
+-- shared memory): the same bits however many workers started, and the
+-- one-process fit but for rounding (20 whole-set steps of 150 rows: the
+-- final losses differ by about 1e-8 relative; 1e-4 leaves room for the
+-- steps' rounding differences to grow)
+SET bpnn.max_parallel_workers = 2;
+SELECT bpnn_train('iris', 'petal_width_cm', features => '{sepal_length_cm, sepal_width_cm, petal_length_cm}',
+                  task => 'regression', hidden => '{256}', epochs => 20, batch_size => 0) AS reg_two \gset
+SET max_parallel_workers = 0;
+SELECT bpnn_train('iris', 'petal_width_cm', features => '{sepal_length_cm, sepal_width_cm, petal_length_cm}',
+                  task => 'regression', hidden => '{256}', epochs => 20, batch_size => 0) AS reg_none_started \gset
+RESET max_parallel_workers;
+SET bpnn.max_parallel_workers = 0;
+SELECT bpnn_train('iris', 'petal_width_cm', features => '{sepal_length_cm, sepal_width_cm, petal_length_cm}',
+                  task => 'regression', hidden => '{256}', epochs => 20, batch_size => 0) AS reg_one \gset
+SELECT (:'reg_two'::text::jsonb - 'training') = (:'reg_none_started'::text::jsonb - 'training') AS same_when_none_started,
+       bpnn_info(:'reg_two')->'training'->'workers' AS workers,
+       abs((bpnn_info(:'reg_two')->'training'->>'final_loss')::float8
+           - (bpnn_info(:'reg_one')->'training'->>'final_loss')::float8)
+         <= 1e-4 * (bpnn_info(:'reg_one')->'training'->>'final_loss')::float8 AS loss_as_one_process;
+
 -- accuracy: trained on 9 of digits' 10 folds, scored on the tenth (180
 -- rows, 0.56 points each), with and without workers: within 3 points
 CREATE TEMP TABLE digits_train AS SELECT * FROM digits_cv WHERE fold <> 0;

@@ -58,6 +58,7 @@
 #define PT_KEY_ORDER	UINT64CONST(0xB9A17EA100000004)
 #define PT_KEY_WEIGHTS	UINT64CONST(0xB9A17EA100000005)
 #define PT_KEY_CLASS_W	UINT64CONST(0xB9A17EA100000006)
+#define PT_KEY_TARGETS	UINT64CONST(0xB9A17EA100000007)
 
 /*
  * The cost rule: a slice must hold at least this many row-weights (rows
@@ -390,8 +391,11 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	Size		x_bytes = sizeof(float) * (Size) layout->sizes[0] * data->n_rows;
 	Size		y_bytes = sizeof(int32) * (Size) data->n_rows;
 	Size		order_bytes = sizeof(uint32_t) * (Size) data->n_rows;
+	/* regression: the standardized targets */
+	Size		t_bytes = data->t ? sizeof(float) * (Size) layout->sizes[layout->n_layers] *
+		data->n_rows : 0;
 	int			nworkers = plan_workers(layout, options, data,
-										x_bytes + y_bytes + order_bytes +
+										x_bytes + y_bytes + order_bytes + t_bytes +
 										sizeof(float) * 3 * n_weights);
 	int			n_slices = nworkers + 1;
 	Size		shared_bytes,
@@ -418,7 +422,9 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	shm_toc_estimate_chunk(&pcxt->estimator, order_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, float_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(float) * n_classes);
-	shm_toc_estimate_keys(&pcxt->estimator, 6);
+	if (t_bytes > 0)
+		shm_toc_estimate_chunk(&pcxt->estimator, t_bytes);
+	shm_toc_estimate_keys(&pcxt->estimator, 7);
 	InitializeParallelDSM(pcxt);
 
 	sh = shm_toc_allocate(pcxt->toc, shared_bytes);
@@ -451,6 +457,12 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	p.data.y = chunk = shm_toc_allocate(pcxt->toc, y_bytes);
 	memcpy(chunk, data->y, y_bytes);
 	shm_toc_insert(pcxt->toc, PT_KEY_Y, chunk);
+	if (t_bytes > 0)
+	{
+		p.data.t = chunk = shm_toc_allocate(pcxt->toc, t_bytes);
+		memcpy(chunk, data->t, t_bytes);
+		shm_toc_insert(pcxt->toc, PT_KEY_TARGETS, chunk);
+	}
 	p.order = shm_toc_allocate(pcxt->toc, order_bytes);
 	for (i = 0; i < data->n_rows; i++)
 		p.order[i] = (uint32_t) i;
@@ -492,6 +504,7 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.data.x = shm_toc_lookup(toc, PT_KEY_X, false);
 	p.data.y = shm_toc_lookup(toc, PT_KEY_Y, false);
 	p.data.n_rows = p.shared->n_rows;
+	p.data.t = shm_toc_lookup(toc, PT_KEY_TARGETS, true);
 	p.order = shm_toc_lookup(toc, PT_KEY_ORDER, false);
 	p.floats = shm_toc_lookup(toc, PT_KEY_WEIGHTS, false);
 	class_weight = shm_toc_lookup(toc, PT_KEY_CLASS_W, false);

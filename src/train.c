@@ -335,8 +335,7 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 	model->weights = MemoryContextAllocExtended(CurrentMemoryContext,
 												sizeof(float) * nn_weight_count(&model->layout),
 												MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	/* regression trains on one core: the parallel driver shares class ids only */
-	if (args->parallel && !set->regression)
+	if (args->parallel)
 		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
 									   split.n_validation > 0 ? &validation : NULL,
 									   set->n_classes, &hooks, &result);
