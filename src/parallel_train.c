@@ -372,13 +372,11 @@ plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *d
 	int64		batch = options->batch_size <= 0 || options->batch_size > data->n_rows
 		? data->n_rows : options->batch_size;
 	double		work = (double) batch * (double) n_weights;
-	FitStepper	probe = {0};
 
-	probe.chunk = Min(batch, FIT_CHUNK_ROWS);
-	/* per participant: its gradient buffer and scratch */
+	/* per participant: its gradient buffer and (at most) a chunk's scratch */
 	return parallel_plan_workers((int64) Min(work / SYNC_MIN_SLICE_WORK, (double) PG_INT32_MAX),
 								 sizeof(float) * (n_weights +
-												  nn_workspace_floats(layout, probe.chunk)),
+												  nn_workspace_floats(layout, FIT_CHUNK_ROWS)),
 								 shared_bytes);
 }
 
