@@ -22,10 +22,14 @@
  * planned worker count: the slices depend on the plan only, and whoever
  * takes a slice or a stripe computes the same numbers.  Work is taken, not
  * assigned: a round is published as a generation number in the high half
- * of a 64-bit counter whose low half counts the items taken (a
+ * of a 64-bit counter whose low half counts the items claimed (a
  * compare-and-swap that fails once the generation moved on), so a worker
- * that never started, started late or lost its core is simply not waited
- * for; the leader takes what is left.
+ * that never started is simply not waited for; the leader claims what is
+ * left.  A worker computes a claimed slice in its own memory and copies it
+ * into the slice's buffer only if the slice is still open; a leader done
+ * with its own slices waits SYNC_STEAL_SPINS turns, then computes the
+ * slices still open itself, so a worker that lost its core (a busy
+ * machine) delays a batch by tens of microseconds, not by a time slice.
  *
  * A round is a few tens of microseconds of work (letter: 32 rows, 2,778
  * weights), too little for storage/barrier.h, whose every wait goes through
@@ -72,6 +76,12 @@
 /* turns of pg_spin_delay() before a waiter sleeps on the condition variable */
 #define SYNC_SPINS 1000
 
+/*
+ * turns of pg_spin_delay() the leader waits, after its own slices, before
+ * it computes the slices still open itself
+ */
+#define SYNC_STEAL_SPINS 500
+
 /* the sleep's timeout, a safety net: every change of state broadcasts */
 #define SYNC_SLEEP_MS 10
 
@@ -91,6 +101,23 @@ typedef enum SyncRound
 	ROUND_UPDATE
 } SyncRound;
 
+/* a slice of the current batch */
+typedef struct SliceSlot
+{
+	pg_atomic_uint64 state;		/* SLOT(generation, SLICE_...) */
+	double		loss;			/* its rows' loss, once taken */
+} SliceSlot;
+
+/*
+ * A slice is open until a worker that computed it (in its own memory)
+ * takes it to copy its sums into the slice's buffer, or the leader takes it
+ * to compute it there itself (its own slices, or a worker's that is late:
+ * stolen).  Whoever takes it first counts; a late worker's sums are dropped.
+ */
+#define SLICE_OPEN 0
+#define SLICE_TAKEN 1
+#define SLOT(generation, state) ((uint64) (generation) << 2 | (uint64) (state))
+
 typedef struct SyncShared
 {
 	pg_atomic_uint64 claim;		/* CLAIM(generation, items, items taken) */
@@ -99,8 +126,7 @@ typedef struct SyncShared
 	pg_atomic_uint32 finished;	/* the leader is done: workers leave */
 	pg_atomic_uint64 worker_slices;	/* slices the workers computed (DEBUG1) */
 	ConditionVariable cv;
-	/* the current round, written by the leader before it publishes it */
-	SyncRound	round;
+	/* the current batch, written by the leader before it publishes a round */
 	int64		first;			/* the batch: order[first .. first + rows) */
 	int64		rows;
 	long		step;			/* Adam's update number */
@@ -115,7 +141,7 @@ typedef struct SyncShared
 	int			n_classes;
 	int64		n_rows;
 	Size		n_weights;
-	double		slice_loss[FLEXIBLE_ARRAY_MEMBER];
+	SliceSlot	slices[FLEXIBLE_ARRAY_MEMBER];
 } SyncShared;
 
 /*
@@ -129,14 +155,16 @@ typedef struct SyncShared
 #define FLOAT_ARRAYS(slices) (3 + (Size) (slices))
 
 /*
- * A round's counter: its generation, its number of items (so that an item
- * is never taken on the strength of another round's count) and how many
- * of them are taken
+ * A round's counter: its generation, its kind and number of items (so that
+ * an item is never taken on the strength of another round's) and how many
+ * of them are claimed
  */
-#define CLAIM(generation, items, taken) \
-	((uint64) (generation) << 32 | (uint64) (items) << 16 | (uint64) (taken))
+#define CLAIM(generation, round, items, taken) \
+	((uint64) (generation) << 32 | (uint64) (round) << 31 | (uint64) (items) << 16 | \
+	 (uint64) (taken))
 #define CLAIM_GENERATION(c) ((uint32) ((c) >> 32))
-#define CLAIM_ITEMS(c) ((uint32) ((c) >> 16) & 0xFFFF)
+#define CLAIM_ROUND(c) ((SyncRound) (((c) >> 31) & 1))
+#define CLAIM_ITEMS(c) ((uint32) ((c) >> 16) & 0x7FFF)
 #define CLAIM_TAKEN(c) ((uint32) (c) & 0xFFFF)
 
 /* what a participant holds in its own memory */
@@ -149,23 +177,77 @@ typedef struct Participant
 	FitOptions	options;
 	FitStepper	stepper;		/* its scratch; state1/state2 the shared ones */
 	FitHooks	hooks;
+	bool		leader;
 	uint32		generation;		/* the leader's: the last published */
-	uint64		slices;			/* slices it computed */
+	uint64		slices;			/* slices it computed and took */
 } Participant;
 
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
 
-/* slice j of the current batch: its gradient into buffer j */
-static void
-run_slice(Participant *p, uint32 j)
+static void wake(SyncShared *sh);
+
+/*
+ * slice j of the current batch: its rows' gradient sums added to grad
+ * (zero), their loss returned.  The batch is read once: a worker late by a
+ * round or more computes sums that will be dropped, but stays within the
+ * rows.
+ */
+static double
+slice_sums(Participant *p, uint32 j, float *grad)
 {
 	SyncShared *sh = p->shared;
-	int64		from = sh->first + sh->rows * j / sh->n_slices;
-	int64		to = sh->first + sh->rows * (j + 1) / sh->n_slices;
+	int64		first = sh->first;
+	int64		rows = sh->rows;
+	int64		from = Min(first + rows * j / sh->n_slices, sh->n_rows);
+	int64		to = Min(first + rows * (j + 1) / sh->n_slices, sh->n_rows);
 
-	sh->slice_loss[j] = fit_gradient(&p->stepper, WEIGHTS(p->floats, sh), &p->options,
-									 &p->data, sh->shuffled ? p->order : NULL, from,
-									 to - from, GRAD(p->floats, sh, j), &p->hooks, NULL);
+	return fit_gradient(&p->stepper, WEIGHTS(p->floats, sh), &p->options, &p->data,
+						sh->shuffled ? p->order : NULL, from, Max(to - from, 0), grad,
+						&p->hooks, NULL);
+}
+
+/* the round's count of finished items: one more (wakes the waiters after the last) */
+static void
+item_done(SyncShared *sh, uint32 items)
+{
+	pg_write_barrier();
+	if (pg_atomic_add_fetch_u32(&sh->done, 1) == items)
+		wake(sh);
+}
+
+/* the leader: take slice j of generation if it is open, and compute it in its buffer */
+static void
+lead_slice(Participant *p, uint32 generation, uint32 j)
+{
+	SyncShared *sh = p->shared;
+	uint64		open = SLOT(generation, SLICE_OPEN);
+
+	if (!pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
+										SLOT(generation, SLICE_TAKEN)))
+		return;
+	sh->slices[j].loss = slice_sums(p, j, GRAD(p->floats, sh, j));
+	p->slices++;
+	item_done(sh, (uint32) sh->n_slices);
+}
+
+/* a worker: compute slice j in its own memory, then copy it in if still open */
+static void
+work_slice(Participant *p, uint32 generation, uint32 j)
+{
+	SyncShared *sh = p->shared;
+	float	   *mine = p->stepper.grad;
+	double		loss = slice_sums(p, j, mine);
+	uint64		open = SLOT(generation, SLICE_OPEN);
+
+	if (pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
+									   SLOT(generation, SLICE_TAKEN)))
+	{
+		memcpy(GRAD(p->floats, sh, j), mine, sizeof(float) * sh->n_weights);
+		sh->slices[j].loss = loss;
+		p->slices++;
+		item_done(sh, (uint32) sh->n_slices);
+	}
+	memset(mine, 0, sizeof(float) * sh->n_weights);
 }
 
 /* stripe s: the buffers summed in slice order, the update applied, the buffers cleared */
@@ -258,18 +340,21 @@ take_items(Participant *p, uint32 generation)
 			return;
 		if (!pg_atomic_compare_exchange_u64(&sh->claim, &claim, claim + 1))
 			continue;			/* claim now holds the current value */
-		/* taken: the round cannot move on before this item is done */
+		/*
+		 * Claimed.  A stripe holds its round until done; a slice may be
+		 * stolen and the round go on (slice_sums reads the batch once)
+		 */
 		pg_read_barrier();
-		if (sh->round == ROUND_GRADIENT)
-		{
-			run_slice(p, item);
-			p->slices++;
-		}
+		if (CLAIM_ROUND(claim) == ROUND_GRADIENT && p->leader)
+			lead_slice(p, generation, item);
+		else if (CLAIM_ROUND(claim) == ROUND_GRADIENT)
+			work_slice(p, generation, item);
 		else
+		{
+			/* a stripe is never stolen: the round waits for it */
 			run_stripe(p, item);
-		pg_write_barrier();
-		if (pg_atomic_add_fetch_u32(&sh->done, 1) == items)
-			wake(sh);
+			item_done(sh, items);
+		}
 		claim = pg_atomic_read_u64(&sh->claim);
 	}
 }
@@ -280,13 +365,33 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 {
 	SyncShared *sh = p->shared;
 
-	sh->round = round;
 	pg_atomic_write_u32(&sh->done, 0);
 	p->generation++;
+	if (round == ROUND_GRADIENT)
+	{
+		uint32		j;
+
+		for (j = 0; j < n_items; j++)
+			pg_atomic_write_u64(&sh->slices[j].state, SLOT(p->generation, SLICE_OPEN));
+	}
 	pg_write_barrier();
-	pg_atomic_write_u64(&sh->claim, CLAIM(p->generation, n_items, 0));
+	pg_atomic_write_u64(&sh->claim, CLAIM(p->generation, round, n_items, 0));
 	wake(sh);
 	take_items(p, p->generation);
+	if (round == ROUND_GRADIENT)
+	{
+		int			spins;
+		uint32		j;
+
+		/* a worker late with its slices (no core free?): compute them here */
+		for (spins = 0; spins < SYNC_STEAL_SPINS && !round_done(sh, n_items); spins++)
+		{
+			CHECK_FOR_INTERRUPTS();
+			pg_spin_delay();
+		}
+		for (j = 0; j < n_items && !round_done(sh, n_items); j++)
+			lead_slice(p, p->generation, j);
+	}
 	wait_until(sh, round_done, n_items);
 	pg_read_barrier();
 }
@@ -347,7 +452,7 @@ lead(Participant *p, const FitData *validation, FitResult *result)
 			sh->rows = n - start < batch ? n - start : batch;
 			run_round(p, ROUND_GRADIENT, sh->n_slices);
 			for (j = 0; j < sh->n_slices; j++)
-				loss += sh->slice_loss[j];
+				loss += sh->slices[j].loss;
 			sh->step = p->options.optimizer == FIT_ADAM ? ++step : step;
 			if (sh->n_stripes > 1)
 				run_round(p, ROUND_UPDATE, sh->n_stripes);
@@ -404,14 +509,14 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	void	   *chunk;
 	int64		i;
 
-	StaticAssertStmt(BPNN_MAX_WORKERS + 1 <= 0xFFFF, "a round's items must fit CLAIM");
+	StaticAssertStmt(BPNN_MAX_WORKERS + 1 <= 0x7FFF, "a round's items must fit CLAIM");
 	if (nworkers == 0)
 	{
 		fit_network(layout, weights, options, data, validation, hooks, result);
 		return 0;
 	}
 
-	shared_bytes = add_size(offsetof(SyncShared, slice_loss), mul_size(sizeof(double), n_slices));
+	shared_bytes = add_size(offsetof(SyncShared, slices), mul_size(sizeof(SliceSlot), n_slices));
 	float_bytes = mul_size(sizeof(float) * n_weights, FLOAT_ARRAYS(n_slices));
 	pcxt = parallel_begin("bpnn_train_worker_main", nworkers);
 	shm_toc_estimate_chunk(&pcxt->estimator, shared_bytes);
@@ -433,6 +538,8 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	pg_atomic_init_u32(&sh->finished, 0);
 	pg_atomic_init_u64(&sh->worker_slices, 0);
 	ConditionVariableInit(&sh->cv);
+	for (i = 0; i < n_slices; i++)
+		pg_atomic_init_u64(&sh->slices[i].state, SLOT(0, SLICE_TAKEN));
 	sh->n_slices = n_slices;
 	sh->n_stripes = Max(Min(n_weights / SYNC_MIN_STRIPE, (Size) n_slices), 1);
 	sh->stripe = TYPEALIGN(STRIPE_ALIGN, (n_weights + sh->n_stripes - 1) / sh->n_stripes);
@@ -478,6 +585,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	fit_stepper_init(&p.stepper, layout, hooks);
 	p.stepper.state1 = STATE1(p.floats, sh);
 	p.stepper.state2 = STATE2(p.floats, sh);
+	p.leader = true;
 
 	parallel_launch(pcxt);
 	lead(&p, validation, result);
