@@ -7,9 +7,9 @@
  * mini-batch is two rounds of work shared with the parallel workers:
  *
  *   gradient  the batch's rows are cut into one fixed slice per planned
- *             participant (leader + planned workers); the participant that
- *             takes slice j sums the slice's error products (fit_gradient,
- *             fit.c's batch code) into gradient buffer j in shared memory;
+ *             participant (leader + planned workers); the slice's error
+ *             products (fit_gradient, fit.c's batch code) are summed into
+ *             gradient buffer j in shared memory (see below: by whom);
  *   update    the weights are cut into stripes; the participant that takes
  *             a stripe adds the buffers there in slice order (buffer 0 +
  *             buffer 1 + ...) and applies the optimizer there (fit_update:
