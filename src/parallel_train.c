@@ -27,9 +27,10 @@
  * that never started is simply not waited for; the leader claims what is
  * left.  A worker computes a claimed slice in its own memory and copies it
  * into the slice's buffer only if the slice is still open; a leader done
- * with its own slices waits SYNC_STEAL_SPINS turns, then computes the
- * slices still open itself, so a worker that lost its core (a busy
- * machine) delays a batch by tens of microseconds, not by a time slice.
+ * with its own slices waits about as long as one of them took it, then
+ * computes the slices still open itself, so a worker that lost its core (a
+ * busy machine) delays a batch by about a slice's time, not by a time
+ * slice of the scheduler.
  *
  * A round is a few tens of microseconds of work (letter: 32 rows, 2,778
  * weights), too little for storage/barrier.h, whose every wait goes through
@@ -48,6 +49,7 @@
 #include "access/parallel.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
+#include "portability/instr_time.h"
 #include "storage/condition_variable.h"
 #include "storage/shm_toc.h"
 #include "utils/memutils.h"
@@ -77,10 +79,13 @@
 #define SYNC_SPINS 1000
 
 /*
- * turns of pg_spin_delay() the leader waits, after its own slices, before
- * it computes the slices still open itself
+ * How long the leader waits, after its own slices, before it computes the
+ * slices still open itself: its own time per slice times this (a worker
+ * that started its slice a little later finishes it first), and at least
+ * SYNC_STEAL_MIN_US
  */
-#define SYNC_STEAL_SPINS 500
+#define SYNC_STEAL_FACTOR 1.5
+#define SYNC_STEAL_MIN_US 20.0
 
 /* the sleep's timeout, a safety net: every change of state broadcasts */
 #define SYNC_SLEEP_MS 10
@@ -377,21 +382,38 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 	pg_write_barrier();
 	pg_atomic_write_u64(&sh->claim, CLAIM(p->generation, round, n_items, 0));
 	wake(sh);
-	take_items(p, p->generation);
 	if (round == ROUND_GRADIENT)
 	{
-		int			spins;
+		uint64		before = p->slices;
+		instr_time	start,
+					now;
+		double		patience;
 		uint32		j;
 
+		INSTR_TIME_SET_CURRENT(start);
+		take_items(p, p->generation);
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, start);
+		patience = Max(SYNC_STEAL_MIN_US, SYNC_STEAL_FACTOR * INSTR_TIME_GET_MICROSEC(now) /
+					   (double) Max(p->slices - before, 1));
 		/* a worker late with its slices (no core free?): compute them here */
-		for (spins = 0; spins < SYNC_STEAL_SPINS && !round_done(sh, n_items); spins++)
+		INSTR_TIME_SET_CURRENT(start);
+		while (!round_done(sh, n_items))
 		{
 			CHECK_FOR_INTERRUPTS();
 			pg_spin_delay();
+			INSTR_TIME_SET_CURRENT(now);
+			INSTR_TIME_SUBTRACT(now, start);
+			if (INSTR_TIME_GET_MICROSEC(now) >= patience)
+			{
+				for (j = 0; j < n_items && !round_done(sh, n_items); j++)
+					lead_slice(p, p->generation, j);
+				break;
+			}
 		}
-		for (j = 0; j < n_items && !round_done(sh, n_items); j++)
-			lead_slice(p, p->generation, j);
 	}
+	else
+		take_items(p, p->generation);
 	wait_until(sh, round_done, n_items);
 	pg_read_barrier();
 }
