@@ -210,33 +210,34 @@ SELECT try($$SELECT bpnn_train('rm_bad', 'y', task => 'regression', hidden => '{
 RESET bpnn.memory_limit;
 
 -- ---------------------------------------------------------------------------
--- Regressors on several cores.  bpnn.parallel_training: shards of the rows,
--- their models averaged after each epoch (src/parallel_train.c), the same
--- bits for a seed and a planned worker count however many workers started
--- (max_parallel_workers = 0: none can).  Cross-validation: every fold's
+-- Regressors on several cores.  bpnn.parallel_training: each mini-batch's
+-- gradient summed in slices by the participants (src/parallel_train.c), the
+-- same bits for a seed and a planned worker count however many workers
+-- started (max_parallel_workers = 0: none can); batches of 512 rows of a
+-- 64-unit network carry enough work for the cost rule to plan workers.
+-- Cross-validation: every fold's
 -- figures the same bits with workers as without (folds share nothing).
 -- ---------------------------------------------------------------------------
 SET bpnn.parallel_training = on;
 SET bpnn.max_parallel_workers = 0;
-SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{8}', epochs => 30) AS p0 \gset
-SELECT bpnn_train('concrete', 'compressive_strength', task => 'regression', hidden => '{8}', epochs => 30) AS q0 \gset
+SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS p0 \gset
+SELECT bpnn_train('concrete', 'compressive_strength', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS q0 \gset
 SET bpnn.max_parallel_workers = 2;
-SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{8}', epochs => 30) AS p2 \gset
-SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{8}', epochs => 30) AS p2_again \gset
-SELECT bpnn_train('concrete', 'compressive_strength', task => 'regression', hidden => '{8}', epochs => 30) AS q2 \gset
+SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS p2 \gset
+SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS p2_again \gset
+SELECT bpnn_train('concrete', 'compressive_strength', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS q2 \gset
 SET max_parallel_workers = 0;
-SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{8}', epochs => 30) AS p2_none_started \gset
-SELECT bpnn_train('concrete', 'compressive_strength', task => 'regression', hidden => '{8}', epochs => 30) AS q2_none_started \gset
+SELECT bpnn_train('rm', 'y', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS p2_none_started \gset
+SELECT bpnn_train('concrete', 'compressive_strength', task => 'regression', hidden => '{64}', epochs => 30, batch_size => 512) AS q2_none_started \gset
 RESET max_parallel_workers;
 SELECT name, bpnn_info(two)->'training'->'workers' AS workers,
        (two::jsonb - 'training') = (again::jsonb - 'training') AS repeatable,
        (two::jsonb - 'training') = (none_started::jsonb - 'training') AS same_when_none_started,
-       two::jsonb->'weights' <> serial::jsonb->'weights' AS differs_from_one_process,
        two::jsonb->'target' = serial::jsonb->'target' AS same_target_scaling
 FROM (VALUES ('two outputs', :'p2'::bpnn_model, :'p2_again'::bpnn_model, :'p2_none_started'::bpnn_model, :'p0'::bpnn_model),
              ('one output', :'q2', :'q2', :'q2_none_started', :'q0')) v(name, two, again, none_started, serial);
--- the averaged model learns as well: R² on each target within 0.05 of one
--- process's (measured 0.715 against 0.739 and 0.323 against 0.351)
+-- the model is one process's up to float32 summation order: R² on each
+-- target within 0.05 of one process's
 SELECT o.v->>'output' AS output, abs((o.v->>'r2')::float8 - (s.v->>'r2')::float8) < 0.05 AS near_one_process
 FROM jsonb_array_elements(bpnn_evaluate(:'p2', 'rm', 'y')->'outputs') WITH ORDINALITY o(v, k)
 JOIN jsonb_array_elements(bpnn_evaluate(:'p0', 'rm', 'y')->'outputs') WITH ORDINALITY s(v, k) USING (k)

@@ -58,10 +58,10 @@ _PG_init(void)
 							0,
 							NULL, NULL, NULL);
 	DefineCustomBoolVariable("bpnn.parallel_training",
-							 "Trains in memory on several cores, averaging the workers' models after each epoch.",
-							 "Off by default: the averaged model differs from one-process training and "
-							 "measured up to two points less accurate (digits, 3 participants).  "
-							 "Cross-validation runs its folds in parallel either way, with the same figures.",
+							 "Trains in memory on several cores, each mini-batch's gradient summed in slices by the leader and its workers.",
+							 "The model is one-process training's but for the order of the float32 sums: "
+							 "the same bits for a seed and a planned number of workers.  Batches with too "
+							 "little work (rows times weights) train in one process.",
 							 &bpnn_parallel_training,
 							 false,
 							 PGC_USERSET,

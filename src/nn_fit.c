@@ -238,13 +238,13 @@ fit_stepper_init(FitStepper *st, const NnLayout *layout, const FitHooks *hooks)
 }
 
 /*
- * one training step on a batch: forward and backward a chunk at a time, one
- * update
+ * the gradient of one batch: forward and backward a chunk at a time, summed
+ * into grad; returns the summed loss
  */
 double
-fit_step(FitStepper *st, float *weights, const FitOptions *options,
-		 const FitData *data, const uint32_t *order, int64_t first,
-		 int64_t rows, const FitHooks *hooks, int64_t *correct)
+fit_gradient(FitStepper *st, const float *weights, const FitOptions *options,
+			 const FitData *data, const uint32_t *order, int64_t first,
+			 int64_t rows, float *grad, const FitHooks *hooks, int64_t *correct)
 {
 	const NnLayout *layout = st->layout;
 	const int	n_inputs = layout->sizes[0];
@@ -266,24 +266,49 @@ fit_step(FitStepper *st, float *weights, const FitOptions *options,
 					st->labels[i])
 					(*correct)++;
 		loss += nn_backward(layout, weights, &st->ws, n, st->labels,
-							options->class_weight, st->grad);
+							options->class_weight, grad);
 		if (hooks->between_chunks)
 			hooks->between_chunks(hooks->arg);
 	}
+	return loss;
+}
+
+/* the optimizer's update of weights[first, first + count) from grad, the summed gradient of rows rows */
+void
+fit_update(FitStepper *st, float *weights, const FitOptions *options, float *grad,
+		   size_t first, size_t count, long step, int64_t rows)
+{
 	if (options->optimizer == FIT_ADAM)
-		nn_update_adam(st->n_weights, weights, st->grad, st->state1, st->state2, ++st->step,
-					   1.0 / (double) rows, options->learning_rate, options->weight_decay);
+		nn_update_adam(count, weights + first, grad + first, st->state1 + first,
+					   st->state2 + first, step, 1.0 / (double) rows,
+					   options->learning_rate, options->weight_decay);
 	else
-		nn_update(st->n_weights, weights, st->grad, st->state1, 1.0 / (double) rows,
-				  options->learning_rate, options->momentum, options->weight_decay);
+		nn_update(count, weights + first, grad + first, st->state1 + first,
+				  1.0 / (double) rows, options->learning_rate, options->momentum,
+				  options->weight_decay);
+}
+
+/* one training step on a batch: its gradient, then one update */
+double
+fit_step(FitStepper *st, float *weights, const FitOptions *options,
+		 const FitData *data, const uint32_t *order, int64_t first,
+		 int64_t rows, const FitHooks *hooks, int64_t *correct)
+{
+	double		loss = fit_gradient(st, weights, options, data, order, first, rows,
+									st->grad, hooks, correct);
+
+	fit_update(st, weights, options, st->grad, 0, st->n_weights,
+			   options->optimizer == FIT_ADAM ? ++st->step : st->step, rows);
 	return loss;
 }
 
 /*
- * one epoch of mini-batches (rows shuffled first when batches are smaller);
- * the summed loss
+ * One epoch over data->n_rows rows: when order is not NULL (data's rows by
+ * index) and a batch is smaller than the rows, order is first shuffled
+ * with rng; then mini-batches of options->batch_size, each one fit_step.
+ * Returns the summed loss.
  */
-double
+static double
 fit_epoch(FitStepper *st, float *weights, const FitOptions *options, const FitData *data,
 		  uint32_t *order, NnRng *rng, const FitHooks *hooks)
 {

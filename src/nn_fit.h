@@ -151,25 +151,27 @@ extern double fit_step(FitStepper *st, float *weights, const FitOptions *options
 					   const FitData *data, const uint32_t *order, int64_t first,
 					   int64_t rows, const FitHooks *hooks, int64_t *correct);
 
+/*
+ * fit_step's parts, for synchronous data-parallel training
+ * (src/parallel_train.c), where each process sums the gradient of a slice
+ * of a batch and the sums are added before one update.  fit_gradient adds
+ * to grad (n_weights floats) the error products of rows first .. first +
+ * rows - 1, a chunk at a time in row order (the weights do not depend on
+ * the chunking), and returns their class-weighted loss; adds the rows
+ * predicted correctly to *correct (when not NULL).  fit_update applies
+ * options' optimizer to weights first .. first + count - 1 from grad (a
+ * batch of rows rows, Adam's update number step; each weight on its own,
+ * so a batch's update may be applied in stripes) and clears grad there.
+ */
+extern double fit_gradient(FitStepper *st, const float *weights, const FitOptions *options,
+						   const FitData *data, const uint32_t *order, int64_t first,
+						   int64_t rows, float *grad, const FitHooks *hooks,
+						   int64_t *correct);
+extern void fit_update(FitStepper *st, float *weights, const FitOptions *options,
+					   float *grad, size_t first, size_t count, long step, int64_t rows);
+
 /* a seeded Fisher-Yates shuffle of n row indexes (what every epoch does) */
 extern void fit_shuffle(uint32_t *order, int64_t n, NnRng *rng);
-
-/*
- * Training driven epoch by epoch from outside (parallel training,
- * src/parallel_train.c, where a shard's weights and optimizer state live
- * in shared memory and any process may run its next epoch).  fit_network
- * is built of these.
- */
-
-/*
- * One epoch over data->n_rows rows: when order is not NULL (data's rows
- * by index: order[i] indexes data->x) and a batch is smaller than the
- * rows, order is first shuffled with rng; then mini-batches of
- * options->batch_size, each one fit_step.  Returns the summed loss.
- */
-extern double fit_epoch(FitStepper *st, float *weights, const FitOptions *options,
-						const FitData *data, uint32_t *order, NnRng *rng,
-						const FitHooks *hooks);
 
 /* scratch space for forward passes (scoring) */
 typedef struct FitScratch

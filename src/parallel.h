@@ -3,7 +3,8 @@
  * ParallelContext whose workers share the training rows in dynamic shared
  * memory.  parallel.c plans how many workers to use (bpnn.max_parallel_workers);
  * parallel_cv.c runs cross-validation folds in workers; parallel_train.c
- * trains one network on shards of the rows, averaging after each epoch.
+ * trains one network with each mini-batch's gradient summed in slices by
+ * all participants (synchronous data-parallel training).
  */
 #ifndef BPNN_PARALLEL_H
 #define BPNN_PARALLEL_H
@@ -19,9 +20,9 @@ extern int	bpnn_max_parallel_workers;
 
 /*
  * bpnn.parallel_training: whether bpnn_train in memory trains on several
- * cores (per-epoch model averaging: another, slightly less accurate model);
- * off by default, while cross-validation's folds, which give the same
- * figures either way, use workers by default
+ * cores (synchronous data-parallel mini-batches: the serial model up to the
+ * order of float32 sums); cross-validation's folds, which give the same
+ * figures either way, use workers whatever it says
  */
 extern bool bpnn_parallel_training;
 
@@ -47,10 +48,11 @@ extern void parallel_wait(ParallelContext *pcxt);
 extern void parallel_end(ParallelContext *pcxt);
 
 /*
- * fit_network on several cores (per-epoch model averaging over one shard
- * of the rows per planned participant: see parallel_train.c), or
- * fit_network itself when no worker is planned.  Returns the planned
- * number of workers, on which the weights depend.
+ * fit_network on several cores (each mini-batch's gradient summed in one
+ * slice per planned participant, then one update: see parallel_train.c),
+ * or fit_network itself when no worker is planned (the batch is too small
+ * for the cost rule, or the settings allow none).  Returns the planned
+ * number of workers, on which the weights' last bits depend.
  */
 extern int	parallel_fit_network(const NnLayout *layout, float *weights,
 								 const FitOptions *options, const FitData *data,

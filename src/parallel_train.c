@@ -1,35 +1,56 @@
 /*
- * parallel_train.c — bpnn_train in memory on several cores.
+ * parallel_train.c — bpnn_train in memory on several cores: synchronous
+ * data-parallel mini-batches.
  *
- * The scheme is per-epoch model averaging (local SGD): the training rows
- * are dealt, in a seeded random order, into one shard per planned
- * participant (workers + the leader).  In each epoch every shard starts
- * from the shared weights and runs an ordinary epoch of mini-batches over
- * its own rows (fit_epoch: fit_step's mini-batches, with the shard's own
- * optimizer state, row order and random numbers); then the leader averages the shards' weights, in shard
- * order, into the shared weights, records the epoch and checks early
- * stopping.  The normalized rows, the weights and every shard's state live
- * in dynamic shared memory, so any participant can run any shard's epoch:
- * participants take the next untaken shard from an atomic counter.  A
- * shard's epoch depends only on the shared weights and that shard's
- * state, and the average is summed in a fixed order, so the model is the
- * same bits for a seed and a planned worker count, however many workers
- * actually started and whoever ran which shard.  Two barrier waits per
- * epoch (storage/barrier.h), not one per mini-batch: synchronous
- * data-parallel mini-batches of 32 rows would wait at a barrier every
- * few tens of microseconds.
+ * The leader runs fit_network's loop (the same initial weights, the same
+ * seeded shuffle of the rows each epoch, the same batches), but each
+ * mini-batch is two rounds of work shared with the parallel workers:
  *
- * A regressor's standardized targets (n_rows x outputs) go to shared
- * memory beside the rows; its shards train on them as fit_epoch does.
+ *   gradient  the batch's rows are cut into one fixed slice per planned
+ *             participant (leader + planned workers); the slice's error
+ *             products (fit_gradient, fit.c's batch code) are summed into
+ *             gradient buffer j in shared memory (see below: by whom);
+ *   update    the weights are cut into stripes; the participant that takes
+ *             a stripe adds the buffers there in slice order (buffer 0 +
+ *             buffer 1 + ...) and applies the optimizer there (fit_update:
+ *             each weight on its own), clearing the buffers for the next
+ *             batch.  A network of fewer than 2 * SYNC_MIN_STRIPE weights
+ *             is one stripe, which the leader applies without a round.
  *
- * Zero planned workers trains exactly as before (fit_network).
+ * So the model is serial batch training but for the order in which a
+ * batch's float32 products are summed, and the same bits for a seed and a
+ * planned worker count: the slices depend on the plan only, and whoever
+ * takes a slice or a stripe computes the same numbers.  Work is taken, not
+ * assigned: a round is published as a generation number in the high half
+ * of a 64-bit counter whose low half counts the items claimed (a
+ * compare-and-swap that fails once the generation moved on), so a worker
+ * that never started is simply not waited for; the leader claims what is
+ * left.  A worker computes a claimed slice in its own memory and copies it
+ * into the slice's buffer only if the slice is still open; a leader done
+ * with its own slices waits about as long as one of them took it, then
+ * computes the slices still open itself, so a worker that lost its core (a
+ * busy machine) delays a batch by about a slice's time, not by a time
+ * slice of the scheduler.
+ *
+ * A round is a few tens of microseconds of work (letter: 32 rows, 2,778
+ * weights), too little for storage/barrier.h, whose every wait goes through
+ * a condition variable and a latch.  Waiting here spins on the atomic
+ * counters with pg_spin_delay(), checking for interrupts on every turn,
+ * and after SYNC_SPINS turns sleeps on a condition variable (broadcast only
+ * when someone sleeps).  A worker's error reaches the leader as an
+ * interrupt (the parallel message), the leader's error or cancel
+ * terminates the workers (DestroyParallelContext), which see it in their
+ * interrupt checks: nobody waits forever and no worker is left behind.
+ *
+ * Zero planned workers trains exactly as fit_network.
  */
 #include "postgres.h"
 
 #include "access/parallel.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
-#include "storage/barrier.h"
+#include "portability/instr_time.h"
+#include "storage/condition_variable.h"
 #include "storage/shm_toc.h"
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
@@ -43,173 +64,449 @@
 #define PT_KEY_ORDER	UINT64CONST(0xB9A17EA100000004)
 #define PT_KEY_WEIGHTS	UINT64CONST(0xB9A17EA100000005)
 #define PT_KEY_CLASS_W	UINT64CONST(0xB9A17EA100000006)
-#define PT_KEY_T		UINT64CONST(0xB9A17EA100000007)
+#define PT_KEY_TARGETS	UINT64CONST(0xB9A17EA100000007)
 
-/* fewest rows per shard: an average of tiny shards is not worth a process */
-#define MIN_SHARD_ROWS 256
+/*
+ * The cost rule: a slice must hold at least this many row-weights (rows
+ * of the batch times the network's weights; a row-weight is about 3
+ * multiply-adds, forward and backward) for a participant to be worth its
+ * two rounds of waiting.  Letter with the defaults (batch 32, 2,778
+ * weights) gets 2 slices, one worker; batches of a few rows stay serial.
+ */
+#define SYNC_MIN_SLICE_WORK 40000
 
-/* a shard's state besides its weights and optimizer arrays */
-typedef struct ShardInfo
+/* turns of pg_spin_delay() before a waiter sleeps on the condition variable */
+#define SYNC_SPINS 1000
+
+/*
+ * How long the leader waits, after its own slices, before it computes the
+ * slices still open itself: its own time per slice times this (a worker
+ * that started its slice a little later finishes it first), and at least
+ * SYNC_STEAL_MIN_US
+ */
+#define SYNC_STEAL_FACTOR 1.5
+#define SYNC_STEAL_MIN_US 20.0
+
+/* the sleep's timeout, a safety net: every change of state broadcasts */
+#define SYNC_SLEEP_MS 10
+
+/* stripes: whole cache lines of weights */
+#define STRIPE_ALIGN 16
+
+/*
+ * Fewest weights per stripe of the update: a smaller network's update
+ * (letter's 2,778 weights: a microsecond or two) is applied by the leader
+ * alone, which saves a round
+ */
+#define SYNC_MIN_STRIPE 16384
+
+typedef enum SyncRound
 {
-	int64		first;			/* its rows: order[first .. first + n_rows) */
-	int64		n_rows;
-	long		step;			/* Adam's update count */
-	NnRng		rng;			/* its row shuffling */
-	double		loss;			/* summed over its rows in the latest epoch */
-} ShardInfo;
+	ROUND_GRADIENT,
+	ROUND_UPDATE
+} SyncRound;
 
-typedef struct TrainShared
+/* a slice of the current batch */
+typedef struct SliceSlot
 {
-	Barrier		barrier;		/* even phases: shards train; odd: the leader averages */
-	pg_atomic_uint32 next_shard;
-	bool		finished;		/* set by the leader in an odd phase */
-	int			n_shards;
+	pg_atomic_uint64 state;		/* SLOT(generation, SLICE_...) */
+	double		loss;			/* its rows' loss, once taken */
+} SliceSlot;
+
+/*
+ * A slice is open until a worker that computed it (in its own memory)
+ * takes it to copy its sums into the slice's buffer, or the leader takes it
+ * to compute it there itself (its own slices, or a worker's that is late:
+ * stolen).  Whoever takes it first counts; a late worker's sums are dropped.
+ */
+#define SLICE_OPEN 0
+#define SLICE_TAKEN 1
+#define SLOT(generation, state) ((uint64) (generation) << 2 | (uint64) (state))
+
+typedef struct SyncShared
+{
+	pg_atomic_uint64 claim;		/* CLAIM(generation, items, items taken) */
+	pg_atomic_uint32 done;		/* items of the generation finished */
+	pg_atomic_uint32 sleepers;	/* waiters on cv */
+	pg_atomic_uint32 finished;	/* the leader is done: workers leave */
+	pg_atomic_uint64 worker_slices;	/* slices the workers computed (DEBUG1) */
+	ConditionVariable cv;
+	/* the current batch, written by the leader before it publishes a round */
+	int64		first;			/* the batch: order[first .. first + rows) */
+	int64		rows;
+	long		step;			/* Adam's update number */
+	/* fixed for the training */
+	int			n_slices;		/* planned participants */
+	int			n_stripes;
+	Size		stripe;			/* weights per stripe */
 	NnLayout	layout;
 	FitOptions	options;		/* class_weight: NULL, see has_class_weight */
 	bool		has_class_weight;	/* PT_KEY_CLASS_W holds them */
-	bool		has_targets;	/* regression: PT_KEY_T holds the targets */
+	bool		shuffled;		/* rows through order (batch < rows) */
 	int			n_classes;
 	int64		n_rows;
 	Size		n_weights;
-	ShardInfo	shards[FLEXIBLE_ARRAY_MEMBER];
-} TrainShared;
+	SliceSlot	slices[FLEXIBLE_ARRAY_MEMBER];
+} SyncShared;
 
 /*
- * The weight arrays in shared memory: the shared weights, then each
- * shard's weights, first and second optimizer state
+ * The float arrays in shared memory: the weights, the optimizer's two
+ * states, then one gradient buffer per slice
  */
-#define SHARED_WEIGHTS(w, sh) (w)
-#define SHARD_WEIGHTS(w, sh, j) ((w) + (Size) (1 + (j)) * (sh)->n_weights)
-#define SHARD_STATE1(w, sh, j) ((w) + (Size) (1 + (sh)->n_shards + (j)) * (sh)->n_weights)
-#define SHARD_STATE2(w, sh, j) ((w) + (Size) (1 + 2 * (sh)->n_shards + (j)) * (sh)->n_weights)
-#define WEIGHT_ARRAYS(shards) (1 + 3 * (Size) (shards))
+#define WEIGHTS(f, sh) (f)
+#define STATE1(f, sh) ((f) + (sh)->n_weights)
+#define STATE2(f, sh) ((f) + 2 * (sh)->n_weights)
+#define GRAD(f, sh, j) ((f) + (Size) (3 + (j)) * (sh)->n_weights)
+#define FLOAT_ARRAYS(slices) (3 + (Size) (slices))
+
+/*
+ * A round's counter: its generation, its kind and number of items (so that
+ * an item is never taken on the strength of another round's) and how many
+ * of them are claimed
+ */
+#define CLAIM(generation, round, items, taken) \
+	((uint64) (generation) << 32 | (uint64) (round) << 31 | (uint64) (items) << 16 | \
+	 (uint64) (taken))
+#define CLAIM_GENERATION(c) ((uint32) ((c) >> 32))
+#define CLAIM_ROUND(c) ((SyncRound) (((c) >> 31) & 1))
+#define CLAIM_ITEMS(c) ((uint32) ((c) >> 16) & 0x7FFF)
+#define CLAIM_TAKEN(c) ((uint32) (c) & 0xFFFF)
 
 /* what a participant holds in its own memory */
 typedef struct Participant
 {
-	TrainShared *shared;
-	FitData		data;			/* rows in shared memory; n_rows set per shard */
-	float	   *weights;		/* the weight arrays in shared memory */
+	SyncShared *shared;
+	FitData		data;			/* the rows in shared memory */
+	float	   *floats;			/* the float arrays in shared memory */
 	uint32_t   *order;
 	FitOptions	options;
-	FitStepper	stepper;		/* its scratch; state1/state2/step: the shard's */
+	FitStepper	stepper;		/* its scratch; state1/state2 the shared ones */
 	FitHooks	hooks;
-	/* the leader's alone */
 	bool		leader;
-	FitScratch	scratch;		/* scoring */
-	const FitData *validation;
-	float	   *best;
-	FitResult  *result;
-	int			epoch;
+	uint32		generation;		/* the leader's: the last published */
+	uint64		slices;			/* slices it computed and took */
 } Participant;
 
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
 
-/* one epoch of shard j, from the shared weights */
-static void
-run_shard(Participant *p, int j)
-{
-	TrainShared *sh = p->shared;
-	ShardInfo  *info = &sh->shards[j];
-	FitStepper *st = &p->stepper;
-	float	   *weights = SHARD_WEIGHTS(p->weights, sh, j);
-	FitData		data = p->data;
-
-	memcpy(weights, SHARED_WEIGHTS(p->weights, sh), sizeof(float) * sh->n_weights);
-	st->state1 = SHARD_STATE1(p->weights, sh, j);
-	st->state2 = sh->options.optimizer == FIT_ADAM ? SHARD_STATE2(p->weights, sh, j) : NULL;
-	st->step = info->step;
-	data.n_rows = info->n_rows;
-	info->loss = fit_epoch(st, weights, &p->options, &data, p->order + info->first,
-						   &info->rng, &p->hooks);
-	info->step = st->step;
-}
-
-/* the leader, between epochs: the average, the epoch's record, early stopping */
-static void
-average_shards(Participant *p)
-{
-	TrainShared *sh = p->shared;
-	float	   *avg = SHARED_WEIGHTS(p->weights, sh);
-	double		loss = 0.0;
-	Size		i;
-	int			j;
-
-	for (i = 0; i < sh->n_weights; i++)
-	{
-		double		sum = 0.0;
-
-		for (j = 0; j < sh->n_shards; j++)
-			sum += SHARD_WEIGHTS(p->weights, sh, j)[i];
-		avg[i] = (float) (sum / sh->n_shards);
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-	}
-	for (j = 0; j < sh->n_shards; j++)
-		loss += sh->shards[j].loss;
-	if (!fit_epoch_done(&sh->layout, &p->options, avg, p->epoch, loss / (double) sh->n_rows,
-						p->validation, p->best, &p->hooks, &p->scratch, p->result) ||
-		p->epoch + 1 >= sh->options.epochs)
-		sh->finished = true;
-	p->epoch++;
-	pg_atomic_write_u32(&sh->next_shard, 0);
-}
+static void wake(SyncShared *sh);
 
 /*
- * Take part until training is finished.  A worker that starts late joins
- * at whatever phase the others have reached.
+ * slice j of the current batch: its rows' gradient sums added to grad
+ * (zero), their loss returned.  The batch is read once: a worker late by a
+ * round or more computes sums that will be dropped, but stays within the
+ * rows.
  */
-static void
-participate(Participant *p)
+static double
+slice_sums(Participant *p, uint32 j, float *grad)
 {
-	TrainShared *sh = p->shared;
-	int			phase = BarrierAttach(&sh->barrier);
+	SyncShared *sh = p->shared;
+	int64		first = sh->first;
+	int64		rows = sh->rows;
+	int64		from = Min(first + rows * j / sh->n_slices, sh->n_rows);
+	int64		to = Min(first + rows * (j + 1) / sh->n_slices, sh->n_rows);
 
-	for (;; phase++)
+	return fit_gradient(&p->stepper, WEIGHTS(p->floats, sh), &p->options, &p->data,
+						sh->shuffled ? p->order : NULL, from, Max(to - from, 0), grad,
+						&p->hooks, NULL);
+}
+
+/* the round's count of finished items: one more (wakes the waiters after the last) */
+static void
+item_done(SyncShared *sh, uint32 items)
+{
+	pg_write_barrier();
+	if (pg_atomic_add_fetch_u32(&sh->done, 1) == items)
+		wake(sh);
+}
+
+/* the leader: take slice j of generation if it is open, and compute it in its buffer */
+static void
+lead_slice(Participant *p, uint32 generation, uint32 j)
+{
+	SyncShared *sh = p->shared;
+	uint64		open = SLOT(generation, SLICE_OPEN);
+
+	if (!pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
+										SLOT(generation, SLICE_TAKEN)))
+		return;
+	sh->slices[j].loss = slice_sums(p, j, GRAD(p->floats, sh, j));
+	p->slices++;
+	item_done(sh, (uint32) sh->n_slices);
+}
+
+/* a worker: compute slice j in its own memory, then copy it in if still open */
+static void
+work_slice(Participant *p, uint32 generation, uint32 j)
+{
+	SyncShared *sh = p->shared;
+	float	   *mine = p->stepper.grad;
+	double		loss = slice_sums(p, j, mine);
+	uint64		open = SLOT(generation, SLICE_OPEN);
+
+	if (pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
+									   SLOT(generation, SLICE_TAKEN)))
 	{
-		if (phase % 2 == 0)
+		memcpy(GRAD(p->floats, sh, j), mine, sizeof(float) * sh->n_weights);
+		sh->slices[j].loss = loss;
+		p->slices++;
+		item_done(sh, (uint32) sh->n_slices);
+	}
+	memset(mine, 0, sizeof(float) * sh->n_weights);
+}
+
+/* stripe s: the buffers summed in slice order, the update applied, the buffers cleared */
+static void
+run_stripe(Participant *p, uint32 s)
+{
+	SyncShared *sh = p->shared;
+	Size		from = sh->stripe * s;
+	Size		to = Min(from + sh->stripe, sh->n_weights);
+	float	   *sum = GRAD(p->floats, sh, 0);
+	int			j;
+
+	if (from >= to)
+		return;
+	for (j = 1; j < sh->n_slices; j++)
+	{
+		float	   *g = GRAD(p->floats, sh, j);
+		Size		i;
+
+		for (i = from; i < to; i++)
 		{
-			uint32		j;
-
-			if (sh->finished)
-				break;
-			while ((j = pg_atomic_fetch_add_u32(&sh->next_shard, 1)) < (uint32) sh->n_shards)
-				run_shard(p, (int) j);
+			sum[i] += g[i];
+			g[i] = 0.0f;
 		}
-		else if (p->leader)
-			average_shards(p);
-		BarrierArriveAndWait(&sh->barrier, PG_WAIT_EXTENSION);
 	}
-	BarrierDetach(&sh->barrier);
+	fit_update(&p->stepper, WEIGHTS(p->floats, sh), &p->options, sum, from, to - from,
+			   sh->step, sh->rows);
 }
 
-/* split the rows into shards, in a seeded random order */
+/* wake the sleepers, if any, after a change of state */
 static void
-deal_shards(TrainShared *sh, uint32_t *order, uint64 seed)
+wake(SyncShared *sh)
 {
-	NnRng		rng = {0};
-	int64		i;
-	int			j;
+	pg_memory_barrier();
+	if (pg_atomic_read_u32(&sh->sleepers) > 0)
+		ConditionVariableBroadcast(&sh->cv);
+}
 
-	for (i = 0; i < sh->n_rows; i++)
-		order[i] = (uint32_t) i;
-	nn_rng_seed(&rng, seed ^ UINT64CONST(0x5A4D5EED));
-	fit_shuffle(order, sh->n_rows, &rng);
-	for (j = 0; j < sh->n_shards; j++)
+/* has the round moved past generation (or training finished)? a worker's wait */
+static bool
+moved_on(SyncShared *sh, uint32 generation)
+{
+	uint64		claim = pg_atomic_read_u64(&sh->claim);
+
+	return pg_atomic_read_u32(&sh->finished) != 0 ||
+		CLAIM_GENERATION(claim) != generation;
+}
+
+/* wait until cond(sh, arg): spin, then sleep; interrupts checked throughout */
+static void
+wait_until(SyncShared *sh, bool (*cond) (SyncShared *, uint32), uint32 arg)
+{
+	int			spins;
+
+	for (spins = 0; spins < SYNC_SPINS; spins++)
 	{
-		ShardInfo  *info = &sh->shards[j];
+		if (cond(sh, arg))
+			return;
+		CHECK_FOR_INTERRUPTS();
+		pg_spin_delay();
+	}
+	pg_atomic_fetch_add_u32(&sh->sleepers, 1);	/* a full barrier */
+	ConditionVariablePrepareToSleep(&sh->cv);
+	while (!cond(sh, arg))
+		(void) ConditionVariableTimedSleep(&sh->cv, SYNC_SLEEP_MS, PG_WAIT_EXTENSION);
+	ConditionVariableCancelSleep();
+	pg_atomic_fetch_sub_u32(&sh->sleepers, 1);
+}
 
-		info->first = sh->n_rows * j / sh->n_shards;
-		info->n_rows = sh->n_rows * (j + 1) / sh->n_shards - info->first;
-		info->step = 0;
-		nn_rng_seed(&info->rng, seed ^ (UINT64CONST(0x9E3779B97F4A7C15) * (uint64) (j + 1)));
+/* is the leader's round finished? */
+static bool
+round_done(SyncShared *sh, uint32 n_items)
+{
+	return pg_atomic_read_u32(&sh->done) >= n_items;
+}
+
+/* take items of generation until the round has moved on or every item is taken */
+static void
+take_items(Participant *p, uint32 generation)
+{
+	SyncShared *sh = p->shared;
+	uint64		claim = pg_atomic_read_u64(&sh->claim);
+
+	for (;;)
+	{
+		uint32		item = CLAIM_TAKEN(claim);
+		uint32		items = CLAIM_ITEMS(claim);
+
+		if (CLAIM_GENERATION(claim) != generation || item >= items)
+			return;
+		if (!pg_atomic_compare_exchange_u64(&sh->claim, &claim, claim + 1))
+			continue;			/* claim now holds the current value */
+		/*
+		 * Claimed.  A stripe holds its round until done; a slice may be
+		 * stolen and the round go on (slice_sums reads the batch once)
+		 */
+		pg_read_barrier();
+		if (CLAIM_ROUND(claim) == ROUND_GRADIENT && p->leader)
+			lead_slice(p, generation, item);
+		else if (CLAIM_ROUND(claim) == ROUND_GRADIENT)
+			work_slice(p, generation, item);
+		else
+		{
+			/* a stripe is never stolen: the round waits for it */
+			run_stripe(p, item);
+			item_done(sh, items);
+		}
+		claim = pg_atomic_read_u64(&sh->claim);
 	}
 }
 
-/*
- * fit_network on several cores, or alone when no worker is planned; the
- * planned workers
- */
+/* the leader: publish a round, take part in it, wait for its last item */
+static void
+run_round(Participant *p, SyncRound round, uint32 n_items)
+{
+	SyncShared *sh = p->shared;
+
+	pg_atomic_write_u32(&sh->done, 0);
+	p->generation++;
+	if (round == ROUND_GRADIENT)
+	{
+		uint32		j;
+
+		for (j = 0; j < n_items; j++)
+			pg_atomic_write_u64(&sh->slices[j].state, SLOT(p->generation, SLICE_OPEN));
+	}
+	pg_write_barrier();
+	pg_atomic_write_u64(&sh->claim, CLAIM(p->generation, round, n_items, 0));
+	wake(sh);
+	if (round == ROUND_GRADIENT)
+	{
+		uint64		before = p->slices;
+		instr_time	start,
+					now;
+		double		patience;
+		uint32		j;
+
+		INSTR_TIME_SET_CURRENT(start);
+		take_items(p, p->generation);
+		INSTR_TIME_SET_CURRENT(now);
+		INSTR_TIME_SUBTRACT(now, start);
+		patience = Max(SYNC_STEAL_MIN_US, SYNC_STEAL_FACTOR * INSTR_TIME_GET_MICROSEC(now) /
+					   (double) Max(p->slices - before, 1));
+		/* a worker late with its slices (no core free?): compute them here */
+		INSTR_TIME_SET_CURRENT(start);
+		while (!round_done(sh, n_items))
+		{
+			CHECK_FOR_INTERRUPTS();
+			pg_spin_delay();
+			INSTR_TIME_SET_CURRENT(now);
+			INSTR_TIME_SUBTRACT(now, start);
+			if (INSTR_TIME_GET_MICROSEC(now) >= patience)
+			{
+				for (j = 0; j < n_items && !round_done(sh, n_items); j++)
+					lead_slice(p, p->generation, j);
+				break;
+			}
+		}
+	}
+	else
+		take_items(p, p->generation);
+	wait_until(sh, round_done, n_items);
+	pg_read_barrier();
+}
+
+/* a worker: take items of each round until the leader is done */
+static void
+work(Participant *p)
+{
+	SyncShared *sh = p->shared;
+
+	for (;;)
+	{
+		uint64		claim = pg_atomic_read_u64(&sh->claim);
+		uint32		generation = CLAIM_GENERATION(claim);
+
+		if (pg_atomic_read_u32(&sh->finished) != 0)
+			return;
+		take_items(p, generation);
+		/* every item of this generation taken: wait for the next round */
+		wait_until(sh, moved_on, generation);
+	}
+}
+
+/* the leader's training: fit_network's loop, each batch two shared rounds */
+static void
+lead(Participant *p, const FitData *validation, FitResult *result)
+{
+	SyncShared *sh = p->shared;
+	const NnLayout *layout = &sh->layout;
+	const int64 n = sh->n_rows;
+	const int64 batch = p->options.batch_size <= 0 || p->options.batch_size > n
+		? n : p->options.batch_size;
+	float	   *weights = WEIGHTS(p->floats, sh);
+	float	   *best = validation ? p->hooks.alloc(p->hooks.arg,
+												   sizeof(float) * sh->n_weights) : NULL;
+	FitScratch	scratch;
+	NnRng		rng = {0};
+	long		step = 0;
+	int			epoch;
+
+	fit_scratch_init(&scratch, layout, &p->hooks);
+	/* the same initial weights and shuffles as fit_network */
+	nn_rng_seed(&rng, p->options.seed);
+	nn_init_weights(layout, weights, p->options.init_range, &rng);
+	fit_result_init(result, &p->options, &p->hooks);
+	for (epoch = 0; epoch < p->options.epochs; epoch++)
+	{
+		double		loss = 0.0;
+		int64		start;
+
+		if (sh->shuffled)
+			fit_shuffle(p->order, n, &rng);
+		for (start = 0; start < n; start += batch)
+		{
+			int			j;
+
+			sh->first = start;
+			sh->rows = n - start < batch ? n - start : batch;
+			run_round(p, ROUND_GRADIENT, sh->n_slices);
+			for (j = 0; j < sh->n_slices; j++)
+				loss += sh->slices[j].loss;
+			sh->step = p->options.optimizer == FIT_ADAM ? ++step : step;
+			if (sh->n_stripes > 1)
+				run_round(p, ROUND_UPDATE, sh->n_stripes);
+			else
+				run_stripe(p, 0);
+		}
+		if (!fit_epoch_done(layout, &p->options, weights, epoch, loss / (double) n,
+							validation, best, &p->hooks, &scratch, result))
+			break;
+	}
+	pg_atomic_write_u32(&sh->finished, 1);
+	wake(sh);
+	fit_finish(layout, weights, &p->data, best, &p->hooks, &scratch, result);
+}
+
+/* how many workers: a slice's share of a batch's work, memory */
+static int
+plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *data,
+			 Size shared_bytes)
+{
+	Size		n_weights = nn_weight_count(layout);
+	int64		batch = options->batch_size <= 0 || options->batch_size > data->n_rows
+		? data->n_rows : options->batch_size;
+	double		work = (double) batch * (double) n_weights;
+
+	/* per participant: its gradient buffer and (at most) a chunk's scratch */
+	return parallel_plan_workers((int64) Min(work / SYNC_MIN_SLICE_WORK, (double) PG_INT32_MAX),
+								 sizeof(float) * (n_weights +
+												  nn_workspace_floats(layout, FIT_CHUNK_ROWS)),
+								 shared_bytes);
+}
+
 int
 parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 					 const FitData *data, const FitData *validation, int n_classes,
@@ -219,55 +516,60 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	Size		x_bytes = sizeof(float) * (Size) layout->sizes[0] * data->n_rows;
 	Size		y_bytes = sizeof(int32) * (Size) data->n_rows;
 	Size		order_bytes = sizeof(uint32_t) * (Size) data->n_rows;
-	Size		t_bytes = data->t ?
-		sizeof(float) * (Size) layout->sizes[layout->n_layers] * data->n_rows : 0;
-	int64		batch = options->batch_size > 0 ? options->batch_size : 1;
-	/* per participant (the leader's share): gradient, best and final weights, 2 workspaces */
-	int			nworkers = parallel_plan_workers(data->n_rows / Max(MIN_SHARD_ROWS, 2 * batch),
-												 sizeof(float) * 3 * n_weights +
-												 sizeof(float) * 2 * nn_workspace_floats(layout, FIT_CHUNK_ROWS),
-												 x_bytes * 2 + y_bytes + t_bytes + order_bytes +
-												 sizeof(float) * n_weights);
-	int			n_shards = nworkers + 1;
+	/* regression: the standardized targets */
+	Size		t_bytes = data->t ? sizeof(float) * (Size) layout->sizes[layout->n_layers] *
+		data->n_rows : 0;
+	int			nworkers = plan_workers(layout, options, data,
+										x_bytes + y_bytes + order_bytes + t_bytes +
+										sizeof(float) * 3 * n_weights);
+	int			n_slices = nworkers + 1;
 	Size		shared_bytes,
-				weight_bytes;
+				float_bytes;
 	ParallelContext *pcxt;
-	TrainShared *sh;
+	SyncShared *sh;
 	Participant p;
-	NnRng		rng = {0};
 	void	   *chunk;
+	int64		i;
 
+	StaticAssertStmt(BPNN_MAX_WORKERS + 1 <= 0x7FFF, "a round's items must fit CLAIM");
 	if (nworkers == 0)
 	{
 		fit_network(layout, weights, options, data, validation, hooks, NULL, result);
 		return 0;
 	}
 
-	shared_bytes = add_size(offsetof(TrainShared, shards), mul_size(sizeof(ShardInfo), n_shards));
-	weight_bytes = mul_size(sizeof(float) * n_weights, WEIGHT_ARRAYS(n_shards));
+	shared_bytes = add_size(offsetof(SyncShared, slices), mul_size(sizeof(SliceSlot), n_slices));
+	float_bytes = mul_size(sizeof(float) * n_weights, FLOAT_ARRAYS(n_slices));
 	pcxt = parallel_begin("bpnn_train_worker_main", nworkers);
 	shm_toc_estimate_chunk(&pcxt->estimator, shared_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, x_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, y_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, order_bytes);
-	shm_toc_estimate_chunk(&pcxt->estimator, weight_bytes);
+	shm_toc_estimate_chunk(&pcxt->estimator, float_bytes);
 	shm_toc_estimate_chunk(&pcxt->estimator, sizeof(float) * n_classes);
-	if (data->t)
+	if (t_bytes > 0)
 		shm_toc_estimate_chunk(&pcxt->estimator, t_bytes);
-	shm_toc_estimate_keys(&pcxt->estimator, data->t ? 7 : 6);
+	shm_toc_estimate_keys(&pcxt->estimator, 7);
 	InitializeParallelDSM(pcxt);
 
 	sh = shm_toc_allocate(pcxt->toc, shared_bytes);
 	memset(sh, 0, shared_bytes);
-	BarrierInit(&sh->barrier, 0);
-	pg_atomic_init_u32(&sh->next_shard, 0);
-	sh->finished = false;
-	sh->n_shards = n_shards;
+	pg_atomic_init_u64(&sh->claim, 0);
+	pg_atomic_init_u32(&sh->done, 0);
+	pg_atomic_init_u32(&sh->sleepers, 0);
+	pg_atomic_init_u32(&sh->finished, 0);
+	pg_atomic_init_u64(&sh->worker_slices, 0);
+	ConditionVariableInit(&sh->cv);
+	for (i = 0; i < n_slices; i++)
+		pg_atomic_init_u64(&sh->slices[i].state, SLOT(0, SLICE_TAKEN));
+	sh->n_slices = n_slices;
+	sh->n_stripes = Max(Min(n_weights / SYNC_MIN_STRIPE, (Size) n_slices), 1);
+	sh->stripe = TYPEALIGN(STRIPE_ALIGN, (n_weights + sh->n_stripes - 1) / sh->n_stripes);
 	sh->layout = *layout;
 	sh->options = *options;
 	sh->options.class_weight = NULL;
 	sh->has_class_weight = options->class_weight != NULL;
-	sh->has_targets = data->t != NULL;
+	sh->shuffled = options->batch_size > 0 && options->batch_size < data->n_rows;
 	sh->n_classes = n_classes;
 	sh->n_rows = data->n_rows;
 	sh->n_weights = n_weights;
@@ -275,27 +577,26 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 
 	memset(&p, 0, sizeof(p));
 	p.shared = sh;
+	p.data.n_rows = data->n_rows;
 	p.data.x = chunk = shm_toc_allocate(pcxt->toc, x_bytes);
 	memcpy(chunk, data->x, x_bytes);
 	shm_toc_insert(pcxt->toc, PT_KEY_X, chunk);
 	p.data.y = chunk = shm_toc_allocate(pcxt->toc, y_bytes);
 	memcpy(chunk, data->y, y_bytes);
 	shm_toc_insert(pcxt->toc, PT_KEY_Y, chunk);
-	if (data->t)
+	if (t_bytes > 0)
 	{
 		p.data.t = chunk = shm_toc_allocate(pcxt->toc, t_bytes);
 		memcpy(chunk, data->t, t_bytes);
-		shm_toc_insert(pcxt->toc, PT_KEY_T, chunk);
+		shm_toc_insert(pcxt->toc, PT_KEY_TARGETS, chunk);
 	}
 	p.order = shm_toc_allocate(pcxt->toc, order_bytes);
-	deal_shards(sh, p.order, options->seed);
+	for (i = 0; i < data->n_rows; i++)
+		p.order[i] = (uint32_t) i;
 	shm_toc_insert(pcxt->toc, PT_KEY_ORDER, p.order);
-	p.weights = shm_toc_allocate(pcxt->toc, weight_bytes);
-	memset(p.weights, 0, weight_bytes);
-	/* the same initial weights as training in one process */
-	nn_rng_seed(&rng, options->seed);
-	nn_init_weights(layout, SHARED_WEIGHTS(p.weights, sh), options->init_range, &rng);
-	shm_toc_insert(pcxt->toc, PT_KEY_WEIGHTS, p.weights);
+	p.floats = shm_toc_allocate(pcxt->toc, float_bytes);
+	memset(p.floats, 0, float_bytes);
+	shm_toc_insert(pcxt->toc, PT_KEY_WEIGHTS, p.floats);
 	chunk = shm_toc_allocate(pcxt->toc, sizeof(float) * n_classes);
 	if (options->class_weight)
 		memcpy(chunk, options->class_weight, sizeof(float) * n_classes);
@@ -304,24 +605,22 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	p.options = *options;
 	p.hooks = *hooks;
 	fit_stepper_init(&p.stepper, layout, hooks);
-	fit_scratch_init(&p.scratch, layout, hooks);
+	p.stepper.state1 = STATE1(p.floats, sh);
+	p.stepper.state2 = STATE2(p.floats, sh);
 	p.leader = true;
-	p.validation = validation;
-	p.best = validation ? hooks->alloc(hooks->arg, sizeof(float) * n_weights) : NULL;
-	p.result = result;
-	fit_result_init(result, options, hooks);
 
 	parallel_launch(pcxt);
-	participate(&p);
+	lead(&p, validation, result);
 	parallel_wait(pcxt);
-
-	memcpy(weights, SHARED_WEIGHTS(p.weights, sh), sizeof(float) * n_weights);
+	ereport(DEBUG1,
+			(errmsg("bpnn parallel training: the leader computed " UINT64_FORMAT " slices, the workers " UINT64_FORMAT,
+					p.slices, pg_atomic_read_u64(&sh->worker_slices))));
+	memcpy(weights, WEIGHTS(p.floats, sh), sizeof(float) * n_weights);
 	parallel_end(pcxt);
-	fit_finish(layout, weights, data, p.best, hooks, &p.scratch, result);
 	return nworkers;
 }
 
-/* a parallel worker: shards until training is finished */
+/* a parallel worker: slices and stripes until the leader is done */
 void
 bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 {
@@ -332,14 +631,17 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.shared = shm_toc_lookup(toc, PT_KEY_SHARED, false);
 	p.data.x = shm_toc_lookup(toc, PT_KEY_X, false);
 	p.data.y = shm_toc_lookup(toc, PT_KEY_Y, false);
-	p.data.t = p.shared->has_targets ? shm_toc_lookup(toc, PT_KEY_T, false) : NULL;
+	p.data.n_rows = p.shared->n_rows;
+	p.data.t = shm_toc_lookup(toc, PT_KEY_TARGETS, true);
 	p.order = shm_toc_lookup(toc, PT_KEY_ORDER, false);
-	p.weights = shm_toc_lookup(toc, PT_KEY_WEIGHTS, false);
+	p.floats = shm_toc_lookup(toc, PT_KEY_WEIGHTS, false);
 	class_weight = shm_toc_lookup(toc, PT_KEY_CLASS_W, false);
 	p.options = p.shared->options;
 	p.options.class_weight = p.shared->has_class_weight ? class_weight : NULL;
 	train_hooks(&p.hooks, CurrentMemoryContext);
 	fit_stepper_init(&p.stepper, &p.shared->layout, &p.hooks);
-	p.leader = false;
-	participate(&p);
+	p.stepper.state1 = STATE1(p.floats, p.shared);
+	p.stepper.state2 = STATE2(p.floats, p.shared);
+	work(&p);
+	pg_atomic_fetch_add_u64(&p.shared->worker_slices, p.slices);
 }

@@ -16,8 +16,9 @@ for my $sql (
 	"SELECT bpnn_train('flowers', 'kind', epochs => 1000000)",
 	"SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', epochs => 1000000)",
 	"SET bpnn.memory_limit = '1MB'; SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)",
+	# batches of 512 rows: enough work per batch for 2 workers (the cost rule)
 	"SET bpnn.parallel_training = on; SET bpnn.max_parallel_workers = 2; "
-	  . "SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)",
+	  . "SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000, batch_size => 512)",
 	"SET bpnn.max_parallel_workers = 2; "
 	  . "SELECT count(*) FROM bpnn_cross_validate('many_flowers', 'kind', epochs => 1000000)")
 {

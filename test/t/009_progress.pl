@@ -99,9 +99,10 @@ isnt(row_of('train', 'bpnn_progress_watcher'), '', 'a member of pg_read_all_stat
 $node->safe_psql($db, 'REVOKE pg_read_all_stats FROM bpnn_progress_watcher');
 stop('cancel', 'train');
 
-# on several cores (bpnn.parallel_training): the leader reports the averaged epochs
+# on several cores (bpnn.parallel_training; batches of 512 rows, enough
+# work for 2 workers): the leader reports the epochs
 start('parallel', "SET bpnn.parallel_training = on; SET bpnn.max_parallel_workers = 2; "
-	  . "SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000)");
+	  . "SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000, batch_size => 512)");
 check('parallel', 'bpnn_train on several cores',
 	qr/^bpnn_train\|many_flowers\|training\|0\|0\|\d+\|1000000\|t\|105000\|t\|t\|t\|t\|/);
 stop('cancel', 'parallel');

@@ -1,0 +1,83 @@
+# bpnn_train on several cores (synchronous data-parallel mini-batches,
+# src/parallel_train.c): while the leader and its workers wait on each
+# other every mini-batch, a cancel of the statement or the end of one worker
+# (pg_terminate_backend: the worker fails) stops the training within a
+# second, leaves no parallel worker behind, and the next training works.
+use strict;
+use warnings;
+use IPC::Run;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time usleep);
+use BpnnTest;
+
+my $node = bpnn_node('parallel_train',
+	max_worker_processes => 8,
+	max_parallel_workers => 8,
+	max_parallel_maintenance_workers => 2);
+my $db = bpnn_database($node, 'bpnn_parallel_train');
+$node->safe_psql($db,
+	'CREATE TABLE many_flowers AS SELECT f.* FROM flowers f, generate_series(1, 2000)');
+# batches of 512 rows x 515 weights: 2 workers by the cost rule
+my $setup = 'SET bpnn.parallel_training = on; SET bpnn.max_parallel_workers = 2; ';
+my $train = "SELECT bpnn_train('many_flowers', 'kind', epochs => 1000000, batch_size => 512)";
+
+# start the endless training; returns once a parallel worker takes part
+sub start_training
+{
+	my ($name) = @_;
+	my ($out, $err) = ('', '');
+	my $h = IPC::Run::start(
+		[ 'psql', '-X', '-q', '-d', $node->connstr($db) . " application_name=$name",
+		  '-c', $setup . $train ],
+		'>', \$out, '2>', \$err);
+	my $workers = 0;
+	for (1 .. 600)
+	{
+		$workers = $node->safe_psql('postgres',
+			"SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'parallel worker'");
+		last if $workers > 0;
+		usleep(100_000);
+	}
+	ok($workers > 0, "$name: parallel workers train with the leader");
+	return ($h, \$out, \$err);
+}
+
+my $bound = late_bound_ms($node, $db);
+
+# a cancel of the leader
+my ($h, $out, $err) = start_training('bpnn_sync_cancel');
+usleep(500_000);
+my $start = time();
+$node->safe_psql('postgres',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+	  . "WHERE application_name = 'bpnn_sync_cancel' AND backend_type = 'client backend'");
+$h->finish;
+my $ms = int((time() - $start) * 1000);
+like($$err, qr/canceling statement due to user request/, 'the cancel stopped the training');
+cmp_ok($ms, '<', $bound, "... within a second ($ms ms; bound on this machine now: $bound ms)");
+no_parallel_worker_left($node);
+
+# a worker ends in the middle of the training: the leader fails with its error
+($h, $out, $err) = start_training('bpnn_sync_worker');
+usleep(500_000);
+$start = time();
+is($node->safe_psql('postgres',
+		"SELECT pg_terminate_backend(pid) FROM (SELECT pid FROM pg_stat_activity "
+		  . "WHERE backend_type = 'parallel worker' LIMIT 1) w"),
+	't', 'one worker terminated');
+$h->finish;
+$ms = int((time() - $start) * 1000);
+like($$err, qr/terminating background worker "parallel worker" due to administrator command/,
+	"the worker's end fails the leader's statement");
+cmp_ok($ms, '<', $bound, "... within a second ($ms ms; bound on this machine now: $bound ms)");
+no_parallel_worker_left($node);
+
+# and the next training on several cores works
+is($node->safe_psql($db,
+		$setup . "SELECT bpnn_info(bpnn_train('many_flowers', 'kind', epochs => 2, batch_size => 512))"
+		  . "->'training'->>'workers'"),
+	'2', 'the next training uses its workers');
+
+$node->stop;
+done_testing();
