@@ -78,8 +78,7 @@ FROM onnx_files ORDER BY name;
 -- as the float8[] form of bpnn_predict refuses it
 SELECT bpnn_onnx(bpnn_train('credit', 'label', hidden => '{4}', epochs => 1, missing => 'impute'));
 -- an imputing model whose imputed value is beyond float4 (crafted: training
--- never makes one) is refused, as bpnn_predict refuses to impute it; the
--- graph carried infinity for it
+-- never makes one) cannot even be read (the graph carried infinity for it)
 SELECT bpnn_onnx(jsonb_set(bpnn_model_to_jsonb(bpnn_train('iris', 'label', hidden => '{4}', epochs => 1,
                                                           missing => 'impute')),
                            '{impute}', '[1e300, 3, 1, 1]')::bpnn_model);

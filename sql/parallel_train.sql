@@ -133,6 +133,40 @@ SELECT (:'reg_two'::text::jsonb - 'training') = (:'reg_none_started'::text::json
            - (bpnn_info(:'reg_one')->'training'->>'final_loss')::float8)
          <= 1e-4 * (bpnn_info(:'reg_one')->'training'->>'final_loss')::float8 AS loss_as_one_process;
 
+-- a warm start trains in parallel too, and keep_state keeps the one
+-- optimizer state (the leader's, which the stripes update): n epochs, then
+-- k more, give the bits of n + k epochs for the same planned worker count.
+-- Momentum, Adam (its moments and step count), and early stopping (its
+-- record and the last epoch's weights: this run stops at epoch 15, its best
+-- 12, and is continued from epoch 10)
+SET bpnn.max_parallel_workers = 2;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 15, batch_size => 128,
+                  keep_state => true) AS ws_long \gset
+SELECT bpnn_train('digits_pixels', 'label', epochs => 7, init_model =>
+         bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 8, batch_size => 128,
+                    keep_state => true)) AS ws_continued \gset
+SELECT (:'ws_long'::text::jsonb - 'training') = (:'ws_continued'::text::jsonb - 'training') AS momentum_same_bits,
+       (:'ws_long'::text::jsonb->'training'->'loss_per_epoch')
+         = (:'ws_continued'::text::jsonb->'training'->'loss_per_epoch') AS same_losses,
+       bpnn_info(:'ws_long')->'training'->'workers' AS workers,
+       bpnn_info(:'ws_continued')->'training'->'workers' AS continued_workers;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 12, batch_size => 128, optimizer => 'adam',
+                  learning_rate => 0.01, keep_state => true) AS ws_long \gset
+SELECT bpnn_train('digits_pixels', 'label', epochs => 5, init_model =>
+         bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 7, batch_size => 128, optimizer => 'adam',
+                    learning_rate => 0.01, keep_state => true)) AS ws_continued \gset
+SELECT (:'ws_long'::text::jsonb - 'training') = (:'ws_continued'::text::jsonb - 'training') AS adam_same_bits,
+       bpnn_info(:'ws_continued')->'training'->'workers' AS continued_workers;
+SELECT bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 30, batch_size => 128, optimizer => 'adam',
+                  learning_rate => 0.2, validation_fraction => 0.2, patience => 3, keep_state => true) AS ws_long \gset
+SELECT bpnn_train('digits_pixels', 'label', epochs => 20, init_model =>
+         bpnn_train('digits_pixels', 'label', hidden => '{16}', epochs => 10, batch_size => 128, optimizer => 'adam',
+                    learning_rate => 0.2, validation_fraction => 0.2, patience => 3, keep_state => true)) AS ws_continued \gset
+SELECT (:'ws_long'::text::jsonb - 'training') = (:'ws_continued'::text::jsonb - 'training') AS early_stopping_same_bits,
+       bpnn_info(:'ws_continued')->'training'->'epochs_run' AS epochs_run,
+       bpnn_info(:'ws_continued')->'training'->'best_epoch' AS best_epoch,
+       bpnn_info(:'ws_continued')->'training'->'workers' AS continued_workers;
+
 -- accuracy: trained on 9 of digits' 10 folds, scored on the tenth (180
 -- rows, 0.56 points each), with and without workers: within 3 points
 CREATE TEMP TABLE digits_train AS SELECT * FROM digits_cv WHERE fold <> 0;

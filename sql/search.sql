@@ -89,6 +89,46 @@ FROM bpnn_search('concrete', 'compressive_strength', '{"epochs": [1, 60]}', fold
                  options => '{"task": "regression", "hidden": [16]}')
 ORDER BY rank;
 
+-- A setting whose training fails (learning_rate 1000 diverges) does not end
+-- the search: it comes last, with NULL figures and its error; the others
+-- are as without it.  The same with the folds in parallel workers (where
+-- planned; the failing setting's workers are ended with its subtransaction).
+CREATE TABLE failing AS
+SELECT w, s.*
+FROM (VALUES (0), (2)) AS workers(w),
+     LATERAL (SELECT set_config('bpnn.max_parallel_workers', w::text, false)) g,
+     LATERAL bpnn_search('concrete', 'compressive_strength', '{"learning_rate": [1000, 0.01, 999]}',
+                         folds => 3, options => '{"task": "regression", "hidden": [8], "activation": "relu", "epochs": 5}',
+                         refit => true) s;
+RESET bpnn.max_parallel_workers;
+SELECT w, rank, settings, rmse IS NOT NULL AS has_rmse, r2 IS NOT NULL AS has_r2,
+       loss IS NOT NULL AS has_loss, seconds IS NOT NULL AS timed, model IS NOT NULL AS has_model, error
+FROM failing ORDER BY w, rank;
+SELECT a.rmse = b.rmse AND a.loss = b.loss AS workers_same_figures
+FROM failing a JOIN failing b USING (rank) WHERE a.w = 0 AND b.w = 2 AND a.error IS NULL;
+SELECT failing.rmse = cv.rmse AS as_without_the_failing_ones
+FROM failing, (SELECT avg(rmse) AS rmse FROM bpnn_cross_validate('concrete', 'compressive_strength', folds => 3,
+                   task => 'regression', hidden => '{8}', activation => 'relu', epochs => 5, learning_rate => 0.01)) cv
+WHERE w = 0 AND rank = 1;
+-- every setting failing: no model to refit; inside a PL/pgSQL block that
+-- catches errors, and the transaction goes on
+BEGIN;
+DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT rank, model IS NULL AS no_model, error
+           FROM bpnn_search('concrete', 'compressive_strength', '{"learning_rate": [1000]}', folds => 2,
+                            options => '{"task": "regression", "hidden": [8], "activation": "relu", "epochs": 5}',
+                            refit => true) LOOP
+    RAISE NOTICE 'rank %, no model %: %', r.rank, r.no_model, r.error;
+  END LOOP;
+  PERFORM 1 / 0;
+EXCEPTION WHEN division_by_zero THEN
+  RAISE NOTICE 'the block''s own error caught';
+END $$;
+SELECT count(*) AS rows_seen FROM concrete;
+COMMIT;
+
 -- the misuses
 SELECT try($$SELECT * FROM bpnn_search('iris_cv', 'label', '{"hiden": [[8]]}')$$);
 SELECT try($$SELECT * FROM bpnn_search('iris_cv', 'label', '{"features": [["n"]]}')$$);

@@ -297,6 +297,10 @@ model_validate(const BpnnModel *model, int sqlstate)
 	if (model->missing > BPNN_MISSING_IMPUTE)
 		invalid(sqlstate, "The missing-value policy is unknown.");
 	validate_finite(model->impute, n_features, sqlstate, "imputed values");
+	/* an imputed value is a float4 input, like the values scored (model_normalize_features) */
+	for (i = 0; i < n_features; i++)
+		if (fabs(model->impute[i]) > FLT_MAX)
+			invalid(sqlstate, "An imputed value is beyond float4's range.");
 	validate_finite(model->shift, n_features, sqlstate, "normalization shifts");
 	validate_finite(model->scale, n_features, sqlstate, "normalization scales");
 	for (i = 0; i < n_features; i++)

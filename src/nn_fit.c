@@ -387,7 +387,7 @@ fit_finish(const NnLayout *layout, float *weights, const FitData *data,
  * shuffle per epoch), the optimizer's state, the early-stopping record and
  * the losses so far
  */
-static void
+void
 fit_resume(const FitResume *resume, const NnLayout *layout, float *weights,
 		   const FitOptions *options, int64_t n, uint32_t *order, NnRng *rng,
 		   FitStepper *st, float *best, const FitHooks *hooks, FitResult *result)
@@ -420,6 +420,26 @@ fit_resume(const FitResume *resume, const NnLayout *layout, float *weights,
 	for (epoch = 0; epoch < resume->epochs_done && epoch < options->epochs; epoch++)
 		result->epoch_loss[epoch] = resume->epoch_loss[epoch];
 	result->epochs_run = resume->epochs_done;
+}
+
+/*
+ * the trainer's state at the end into result, for a later warm start: st's
+ * step and states (as they are: the caller keeps them), and the last
+ * epoch's weights when early stopping is about to restore an earlier one's
+ */
+void
+fit_keep_state(const FitStepper *st, const float *weights, const float *best,
+			   const FitHooks *hooks, FitResult *result)
+{
+	result->step = st->step;
+	result->state1 = st->state1;
+	result->state2 = st->state2;
+	result->last = NULL;
+	if (best && result->best_epoch > 0 && result->best_epoch != result->epochs_run)
+	{
+		result->last = hooks->alloc(hooks->arg, sizeof(float) * st->n_weights);
+		memcpy(result->last, weights, sizeof(float) * st->n_weights);
+	}
 }
 
 /*
@@ -481,14 +501,6 @@ fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 							validation, best, hooks, &s, result))
 			break;
 	}
-	result->step = st.step;
-	result->state1 = st.state1;
-	result->state2 = st.state2;
-	result->last = NULL;
-	if (best && result->best_epoch > 0 && result->best_epoch != result->epochs_run)
-	{
-		result->last = hooks->alloc(hooks->arg, sizeof(float) * n_weights);
-		memcpy(result->last, weights, sizeof(float) * n_weights);
-	}
+	fit_keep_state(&st, weights, best, hooks, result);
 	fit_finish(layout, weights, data, best, hooks, &s, result);
 }

@@ -197,6 +197,20 @@ extern bool fit_epoch_done(const NnLayout *layout, const FitOptions *options,
 						   const FitData *validation, float *best,
 						   const FitHooks *hooks, FitScratch *s, FitResult *result);
 
+/*
+ * A warm start (fit_network's resume, and the parallel trainer's): rng and
+ * order (NULL: whole-set batches) as after resume->epochs_done epochs, the
+ * optimizer's state into st, the early-stopping record (best) and losses
+ * into result, and resume->last into weights
+ */
+extern void fit_resume(const FitResume *resume, const NnLayout *layout, float *weights,
+					   const FitOptions *options, int64_t n, uint32_t *order, NnRng *rng,
+					   FitStepper *st, float *best, const FitHooks *hooks, FitResult *result);
+
+/* the trainer's state at the end (st's, not copied) into result, for keep_state */
+extern void fit_keep_state(const FitStepper *st, const float *weights, const float *best,
+						   const FitHooks *hooks, FitResult *result);
+
 /* restore the best epoch's weights (best may be NULL) and score the final ones on data */
 extern void fit_finish(const NnLayout *layout, float *weights, const FitData *data,
 					   const float *best, const FitHooks *hooks, FitScratch *s,

@@ -323,20 +323,9 @@ add_scaler(OnnxGraph *g, const BpnnModel *m)
 		const char *where[3] = {"features_missing", "impute", "features"};
 		int			f;
 
-		/*
-		 * bpnn_predict refuses an imputed value beyond float4 (a crafted
-		 * model's): the graph would carry infinity and score the row
-		 */
+		/* model_validate keeps every imputed value within float4's range */
 		for (f = 0; f < n; f++)
-		{
-			if (!(fabs(m->impute[f]) <= FLT_MAX))
-				ereport(ERROR,
-						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-						 errmsg("the model's imputed value of feature %d (\"%s\") is out of range for float4",
-								f + 1, m->feature_names[f]),
-						 errdetail("bpnn_predict refuses it; the ONNX graph takes float4 features.")));
 			impute[f] = (float) m->impute[f];
-		}
 		add_float_tensor(g, "impute", &dim, 1, impute, n);
 		add_op(g, "IsNaN", "features", NULL, "features_missing");
 		add_node(g, "Where", where, 3, "features_imputed", NULL);

@@ -51,13 +51,17 @@ extern void parallel_end(ParallelContext *pcxt);
  * fit_network on several cores (each mini-batch's gradient summed in one
  * slice per planned participant, then one update: see parallel_train.c),
  * or fit_network itself when no worker is planned (the batch is too small
- * for the cost rule, or the settings allow none).  Returns the planned
- * number of workers, on which the weights' last bits depend.
+ * for the cost rule, or the settings allow none).  With resume (a warm
+ * start), it goes on from the caller's weights as fit_network does; result
+ * holds the trainer's state (one optimizer, the leader's) either way.
+ * Returns the planned number of workers, on which the weights' last bits
+ * depend.
  */
 extern int	parallel_fit_network(const NnLayout *layout, float *weights,
 								 const FitOptions *options, const FitData *data,
 								 const FitData *validation, int n_classes,
-								 const FitHooks *hooks, FitResult *result);
+								 const FitHooks *hooks, const FitResume *resume,
+								 FitResult *result);
 
 /* one fold of bpnn_cross_validate */
 typedef struct CvFoldResult

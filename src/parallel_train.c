@@ -42,7 +42,9 @@
  * terminates the workers (DestroyParallelContext), which see it in their
  * interrupt checks: nobody waits forever and no worker is left behind.
  *
- * Zero planned workers trains exactly as fit_network.
+ * Zero planned workers trains exactly as fit_network.  A warm start goes on
+ * from the caller's weights and state as fit_network's does (fit_resume),
+ * and the leader's copy of the one optimizer state is kept (keep_state).
  */
 #include "postgres.h"
 
@@ -437,9 +439,12 @@ work(Participant *p)
 	}
 }
 
-/* the leader's training: fit_network's loop, each batch two shared rounds */
+/*
+ * the leader's training: fit_network's loop, each batch two shared rounds;
+ * a warm start (resume) picks up where fit_network's would
+ */
 static void
-lead(Participant *p, const FitData *validation, FitResult *result)
+lead(Participant *p, const FitData *validation, const FitResume *resume, FitResult *result)
 {
 	SyncShared *sh = p->shared;
 	const NnLayout *layout = &sh->layout;
@@ -450,16 +455,29 @@ lead(Participant *p, const FitData *validation, FitResult *result)
 	float	   *best = validation ? p->hooks.alloc(p->hooks.arg,
 												   sizeof(float) * sh->n_weights) : NULL;
 	FitScratch	scratch;
+	FitStepper	kept;
 	NnRng		rng = {0};
 	long		step = 0;
-	int			epoch;
+	int			epoch = 0;
 
 	fit_scratch_init(&scratch, layout, &p->hooks);
 	/* the same initial weights and shuffles as fit_network */
 	nn_rng_seed(&rng, p->options.seed);
-	nn_init_weights(layout, weights, p->options.init_range, &rng);
+	if (resume == NULL)
+		nn_init_weights(layout, weights, p->options.init_range, &rng);
 	fit_result_init(result, &p->options, &p->hooks);
-	for (epoch = 0; epoch < p->options.epochs; epoch++)
+	if (resume)
+	{
+		/* the optimizer's state goes to the shared arrays the stripes update */
+		fit_resume(resume, layout, weights, &p->options, n, sh->shuffled ? p->order : NULL,
+				   &rng, &p->stepper, best, &p->hooks, result);
+		step = p->stepper.step;
+		epoch = resume->epochs_done;
+		if (validation && result->best_epoch > 0 &&
+			epoch - result->best_epoch >= p->options.patience)
+			epoch = p->options.epochs;
+	}
+	for (; epoch < p->options.epochs; epoch++)
 	{
 		double		loss = 0.0;
 		int64		start;
@@ -487,6 +505,22 @@ lead(Participant *p, const FitData *validation, FitResult *result)
 	}
 	pg_atomic_write_u32(&sh->finished, 1);
 	wake(sh);
+
+	/*
+	 * the one optimizer state (the stripes updated the shared arrays), out
+	 * of shared memory for keep_state: fit_network's for the same batches
+	 */
+	kept = p->stepper;
+	kept.step = step;
+	kept.state1 = p->hooks.alloc(p->hooks.arg, sizeof(float) * sh->n_weights);
+	memcpy(kept.state1, STATE1(p->floats, sh), sizeof(float) * sh->n_weights);
+	kept.state2 = NULL;
+	if (p->options.optimizer == FIT_ADAM)
+	{
+		kept.state2 = p->hooks.alloc(p->hooks.arg, sizeof(float) * sh->n_weights);
+		memcpy(kept.state2, STATE2(p->floats, sh), sizeof(float) * sh->n_weights);
+	}
+	fit_keep_state(&kept, weights, best, &p->hooks, result);
 	fit_finish(layout, weights, &p->data, best, &p->hooks, &scratch, result);
 }
 
@@ -510,7 +544,7 @@ plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *d
 int
 parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 					 const FitData *data, const FitData *validation, int n_classes,
-					 const FitHooks *hooks, FitResult *result)
+					 const FitHooks *hooks, const FitResume *resume, FitResult *result)
 {
 	Size		n_weights = nn_weight_count(layout);
 	Size		x_bytes = sizeof(float) * (Size) layout->sizes[0] * data->n_rows;
@@ -534,7 +568,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	StaticAssertStmt(BPNN_MAX_WORKERS + 1 <= 0x7FFF, "a round's items must fit CLAIM");
 	if (nworkers == 0)
 	{
-		fit_network(layout, weights, options, data, validation, hooks, NULL, result);
+		fit_network(layout, weights, options, data, validation, hooks, resume, result);
 		return 0;
 	}
 
@@ -596,6 +630,8 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	shm_toc_insert(pcxt->toc, PT_KEY_ORDER, p.order);
 	p.floats = shm_toc_allocate(pcxt->toc, float_bytes);
 	memset(p.floats, 0, float_bytes);
+	if (resume)
+		memcpy(WEIGHTS(p.floats, sh), weights, sizeof(float) * n_weights);
 	shm_toc_insert(pcxt->toc, PT_KEY_WEIGHTS, p.floats);
 	chunk = shm_toc_allocate(pcxt->toc, sizeof(float) * n_classes);
 	if (options->class_weight)
@@ -610,7 +646,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	p.leader = true;
 
 	parallel_launch(pcxt);
-	lead(&p, validation, result);
+	lead(&p, validation, resume, result);
 	parallel_wait(pcxt);
 	ereport(DEBUG1,
 			(errmsg("bpnn parallel training: the leader computed " UINT64_FORMAT " slices, the workers " UINT64_FORMAT,

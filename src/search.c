@@ -5,12 +5,14 @@
  * them; each setting is cross-validated on the same stratified folds of
  * one scan of the source (parallel_cv.c runs the folds), and the settings
  * come back best first, optionally with the best one trained on every
- * row.
+ * row.  A setting whose training fails (it diverges, say) is reported with
+ * its error, last, and the search goes on (search_run_setting).
  */
 #include "postgres.h"
 
 #include <math.h>
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -18,6 +20,7 @@
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 
 #include "bpnn.h"
 #include "fit_aggregate.h"
@@ -48,6 +51,7 @@ typedef struct Setting
 	double		loss;
 	double		seconds;
 	bool		regression;
+	char	   *error;			/* why its training failed, or NULL */
 } Setting;
 
 /*
@@ -246,7 +250,9 @@ compare_settings(const void *a, const void *b)
 	double		sx = x->regression ? -x->score : x->score;
 	double		sy = y->regression ? -y->score : y->score;
 
-	/* NaN (outputs not finite) last: an order for qsort, and never the one refit */
+	/* a failed setting last, then NaN (outputs not finite): never the one refit */
+	if ((x->error != NULL) != (y->error != NULL))
+		return x->error != NULL ? 1 : -1;
 	if (isnan(sx) != isnan(sy))
 		return isnan(sx) ? 1 : -1;
 	if (sx != sy && !isnan(sx))
@@ -272,6 +278,61 @@ setting_args(Jsonb *options, Jsonb *chosen, Oid source, char *label_column,
 	args->label_column = label_column;
 	args->features = features;
 	args->exclude = exclude;
+}
+
+/*
+ * An error that belongs to one setting's training: a data exception (class
+ * 22: it diverged, a label too large to standardize, ...) or a program
+ * limit (54000).  Anything else (a cancel, out of memory, a lost worker)
+ * ends the search.
+ */
+static bool
+search_setting_error(int sqlerrcode)
+{
+	return ERRCODE_TO_CATEGORY(sqlerrcode) == ERRCODE_DATA_EXCEPTION ||
+		sqlerrcode == ERRCODE_PROGRAM_LIMIT_EXCEEDED;
+}
+
+/*
+ * The folds of one setting in a subtransaction, as a PL/pgSQL block with
+ * an exception clause: a failure of the setting's own training is rolled
+ * back (with any parallel context of its folds: AbortSubTransaction ends
+ * parallel mode) and returned as its message, in result_cxt; anything else
+ * is rethrown.  The caller resets the context that holds set->x.
+ */
+static char *
+search_run_setting(const TrainArgs *args, TrainingSet *set, const int *fold_of, int folds,
+				   CvFoldResult *results, MemoryContext result_cxt)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner owner = CurrentResourceOwner;
+	char	   *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		parallel_cv_run_folds(args, set, fold_of, folds, results);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(result_cxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = owner;
+		if (!search_setting_error(edata->sqlerrcode))
+			ReThrowError(edata);
+		error = edata->message;
+	}
+	PG_END_TRY();
+	return error;
 }
 
 /*
@@ -406,15 +467,18 @@ bpnn_search(PG_FUNCTION_ARGS)
 		args.live = base.live;
 		set->x = MemoryContextAllocHuge(setting_cxt, x_bytes);
 		memcpy(set->x, x_master, x_bytes);
-		parallel_cv_run_folds(&args, set, fold_of, folds, results);
+		settings[i].error = search_run_setting(&args, set, fold_of, folds, results, search_cxt);
 		set->x = NULL;			/* the copy, or shared memory: gone either way */
 		MemoryContextSwitchTo(search_cxt);
 		MemoryContextReset(setting_cxt);
-		summarize(&settings[i], results, folds);
+		if (settings[i].error == NULL)
+			summarize(&settings[i], results, folds);
+		else
+			settings[i].regression = set->regression;
 	}
 	qsort(settings, n_chosen, sizeof(Setting), compare_settings);
 
-	if (refit)
+	if (refit && settings[0].error == NULL)
 	{
 		TrainArgs	args;
 		BpnnModel  *trained;
@@ -438,8 +502,8 @@ bpnn_search(PG_FUNCTION_ARGS)
 	for (i = 0; i < n_chosen; i++)
 	{
 		Setting    *s = &settings[i];
-		Datum		values[10];
-		bool		nulls[10] = {0};
+		Datum		values[11];
+		bool		nulls[11] = {0};
 
 		/* the tuplestore copies the row: the setting's values go after it */
 		MemoryContextSwitchTo(setting_cxt);
@@ -453,11 +517,16 @@ bpnn_search(PG_FUNCTION_ARGS)
 		values[7] = Float8GetDatum(s->loss);
 		values[8] = Float8GetDatum(s->seconds);
 		values[9] = PointerGetDatum(model);
+		values[10] = s->error ? CStringGetTextDatum(s->error) : (Datum) 0;
 		/* accuracy is a classifier's; rmse and r2 a regressor's */
 		nulls[2] = nulls[3] = s->regression;
 		nulls[4] = nulls[5] = !s->regression;
 		nulls[6] = !s->regression || isnan(s->r2);
 		nulls[9] = i > 0 || model == NULL;
+		nulls[10] = s->error == NULL;
+		/* a failed setting has no figures */
+		if (s->error != NULL)
+			nulls[2] = nulls[3] = nulls[4] = nulls[5] = nulls[6] = nulls[7] = nulls[8] = true;
 		MemoryContextSwitchTo(old);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		MemoryContextReset(setting_cxt);

@@ -96,7 +96,7 @@ bpnn_train(PG_FUNCTION_ARGS)
 	else
 	{
 		train_report_rows(&args, set);
-		args.parallel = bpnn_parallel_training && args.init == NULL;
+		args.parallel = bpnn_parallel_training;
 		model = train_model(&args, set, NULL, set->n_rows);
 	}
 

@@ -406,21 +406,19 @@ train_model(const TrainArgs *args, TrainingSet *set, const int64 *rows,
 			   sizeof(float) * nn_weight_count(&model->layout));
 		warm_start_resume(args->init, args, &resume);
 	}
-	/* a warm start trains on one core: it continues one trainer's state */
-	if (args->parallel && !args->init)
+	/* in parallel too, a warm start continues the one trainer's state */
+	if (args->parallel)
 		workers = parallel_fit_network(&model->layout, model->weights, &options, &data,
 									   split.n_validation > 0 ? &validation : NULL,
-									   set->n_classes, &hooks, &result);
+									   set->n_classes, &hooks, args->init ? &resume : NULL,
+									   &result);
 	else
 		fit_network(&model->layout, model->weights, &options, &data,
 					split.n_validation > 0 ? &validation : NULL, &hooks,
 					args->init ? &resume : NULL, &result);
 	train_check_finite(model, &result);
-	/*
-	 * the trainer's state, when asked for or continued (an averaged model of
-	 * parallel workers has no one trainer's state)
-	 */
-	if (workers == 0 && (args->keep_state || (args->init && args->init->state.present)))
+	/* the trainer's state, when asked for or continued */
+	if (args->keep_state || (args->init && args->init->state.present))
 		warm_start_keep_state(model, &result);
 
 	train_record(model, args, set, &result, data.n_rows, split.n_validation,

@@ -9,7 +9,8 @@
  * tell a default from the same value given, so only a different value is
  * a conflict.  With the trainer's state kept in the model (keep_state,
  * format 5), continuing for k epochs gives the model that n + k epochs in
- * one call give, bit for bit, on the same rows with the same settings.
+ * one call give, bit for bit, on the same rows with the same settings
+ * (and, with bpnn.parallel_training, the same planned workers).
  * A continued model keeps the state if its init_model had it.
  */
 #include "postgres.h"
@@ -421,7 +422,7 @@ warm_start_resume(const BpnnModel *init, const TrainArgs *args, FitResume *resum
 	else
 		ereport(NOTICE,
 				(errmsg("init_model has no trainer state: the optimizer starts afresh"),
-				 errdetail("The model was trained without keep_state => true (or by bpnn before 0.4.0, or in parallel, or passed through bpnn_drop_state); its weights go on from epoch %d, but not as one longer training would.",
+				 errdetail("The model was trained without keep_state => true (or by bpnn before 0.4.0, or passed through bpnn_drop_state); its weights go on from epoch %d, but not as one longer training would.",
 						   t->epochs_run),
 				 errhint("Train with keep_state => true to continue exactly.")));
 	if (resume->best_epoch > 0 && t->epochs_run - t->best_epoch >= args->fit.patience)

@@ -500,7 +500,8 @@ COMMENT ON FUNCTION bpnn_predict_values(bpnn_model, text[]) IS
 -- bpnn_search (issue 15): which settings are best.  A grid of options (a
 -- JSON object of arrays, named as bpnn_train's arguments) gives settings;
 -- each is cross-validated on the same stratified folds of one scan of the
--- source, and the settings come back best first.  VOLATILE: it trains,
+-- source, and the settings come back best first; a setting whose training
+-- fails comes last, with NULL figures and its error.  VOLATILE: it trains,
 -- and reads a table.
 -- ---------------------------------------------------------------------------
 CREATE FUNCTION bpnn_search(
@@ -515,10 +516,10 @@ CREATE FUNCTION bpnn_search(
 	refit boolean DEFAULT false)
 RETURNS TABLE (rank int, settings jsonb, accuracy float8, accuracy_stddev float8,
 			   rmse float8, rmse_stddev float8, r2 float8, loss float8, seconds float8,
-			   model bpnn_model)
+			   model bpnn_model, error text)
 	AS 'MODULE_PATHNAME' LANGUAGE C VOLATILE PARALLEL UNSAFE ROWS 10;
 COMMENT ON FUNCTION bpnn_search(regclass, text, jsonb, int, jsonb, text[], text[], int, boolean) IS
-	'cross-validates each setting of a grid of bpnn_train options (or trials of them drawn at random) on the same folds, best first; refit trains the best on every row';
+	'cross-validates each setting of a grid of bpnn_train options (or trials of them drawn at random) on the same folds, best first; refit trains the best on every row; a setting whose training fails (a data exception or program limit) comes last with its error';
 
 -- ---------------------------------------------------------------------------
 -- Explanations (issue 15, item 3): bpnn_importance, bpnn_explain
