@@ -554,6 +554,7 @@ bpnn_onnx(PG_FUNCTION_ARGS)
 	PG_RETURN_BYTEA_P(onnx_encode(model_from_arg(fcinfo, 0)->model));
 }
 
+/* the model as the bytes of an ONNX ModelProto (onnx.h) */
 bytea *
 onnx_encode(const BpnnModel *m)
 {

@@ -541,6 +541,7 @@ plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *d
 								 shared_bytes);
 }
 
+/* train in memory with parallel workers where the cost rule plans them (parallel.h) */
 int
 parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *options,
 					 const FitData *data, const FitData *validation, int n_classes,
