@@ -39,12 +39,19 @@ parallel_plan_workers(int64 units, Size per_participant, Size shared_bytes)
 	return (int) Max(Min(workers, BPNN_MAX_WORKERS), 0);
 }
 
-/* enter parallel mode and create a context for workers running worker_main */
+/*
+ * enter parallel mode and create a context for workers running worker_main.
+ * The library is named by its path under $libdir, as the install script's
+ * MODULE_PATHNAME names it: a bare "bpnn" is looked up along
+ * dynamic_library_path, which a server may set without $libdir (MADlib's
+ * madpack does), and then every worker failed with "could not access file
+ * \"bpnn\"" while the leader, which loaded $libdir/bpnn, ran on
+ */
 ParallelContext *
 parallel_begin(const char *worker_main, int nworkers)
 {
 	EnterParallelMode();
-	return CreateParallelContext("bpnn", worker_main, nworkers);
+	return CreateParallelContext("$libdir/bpnn", worker_main, nworkers);
 }
 
 /* launch the workers: how many started (none is possible) */

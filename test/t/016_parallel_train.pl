@@ -79,5 +79,23 @@ is($node->safe_psql($db,
 		  . "->'training'->>'workers'"),
 	'2', 'the next training uses its workers');
 
+# the workers find the library by its path under $libdir, as the leader
+# does: with a bare "bpnn" they looked it up along the server's
+# dynamic_library_path, and where that lacks $libdir (MADlib's madpack sets
+# one) every worker failed with 'could not access file "bpnn"'
+$node->append_conf('postgresql.conf', "dynamic_library_path = '/nonexistent'");
+$node->reload;
+my ($rc, $stdout, $stderr) = $node->psql($db,
+	$setup . 'SET client_min_messages = debug1; '
+	  . "SELECT bpnn_info(bpnn_train('many_flowers', 'kind', epochs => 2, batch_size => 512))"
+	  . "->'training'->>'workers'");
+is($stdout, '2', 'training with workers where dynamic_library_path lacks $libdir') or diag($stderr);
+like($stderr, qr/bpnn launched [1-9]\d* of 2 planned parallel workers/, '... and its workers started');
+($rc, $stdout, $stderr) = $node->psql($db,
+	'SET bpnn.max_parallel_workers = 2; SET client_min_messages = debug1; '
+	  . "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', folds => 3, epochs => 1)");
+is($stdout, '3', 'cross-validation with workers there too') or diag($stderr);
+like($stderr, qr/bpnn launched [1-9]\d* of \d+ planned parallel workers/, '... and its workers started');
+
 $node->stop;
 done_testing();
