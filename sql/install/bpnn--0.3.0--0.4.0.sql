@@ -675,6 +675,10 @@ ALTER FUNCTION bpnn_predict_values(bpnn_model, record, text) STABLE;
 ALTER FUNCTION bpnn_explain(bpnn_model, record) STABLE;
 ALTER FUNCTION bpnn_explain(bpnn_model, record, text) STABLE;
 
+-- bpnn_importance shows in bpnn_progress(): its scoring passes as epochs
+COMMENT ON FUNCTION bpnn_progress() IS
+	'the trainings (bpnn_train, bpnn_cross_validate, bpnn_fit, bpnn_search) and bpnn_importance calls running now that pg_stat_activity would show you: pid, phase, epoch of epochs, loss, rows per second, elapsed and estimated time left';
+
 -- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
