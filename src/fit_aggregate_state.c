@@ -366,6 +366,7 @@ bpnn_fit_deserializefn(PG_FUNCTION_ARGS)
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	Reader		r = {VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in)};
 	GroupStateHeader h;
+	const char *options_bytes;
 	char	   *options_text;
 	Jsonb	   *options;
 	GroupRows  *g;
@@ -386,8 +387,15 @@ bpnn_fit_deserializefn(PG_FUNCTION_ARGS)
 	if ((h.n_rows == 0) != (h.n_classes == 0) || (h.n_inputs < 0 && h.n_rows > 0))
 		bad_state("Its counts of rows, classes and features disagree.");
 
-	/* the options, from their text form: as the first row gave them */
-	options_text = pnstrdup(take(&r, h.options_len), h.options_len);
+	/*
+	 * the options, from their text form: as the first row gave them (all of
+	 * it: a zero byte would end the text early and leave bytes unread)
+	 */
+	options_bytes = take(&r, h.options_len);
+	if (memchr(options_bytes, '\0', h.options_len) != NULL ||
+		!pg_verifymbstr(options_bytes, h.options_len, true))
+		bad_state("Its options are not valid text.");
+	options_text = pnstrdup(options_bytes, h.options_len);
 	options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(options_text)));
 	g = fit_aggregate_new(CurrentMemoryContext, h.label_type, options);
 	g->n_inputs = h.n_inputs;
