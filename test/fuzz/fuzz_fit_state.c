@@ -5,7 +5,10 @@
  * beside it and src/labels.c's classes.  Built like fuzz_model.c, with
  * test/fuzz/fit_shim.c for what the state functions call of the training
  * code; the seed corpus in test/fuzz/corpus-fit_state holds states written
- * by bpnn_fit_serializefn in parallel plans of the server.
+ * by bpnn_fit_serializefn in parallel plans of the server (taken with a
+ * throwaway build that saved each state it returned: labels of type text,
+ * int4 with imputed NULL features, boolean, numeric and float8[], a worker
+ * whose rows were all skipped), and the input a finding was made of.
  *
  * Each input is deserialized.  Beyond "no crash, no sanitizer report",
  * every outcome is checked:
