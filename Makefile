@@ -60,7 +60,7 @@ ifdef WERROR
 PG_CFLAGS += -Werror
 endif
 EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
-	test/fuzz/fuzz_json test/fuzz/fuzz_state
+	test/fuzz/fuzz_json test/fuzz/fuzz_state test/fuzz/fuzz_fit_state
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -126,20 +126,25 @@ unittest: $(UNIT_BUILDS)
 # the value formats under libFuzzer (clang, with AddressSanitizer and
 # UndefinedBehaviorSanitizer), outside the server, one harness each:
 # fuzz_model (the stored model, test/fuzz/fuzz_model.c), fuzz_json (the
-# model's text form) and fuzz_state (bpnn_state, binary and text).
+# model's text form), fuzz_state (bpnn_state, binary and text) and
+# fuzz_fit_state (bpnn_fit's serialized state, with test/fuzz/fit_shim.c).
 # `make fuzz FUZZ_SECONDS=60` shares that time between FUZZ_TARGETS, each
 # from its seed corpus (test/fuzz/corpus-TARGET); new inputs go to
 # test/fuzz/work/TARGET, a crash to test/fuzz/crash-*.
 FUZZ_CC = clang
 FUZZ_SECONDS = 60
-FUZZ_TARGETS = model json state
+FUZZ_TARGETS = model json state fit_state
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \
 	-fwrapv -fno-strict-aliasing -Wall -Wno-ignored-attributes -Wno-unused-parameter
 FUZZ_SRC = test/fuzz/pg_shim.c test/fuzz/jsonb_shim.c src/model.c src/model_json.c src/gradient_state.c \
 	src/onnx.c src/onnx_proto.c $(KERNEL_SRC)
 test/fuzz/fuzz_%: test/fuzz/fuzz_%.c $(FUZZ_SRC) test/fuzz/pg_shim.h $(wildcard src/*.h)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Isrc -Itest/fuzz -I$(includedir_server) -D_GNU_SOURCE \
-		-DBPNN_EXTVERSION='"$(EXTVERSION)"' -o $@ $< $(FUZZ_SRC) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
+		-DBPNN_EXTVERSION='"$(EXTVERSION)"' -o $@ $< $(FUZZ_SRC) $(FUZZ_EXTRA) $(pkglibdir)/libpgcommon_shlib.a $(pkglibdir)/libpgport_shlib.a -lm
+# bpnn_fit's state functions, with stand-ins for the training code they call
+FIT_STATE_SRC = test/fuzz/fit_shim.c src/fit_aggregate_state.c src/labels.c
+test/fuzz/fuzz_fit_state: FUZZ_EXTRA = $(FIT_STATE_SRC)
+test/fuzz/fuzz_fit_state: $(FIT_STATE_SRC)
 
 .PHONY: fuzz
 fuzz: $(FUZZ_TARGETS:%=test/fuzz/fuzz_%)

@@ -53,5 +53,15 @@ $$;
 CREATE VIEW iris_nested AS SELECT i.* FROM iris i WHERE (SELECT inner_training()) = 150;
 SELECT bpnn_info(bpnn_train('iris_nested', 'label', epochs => 1))->'training'->'rows_used' AS rows_used;
 SELECT count(*) FROM bpnn_progress();
-DROP VIEW iris_seen, iris_seen_cv, iris_fails, iris_nested, iris_inner;
+-- bpnn_importance shows itself reading its source too, and leaves no row
+CREATE VIEW iris_seen_importance AS
+SELECT i.* FROM iris i
+WHERE EXISTS (SELECT FROM bpnn_progress() p
+              WHERE p.pid = pg_backend_pid() AND p.command = 'bpnn_importance' AND p.phase = 'reading'
+                AND p.source::text = 'iris_seen_importance' AND p.epoch = 0 AND p.fold IS NULL
+                AND p.folds IS NULL AND p.loss IS NULL);
+SELECT count(*) AS columns, bool_and(metric = 'accuracy_drop') AS accuracy
+FROM bpnn_importance(bpnn_train('iris', 'label', epochs => 5), 'iris_seen_importance', 'label', repeats => 2);
+SELECT count(*) FROM bpnn_progress();
+DROP VIEW iris_seen, iris_seen_cv, iris_fails, iris_nested, iris_inner, iris_seen_importance;
 DROP FUNCTION inner_training();

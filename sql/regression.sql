@@ -46,8 +46,9 @@ SELECT count(*) AS rows,
        -- in MPa: the mean prediction near the mean strength (35.8)
        abs(avg(bpnn_predict_value(:'m', c)) - avg(compressive_strength)) < 2 AS mean_in_label_units
 FROM concrete c;
+-- (the record forms STABLE, the others IMMUTABLE: sql/rows.sql says why)
 SELECT provolatile, proisstrict, proparallel, count(*) AS overloads
-FROM pg_proc WHERE proname = 'bpnn_predict_value' GROUP BY 1, 2, 3;
+FROM pg_proc WHERE proname = 'bpnn_predict_value' GROUP BY 1, 2, 3 ORDER BY 1;
 
 -- bpnn_evaluate: RMSE, MAE, R² and the row counts, which agree with a
 -- computation in SQL from bpnn_predict_value

@@ -179,3 +179,42 @@ SELECT b::bpnn_model::text = :'m' AS from_bytea, j::bpnn_model::text = :'m' AS f
 SELECT castsource::regtype, casttarget::regtype, castcontext, castmethod
 FROM pg_cast WHERE castsource = 'bpnn_model'::regtype OR casttarget = 'bpnn_model'::regtype ORDER BY 1::text, 2::text;
 DROP TABLE stored, exports, renamed_iris, rm;
+
+-- 5. what a record form reads besides its arguments: its columns' names and,
+-- for an enum, the value's label.  ALTER TYPE and ALTER TABLE change both
+-- under the same stored row, so the record forms are STABLE (as record_out
+-- and to_jsonb are) and the other forms, which read their arguments alone,
+-- IMMUTABLE: every row-reading function of bpnn, by the type of its row
+SELECT CASE WHEN pg_get_function_identity_arguments(p.oid) LIKE '%record%' THEN 'record' ELSE 'other' END AS row_form,
+       p.provolatile, count(*)
+FROM pg_proc p JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'bpnn')
+  AND p.proname IN ('bpnn_predict', 'bpnn_predict_proba', 'bpnn_predict_value', 'bpnn_predict_values', 'bpnn_explain')
+GROUP BY 1, 2 ORDER BY 1, 2;
+CREATE TYPE shade AS ENUM ('light', 'dark');
+CREATE TABLE shaded AS
+SELECT n::float8 AS size, (CASE WHEN n % 2 = 0 THEN 'light' ELSE 'dark' END)::shade AS tone,
+       CASE WHEN n % 2 = 0 THEN 'light' ELSE 'dark' END AS tone_name,
+       CASE WHEN n % 2 = 0 THEN 'even' ELSE 'odd' END AS parity
+FROM generate_series(1, 40) n;
+SELECT bpnn_train('shaded', 'parity', features => '{size, tone}', hidden => '{4}', epochs => 200, seed => 3) AS sh \gset
+CREATE TABLE rm AS SELECT :'sh'::bpnn_model AS sh;
+SELECT bpnn_info(:'sh') -> 'features' AS features;
+SELECT bpnn_predict_proba(:'sh', s) = bpnn_predict_proba(:'sh', '{"size": 1, "tone": "dark"}') AS read_as_dark
+FROM shaded s WHERE size = 1;
+-- the same stored row, another answer: its value is now 'black', a category the model never saw
+ALTER TYPE shade RENAME VALUE 'dark' TO 'black';
+SELECT bpnn_predict_proba(:'sh', s) = bpnn_predict_proba(:'sh', '{"size": 1, "tone": "black"}') AS read_as_unseen,
+       bpnn_predict_proba(:'sh', s) <> bpnn_predict_proba(:'sh', '{"size": 1, "tone": "dark"}') AS not_as_dark
+FROM shaded s WHERE size = 1;
+-- and a renamed column is an error for the same row
+ALTER TABLE shaded RENAME COLUMN tone TO colour;
+SELECT try($$SELECT bpnn_predict(sh, s) FROM rm, shaded s$$);
+-- so no index may store a record form's answers; one of the text form, of
+-- immutable expressions, it may
+SELECT try(format('CREATE INDEX shaded_by_record ON shaded (bpnn_predict(%L::bpnn_model, shaded))', :'sh'));
+SELECT try(format($$CREATE INDEX shaded_by_text ON shaded (bpnn_predict(%L::bpnn_model, '{"size": ' || size::text || ', "tone": "' || tone_name || '"}'))$$, :'sh'));
+SELECT count(*) AS odd FROM shaded
+WHERE bpnn_predict(:'sh'::bpnn_model, '{"size": ' || size::text || ', "tone": "' || tone_name || '"}') = 'odd';
+DROP TABLE shaded, rm;
+DROP TYPE shade;

@@ -219,23 +219,6 @@ train_args_from_options(Jsonb *options, TrainArgs *args)
 
 /* ---------- the state ---------- */
 
-static const Oid group_label_types[] = {
-	TEXTOID, BOOLOID, INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, OIDOID,
-	FLOAT8ARRAYOID
-};
-
-/* is type the label type of one of bpnn_fit's overloads? */
-bool
-fit_aggregate_label_type_known(Oid type)
-{
-	int			i;
-
-	for (i = 0; i < lengthof(group_label_types); i++)
-		if (group_label_types[i] == type)
-			return true;
-	return false;
-}
-
 /*
  * an empty state in cxt for a label type and options (checked as
  * bpnn_train's arguments)
@@ -271,38 +254,6 @@ fit_aggregate_new(MemoryContext cxt, Oid label_type, Jsonb *options)
 	return g;
 }
 
-/*
- * The internal state in argument argno.  Only a superuser can build an
- * aggregate of an internal state, but one can pair these functions with
- * another aggregate's: a state that is not a GroupRows is an error.
- */
-GroupRows *
-fit_aggregate_state_arg(FunctionCallInfo fcinfo, int argno)
-{
-	GroupRows  *g = PG_ARGISNULL(argno) ? NULL : (GroupRows *) PG_GETARG_POINTER(argno);
-
-	if (g != NULL && g->magic != GROUP_ROWS_MAGIC)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid bpnn_fit state"),
-				 errdetail("The state was not made by bpnn_fit's support functions.")));
-	return g;
-}
-
-/* the same, still holding its rows: not yet given to the final function */
-GroupRows *
-fit_aggregate_arg(FunctionCallInfo fcinfo, int argno)
-{
-	GroupRows  *g = fit_aggregate_state_arg(fcinfo, argno);
-
-	if (g != NULL && g->trained != NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid bpnn_fit state"),
-				 errdetail("The state's rows were trained on and freed by the final function.")));
-	return g;
-}
-
 /* an error unless options equal the state's (as jsonb) */
 void
 fit_aggregate_same_options(const GroupRows *g, Jsonb *options)
@@ -319,38 +270,6 @@ fit_aggregate_same_options(const GroupRows *g, Jsonb *options)
 			 errmsg("the options of bpnn_fit must be the same on every row of a group"),
 			 errdetail("Which row comes first depends on the plan (parallel workers read the rows in any order)."),
 			 errhint("Pass the options as a constant, or group by them.")));
-}
-
-/* room for more rows, within bpnn.memory_limit (an error beyond it) */
-void
-fit_aggregate_reserve(GroupRows *g, int64 more)
-{
-	Size		row_bytes = sizeof(float) * g->n_inputs + sizeof(int32);
-	int64		max_rows = (int64) Min((Size) bpnn_memory_limit_kb * 1024 / row_bytes,
-									   (Size) PG_INT32_MAX);
-	int64		want;
-
-	Assert(g->n_inputs > 0 && more >= 0);
-	if (g->n_rows + more <= g->capacity)
-		return;
-	if (g->n_rows + more > max_rows)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("the rows of one bpnn_fit group exceed bpnn.memory_limit"),
-				 errdetail("bpnn.memory_limit is %d kB.", bpnn_memory_limit_kb),
-				 errhint("Raise bpnn.memory_limit, or train the group with bpnn_train on a view, which streams.")));
-	want = Min(Max(Max(g->capacity * 2, 256), g->n_rows + more), max_rows);
-	if (g->x == NULL)
-	{
-		g->x = MemoryContextAllocHuge(g->cxt, sizeof(float) * g->n_inputs * want);
-		g->y = MemoryContextAllocHuge(g->cxt, sizeof(int32) * want);
-	}
-	else
-	{
-		g->x = repalloc_huge(g->x, sizeof(float) * g->n_inputs * want);
-		g->y = repalloc_huge(g->y, sizeof(int32) * want);
-	}
-	g->capacity = want;
 }
 
 /* the class id of a label: label::text, a class by labels.c's rule */

@@ -1,8 +1,8 @@
 /*
  * fit_aggregate.h — bpnn_fit's state: one group's rows, packed as they
  * arrive (fit_aggregate.c packs and trains them; fit_aggregate_state.c
- * combines, serializes and deserializes partial states for parallel
- * aggregation).
+ * checks states, makes room for rows, and combines, serializes and
+ * deserializes partial states for parallel aggregation).
  */
 #ifndef BPNN_FIT_AGGREGATE_H
 #define BPNN_FIT_AGGREGATE_H

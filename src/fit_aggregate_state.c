@@ -2,9 +2,11 @@
  * fit_aggregate_state.c — bpnn_fit's state between processes: the combine,
  * serialize and deserialize functions that let a parallel plan run the
  * aggregate (Partial Aggregate in each worker, Finalize Aggregate in the
- * leader).  Combining concatenates two states' rows, exactly: the final
- * function puts the rows in a canonical order (fit_aggregate.c), so the
- * model is the one a serial plan gives.
+ * leader), and the state's own checks and room for rows, which need no
+ * training code (test/fuzz/fuzz_fit_state.c runs this file without it).
+ * Combining concatenates two states' rows, exactly: the final function puts
+ * the rows in a canonical order (fit_aggregate.c), so the model is the one
+ * a serial plan gives.
  *
  * The serialized form is in the server's own byte order: PostgreSQL hands
  * it only from a parallel worker to its leader, never to another machine.
@@ -17,6 +19,7 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
@@ -59,6 +62,89 @@ bad_state(const char *detail)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("invalid bpnn_fit state"),
 			 errdetail_internal("%s", detail)));
+}
+
+/* ---------- the state's checks and room ---------- */
+
+static const Oid group_label_types[] = {
+	TEXTOID, BOOLOID, INT2OID, INT4OID, INT8OID, FLOAT4OID, FLOAT8OID, NUMERICOID, OIDOID,
+	FLOAT8ARRAYOID
+};
+
+/* is type the label type of one of bpnn_fit's overloads? */
+bool
+fit_aggregate_label_type_known(Oid type)
+{
+	int			i;
+
+	for (i = 0; i < lengthof(group_label_types); i++)
+		if (group_label_types[i] == type)
+			return true;
+	return false;
+}
+
+/*
+ * The internal state in argument argno.  Only a superuser can build an
+ * aggregate of an internal state, but one can pair these functions with
+ * another aggregate's: a state that is not a GroupRows is an error.
+ */
+GroupRows *
+fit_aggregate_state_arg(FunctionCallInfo fcinfo, int argno)
+{
+	GroupRows  *g = PG_ARGISNULL(argno) ? NULL : (GroupRows *) PG_GETARG_POINTER(argno);
+
+	if (g != NULL && g->magic != GROUP_ROWS_MAGIC)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_fit state"),
+				 errdetail("The state was not made by bpnn_fit's support functions.")));
+	return g;
+}
+
+/* the same, still holding its rows: not yet given to the final function */
+GroupRows *
+fit_aggregate_arg(FunctionCallInfo fcinfo, int argno)
+{
+	GroupRows  *g = fit_aggregate_state_arg(fcinfo, argno);
+
+	if (g != NULL && g->trained != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid bpnn_fit state"),
+				 errdetail("The state's rows were trained on and freed by the final function.")));
+	return g;
+}
+
+/* room for more rows, within bpnn.memory_limit (an error beyond it) */
+void
+fit_aggregate_reserve(GroupRows *g, int64 more)
+{
+	Size		row_bytes = sizeof(float) * g->n_inputs + sizeof(int32);
+	int64		max_rows = (int64) Min((Size) bpnn_memory_limit_kb * 1024 / row_bytes,
+									   (Size) PG_INT32_MAX);
+	int64		want;
+
+	Assert(g->n_inputs > 0 && more >= 0);
+	if (g->n_rows + more <= g->capacity)
+		return;
+	if (g->n_rows + more > max_rows)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the rows of one bpnn_fit group exceed bpnn.memory_limit"),
+				 errdetail("bpnn.memory_limit is %d kB.", bpnn_memory_limit_kb),
+				 errhint("Raise bpnn.memory_limit, or train the group with bpnn_train on a view, which streams.")));
+	want = Min(Max(Max(g->capacity * 2, 256), g->n_rows + more), max_rows);
+	if (g->x == NULL)
+	{
+		g->x = MemoryContextAllocHuge(g->cxt, sizeof(float) * g->n_inputs * want);
+		g->y = MemoryContextAllocHuge(g->cxt, sizeof(int32) * want);
+	}
+	else
+	{
+		g->x = repalloc_huge(g->x, sizeof(float) * g->n_inputs * want);
+		g->y = repalloc_huge(g->y, sizeof(int32) * want);
+	}
+	g->capacity = want;
 }
 
 /* ---------- combine ---------- */
@@ -280,6 +366,7 @@ bpnn_fit_deserializefn(PG_FUNCTION_ARGS)
 	bytea	   *in = PG_GETARG_BYTEA_PP(0);
 	Reader		r = {VARDATA_ANY(in), VARSIZE_ANY_EXHDR(in)};
 	GroupStateHeader h;
+	const char *options_bytes;
 	char	   *options_text;
 	Jsonb	   *options;
 	GroupRows  *g;
@@ -300,8 +387,15 @@ bpnn_fit_deserializefn(PG_FUNCTION_ARGS)
 	if ((h.n_rows == 0) != (h.n_classes == 0) || (h.n_inputs < 0 && h.n_rows > 0))
 		bad_state("Its counts of rows, classes and features disagree.");
 
-	/* the options, from their text form: as the first row gave them */
-	options_text = pnstrdup(take(&r, h.options_len), h.options_len);
+	/*
+	 * the options, from their text form: as the first row gave them (all of
+	 * it: a zero byte would end the text early and leave bytes unread)
+	 */
+	options_bytes = take(&r, h.options_len);
+	if (memchr(options_bytes, '\0', h.options_len) != NULL ||
+		!pg_verifymbstr(options_bytes, h.options_len, true))
+		bad_state("Its options are not valid text.");
+	options_text = pnstrdup(options_bytes, h.options_len);
 	options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(options_text)));
 	g = fit_aggregate_new(CurrentMemoryContext, h.label_type, options);
 	g->n_inputs = h.n_inputs;

@@ -20,6 +20,9 @@
  * (importance: its rise); the result's metric column says which.  stddev
  * is over the repeats, with n in the denominator, as scikit-learn's
  * importances_std.
+ *
+ * bpnn_progress() shows the call: reading the source, then scoring, its
+ * passes (1 + columns x repeats) as epochs, with no loss.
  */
 #include "postgres.h"
 
@@ -34,6 +37,7 @@
 
 #include "bpnn.h"
 #include "evaluate.h"
+#include "live_progress.h"
 #include "regression.h"
 #include "train_memory.h"
 
@@ -159,9 +163,11 @@ bpnn_importance(PG_FUNCTION_ARGS)
 	ColumnImportance *result;
 	MemoryContext score_cxt;
 	NnRng		rng;
+	LiveProgress *live;
 	int			c,
 				r,
 				first,
+				pass = 0,
 				widest = 0;
 
 	if (repeats < 1 || repeats > MAX_REPEATS)
@@ -174,6 +180,7 @@ bpnn_importance(PG_FUNCTION_ARGS)
 	spec.impute = m->missing == BPNN_MISSING_IMPUTE;
 	spec.regression = regression;
 	spec.model = m;
+	live = live_progress_begin(LIVE_IMPORTANCE, relid, 0, 0);
 	set = scan_training_set(relid, label_column, &spec);
 	if (!regression)
 	{
@@ -195,7 +202,9 @@ bpnn_importance(PG_FUNCTION_ARGS)
 	score_cxt = AllocSetContextCreate(CurrentMemoryContext, "bpnn_importance scoring",
 									  ALLOCSET_DEFAULT_SIZES);
 
+	live_progress_training(live, LIVE_SCORING, set->n_rows, 1 + set->n_columns * repeats);
 	base = score(m, set, actual, score_cxt);
+	live_progress_epoch(live, pass++, NAN);
 	nn_rng_seed_hashed(&rng, (uint64) seed);
 	for (c = 0, first = 0; c < set->n_columns; first += set->column_widths[c++])
 	{
@@ -211,6 +220,7 @@ bpnn_importance(PG_FUNCTION_ARGS)
 			shuffle_block(set, first, width, perm, saved, &rng);
 			permuted = score(m, set, actual, score_cxt);
 			restore_block(set, first, width, saved);
+			live_progress_epoch(live, pass++, NAN);
 			drops[r] = regression ? permuted - base : base - permuted;
 			sum += drops[r];
 		}
@@ -221,6 +231,7 @@ bpnn_importance(PG_FUNCTION_ARGS)
 		result[c].stddev = sqrt(squares / repeats);
 	}
 	qsort(result, set->n_columns, sizeof(ColumnImportance), importance_cmp);
+	live_progress_end(live);
 
 	for (c = 0; c < set->n_columns; c++)
 	{

@@ -1,6 +1,7 @@
 /*
  * internal_query.c — the SQL that bpnn runs itself (streaming training's
- * aggregate scans), made to call only the extension's own functions.
+ * aggregate scans), made to call only the extension's own functions, and the
+ * one value such a scan returns.
  *
  * The queries name their functions schema-qualified and pass every argument
  * with its exact type, but that is not enough on its own: a role that may
@@ -22,6 +23,7 @@
 #include "commands/extension.h"
 #include "miscadmin.h"
 #include "executor/spi.h"
+#include "fmgr.h"
 #include "nodes/nodeFuncs.h"
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
@@ -137,4 +139,30 @@ internal_query_run(SPIPlanPtr plan, Datum *values)
 	rc = SPI_execute_plan(plan, values, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(rc));
+}
+
+/* the one value of a one-row internal query, copied into cxt (see internal_query.h) */
+struct varlena *
+internal_query_value(SPIPlanPtr plan, Datum *values, const char *what, MemoryContext cxt)
+{
+	MemoryContext caller = CurrentMemoryContext,
+				old;
+	struct varlena *result = NULL;
+	bool		isnull;
+	Datum		d;
+
+	internal_query_run(plan, values);
+	if (SPI_processed != 1)
+		elog(ERROR, "the %s query returned " UINT64_FORMAT " rows", what, SPI_processed);
+	/* SPI returns in its own context, which SPI_finish frees */
+	MemoryContextSwitchTo(caller);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+	{
+		old = MemoryContextSwitchTo(cxt);
+		result = PG_DETOAST_DATUM_COPY(d);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_freetuptable(SPI_tuptable);
+	return result;
 }

@@ -18,4 +18,13 @@ extern SPIPlanPtr internal_query_prepare(const char *sql, int nargs, Oid *argtyp
  */
 extern void internal_query_run(SPIPlanPtr plan, Datum *values);
 
+/*
+ * Run a prepared SELECT of one row and one varlena column (as
+ * internal_query_run) and return its value detoasted and copied into cxt,
+ * or NULL if it is NULL.  what names the query in the error if it returns
+ * another number of rows, which cannot happen.
+ */
+extern struct varlena *internal_query_value(SPIPlanPtr plan, Datum *values, const char *what,
+											MemoryContext cxt);
+
 #endif							/* BPNN_INTERNAL_QUERY_H */

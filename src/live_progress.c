@@ -3,7 +3,8 @@
  * training backend publishes its phase, epoch, loss and pace in its own
  * progress slot of the backend status array (pgstat_progress_*, where
  * VACUUM and COPY publish theirs), and bpnn_progress() lists the slots of
- * the trainings the caller may see.
+ * the trainings the caller may see.  bpnn_importance publishes its scoring
+ * passes the same way, as epochs without a loss.
  *
  * Why the progress slot.  It is in shared memory from startup, so nothing
  * needs shared_preload_libraries; it is the backend's own, so it goes when
@@ -252,7 +253,9 @@ usecs_interval(int64 usecs)
 }
 
 static const char *const command_names[] = {NULL, "bpnn_train", "bpnn_cross_validate", "bpnn_fit",
-	"bpnn_search"};
+	"bpnn_search", "bpnn_importance"};
+
+StaticAssertDecl(lengthof(command_names) == LIVE_IMPORTANCE + 1, "a name for every command");
 static const char *const phase_names[] = {NULL, "reading", "training", "streaming", "scoring"};
 
 #define PROGRESS_COLUMNS 15
@@ -288,7 +291,7 @@ bpnn_live_progress(PG_FUNCTION_ARGS)
 		b = &local->backendStatus;
 		p = b->st_progress_param;
 		if (b->st_progress_command != BPNN_PROGRESS_COMMAND || p[P_MAGIC] != BPNN_PROGRESS_MAGIC ||
-			p[P_COMMAND] < LIVE_TRAIN || p[P_COMMAND] > LIVE_SEARCH ||
+			p[P_COMMAND] < LIVE_TRAIN || p[P_COMMAND] > LIVE_IMPORTANCE ||
 			p[P_PHASE] < LIVE_READING || p[P_PHASE] > LIVE_SCORING)
 			continue;
 		if (!read_all && !has_privs_of_role(GetUserId(), b->st_userid))
@@ -314,7 +317,8 @@ bpnn_live_progress(PG_FUNCTION_ARGS)
 		values[9] = Int32GetDatum((int32) p[P_EPOCHS]);
 		nulls[9] = p[P_EPOCHS] == 0;
 		values[10] = Float8GetDatum(bits_double(p[P_LOSS]));
-		nulls[10] = p[P_EPOCH] == 0;
+		/* bpnn_importance's passes score a trained model: no loss */
+		nulls[10] = p[P_EPOCH] == 0 || p[P_COMMAND] == LIVE_IMPORTANCE;
 		values[11] = Int64GetDatum(p[P_ROWS]);
 		nulls[11] = p[P_ROWS] < 0;
 		values[12] = Float8GetDatum(bits_double(p[P_ROWS_PER_SECOND]));

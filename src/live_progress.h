@@ -1,8 +1,8 @@
 /*
  * live_progress.h — live progress of a training for other sessions
- * (live_progress.c): what bpnn_train, bpnn_cross_validate, bpnn_fit and
- * bpnn_search publish in the backend's progress slot, and bpnn_progress()
- * that reads it.
+ * (live_progress.c): what bpnn_train, bpnn_cross_validate, bpnn_fit,
+ * bpnn_search and bpnn_importance publish in the backend's progress slot,
+ * and bpnn_progress() that reads it.
  */
 #ifndef BPNN_LIVE_PROGRESS_H
 #define BPNN_LIVE_PROGRESS_H
@@ -13,7 +13,8 @@ typedef enum LiveCommand
 	LIVE_TRAIN = 1,
 	LIVE_CROSS_VALIDATE,
 	LIVE_FIT,
-	LIVE_SEARCH					/* folds of one setting at a time */
+	LIVE_SEARCH,				/* folds of one setting at a time */
+	LIVE_IMPORTANCE				/* scoring passes as "epochs", no loss */
 } LiveCommand;
 
 /* where it is (bpnn_progress()'s phase) */
@@ -22,7 +23,8 @@ typedef enum LivePhase
 	LIVE_READING = 1,			/* scanning the source */
 	LIVE_TRAINING,				/* epochs in memory */
 	LIVE_STREAMING,				/* epochs by aggregate scans */
-	LIVE_SCORING				/* a fold's test rows, or the final scan */
+	LIVE_SCORING				/* a fold's test rows, the final scan, or
+								 * bpnn_importance's passes */
 } LivePhase;
 
 typedef struct LiveProgress LiveProgress;

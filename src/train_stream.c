@@ -312,26 +312,17 @@ scan_gradient(SPIPlanPtr plan, const BpnnModel *model, MemoryContext result_cxt)
 {
 	struct varlena *encoded = model_encode(model);
 	Datum		arg = PointerGetDatum(encoded);
-	bool		isnull;
-	Datum		d;
+	struct varlena *value = internal_query_value(plan, &arg, "gradient", result_cxt);
 	BpnnState  *s;
-	MemoryContext old,
-				mine = CurrentMemoryContext;
+	MemoryContext old;
 
-	internal_query_run(plan, &arg);
-	if (SPI_processed != 1)
-		elog(ERROR, "the gradient query returned " UINT64_FORMAT " rows", SPI_processed);
-	/* SPI returns in its own context, which SPI_finish frees */
-	MemoryContextSwitchTo(mine);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
+	if (value == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the source has no rows any more")));
 	old = MemoryContextSwitchTo(result_cxt);
-	s = gradient_state_check((BpnnState *) PG_DETOAST_DATUM_COPY(d));
+	s = gradient_state_check((BpnnState *) value);
 	MemoryContextSwitchTo(old);
-	SPI_freetuptable(SPI_tuptable);
 	/* the sums are read as this model's: they must be its, and as many */
 	if (s->model_checksum != model_stored_checksum(VARDATA(encoded), VARSIZE(encoded) - VARHDRSZ) ||
 		(Size) s->n_weights != nn_weight_count(&model->layout) || s->buffered != 0)
@@ -375,9 +366,6 @@ scan_epoch(SPIPlanPtr plan, BpnnModel *model, const TrainArgs *args,
 	Datum		values[EPOCH_ARGS];
 	struct varlena *result;
 	BpnnModel  *trained;
-	bool		isnull;
-	Datum		d;
-	MemoryContext mine = CurrentMemoryContext;
 
 	values[0] = PointerGetDatum(model_encode(model));
 	values[1] = Float8GetDatum(args->fit.learning_rate);
@@ -392,18 +380,11 @@ scan_epoch(SPIPlanPtr plan, BpnnModel *model, const TrainArgs *args,
 	 */
 	values[6] = Int64GetDatum((int64) (args->fit.seed + (uint64) epoch * UINT64CONST(0x9E3779B97F4A7C15)));
 	values[7] = Int32GetDatum(buffer_rows);
-	internal_query_run(plan, values);
-	if (SPI_processed != 1)
-		elog(ERROR, "the epoch query returned " UINT64_FORMAT " rows", SPI_processed);
-	/* SPI returns in its own context, which SPI_finish frees */
-	MemoryContextSwitchTo(mine);
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	if (isnull)
+	result = internal_query_value(plan, values, "epoch", CurrentMemoryContext);
+	if (result == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("the source has no usable rows any more")));
-	result = PG_DETOAST_DATUM_COPY(d);
-	SPI_freetuptable(SPI_tuptable);
 	trained = model_decode(VARDATA(result), VARSIZE(result) - VARHDRSZ, ERRCODE_DATA_CORRUPTED);
 	/* read as this model's next weights: they must be of its shape */
 	if (nn_weight_count(&trained->layout) != nn_weight_count(&model->layout) ||

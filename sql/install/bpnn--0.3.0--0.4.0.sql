@@ -654,6 +654,32 @@ COMMENT ON FUNCTION bpnn_drop_state(bpnn_model) IS
 	'the model without the trainer state that continuing its training (init_model) uses: smaller, with the same predictions';
 
 -- ---------------------------------------------------------------------------
+-- Follow-ups (follow6): the record forms are STABLE; bpnn_importance reports
+-- its progress (src/model_row.c, src/importance.c, src/live_progress.c)
+-- ---------------------------------------------------------------------------
+-- A record is read by its columns' names and, for a one-hot column of an
+-- enum type, by its output function: ALTER TABLE ... RENAME COLUMN, ALTER
+-- TYPE ... RENAME ATTRIBUTE and ALTER TYPE ... RENAME VALUE change what the
+-- same stored row gives (an error, or another prediction), as they change
+-- record_out and to_jsonb, which are STABLE.  The float8[], jsonb, text and
+-- text[] forms read nothing but their arguments and stay IMMUTABLE: those
+-- are the forms for an expression index or a generated column.
+ALTER FUNCTION bpnn_predict(bpnn_model, record) STABLE;
+ALTER FUNCTION bpnn_predict(bpnn_model, record, text) STABLE;
+ALTER FUNCTION bpnn_predict_proba(bpnn_model, record) STABLE;
+ALTER FUNCTION bpnn_predict_proba(bpnn_model, record, text) STABLE;
+ALTER FUNCTION bpnn_predict_value(bpnn_model, record) STABLE;
+ALTER FUNCTION bpnn_predict_value(bpnn_model, record, text) STABLE;
+ALTER FUNCTION bpnn_predict_values(bpnn_model, record) STABLE;
+ALTER FUNCTION bpnn_predict_values(bpnn_model, record, text) STABLE;
+ALTER FUNCTION bpnn_explain(bpnn_model, record) STABLE;
+ALTER FUNCTION bpnn_explain(bpnn_model, record, text) STABLE;
+
+-- bpnn_importance shows in bpnn_progress(): its scoring passes as epochs
+COMMENT ON FUNCTION bpnn_progress() IS
+	'the trainings (bpnn_train, bpnn_cross_validate, bpnn_fit, bpnn_search) and bpnn_importance calls running now that pg_stat_activity would show you: pid, phase, epoch of epochs, loss, rows per second, elapsed and estimated time left';
+
+-- ---------------------------------------------------------------------------
 -- Security: aggregate support functions are not for PUBLIC (as in 0.3.0)
 -- ---------------------------------------------------------------------------
 -- The same catalog-driven REVOKE as the last section of the 0.2.0 -> 0.3.0

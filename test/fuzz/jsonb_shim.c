@@ -18,6 +18,8 @@
  *     that text, out-of-range errors included;
  *   - check_stack_depth: nesting deeper than SHIM_MAX_DEPTH is the server's
  *     "stack depth limit exceeded" (its own depth depends on max_stack_depth).
+ *   - JsonbToCString of a whole document: the text it was read from, where
+ *     the server writes the document anew (keys sorted, spaces its own).
  * Errors carry the server's SQLSTATEs: 22P02 for bad syntax, 22P05 for
  * \u0000, 22003 for numbers out of range, 54001 for depth.
  */
@@ -67,6 +69,7 @@ StaticAssertDecl(offsetof(ShimJsonb, root) == offsetof(Jsonb, root),
 typedef struct ShimContainer
 {
 	ShimBox    *box;
+	char	   *source;			/* a document's root: the text it was read from */
 	bool		is_object;
 	int			n;
 	int			capacity;
@@ -388,7 +391,22 @@ jsonb_in(PG_FUNCTION_ARGS)
 	/* the document's root container, its header copied where a Jsonb has it */
 	jb->root = *ps->root->box;
 	ps->root->box = &jb->root;
+	ps->root->source = pstrdup(text);
 	PG_RETURN_POINTER(jb);
+}
+
+/*
+ * A document as text: here, the text it was read from (the server writes
+ * it anew, canonically; the harnesses only need a document's text back)
+ */
+char *
+JsonbToCString(StringInfo out, JsonbContainer *in, int estimated_len)
+{
+	ShimContainer *c = container_of(in);
+
+	if (out != NULL || c->source == NULL)
+		elog(ERROR, "JsonbToCString of a part of a document, or into a buffer");
+	return pstrdup(c->source);
 }
 
 /* ---------- reading, as jsonb_util.c ---------- */

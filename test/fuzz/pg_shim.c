@@ -10,7 +10,8 @@
  *   - palloc and friends: one malloc per chunk, every chunk on a list that
  *     shim_free_all() empties after each input (as a memory context reset
  *     does after an error), so AddressSanitizer sees each chunk's bounds;
- *     a request above MaxAllocSize is an internal error, as in mcxt.c
+ *     a request above MaxAllocSize (MaxAllocHugeSize for the huge ones) is
+ *     an internal error, as in mcxt.c
  *   - ereport: errstart/errfinish record the SQLSTATE and message; an
  *     ERROR longjmps to shim_error_jump, which the harness has set
  *   - pg_verifymbstr, pg_server_to_any: the server encoding is UTF8
@@ -18,7 +19,8 @@
  *     pq_getmsg* readers, escape_json, hex_encode/hex_decode: the same few
  *     lines as in the backend (pqformat.c, json.c, encode.c)
  *   - CHECK_FOR_INTERRUPTS: no interrupt is ever pending
- *   - pg_detoast_datum: values here are never toasted (plain 4-byte headers)
+ *   - pg_detoast_datum(_packed): values here are never toasted (plain
+ *     4-byte headers)
  *   - DirectFunctionCall1Coll: as in fmgr.c
  * The JSON reader's backend (jsonb_in, numeric) is jsonb_shim.c.
  */
@@ -91,17 +93,32 @@ check_size(Size size)
 		elog(ERROR, "invalid memory alloc request size %zu", size);
 }
 
-void *
-palloc(Size size)
+/* a chunk of any size the caller checked */
+static void *
+chunk_alloc(Size size)
 {
-	Chunk	   *c;
+	Chunk	   *c = malloc(sizeof(Chunk) + size);
 
-	check_size(size);
-	c = malloc(sizeof(Chunk) + size);
 	if (c == NULL)
 		shim_abort("palloc (out of memory)");
 	chunk_link(c);
 	return c->align;
+}
+
+void *
+palloc(Size size)
+{
+	check_size(size);
+	return chunk_alloc(size);
+}
+
+/* a "huge" request: beyond MaxAllocSize, up to MaxAllocHugeSize, as in mcxt.c */
+void *
+MemoryContextAllocHuge(MemoryContext context, Size size)
+{
+	if (!AllocHugeSizeIsValid(size))
+		elog(ERROR, "invalid memory alloc request size %zu", size);
+	return chunk_alloc(size);
 }
 
 void *
@@ -122,19 +139,34 @@ pfree(void *pointer)
 	free(c);
 }
 
-void *
-repalloc(void *pointer, Size size)
+/* a chunk resized to a size the caller checked */
+static void *
+chunk_realloc(void *pointer, Size size)
 {
 	Chunk	   *c = (Chunk *) ((char *) pointer - offsetof(Chunk, align));
 	Chunk	   *n;
 
-	check_size(size);
 	chunk_unlink(c);
 	n = realloc(c, sizeof(Chunk) + size);
 	if (n == NULL)
 		shim_abort("repalloc (out of memory)");
 	chunk_link(n);
 	return n->align;
+}
+
+void *
+repalloc(void *pointer, Size size)
+{
+	check_size(size);
+	return chunk_realloc(pointer, size);
+}
+
+void *
+repalloc_huge(void *pointer, Size size)
+{
+	if (!AllocHugeSizeIsValid(size))
+		elog(ERROR, "invalid memory alloc request size %zu", size);
+	return chunk_realloc(pointer, size);
 }
 
 void *
@@ -202,6 +234,12 @@ pg_detoast_datum(struct varlena *datum)
 	if (VARATT_IS_EXTENDED(datum))
 		shim_abort("pg_detoast_datum (of a toasted or short-header value)");
 	return datum;
+}
+
+struct varlena *
+pg_detoast_datum_packed(struct varlena *datum)
+{
+	return pg_detoast_datum(datum);
 }
 
 /* ---------- interrupts: none is ever pending ---------- */

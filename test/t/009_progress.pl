@@ -1,7 +1,8 @@
 # bpnn_progress() from another session: a training's row appears, its epoch
 # advances while it runs (in memory on one core and on several, streaming,
-# cross-validation serial and parallel, bpnn_fit), a role that may not see
-# the trainer's queries sees no row, and the row is gone when the training
+# cross-validation serial and parallel, bpnn_fit; bpnn_importance's scoring
+# passes), a role that may not see the trainer's queries sees no row, and
+# the row is gone when the training
 # is cancelled or its backend terminated.  Nothing here depends on speed:
 # every wait polls, for up to 20 s.
 use strict;
@@ -141,6 +142,14 @@ is($node->safe_psql($db, 'SELECT count(*) FROM bpnn_progress() WHERE leader_pid 
 start('fit', q{SELECT bpnn_fit(ARRAY[a, b, c, d], kind, '{"epochs": 1000000}') FROM flowers});
 check('fit', 'bpnn_fit', qr/^bpnn_fit\|-\|training\|0\|0\|\d+\|1000000\|t\|150\|t\|t\|t\|t\|/);
 stop('cancel', 'fit');
+
+# bpnn_importance: reading, then scoring, its passes (1 + 4 columns x 1000
+# repeats) as epochs, with no loss
+$node->safe_psql($db, "CREATE TABLE flowers_model AS SELECT bpnn_train('flowers', 'kind', epochs => 5) AS m");
+start('importance', "SELECT count(*) FROM bpnn_importance((SELECT m FROM flowers_model), 'many_flowers', 'kind', repeats => 1000)");
+check('importance', 'bpnn_importance',
+	qr/^bpnn_importance\|many_flowers\|scoring\|0\|0\|\d+\|4001\|f\|105000\|t\|t\|t\|t\|bpnn_progress$/);
+stop('cancel', 'importance');
 
 $node->stop;
 done_testing();
