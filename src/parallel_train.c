@@ -39,8 +39,8 @@
  * weights), too little for storage/barrier.h, whose every wait goes through
  * a condition variable and a latch.  Waiting here spins on the atomic
  * counters with pg_spin_delay(), checking for interrupts on every turn,
- * and after SYNC_SPINS turns sleeps on a condition variable (broadcast only
- * when someone sleeps).  A worker's error reaches the leader as an
+ * and after SYNC_SPIN_US of the clock sleeps on a condition variable
+ * (broadcast only when someone sleeps).  A worker's error reaches the leader as an
  * interrupt (the parallel message), the leader's error or cancel
  * terminates the workers (DestroyParallelContext), which see it in their
  * interrupt checks: nobody waits forever and no worker is left behind.
@@ -86,8 +86,9 @@
 /*
  * How long a waiter spins before it sleeps on the condition variable, in
  * microseconds of the clock (read every SYNC_CLOCK_TURNS turns of
- * pg_spin_delay()).  A count of turns is no measure: 1,000 turns of PAUSE
- * take 19 us on a Zen 5 and several times that on older cores.  A round
+ * pg_spin_delay()).  A count of turns is no measure: the time of a PAUSE
+ * differs by CPU, and 1,000 turns took 19 us on this project's Zen 5 (the
+ * 60 to 80 us once written here was not the turns alone).  A round
  * comes every few tens of microseconds, and a waiter that sleeps misses it
  * (the wake-up, a latch, takes longer than a slice), then the next one:
  * so spin for many rounds, and sleep only when the leader is busy
