@@ -39,8 +39,8 @@
  * weights), too little for storage/barrier.h, whose every wait goes through
  * a condition variable and a latch.  Waiting here spins on the atomic
  * counters with pg_spin_delay(), checking for interrupts on every turn,
- * and after SYNC_SPIN_US of the clock sleeps on a condition variable
- * (broadcast only when someone sleeps).  A worker's error reaches the leader as an
+ * and after SYNC_SPINS turns sleeps on a condition variable (broadcast only
+ * when someone sleeps).  A worker's error reaches the leader as an
  * interrupt (the parallel message), the leader's error or cancel
  * terminates the workers (DestroyParallelContext), which see it in their
  * interrupt checks: nobody waits forever and no worker is left behind.
@@ -84,18 +84,18 @@
 #define SYNC_MIN_SLICE_WORK 40000
 
 /*
- * How long a waiter spins before it sleeps on the condition variable, in
- * microseconds of the clock (read every SYNC_CLOCK_TURNS turns of
- * pg_spin_delay()).  A count of turns is no measure: the time of a PAUSE
- * differs by CPU, and 1,000 turns took 19 us on this project's Zen 5 (the
- * 60 to 80 us once written here was not the turns alone).  A round
- * comes every few tens of microseconds, and a waiter that sleeps misses it
- * (the wake-up, a latch, takes longer than a slice), then the next one:
- * so spin for many rounds, and sleep only when the leader is busy
- * elsewhere (scoring an epoch's validation rows, the end)
+ * Turns of pg_spin_delay() before a waiter sleeps on the condition
+ * variable: 19 us on this project's Zen 5 (a PAUSE's time differs by CPU).
+ * That is shorter than a round in which the leader sums both of letter's
+ * slices, so a worker that missed one round often sleeps through the next
+ * (a wake-up through the latch takes longer than a slice).  Spinning by
+ * the clock for 2 ms, or 3 to 8 times the shortest recent round, avoided
+ * that, but on a machine busy with other jobs (load average 3.5 to 4.6 on
+ * 2 cores) it took 7 to 30% more wall clock than this, in interleaved
+ * runs: the scheduler runs a sleeper that wakes at once, a spinner when
+ * its turn comes.  See docs/big-data.md, "Where the time goes".
  */
-#define SYNC_SPIN_US 2000
-#define SYNC_CLOCK_TURNS 16
+#define SYNC_SPINS 1000
 
 /*
  * How long the leader waits, after its own slices, before it computes the
@@ -403,7 +403,7 @@ wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 	int			spins;
 
 	p->counts[T_WAIT]++;
-	for (spins = 1;; spins++)
+	for (spins = 0; spins < SYNC_SPINS; spins++)
 	{
 		if (cond(sh, arg))
 		{
@@ -412,9 +412,6 @@ wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 		}
 		CHECK_FOR_INTERRUPTS();
 		pg_spin_delay();
-		if (spins % SYNC_CLOCK_TURNS == 0 &&
-			now_ns() - t0 >= (uint64) SYNC_SPIN_US * 1000)
-			break;
 	}
 	t1 = now_ns();
 	p->counts[T_SLEEP]++;
