@@ -91,9 +91,10 @@
  * (a wake-up through the latch takes longer than a slice).  Spinning by
  * the clock for 2 ms, or 3 to 8 times the shortest recent round, avoided
  * that, but on a machine busy with other jobs (load average 3.5 to 4.6 on
- * 2 cores) it took 7 to 30% more wall clock than this, in interleaved
- * runs: the scheduler runs a sleeper that wakes at once, a spinner when
- * its turn comes.  See docs/big-data.md, "Where the time goes".
+ * 2 cores) one worker then took 1.20 to 1.48 times one process's wall
+ * clock, against 1.03 to 1.14 times with this, in interleaved runs: the
+ * scheduler runs a sleeper that wakes at once, a spinner when its turn
+ * comes.  See docs/big-data.md, "Where the time goes".
  */
 #define SYNC_SPINS 1000
 
