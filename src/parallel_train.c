@@ -64,6 +64,7 @@
 #include "utils/wait_event.h"
 
 #include "bpnn.h"
+#include "float_sum.h"
 #include "parallel.h"
 
 #define PT_KEY_SHARED	UINT64CONST(0xB9A17EA100000001)
@@ -335,25 +336,6 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 	memset(mine, 0, sizeof(float) * sh->n_weights);
 }
 
-/*
- * sum[i] += g[i] for n floats, eight at a time with the pointers restrict:
- * so the compiler's -O2 (its cheapest vectorizer) emits vector adds where
- * it left the plain loop scalar (2,778 floats: 0.20 us against 0.78,
- * test/bench/slice.c), with each float's sum the same, one IEEE addition
- */
-static void
-add_floats(float *restrict sum, const float *restrict g, Size n)
-{
-	Size		i = 0;
-	int			k;
-
-	for (; i + 8 <= n; i += 8)
-		for (k = 0; k < 8; k++)
-			sum[i + k] += g[i + k];
-	for (; i < n; i++)
-		sum[i] += g[i];
-}
-
 /* stripe s: the buffers summed in slice order, the update applied, the buffers cleared */
 static void
 run_stripe(Participant *p, uint32 s)
@@ -368,7 +350,7 @@ run_stripe(Participant *p, uint32 s)
 	if (from >= to)
 		return;
 	for (j = 1; j < sh->n_slices; j++)
-		add_floats(sum + from, GRAD(p->floats, sh, j) + from, to - from);
+		float_sum_add(sum + from, GRAD(p->floats, sh, j) + from, to - from);
 	fit_update(&p->stepper, WEIGHTS(p->floats, sh), &p->options, sum, from, to - from,
 			   sh->step, sh->rows);
 	p->ns[T_UPDATE] += now_ns() - t0;

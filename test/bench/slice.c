@@ -18,6 +18,7 @@
  * training step (gradient and update) and the sum of two gradient buffers
  * as a plain loop and eight at a time (what -O2 vectorizes).
  */
+#include "../../src/float_sum.h"
 #include "../../src/nn_fit.h"
 
 #include <stdio.h>
@@ -70,18 +71,11 @@ add_plain(float *sum, const float *g, size_t n)
 		sum[i] += g[i];
 }
 
-/* eight at a time with restrict, as src/parallel_train.c's add_floats */
+/* eight at a time with restrict: src/parallel_train.c's loop */
 __attribute__((noinline)) static void
-add_by_eight(float *restrict sum, const float *restrict g, size_t n)
+add_by_eight(float *sum, const float *g, size_t n)
 {
-	size_t		i = 0;
-	int			k;
-
-	for (; i + 8 <= n; i += 8)
-		for (k = 0; k < 8; k++)
-			sum[i + k] += g[i + k];
-	for (; i < n; i++)
-		sum[i] += g[i];
+	float_sum_add(sum, g, n);
 }
 
 enum
