@@ -17,8 +17,9 @@
  *             are not cleared: a worker overwrites its buffer (a copy),
  *             the leader clears one before it sums a slice there, so no
  *             participant writes another's buffer in every batch (each
- *             such write moves its cache lines between the cores).  A network of fewer than 2 * SYNC_MIN_STRIPE weights
- *             is one stripe, which the leader applies without a round.
+ *             such write moves its cache lines between the cores).  A
+ *             network of fewer than 2 * SYNC_MIN_STRIPE weights is one
+ *             stripe, which the leader applies without a round.
  *
  * So the model is serial batch training but for the order in which a
  * batch's float32 products are summed, and the same bits for a seed and a
@@ -54,12 +55,12 @@
 #include <time.h>
 
 #include "access/parallel.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "portability/instr_time.h"
 #include "storage/condition_variable.h"
 #include "storage/shm_toc.h"
-#include "lib/stringinfo.h"
 #include "utils/memutils.h"
 #include "utils/wait_event.h"
 
@@ -315,8 +316,6 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 		pg_atomic_write_u64(&sh->first_claim_ns, t0);
 	loss = slice_sums(p, j, mine);
 	t1 = now_ns();
-
-
 	p->ns[T_OWN] += t1 - t0;
 	p->counts[T_OWN]++;
 	if (pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
