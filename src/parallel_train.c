@@ -190,6 +190,7 @@ typedef struct SyncShared
 	FitOptions	options;		/* class_weight: NULL, see has_class_weight */
 	bool		has_class_weight;	/* PT_KEY_CLASS_W holds them */
 	bool		shuffled;		/* rows through order (batch < rows) */
+	bool		timed;			/* DEBUG1 is logged: the timers run */
 	int			n_classes;
 	int64		n_rows;
 	Size		n_weights;
@@ -232,6 +233,7 @@ typedef struct Participant
 	bool		leader;
 	uint32		generation;		/* the leader's: the last published */
 	uint64		slices;			/* slices it computed and took */
+	bool		timed;			/* DEBUG1 is logged: the timers run */
 	uint64		ns[T_TIMERS];	/* its timers (DEBUG1) */
 	uint64		counts[T_TIMERS];
 } Participant;
@@ -244,6 +246,13 @@ now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
+}
+
+/* now for p's timers, or 0 when they do not run (no clock read per slice) */
+static inline uint64
+stamp(Participant *p)
+{
+	return p->timed ? now_ns() : 0;
 }
 
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
@@ -290,12 +299,12 @@ lead_slice(Participant *p, uint32 generation, uint32 j, SyncTimer timer)
 	if (!pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
 										SLOT(generation, SLICE_TAKEN)))
 		return;
-	t0 = now_ns();
+	t0 = stamp(p);
 	/* buffer 0 is the sum the update cleared; the others hold the last batch's */
 	if (j > 0)
 		memset(GRAD(p->floats, sh, j), 0, sizeof(float) * sh->n_weights);
 	sh->slices[j].loss = slice_sums(p, j, GRAD(p->floats, sh, j));
-	p->ns[timer] += now_ns() - t0;
+	p->ns[timer] += stamp(p) - t0;
 	p->counts[timer]++;
 	p->slices++;
 	item_done(sh, (uint32) sh->n_slices);
@@ -307,22 +316,22 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 {
 	SyncShared *sh = p->shared;
 	float	   *mine = p->stepper.grad;
-	uint64		t0 = now_ns();
+	uint64		t0 = stamp(p);
 	double		loss;
 	uint64		open = SLOT(generation, SLICE_OPEN);
 	uint64		t1;
 
-	if (pg_atomic_read_u64(&sh->first_claim_ns) == 0)
+	if (p->timed && pg_atomic_read_u64(&sh->first_claim_ns) == 0)
 		pg_atomic_write_u64(&sh->first_claim_ns, t0);
 	loss = slice_sums(p, j, mine);
-	t1 = now_ns();
+	t1 = stamp(p);
 	p->ns[T_OWN] += t1 - t0;
 	p->counts[T_OWN]++;
 	if (pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
 									   SLOT(generation, SLICE_TAKEN)))
 	{
 		memcpy(GRAD(p->floats, sh, j), mine, sizeof(float) * sh->n_weights);
-		p->ns[T_COPY] += now_ns() - t1;
+		p->ns[T_COPY] += stamp(p) - t1;
 		sh->slices[j].loss = loss;
 		p->slices++;
 		item_done(sh, (uint32) sh->n_slices);
@@ -343,7 +352,7 @@ run_stripe(Participant *p, uint32 s)
 	Size		from = sh->stripe * s;
 	Size		to = Min(from + sh->stripe, sh->n_weights);
 	float	   *sum = GRAD(p->floats, sh, 0);
-	uint64		t0 = now_ns();
+	uint64		t0 = stamp(p);
 	int			j;
 
 	if (from >= to)
@@ -352,7 +361,7 @@ run_stripe(Participant *p, uint32 s)
 		float_sum_add(sum + from, GRAD(p->floats, sh, j) + from, to - from);
 	fit_update(&p->stepper, WEIGHTS(p->floats, sh), &p->options, sum, from, to - from,
 			   sh->step, sh->rows);
-	p->ns[T_UPDATE] += now_ns() - t0;
+	p->ns[T_UPDATE] += stamp(p) - t0;
 	p->counts[T_UPDATE]++;
 }
 
@@ -380,7 +389,7 @@ static void
 wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 {
 	SyncShared *sh = p->shared;
-	uint64		t0 = now_ns();
+	uint64		t0 = stamp(p);
 	uint64		t1;
 	int			spins;
 
@@ -389,13 +398,13 @@ wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 	{
 		if (cond(sh, arg))
 		{
-			p->ns[T_WAIT] += now_ns() - t0;
+			p->ns[T_WAIT] += stamp(p) - t0;
 			return;
 		}
 		CHECK_FOR_INTERRUPTS();
 		pg_spin_delay();
 	}
-	t1 = now_ns();
+	t1 = stamp(p);
 	p->counts[T_SLEEP]++;
 	pg_atomic_fetch_add_u32(&sh->sleepers, 1);	/* a full barrier */
 	ConditionVariablePrepareToSleep(&sh->cv);
@@ -403,8 +412,8 @@ wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 		(void) ConditionVariableTimedSleep(&sh->cv, SYNC_SLEEP_MS, PG_WAIT_EXTENSION);
 	ConditionVariableCancelSleep();
 	pg_atomic_fetch_sub_u32(&sh->sleepers, 1);
-	p->ns[T_SLEEP] += now_ns() - t1;
-	p->ns[T_WAIT] += now_ns() - t0;
+	p->ns[T_SLEEP] += stamp(p) - t1;
+	p->ns[T_WAIT] += stamp(p) - t0;
 }
 
 /* is the leader's round finished? */
@@ -442,8 +451,8 @@ take_items(Participant *p, uint32 generation)
 		else
 		{
 			/* a stripe is never stolen: the round waits for it */
-			if (!p->leader && pg_atomic_read_u64(&sh->first_claim_ns) == 0)
-				pg_atomic_write_u64(&sh->first_claim_ns, now_ns());
+			if (p->timed && !p->leader && pg_atomic_read_u64(&sh->first_claim_ns) == 0)
+				pg_atomic_write_u64(&sh->first_claim_ns, stamp(p));
 			run_stripe(p, item);
 			item_done(sh, items);
 		}
@@ -477,6 +486,7 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 		double		patience;
 		uint32		j;
 		uint64		t0;
+		bool		stole = false;
 
 		INSTR_TIME_SET_CURRENT(start);
 		take_items(p, p->generation);
@@ -486,7 +496,7 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 					   (double) Max(p->slices - before, 1));
 		/* a worker late with its slices (no core free?): compute them here */
 		INSTR_TIME_SET_CURRENT(start);
-		t0 = now_ns();
+		t0 = stamp(p);
 		while (!round_done(sh, n_items))
 		{
 			CHECK_FOR_INTERRUPTS();
@@ -495,16 +505,16 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 			INSTR_TIME_SUBTRACT(now, start);
 			if (INSTR_TIME_GET_MICROSEC(now) >= patience)
 			{
-				p->ns[T_PATIENCE] += now_ns() - t0;
+				p->ns[T_PATIENCE] += stamp(p) - t0;
 				p->counts[T_PATIENCE]++;
-				t0 = 0;
+				stole = true;
 				for (j = 0; j < n_items && !round_done(sh, n_items); j++)
 					lead_slice(p, p->generation, j, T_STEAL);
 				break;
 			}
 		}
-		if (t0 != 0)
-			p->ns[T_PATIENCE] += now_ns() - t0;
+		if (!stole)
+			p->ns[T_PATIENCE] += stamp(p) - t0;
 	}
 	else
 		take_items(p, p->generation);
@@ -573,11 +583,11 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 	{
 		double		loss = 0.0;
 		int64		start;
-		uint64		t0 = now_ns();
+		uint64		t0 = stamp(p);
 
 		if (sh->shuffled)
 			fit_shuffle(p->order, n, &rng);
-		p->ns[T_EPOCH] += now_ns() - t0;
+		p->ns[T_EPOCH] += stamp(p) - t0;
 		for (start = 0; start < n; start += batch)
 		{
 			int			j;
@@ -593,11 +603,11 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 			else
 				run_stripe(p, 0);
 		}
-		t0 = now_ns();
+		t0 = stamp(p);
 		if (!fit_epoch_done(layout, &p->options, weights, epoch, loss / (double) n,
 							validation, best, &p->hooks, &scratch, result))
 			break;
-		p->ns[T_EPOCH] += now_ns() - t0;
+		p->ns[T_EPOCH] += stamp(p) - t0;
 		p->counts[T_EPOCH]++;
 	}
 	pg_atomic_write_u32(&sh->finished, 1);
@@ -630,7 +640,7 @@ report_timers(Participant *p, uint64 t_start, uint64 t_launch, uint64 t_lead, ui
 	StringInfoData buf;
 	int			i;
 
-	if (!message_level_is_interesting(DEBUG1))
+	if (!p->timed)
 		return;
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "setup %.1f ms, launch %.1f ms, training %.1f ms, first worker item after %.1f ms; leader:",
@@ -741,6 +751,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	sh->options.class_weight = NULL;
 	sh->has_class_weight = options->class_weight != NULL;
 	sh->shuffled = options->batch_size > 0 && options->batch_size < data->n_rows;
+	sh->timed = message_level_is_interesting(DEBUG1);
 	sh->n_classes = n_classes;
 	sh->n_rows = data->n_rows;
 	sh->n_weights = n_weights;
@@ -781,6 +792,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	p.stepper.state1 = STATE1(p.floats, sh);
 	p.stepper.state2 = STATE2(p.floats, sh);
 	p.leader = true;
+	p.timed = sh->timed;
 
 	t_launch = now_ns();
 	parallel_launch(pcxt);
@@ -814,6 +826,7 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.order = shm_toc_lookup(toc, PT_KEY_ORDER, false);
 	p.floats = shm_toc_lookup(toc, PT_KEY_WEIGHTS, false);
 	class_weight = shm_toc_lookup(toc, PT_KEY_CLASS_W, false);
+	p.timed = p.shared->timed;
 	p.options = p.shared->options;
 	p.options.class_weight = p.shared->has_class_weight ? class_weight : NULL;
 	train_hooks(&p.hooks, CurrentMemoryContext);
