@@ -13,9 +13,13 @@
  *   update    the weights are cut into stripes; the participant that takes
  *             a stripe adds the buffers there in slice order (buffer 0 +
  *             buffer 1 + ...) and applies the optimizer there (fit_update:
- *             each weight on its own), clearing the buffers for the next
- *             batch.  A network of fewer than 2 * SYNC_MIN_STRIPE weights
- *             is one stripe, which the leader applies without a round.
+ *             each weight on its own), which clears buffer 0.  The others
+ *             are not cleared: a worker overwrites its buffer (a copy),
+ *             the leader clears one before it sums a slice there, so no
+ *             participant writes another's buffer in every batch (each
+ *             such write moves its cache lines between the cores).  A
+ *             network of fewer than 2 * SYNC_MIN_STRIPE weights is one
+ *             stripe, which the leader applies without a round.
  *
  * So the model is serial batch training but for the order in which a
  * batch's float32 products are summed, and the same bits for a seed and a
@@ -48,7 +52,10 @@
  */
 #include "postgres.h"
 
+#include <time.h>
+
 #include "access/parallel.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
 #include "portability/instr_time.h"
@@ -58,6 +65,7 @@
 #include "utils/wait_event.h"
 
 #include "bpnn.h"
+#include "float_sum.h"
 #include "parallel.h"
 
 #define PT_KEY_SHARED	UINT64CONST(0xB9A17EA100000001)
@@ -77,7 +85,19 @@
  */
 #define SYNC_MIN_SLICE_WORK 40000
 
-/* turns of pg_spin_delay() before a waiter sleeps on the condition variable */
+/*
+ * Turns of pg_spin_delay() before a waiter sleeps on the condition
+ * variable: 19 us on this project's Zen 5 (a PAUSE's time differs by CPU).
+ * That is shorter than a round in which the leader sums both of letter's
+ * slices, so a worker that missed one round often sleeps through the next
+ * (a wake-up through the latch takes longer than a slice).  Spinning by
+ * the clock for 2 ms, or 3 to 8 times the shortest recent round, avoided
+ * that, but on a machine busy with other jobs (load average 3.5 to 4.6 on
+ * 2 cores) one worker then took 1.20 to 1.48 times one process's wall
+ * clock, against 1.03 to 1.14 times with this, in interleaved runs: the
+ * scheduler runs a sleeper that wakes at once, a spinner when its turn
+ * comes.  See docs/big-data.md, "Where the time goes".
+ */
 #define SYNC_SPINS 1000
 
 /*
@@ -101,6 +121,28 @@
  * alone, which saves a round
  */
 #define SYNC_MIN_STRIPE 16384
+
+/*
+ * Where a participant's time goes, in nanoseconds, totals per training
+ * (DEBUG1): the leader's and the workers' (summed) are reported at the end
+ */
+typedef enum SyncTimer
+{
+	T_OWN,						/* slices taken and computed (leader: its own) */
+	T_PATIENCE,					/* leader: waiting for a worker's slice */
+	T_STEAL,					/* leader: computing a late worker's slice */
+	T_UPDATE,					/* the update (leader: serial, or stripes) */
+	T_EPOCH,					/* leader: shuffle and end of epoch */
+	T_WAIT,						/* waiting for a round (spin and sleep) */
+	T_SLEEP,					/* of which asleep on the condition variable */
+	T_COPY,						/* worker: copying its sums in */
+	T_DROPPED,					/* worker: slices computed but dropped */
+	T_TIMERS
+} SyncTimer;
+
+static const char *const timer_names[T_TIMERS] = {
+	"slices", "patience", "stolen", "update", "epoch", "wait", "asleep", "copy", "dropped"
+};
 
 typedef enum SyncRound
 {
@@ -132,6 +174,9 @@ typedef struct SyncShared
 	pg_atomic_uint32 sleepers;	/* waiters on cv */
 	pg_atomic_uint32 finished;	/* the leader is done: workers leave */
 	pg_atomic_uint64 worker_slices;	/* slices the workers computed (DEBUG1) */
+	pg_atomic_uint64 worker_ns[T_TIMERS];	/* the workers' timers (DEBUG1) */
+	pg_atomic_uint64 worker_counts[T_TIMERS];
+	pg_atomic_uint64 first_claim_ns;	/* when a worker first took an item */
 	ConditionVariable cv;
 	/* the current batch, written by the leader before it publishes a round */
 	int64		first;			/* the batch: order[first .. first + rows) */
@@ -145,6 +190,7 @@ typedef struct SyncShared
 	FitOptions	options;		/* class_weight: NULL, see has_class_weight */
 	bool		has_class_weight;	/* PT_KEY_CLASS_W holds them */
 	bool		shuffled;		/* rows through order (batch < rows) */
+	bool		timed;			/* DEBUG1 is logged: the timers run */
 	int			n_classes;
 	int64		n_rows;
 	Size		n_weights;
@@ -187,7 +233,27 @@ typedef struct Participant
 	bool		leader;
 	uint32		generation;		/* the leader's: the last published */
 	uint64		slices;			/* slices it computed and took */
+	bool		timed;			/* DEBUG1 is logged: the timers run */
+	uint64		ns[T_TIMERS];	/* its timers (DEBUG1) */
+	uint64		counts[T_TIMERS];
 } Participant;
+
+/* a monotonic clock in nanoseconds, the same in every process */
+static inline uint64
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64) ts.tv_sec * UINT64CONST(1000000000) + (uint64) ts.tv_nsec;
+}
+
+/* now for p's timers, or 0 when they do not run (no clock read per slice) */
+static inline uint64
+stamp(Participant *p)
+{
+	return p->timed ? now_ns() : 0;
+}
 
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
 
@@ -224,15 +290,22 @@ item_done(SyncShared *sh, uint32 items)
 
 /* the leader: take slice j of generation if it is open, and compute it in its buffer */
 static void
-lead_slice(Participant *p, uint32 generation, uint32 j)
+lead_slice(Participant *p, uint32 generation, uint32 j, SyncTimer timer)
 {
 	SyncShared *sh = p->shared;
 	uint64		open = SLOT(generation, SLICE_OPEN);
+	uint64		t0;
 
 	if (!pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
 										SLOT(generation, SLICE_TAKEN)))
 		return;
+	t0 = stamp(p);
+	/* buffer 0 is the sum the update cleared; the others hold the last batch's */
+	if (j > 0)
+		memset(GRAD(p->floats, sh, j), 0, sizeof(float) * sh->n_weights);
 	sh->slices[j].loss = slice_sums(p, j, GRAD(p->floats, sh, j));
+	p->ns[timer] += stamp(p) - t0;
+	p->counts[timer]++;
 	p->slices++;
 	item_done(sh, (uint32) sh->n_slices);
 }
@@ -243,16 +316,30 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 {
 	SyncShared *sh = p->shared;
 	float	   *mine = p->stepper.grad;
-	double		loss = slice_sums(p, j, mine);
+	uint64		t0 = stamp(p);
+	double		loss;
 	uint64		open = SLOT(generation, SLICE_OPEN);
+	uint64		t1;
 
+	if (p->timed && pg_atomic_read_u64(&sh->first_claim_ns) == 0)
+		pg_atomic_write_u64(&sh->first_claim_ns, t0);
+	loss = slice_sums(p, j, mine);
+	t1 = stamp(p);
+	p->ns[T_OWN] += t1 - t0;
+	p->counts[T_OWN]++;
 	if (pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
 									   SLOT(generation, SLICE_TAKEN)))
 	{
 		memcpy(GRAD(p->floats, sh, j), mine, sizeof(float) * sh->n_weights);
+		p->ns[T_COPY] += stamp(p) - t1;
 		sh->slices[j].loss = loss;
 		p->slices++;
 		item_done(sh, (uint32) sh->n_slices);
+	}
+	else
+	{
+		p->ns[T_DROPPED] += t1 - t0;
+		p->counts[T_DROPPED]++;
 	}
 	memset(mine, 0, sizeof(float) * sh->n_weights);
 }
@@ -265,23 +352,17 @@ run_stripe(Participant *p, uint32 s)
 	Size		from = sh->stripe * s;
 	Size		to = Min(from + sh->stripe, sh->n_weights);
 	float	   *sum = GRAD(p->floats, sh, 0);
+	uint64		t0 = stamp(p);
 	int			j;
 
 	if (from >= to)
 		return;
 	for (j = 1; j < sh->n_slices; j++)
-	{
-		float	   *g = GRAD(p->floats, sh, j);
-		Size		i;
-
-		for (i = from; i < to; i++)
-		{
-			sum[i] += g[i];
-			g[i] = 0.0f;
-		}
-	}
+		float_sum_add(sum + from, GRAD(p->floats, sh, j) + from, to - from);
 	fit_update(&p->stepper, WEIGHTS(p->floats, sh), &p->options, sum, from, to - from,
 			   sh->step, sh->rows);
+	p->ns[T_UPDATE] += stamp(p) - t0;
+	p->counts[T_UPDATE]++;
 }
 
 /* wake the sleepers, if any, after a change of state */
@@ -305,23 +386,34 @@ moved_on(SyncShared *sh, uint32 generation)
 
 /* wait until cond(sh, arg): spin, then sleep; interrupts checked throughout */
 static void
-wait_until(SyncShared *sh, bool (*cond) (SyncShared *, uint32), uint32 arg)
+wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 {
+	SyncShared *sh = p->shared;
+	uint64		t0 = stamp(p);
+	uint64		t1;
 	int			spins;
 
+	p->counts[T_WAIT]++;
 	for (spins = 0; spins < SYNC_SPINS; spins++)
 	{
 		if (cond(sh, arg))
+		{
+			p->ns[T_WAIT] += stamp(p) - t0;
 			return;
+		}
 		CHECK_FOR_INTERRUPTS();
 		pg_spin_delay();
 	}
+	t1 = stamp(p);
+	p->counts[T_SLEEP]++;
 	pg_atomic_fetch_add_u32(&sh->sleepers, 1);	/* a full barrier */
 	ConditionVariablePrepareToSleep(&sh->cv);
 	while (!cond(sh, arg))
 		(void) ConditionVariableTimedSleep(&sh->cv, SYNC_SLEEP_MS, PG_WAIT_EXTENSION);
 	ConditionVariableCancelSleep();
 	pg_atomic_fetch_sub_u32(&sh->sleepers, 1);
+	p->ns[T_SLEEP] += stamp(p) - t1;
+	p->ns[T_WAIT] += stamp(p) - t0;
 }
 
 /* is the leader's round finished? */
@@ -353,12 +445,14 @@ take_items(Participant *p, uint32 generation)
 		 */
 		pg_read_barrier();
 		if (CLAIM_ROUND(claim) == ROUND_GRADIENT && p->leader)
-			lead_slice(p, generation, item);
+			lead_slice(p, generation, item, T_OWN);
 		else if (CLAIM_ROUND(claim) == ROUND_GRADIENT)
 			work_slice(p, generation, item);
 		else
 		{
 			/* a stripe is never stolen: the round waits for it */
+			if (p->timed && !p->leader && pg_atomic_read_u64(&sh->first_claim_ns) == 0)
+				pg_atomic_write_u64(&sh->first_claim_ns, stamp(p));
 			run_stripe(p, item);
 			item_done(sh, items);
 		}
@@ -391,6 +485,8 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 					now;
 		double		patience;
 		uint32		j;
+		uint64		t0;
+		bool		stole = false;
 
 		INSTR_TIME_SET_CURRENT(start);
 		take_items(p, p->generation);
@@ -400,6 +496,7 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 					   (double) Max(p->slices - before, 1));
 		/* a worker late with its slices (no core free?): compute them here */
 		INSTR_TIME_SET_CURRENT(start);
+		t0 = stamp(p);
 		while (!round_done(sh, n_items))
 		{
 			CHECK_FOR_INTERRUPTS();
@@ -408,15 +505,20 @@ run_round(Participant *p, SyncRound round, uint32 n_items)
 			INSTR_TIME_SUBTRACT(now, start);
 			if (INSTR_TIME_GET_MICROSEC(now) >= patience)
 			{
+				p->ns[T_PATIENCE] += stamp(p) - t0;
+				p->counts[T_PATIENCE]++;
+				stole = true;
 				for (j = 0; j < n_items && !round_done(sh, n_items); j++)
-					lead_slice(p, p->generation, j);
+					lead_slice(p, p->generation, j, T_STEAL);
 				break;
 			}
 		}
+		if (!stole)
+			p->ns[T_PATIENCE] += stamp(p) - t0;
 	}
 	else
 		take_items(p, p->generation);
-	wait_until(sh, round_done, n_items);
+	wait_until(p, round_done, n_items);
 	pg_read_barrier();
 }
 
@@ -435,7 +537,7 @@ work(Participant *p)
 			return;
 		take_items(p, generation);
 		/* every item of this generation taken: wait for the next round */
-		wait_until(sh, moved_on, generation);
+		wait_until(p, moved_on, generation);
 	}
 }
 
@@ -481,9 +583,11 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 	{
 		double		loss = 0.0;
 		int64		start;
+		uint64		t0 = stamp(p);
 
 		if (sh->shuffled)
 			fit_shuffle(p->order, n, &rng);
+		p->ns[T_EPOCH] += stamp(p) - t0;
 		for (start = 0; start < n; start += batch)
 		{
 			int			j;
@@ -499,9 +603,12 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 			else
 				run_stripe(p, 0);
 		}
+		t0 = stamp(p);
 		if (!fit_epoch_done(layout, &p->options, weights, epoch, loss / (double) n,
 							validation, best, &p->hooks, &scratch, result))
 			break;
+		p->ns[T_EPOCH] += stamp(p) - t0;
+		p->counts[T_EPOCH]++;
 	}
 	pg_atomic_write_u32(&sh->finished, 1);
 	wake(sh);
@@ -522,6 +629,35 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 	}
 	fit_keep_state(&kept, weights, best, &p->hooks, result);
 	fit_finish(layout, weights, &p->data, best, &p->hooks, &scratch, result);
+}
+
+/* the timers at DEBUG1: where the time of a parallel training went */
+static void
+report_timers(Participant *p, uint64 t_start, uint64 t_launch, uint64 t_lead, uint64 t_end)
+{
+	SyncShared *sh = p->shared;
+	uint64		first = pg_atomic_read_u64(&sh->first_claim_ns);
+	StringInfoData buf;
+	int			i;
+
+	if (!p->timed)
+		return;
+	initStringInfo(&buf);
+	appendStringInfo(&buf, "setup %.1f ms, launch %.1f ms, training %.1f ms, first worker item after %.1f ms; leader:",
+					 (t_launch - t_start) / 1e6, (t_lead - t_launch) / 1e6,
+					 (t_end - t_lead) / 1e6, first ? (first - t_lead) / 1e6 : -1.0);
+	for (i = 0; i < T_TIMERS; i++)
+		if (p->ns[i] > 0)
+			appendStringInfo(&buf, " %s %.1f ms (" UINT64_FORMAT ")", timer_names[i],
+							 p->ns[i] / 1e6, p->counts[i]);
+	appendStringInfoString(&buf, "; workers:");
+	for (i = 0; i < T_TIMERS; i++)
+		if (pg_atomic_read_u64(&sh->worker_ns[i]) > 0)
+			appendStringInfo(&buf, " %s %.1f ms (" UINT64_FORMAT ")", timer_names[i],
+							 pg_atomic_read_u64(&sh->worker_ns[i]) / 1e6,
+							 pg_atomic_read_u64(&sh->worker_counts[i]));
+	ereport(DEBUG1, (errmsg_internal("bpnn parallel training timers: %s", buf.data)));
+	pfree(buf.data);
 }
 
 /* how many workers: a slice's share of a batch's work, memory */
@@ -565,6 +701,10 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	Participant p;
 	void	   *chunk;
 	int64		i;
+	uint64		t_start = now_ns(),
+				t_launch,
+				t_lead,
+				t_end;
 
 	StaticAssertStmt(BPNN_MAX_WORKERS + 1 <= 0x7FFF, "a round's items must fit CLAIM");
 	if (nworkers == 0)
@@ -594,6 +734,12 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	pg_atomic_init_u32(&sh->sleepers, 0);
 	pg_atomic_init_u32(&sh->finished, 0);
 	pg_atomic_init_u64(&sh->worker_slices, 0);
+	for (i = 0; i < T_TIMERS; i++)
+	{
+		pg_atomic_init_u64(&sh->worker_ns[i], 0);
+		pg_atomic_init_u64(&sh->worker_counts[i], 0);
+	}
+	pg_atomic_init_u64(&sh->first_claim_ns, 0);
 	ConditionVariableInit(&sh->cv);
 	for (i = 0; i < n_slices; i++)
 		pg_atomic_init_u64(&sh->slices[i].state, SLOT(0, SLICE_TAKEN));
@@ -605,6 +751,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	sh->options.class_weight = NULL;
 	sh->has_class_weight = options->class_weight != NULL;
 	sh->shuffled = options->batch_size > 0 && options->batch_size < data->n_rows;
+	sh->timed = message_level_is_interesting(DEBUG1);
 	sh->n_classes = n_classes;
 	sh->n_rows = data->n_rows;
 	sh->n_weights = n_weights;
@@ -645,13 +792,18 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	p.stepper.state1 = STATE1(p.floats, sh);
 	p.stepper.state2 = STATE2(p.floats, sh);
 	p.leader = true;
+	p.timed = sh->timed;
 
+	t_launch = now_ns();
 	parallel_launch(pcxt);
+	t_lead = now_ns();
 	lead(&p, validation, resume, result);
+	t_end = now_ns();
 	parallel_wait(pcxt);
 	ereport(DEBUG1,
 			(errmsg("bpnn parallel training: the leader computed " UINT64_FORMAT " slices, the workers " UINT64_FORMAT,
 					p.slices, pg_atomic_read_u64(&sh->worker_slices))));
+	report_timers(&p, t_start, t_launch, t_lead, t_end);
 	memcpy(weights, WEIGHTS(p.floats, sh), sizeof(float) * n_weights);
 	parallel_end(pcxt);
 	return nworkers;
@@ -663,6 +815,7 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 {
 	Participant p;
 	float	   *class_weight;
+	int			i;
 
 	memset(&p, 0, sizeof(p));
 	p.shared = shm_toc_lookup(toc, PT_KEY_SHARED, false);
@@ -673,6 +826,7 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.order = shm_toc_lookup(toc, PT_KEY_ORDER, false);
 	p.floats = shm_toc_lookup(toc, PT_KEY_WEIGHTS, false);
 	class_weight = shm_toc_lookup(toc, PT_KEY_CLASS_W, false);
+	p.timed = p.shared->timed;
 	p.options = p.shared->options;
 	p.options.class_weight = p.shared->has_class_weight ? class_weight : NULL;
 	train_hooks(&p.hooks, CurrentMemoryContext);
@@ -681,4 +835,9 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.stepper.state2 = STATE2(p.floats, p.shared);
 	work(&p);
 	pg_atomic_fetch_add_u64(&p.shared->worker_slices, p.slices);
+	for (i = 0; i < T_TIMERS; i++)
+	{
+		pg_atomic_fetch_add_u64(&p.shared->worker_ns[i], p.ns[i]);
+		pg_atomic_fetch_add_u64(&p.shared->worker_counts[i], p.counts[i]);
+	}
 }

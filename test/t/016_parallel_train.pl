@@ -91,6 +91,9 @@ my ($rc, $stdout, $stderr) = $node->psql($db,
 	  . "->'training'->>'workers'");
 is($stdout, '2', 'training with workers where dynamic_library_path lacks $libdir') or diag($stderr);
 like($stderr, qr/bpnn launched [1-9]\d* of 2 planned parallel workers/, '... and its workers started');
+# DEBUG1 also says where the training's time went (the figures vary: only the form is checked)
+like($stderr, qr/bpnn parallel training timers: setup [\d.]+ ms, launch [\d.]+ ms, training [\d.]+ ms, /,
+	'... and where its time went');
 ($rc, $stdout, $stderr) = $node->psql($db,
 	'SET bpnn.max_parallel_workers = 2; SET client_min_messages = debug1; '
 	  . "SELECT count(*) FROM bpnn_cross_validate('flowers', 'kind', folds => 3, epochs => 1)");
