@@ -337,10 +337,10 @@ softmax_rows(float *v, int rows, int n)
 /*
  * softmax_rows for one row of n values in a buffer of `padded` (a multiple
  * of 16): the exponentials in whole vectors, the sum over the n real ones in
- * order, so the bits are softmax_rows'.
+ * order, so the bits are softmax_rows'.  Inlined into nn_forward_one's
+ * clones.
  */
-NN_KERNEL
-static void
+static inline __attribute__((always_inline)) void
 softmax_padded_row(float *o, int n, int padded)
 {
 	float		top = o[0],
@@ -742,8 +742,7 @@ ROW_BLOCK(row_block_narrow, NN_ROW_LANES)
  * as the row.
  */
 #define PADDED_ROW_PRODUCT(name, block, group) \
-NN_KERNEL \
-static void \
+static inline __attribute__((always_inline)) void \
 name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
 	 const float *restrict start, float *restrict out, int32_t *restrict nz) \
 { \
@@ -803,9 +802,28 @@ row_product_wide(void)
 }
 
 /*
- * forward pass of the one row in ws->act[0], the same bits as nn_forward
- * gives it
+ * An element-wise activation of one row padded to whole blocks of 16: the
+ * loop of 16 has a constant count, so each clone computes it in whole
+ * vectors with no scalar tail; the same values as activate_values, one by
+ * one.  The padding's values are never read (the next layer takes its n_in
+ * real inputs).
  */
+static inline __attribute__((always_inline)) void
+activate_padded_row(NnActivation act, float *v, int padded)
+{
+	int			i;
+
+	for (i = 0; i < padded; i += NN_COLUMN_BLOCK)
+		activate_values(act, v + i, NN_COLUMN_BLOCK);
+}
+
+/*
+ * forward pass of the one row in ws->act[0], the same bits as nn_forward
+ * gives it.  One clone holds the whole pass, the products and activations
+ * inlined: a row pays one dispatch, not one per layer and step, and the
+ * activation's loop knows its count.
+ */
+NN_KERNEL
 void
 nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 {
@@ -827,18 +845,68 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 			padded_row_product_narrow(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
 									  ws->act[l + 1], ws->nonzero);
 
-		/*
-		 * Element-wise activations over the padded width too, in whole
-		 * vectors, with no scalar tail: the padding's values are never read
-		 * (the next layer takes its n_in real inputs).  Softmax sums over
-		 * the real outputs only.
-		 */
+		/* softmax sums over the real outputs only */
 		if (act == NN_ACT_SOFTMAX)
 			softmax_padded_row(ws->act[l + 1], layout->sizes[l + 1], stride);
 		else
-			activate(act, ws->act[l + 1], 1, stride);
+			activate_padded_row(act, ws->act[l + 1], stride);
 		w += (size_t) (n_in + 1) * stride;
 	}
+}
+
+/*
+ * nn_argmax of a row of n outputs in a buffer padded to whole blocks of 16
+ * (nn_scoring_bind's): the same index, in vectors.  nn_argmax takes the
+ * first of the largest values and passes over a NaN (a NaN first stays);
+ * so here the largest value that is not NaN, then the first index holding
+ * it.  Branch-free but for a NaN first: nn_argmax's chain of one compare
+ * per output, each waiting on the last, cost more than the row's whole
+ * output layer.
+ */
+NN_KERNEL
+int
+nn_argmax_padded(const float *outputs, int n)
+{
+	const int	padded = padded_width(n);
+	float		top[NN_COLUMN_BLOCK];
+	int			j,
+				l,
+				width;
+
+	if (isnan(outputs[0]))
+		return 0;
+	/* lane by lane the largest value, NaNs and the padding counted as -infinity */
+	for (l = 0; l < NN_COLUMN_BLOCK; l++)
+		top[l] = -INFINITY;
+	for (j = 0; j < padded; j += NN_COLUMN_BLOCK)
+		for (l = 0; l < NN_COLUMN_BLOCK; l++)
+		{
+			float		v = outputs[j + l];
+
+			v = j + l < n && v == v ? v : -INFINITY;
+			top[l] = v > top[l] ? v : top[l];
+		}
+	/* the largest of the lanes, halving (no NaN is left: the order is free) */
+#pragma GCC unroll 4
+	for (width = NN_COLUMN_BLOCK / 2; width >= 1; width /= 2)
+		for (l = 0; l < width; l++)
+			top[l] = top[l + width] > top[l] ? top[l + width] : top[l];
+
+	/*
+	 * the first index holding it (outputs[0] is a number: one does), from
+	 * a bit mask of a block's outputs equal to it: the compares do not wait
+	 * on each other
+	 */
+	for (j = 0; j < padded; j += NN_COLUMN_BLOCK)
+	{
+		uint32_t	hits = 0;
+
+		for (l = 0; l < NN_COLUMN_BLOCK; l++)
+			hits |= (uint32_t) (j + l < n && outputs[j + l] == top[0]) << l;
+		if (hits != 0)
+			return j + __builtin_ctz(hits);
+	}
+	return 0;					/* not reached */
 }
 
 /* a double's bits and back: integer compares of them raise no FP exception */
