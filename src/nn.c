@@ -854,61 +854,6 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 	}
 }
 
-/*
- * nn_argmax of a row of n outputs in a buffer padded to whole blocks of 16
- * (nn_scoring_bind's): the same index, in vectors.  nn_argmax takes the
- * first of the largest values and passes over a NaN (a NaN first stays);
- * so here the largest value that is not NaN, then the first index holding
- * it.  Branch-free but for a NaN first: nn_argmax's chain of one compare
- * per output, each waiting on the last, cost more than the row's whole
- * output layer.
- */
-NN_KERNEL
-int
-nn_argmax_padded(const float *outputs, int n)
-{
-	const int	padded = padded_width(n);
-	float		top[NN_COLUMN_BLOCK];
-	int			j,
-				l,
-				width;
-
-	if (isnan(outputs[0]))
-		return 0;
-	/* lane by lane the largest value, NaNs and the padding counted as -infinity */
-	for (l = 0; l < NN_COLUMN_BLOCK; l++)
-		top[l] = -INFINITY;
-	for (j = 0; j < padded; j += NN_COLUMN_BLOCK)
-		for (l = 0; l < NN_COLUMN_BLOCK; l++)
-		{
-			float		v = outputs[j + l];
-
-			v = j + l < n && v == v ? v : -INFINITY;
-			top[l] = v > top[l] ? v : top[l];
-		}
-	/* the largest of the lanes, halving (no NaN is left: the order is free) */
-#pragma GCC unroll 4
-	for (width = NN_COLUMN_BLOCK / 2; width >= 1; width /= 2)
-		for (l = 0; l < width; l++)
-			top[l] = top[l + width] > top[l] ? top[l + width] : top[l];
-
-	/*
-	 * the first index holding it (outputs[0] is a number: one does), from
-	 * a bit mask of a block's outputs equal to it: the compares do not wait
-	 * on each other
-	 */
-	for (j = 0; j < padded; j += NN_COLUMN_BLOCK)
-	{
-		uint32_t	hits = 0;
-
-		for (l = 0; l < NN_COLUMN_BLOCK; l++)
-			hits |= (uint32_t) (j + l < n && outputs[j + l] == top[0]) << l;
-		if (hits != 0)
-			return j + __builtin_ctz(hits);
-	}
-	return 0;					/* not reached */
-}
-
 /* a double's bits and back: integer compares of them raise no FP exception */
 static inline uint64_t
 double_bits(double d)

@@ -205,12 +205,6 @@ extern void nn_update_adam(size_t count, float *weights, float *grad,
 extern int	nn_argmax(const float *outputs, int n);
 
 /*
- * The same index for a row in a buffer padded to a multiple of 16 floats
- * (ws->act[n_layers] after nn_forward_one), computed in vectors
- */
-extern int	nn_argmax_padded(const float *outputs, int n);
-
-/*
  * Probabilities from one row of outputs: softmax outputs as they are;
  * others (squared error) rescaled from their target range to [0, 1],
  * clipped to [NN_PROBA_FLOOR, 1], and normalized to sum to 1, so that no

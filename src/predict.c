@@ -210,7 +210,7 @@ predicted_class(CachedModel *cm, const float *out)
 		MemoryContextSwitchTo(old);
 		cm->class_texts = names;
 	}
-	name = cm->class_texts[nn_argmax_padded(out, n)];
+	name = cm->class_texts[nn_argmax(out, n)];
 	result = palloc(VARSIZE(name));
 	memcpy(result, name, VARSIZE(name));
 	return PointerGetDatum(result);

@@ -599,39 +599,6 @@ blocked_equals_plain(void)
 }
 
 /*
- * nn_argmax_padded gives nn_argmax's index: widths 1 to 70 (one to five
- * blocks), ties (the first wins), NaNs (passed over, or first: index 0),
- * signed zeros (equal), infinities, and garbage in the padding
- */
-static void
-argmax_padded_equals_plain(void)
-{
-	const float specials[] = {NAN, -NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1.0f, FLT_MAX, -FLT_MAX};
-	float		row[80];
-	unsigned	seed = 12345;
-	int			n,
-				trial,
-				j,
-				ok = 1;
-
-	for (n = 1; n <= 70; n++)
-		for (trial = 0; trial < 300; trial++)
-		{
-			for (j = 0; j < 80; j++)
-			{
-				seed = seed * 1103515245u + 12345u;
-				/* few distinct values, so ties are common; now and then a special */
-				row[j] = (seed >> 16) % 23 == 0 ? specials[(seed >> 8) % 9] :
-					(float) ((int) ((seed >> 16) % 7) - 3) * 0.25f;
-				if (j >= n)
-					row[j] = (seed >> 20) % 2 ? NAN : INFINITY;
-			}
-			ok &= nn_argmax_padded(row, n) == nn_argmax(row, n);
-		}
-	check(ok, "argmax in vectors: the index of nn_argmax, ties, NaNs, signed zeros and padding");
-}
-
-/*
  * The scaler of a scored row, in vectors, against the plain formula: the
  * same bits for ordinary values and float4's edges; NaN, infinities and
  * values beyond float4 are taken as 0 and reported, and so is a scaled
@@ -976,7 +943,6 @@ main(void)
 	resumes_exactly(0, FIT_MOMENTUM, true);
 	blocked_equals_plain();
 	scale_row_equals_plain();
-	argmax_padded_equals_plain();
 	kernel_fingerprint();
 	hashed_seeds();
 	for (act = NN_ACT_BIPOLAR_SIGMOID; act <= NN_ACT_RELU; act++)
