@@ -802,26 +802,9 @@ row_product_wide(void)
 }
 
 /*
- * An element-wise activation of one row padded to whole blocks of 16: the
- * loop of 16 has a constant count, so each clone computes it in whole
- * vectors with no scalar tail; the same values as activate_values, one by
- * one.  The padding's values are never read (the next layer takes its n_in
- * real inputs).
- */
-static inline __attribute__((always_inline)) void
-activate_padded_row(NnActivation act, float *v, int padded)
-{
-	int			i;
-
-	for (i = 0; i < padded; i += NN_COLUMN_BLOCK)
-		activate_values(act, v + i, NN_COLUMN_BLOCK);
-}
-
-/*
  * forward pass of the one row in ws->act[0], the same bits as nn_forward
  * gives it.  One clone holds the whole pass, the products and activations
- * inlined: a row pays one dispatch, not one per layer and step, and the
- * activation's loop knows its count.
+ * inlined: a row pays one dispatch, not one per layer and step.
  */
 NN_KERNEL
 void
@@ -845,11 +828,16 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 			padded_row_product_narrow(ws->act[l], n_in, w, stride, w + (size_t) n_in * stride,
 									  ws->act[l + 1], ws->nonzero);
 
-		/* softmax sums over the real outputs only */
+		/*
+		 * Element-wise activations over the padded width too, in whole
+		 * vectors, with no scalar tail: the padding's values are never read
+		 * (the next layer takes its n_in real inputs).  Softmax sums over
+		 * the real outputs only.
+		 */
 		if (act == NN_ACT_SOFTMAX)
 			softmax_padded_row(ws->act[l + 1], layout->sizes[l + 1], stride);
 		else
-			activate_padded_row(act, ws->act[l + 1], stride);
+			activate_values(act, ws->act[l + 1], (size_t) stride);
 		w += (size_t) (n_in + 1) * stride;
 	}
 }
