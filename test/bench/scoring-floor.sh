@@ -81,5 +81,5 @@ SELECT label AS query, round(percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu)::n
        round((percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu) /
               (SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY cpu) FROM timings WHERE query = 1))::numeric, 2)
            AS ratio_to_scan
-FROM timings GROUP BY query, label ORDER BY query;
+FROM timings GROUP BY timings.query, label ORDER BY timings.query;
 SQL
