@@ -59,7 +59,7 @@ PG_CPPFLAGS = -DBPNN_EXTVERSION='"$(EXTVERSION)"'
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/fuzz/fuzz_model \
+EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/bench/score_row test/fuzz/fuzz_model \
 	test/fuzz/fuzz_json test/fuzz/fuzz_state test/fuzz/fuzz_fit_state
 
 PG_CONFIG ?= pg_config
@@ -113,6 +113,10 @@ test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src
 
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
 	$(CC) -O3 $(KERNEL_FP) -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
+
+# one-row scoring outside the server, ns per row (test/bench/score_row.c)
+test/bench/score_row: test/bench/score_row.c src/nn.c src/nn.h
+	$(CC) -O3 $(KERNEL_FP) -Wall -Wextra -o $@ test/bench/score_row.c src/nn.c -lm
 
 .PHONY: unittest
 ifeq ($(shell uname -m),x86_64)

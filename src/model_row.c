@@ -50,12 +50,12 @@ model_read_features(const BpnnModel *m, ArrayType *features, double *buffer)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("the features must be a one-dimensional array")));
-	for (f = 0; f < m->n_columns; f++)
-		if (m->column_kinds[f] == BPNN_COLUMN_CATEGORY)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("the model has text feature columns, which a float8[] cannot hold"),
-					 errhint("Pass the row as a record or as jsonb instead, for example bpnn_predict(model, t) or bpnn_predict(model, to_jsonb(t)).")));
+	/* memchr: this runs for every row scored */
+	if (memchr(m->column_kinds, BPNN_COLUMN_CATEGORY, m->n_columns) != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the model has text feature columns, which a float8[] cannot hold"),
+				 errhint("Pass the row as a record or as jsonb instead, for example bpnn_predict(model, t) or bpnn_predict(model, to_jsonb(t)).")));
 	if (count != n_features)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -337,10 +337,10 @@ softmax_rows(float *v, int rows, int n)
 /*
  * softmax_rows for one row of n values in a buffer of `padded` (a multiple
  * of 16): the exponentials in whole vectors, the sum over the n real ones in
- * order, so the bits are softmax_rows'.
+ * order, so the bits are softmax_rows'.  Inlined into nn_forward_one's
+ * clones.
  */
-NN_KERNEL
-static void
+static inline __attribute__((always_inline)) void
 softmax_padded_row(float *o, int n, int padded)
 {
 	float		top = o[0],
@@ -742,8 +742,7 @@ ROW_BLOCK(row_block_narrow, NN_ROW_LANES)
  * as the row.
  */
 #define PADDED_ROW_PRODUCT(name, block, group) \
-NN_KERNEL \
-static void \
+static inline __attribute__((always_inline)) void \
 name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
 	 const float *restrict start, float *restrict out, int32_t *restrict nz) \
 { \
@@ -804,8 +803,10 @@ row_product_wide(void)
 
 /*
  * forward pass of the one row in ws->act[0], the same bits as nn_forward
- * gives it
+ * gives it.  One clone holds the whole pass, the products and activations
+ * inlined: a row pays one dispatch, not one per layer and step.
  */
+NN_KERNEL
 void
 nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 {
@@ -836,7 +837,7 @@ nn_forward_one(const NnLayout *layout, NnWorkspace *ws)
 		if (act == NN_ACT_SOFTMAX)
 			softmax_padded_row(ws->act[l + 1], layout->sizes[l + 1], stride);
 		else
-			activate(act, ws->act[l + 1], 1, stride);
+			activate_values(act, ws->act[l + 1], (size_t) stride);
 		w += (size_t) (n_in + 1) * stride;
 	}
 }

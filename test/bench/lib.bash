@@ -44,3 +44,14 @@ bench_cluster_stop() {
 }
 
 sql() { "$bench_bindir/psql" -X -q -v ON_ERROR_STOP=1 -h "$bench_out" -p "$bench_port" -U postgres -d postgres "$@"; }
+
+# cpu_seconds() in the cluster's database: the calling backend's CPU time
+# (utime + stime from /proc/self/stat), which a loaded machine disturbs
+# less than the wall clock
+bench_cpu_seconds_function() {
+	sql <<'SQL'
+CREATE FUNCTION cpu_seconds() RETURNS float8 LANGUAGE sql AS $$
+	SELECT (f[12]::float8 + f[13]::float8) / 100
+	FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS f) s $$;
+SQL
+}

@@ -40,10 +40,8 @@ sql <<SQL
 CREATE EXTENSION bpnn;
 CREATE TABLE timings (shape text, what text, run int, cpu float8, wall float8);
 CREATE TABLE models (shape text PRIMARY KEY, m bpnn_model, source text, features text);
-CREATE FUNCTION cpu_seconds() RETURNS float8 LANGUAGE sql AS \$\$
-	SELECT (f[12]::float8 + f[13]::float8) / 100
-	FROM (SELECT string_to_array(split_part(pg_read_file('/proc/self/stat'), ') ', 2), ' ') AS f) s \$\$;
 SQL
+bench_cpu_seconds_function
 
 if wants letter || wants defaults; then
 	sql >/dev/null <<SQL
