@@ -8,18 +8,20 @@
  * A vector is one register: 16 floats with AVX-512 (zmm), 8 with AVX (ymm),
  * 4 otherwise (xmm).  A tile is GEMM_ROWS rows (inputs, for the error
  * products) by up to GEMM_WIDE vectors of columns: GEMM_ROWS * GEMM_WIDE
- * independent sums, enough that no addition waits for the one before, with
- * room left in the register file for the loads (32 zmm; 16 ymm or xmm).
+ * independent sums, so that no addition waits for the one before, with
+ * room left in the register file for the loads and broadcasts: 4 x 4 zmm
+ * of 32 registers; with 16 registers (AVX2, SSE2) 4 x 2, as 4 x 3 took
+ * 15-25% more time there (test/bench/cv-<arch> on letter and MNIST).
  */
 #if defined(__AVX512F__)
 #define GEMM_LANES 16
 #define GEMM_WIDE 4
 #elif defined(__AVX__)
 #define GEMM_LANES 8
-#define GEMM_WIDE 3
+#define GEMM_WIDE 2
 #else
 #define GEMM_LANES 4
-#define GEMM_WIDE 3
+#define GEMM_WIDE 2
 #endif
 
 typedef float GEMM_NAME(Vec) __attribute__((vector_size(GEMM_LANES * 4)));
@@ -95,28 +97,24 @@ GEMM_NAME(product_tile) (const float *restrict x, int n_in, int k0, int k1,
  * Calls TILE(nv, tail) with constants for the shape of the last columns:
  * nv whole vectors (fewer than GEMM_WIDE), and one padded vector if tail
  */
+#define GEMM_LAST_TILE_2(TILE) \
+		case 1: TILE(0, 1); break; \
+		case 2: TILE(1, 0); break;
+#define GEMM_LAST_TILE_3(TILE) GEMM_LAST_TILE_2(TILE) \
+		case 3: TILE(1, 1); break; \
+		case 4: TILE(2, 0); break;
+#define GEMM_LAST_TILE_4(TILE) GEMM_LAST_TILE_3(TILE) \
+		case 5: TILE(2, 1); break; \
+		case 6: TILE(3, 0); break;
 #if GEMM_WIDE == 4
 #define GEMM_LAST_TILE(TILE, nv, tail) \
-	switch ((nv) * 2 + (tail)) \
-	{ \
-		case 1: TILE(0, 1); break; \
-		case 2: TILE(1, 0); break; \
-		case 3: TILE(1, 1); break; \
-		case 4: TILE(2, 0); break; \
-		case 5: TILE(2, 1); break; \
-		case 6: TILE(3, 0); break; \
-		case 7: TILE(3, 1); break; \
-	}
+	switch ((nv) * 2 + (tail)) { GEMM_LAST_TILE_4(TILE) case 7: TILE(3, 1); break; }
+#elif GEMM_WIDE == 3
+#define GEMM_LAST_TILE(TILE, nv, tail) \
+	switch ((nv) * 2 + (tail)) { GEMM_LAST_TILE_3(TILE) case 5: TILE(2, 1); break; }
 #else
 #define GEMM_LAST_TILE(TILE, nv, tail) \
-	switch ((nv) * 2 + (tail)) \
-	{ \
-		case 1: TILE(0, 1); break; \
-		case 2: TILE(1, 0); break; \
-		case 3: TILE(1, 1); break; \
-		case 4: TILE(2, 0); break; \
-		case 5: TILE(2, 1); break; \
-	}
+	switch ((nv) * 2 + (tail)) { GEMM_LAST_TILE_2(TILE) case 3: TILE(1, 1); break; }
 #endif
 
 /*
@@ -350,5 +348,8 @@ GEMM_NAME(accumulate) (const float *restrict x_all, int n_in, const float *restr
 #undef LOAD
 #undef STORE
 #undef GEMM_LAST_TILE
+#undef GEMM_LAST_TILE_2
+#undef GEMM_LAST_TILE_3
+#undef GEMM_LAST_TILE_4
 #undef GEMM_LANES
 #undef GEMM_WIDE
