@@ -844,11 +844,7 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 	return loss;
 }
 
-/*
- * Error signals of the layer below: dY = (dO W^T) .* f'(y).  wt is W
- * transposed (n_o x n_in), so dO W^T is nn_gemm_product's shape; each sum
- * starts from 0 and adds j = 0, 1, ... in order.
- */
+/* dp *= f'(y), element by element; act a constant once inlined */
 static inline __attribute__((always_inline)) void
 times_derivative(NnActivation act, const float *restrict y, float *restrict dp, size_t n)
 {
@@ -858,6 +854,11 @@ times_derivative(NnActivation act, const float *restrict y, float *restrict dp, 
 		dp[i] *= derivative(act, y[i]);
 }
 
+/*
+ * Error signals of the layer below: dY = (dO W^T) .* f'(y).  wt is W
+ * transposed (n_o x n_in), so dO W^T is nn_gemm_product's shape; each sum
+ * starts from 0 and adds j = 0, 1, ... in order.
+ */
 NN_KERNEL
 static void
 propagate_deltas(const float *restrict d_all, int n_o, const float *restrict wt, int n_in,

@@ -100,6 +100,7 @@ gemm_level(void)
 	return level;
 }
 
+/* out = start + x w, with the tiles of this CPU's level */
 void
 nn_gemm_product(const float *x, int n_in, const float *w, int n_out,
 				const float *start, float *out, int rows)
@@ -118,6 +119,7 @@ nn_gemm_product(const float *x, int n_in, const float *w, int n_out,
 	}
 }
 
+/* g += x^T d (and the biases' sums), with the tiles of this CPU's level */
 void
 nn_gemm_accumulate(const float *x, int n_in, const float *d, int n_o, int rows, float *g)
 {
@@ -141,6 +143,7 @@ nn_gemm_accumulate(const float *x, int n_in, const float *d, int n_o, int rows, 
 #include "nn_gemm_tiles.h"
 #undef GEMM_NAME
 
+/* out = start + x w, with the tiles of the build's target */
 void
 nn_gemm_product(const float *x, int n_in, const float *w, int n_out,
 				const float *start, float *out, int rows)
@@ -148,6 +151,7 @@ nn_gemm_product(const float *x, int n_in, const float *w, int n_out,
 	gemm_product(x, n_in, w, n_out, start, out, rows);
 }
 
+/* g += x^T d (and the biases' sums), with the tiles of the build's target */
 void
 nn_gemm_accumulate(const float *x, int n_in, const float *d, int n_o, int rows, float *g)
 {
