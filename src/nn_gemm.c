@@ -65,6 +65,19 @@ gemm_pad_columns(float *restrict pad, const int lanes, const float *restrict src
 			pad[(size_t) i * lanes + t] = t < n_cols ? src[(size_t) i * stride + t] : 0.0f;
 }
 
+/* the reverse: the first n_cols columns of n_rows padded rows back into rows stride apart */
+static inline void
+gemm_unpad_columns(float *restrict dst, int stride, const float *restrict pad, const int lanes,
+				   int n_rows, int n_cols)
+{
+	int			i,
+				t;
+
+	for (i = 0; i < n_rows; i++)
+		for (t = 0; t < n_cols; t++)
+			dst[(size_t) i * stride + t] = pad[(size_t) i * lanes + t];
+}
+
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(BPNN_NO_CLONES)
 
 #pragma GCC push_options

@@ -32,6 +32,28 @@ typedef float GEMM_NAME(VecU) __attribute__((vector_size(GEMM_LANES * 4), aligne
 #define STORE(p, v) (*(GEMM_NAME(VecU) *) (p) = (v))
 
 /*
+ * One step of a tile: acc[r * (nv + tail) + b] += a[r] * v_b for its
+ * n_rows rows, where v_b is vector b from v, and (if tail) v_nv the vector
+ * at t
+ */
+static inline __attribute__((always_inline)) void
+GEMM_NAME(add_products) (VEC *acc, const float *a, const int n_rows, const float *restrict v,
+						 const int nv, const int tail, const float *restrict t)
+{
+	const int	nb = nv + tail;
+	int			r,
+				b;
+
+	for (b = 0; b < nb; b++)
+	{
+		VEC			u = LOAD(b < nv ? v + b * GEMM_LANES : t);
+
+		for (r = 0; r < n_rows; r++)
+			acc[r * nb + b] += a[r] * u;
+	}
+}
+
+/*
  * One tile of out = init + x w over inputs k0..k1-1: n_rows (GEMM_ROWS or
  * 1) rows of x (row r at x + r * n_in) by nv vectors of w's columns (w
  * points at the tile's first column, rows n_out apart), then, if tail, one
@@ -69,20 +91,7 @@ GEMM_NAME(product_tile) (const float *restrict x, int n_in, int k0, int k1,
 			a[r] = x[(size_t) r * n_in + k];
 		if (gemm_all_zero(a, n_rows))
 			continue;
-		for (b = 0; b < nv; b++)
-		{
-			VEC			wv = LOAD(wk + b * GEMM_LANES);
-
-			for (r = 0; r < n_rows; r++)
-				acc[r * nb + b] += a[r] * wv;
-		}
-		if (tail)
-		{
-			VEC			wv = LOAD(pad + (size_t) (k - k0) * GEMM_LANES);
-
-			for (r = 0; r < n_rows; r++)
-				acc[r * nb + nv] += a[r] * wv;
-		}
+		GEMM_NAME(add_products) (acc, a, n_rows, wk, nv, tail, pad + (size_t) (k - k0) * GEMM_LANES);
 	}
 	for (r = 0; r < n_rows; r++)
 	{
@@ -131,21 +140,18 @@ GEMM_NAME(product_group) (const float *restrict x, int n_in, int k0, int k1,
 	const int	full = n_out / GEMM_LANES;
 	const int	j_tail = full * GEMM_LANES;
 	const float *init = k0 == 0 ? start : out;
-	const size_t init_stride = k0 == 0 ? 0 : (size_t) n_out;
+	const int	init_stride = k0 == 0 ? 0 : n_out;
 	float		tbuf[GEMM_ROWS * GEMM_LANES] __attribute__((aligned(64)));
-	int			v,
-				r,
-				t;
+	int			v;
 
 	for (v = 0; v + GEMM_WIDE <= full; v += GEMM_WIDE)
 		GEMM_NAME(product_tile) (x, n_in, k0, k1, w + v * GEMM_LANES, n_out, GEMM_WIDE, 0, NULL,
 								 init ? init + v * GEMM_LANES : NULL, init_stride,
 								 out + v * GEMM_LANES, NULL, n_rows);
-	if (rem)
-		for (r = 0; r < n_rows; r++)
-			for (t = 0; t < GEMM_LANES; t++)
-				tbuf[r * GEMM_LANES + t] = t < rem && init ?
-					init[r * init_stride + j_tail + t] : 0.0f;
+	if (rem && init)
+		gemm_pad_columns(tbuf, GEMM_LANES, init + j_tail, init_stride, n_rows, rem);
+	else if (rem)
+		memset(tbuf, 0, sizeof(tbuf));
 #define GEMM_PRODUCT_LAST(nv_, tail_) \
 	GEMM_NAME(product_tile) (x, n_in, k0, k1, w + v * GEMM_LANES, n_out, nv_, tail_, pad, \
 							 init ? init + v * GEMM_LANES : NULL, init_stride, \
@@ -153,9 +159,7 @@ GEMM_NAME(product_group) (const float *restrict x, int n_in, int k0, int k1,
 	GEMM_LAST_TILE(GEMM_PRODUCT_LAST, full - v, rem > 0);
 #undef GEMM_PRODUCT_LAST
 	if (rem)
-		for (r = 0; r < n_rows; r++)
-			for (t = 0; t < rem; t++)
-				out[(size_t) r * n_out + j_tail + t] = tbuf[r * GEMM_LANES + t];
+		gemm_unpad_columns(out + j_tail, n_out, tbuf, GEMM_LANES, n_rows, rem);
 }
 
 /*
@@ -230,20 +234,7 @@ GEMM_NAME(error_tile) (const float *restrict x_all, int n_in, int k, const int n
 			a[r] = r < n_k ? xi[r] : 0.0f;
 		if (gemm_all_zero(a, GEMM_ROWS))
 			continue;
-		for (b = 0; b < nv; b++)
-		{
-			VEC			dv = LOAD(di + b * GEMM_LANES);
-
-			for (r = 0; r < GEMM_ROWS; r++)
-				acc[r * nb + b] += a[r] * dv;
-		}
-		if (tail)
-		{
-			VEC			dv = LOAD(pad + (size_t) (i - i0) * GEMM_LANES);
-
-			for (r = 0; r < GEMM_ROWS; r++)
-				acc[r * nb + nv] += a[r] * dv;
-		}
+		GEMM_NAME(add_products) (acc, a, GEMM_ROWS, di, nv, tail, pad + (size_t) (i - i0) * GEMM_LANES);
 	}
 	for (r = 0; r < n_k; r++)
 	{
@@ -264,26 +255,23 @@ GEMM_NAME(error_group) (const float *restrict x_all, int n_in, int k, const int 
 	const int	j_tail = full * GEMM_LANES;
 	float		tbuf[GEMM_ROWS * GEMM_LANES] __attribute__((aligned(64)));
 	float	   *gk = g + (size_t) k * n_o;
-	int			v,
-				r,
-				t;
+	int			v;
 
 	for (v = 0; v + GEMM_WIDE <= full; v += GEMM_WIDE)
 		GEMM_NAME(error_tile) (x_all, n_in, k, n_k, d_all + v * GEMM_LANES, n_o, i0, i1,
 							   GEMM_WIDE, 0, NULL, gk + v * GEMM_LANES, NULL);
 	if (rem)
-		for (r = 0; r < GEMM_ROWS; r++)
-			for (t = 0; t < GEMM_LANES; t++)
-				tbuf[r * GEMM_LANES + t] = r < n_k && t < rem ? gk[(size_t) r * n_o + j_tail + t] : 0.0f;
+	{
+		memset(tbuf, 0, sizeof(tbuf));
+		gemm_pad_columns(tbuf, GEMM_LANES, gk + j_tail, n_o, n_k, rem);
+	}
 #define GEMM_ERROR_LAST(nv_, tail_) \
 	GEMM_NAME(error_tile) (x_all, n_in, k, n_k, d_all + v * GEMM_LANES, n_o, i0, i1, \
 						   nv_, tail_, pad, gk + v * GEMM_LANES, tbuf)
 	GEMM_LAST_TILE(GEMM_ERROR_LAST, full - v, rem > 0);
 #undef GEMM_ERROR_LAST
 	if (rem)
-		for (r = 0; r < n_k; r++)
-			for (t = 0; t < rem; t++)
-				gk[(size_t) r * n_o + j_tail + t] = tbuf[r * GEMM_LANES + t];
+		gemm_unpad_columns(gk + j_tail, n_o, tbuf, GEMM_LANES, n_k, rem);
 }
 
 /*
