@@ -6,7 +6,7 @@ EXTENSION = bpnn
 EXTVERSION = 0.4.0
 
 MODULE_big = bpnn
-OBJS = src/bpnn.o src/nn.o src/nn_fit.o src/nn_normalize.o src/model.o \
+OBJS = src/bpnn.o src/nn.o src/nn_gemm.o src/nn_fit.o src/nn_normalize.o src/model.o \
 	src/model_json.o src/feature_choice.o src/scan.o src/train_setup.o src/train_memory.o src/train_entry.o src/predict.o src/model_row.o src/evaluate.o src/search.o \
 	src/gradient_state.o src/gradient_aggregate.o src/train_stream.o src/fit_aggregate.o src/fit_aggregate_state.o src/model_cache.o \
 	src/labels.o src/internal_query.o src/sgd_state.o src/sgd_aggregate.o \
@@ -59,8 +59,8 @@ PG_CPPFLAGS = -DBPNN_EXTVERSION='"$(EXTVERSION)"'
 ifdef WERROR
 PG_CFLAGS += -Werror
 endif
-EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/bench/score_row test/fuzz/fuzz_model \
-	test/fuzz/fuzz_json test/fuzz/fuzz_state test/fuzz/fuzz_fit_state
+EXTRA_CLEAN = src/kernel-arch test/unit/test_nn test/unit/test_nn-x86-64* test/bench/cv test/bench/cv-x86-64* \
+	test/bench/score_row test/fuzz/fuzz_model test/fuzz/fuzz_json test/fuzz/fuzz_state test/fuzz/fuzz_fit_state
 
 PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
@@ -83,7 +83,7 @@ $(OBJS): $(wildcard src/*.h)
 # compiler evaluate both sides of a select, which changes no value (the
 # unit tests compare the bits of every build)
 KERNEL_FP = -ffp-contract=off -fno-trapping-math
-src/nn.o: CFLAGS += -O3 $(KERNEL_FP)
+src/nn.o src/nn_gemm.o: CFLAGS += -O3 $(KERNEL_FP)
 # `make KERNEL_ARCH=x86-64-v3` (or x86-64, x86-64-v4): the kernel built for
 # that instruction set alone, no clones, so the tests can run each code path
 # on a CPU that would pick another (test/run-tests.sh).  src/kernel-arch
@@ -91,32 +91,36 @@ src/nn.o: CFLAGS += -O3 $(KERNEL_FP)
 # the library (PGXS marks every target .SECONDARY: removing src/nn.o alone
 # leaves the old library in place, built for another instruction set)
 ifdef KERNEL_ARCH
-src/nn.o: CFLAGS += -march=$(KERNEL_ARCH) -DBPNN_NO_CLONES
+src/nn.o src/nn_gemm.o: CFLAGS += -march=$(KERNEL_ARCH) -DBPNN_NO_CLONES
 endif
-src/nn.o: src/kernel-arch
+src/nn.o src/nn_gemm.o: src/kernel-arch
 src/kernel-arch: FORCE
 	@echo '$(or $(KERNEL_ARCH),dispatch)' | cmp -s - $@ || echo '$(or $(KERNEL_ARCH),dispatch)' > $@
 .PHONY: FORCE
 FORCE:
 
 # the math outside the server: gradient check and kernel tests
-KERNEL_SRC = src/nn.c src/nn_fit.c src/nn_normalize.c src/attribution.c
+KERNEL_SRC = src/nn.c src/nn_gemm.c src/nn_fit.c src/nn_normalize.c src/attribution.c
 UNIT_FLAGS = -O3 $(KERNEL_FP) -g -Wall -Wextra
-test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h src/attribution.h
+test/unit/test_nn: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_gemm.h src/nn_gemm_tiles.h src/nn_fit.h src/nn_normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
 # the same tests with one instruction set forced (no clones), one build each:
 # test/unit/run.sh runs those this CPU can run and compares their bits
 UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
-test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_fit.h src/nn_normalize.h src/attribution.h
+test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_gemm.h src/nn_gemm_tiles.h src/nn_fit.h src/nn_normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
-test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC)
+test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) src/nn_gemm_tiles.h
 	$(CC) -O3 $(KERNEL_FP) -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
+# cv with one instruction set forced (no clones), to time each kernel path
+# on a CPU that would pick another: make test/bench/cv-x86-64-v3
+test/bench/cv-%: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) src/nn_gemm_tiles.h
+	$(CC) -O3 $(KERNEL_FP) -Wall -march=$* -DBPNN_NO_CLONES -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
 
 # one-row scoring outside the server, ns per row (test/bench/score_row.c)
-test/bench/score_row: test/bench/score_row.c src/nn.c src/nn.h
-	$(CC) -O3 $(KERNEL_FP) -Wall -Wextra -o $@ test/bench/score_row.c src/nn.c -lm
+test/bench/score_row: test/bench/score_row.c src/nn.c src/nn_gemm.c src/nn.h src/nn_gemm.h src/nn_gemm_tiles.h
+	$(CC) -O3 $(KERNEL_FP) -Wall -Wextra -o $@ test/bench/score_row.c src/nn.c src/nn_gemm.c -lm
 
 .PHONY: unittest
 ifeq ($(shell uname -m),x86_64)

@@ -8,6 +8,7 @@
  * (contiguous rows of the weight matrices).
  */
 #include "nn.h"
+#include "nn_gemm.h"
 
 #include <float.h>
 #include <math.h>
@@ -308,30 +309,60 @@ vec_tanhf(float x)
 	return x < 0.0f ? -t : t;
 }
 
-/* softmax of each row of rows x n, shifted by the row's maximum for range */
+/* rows of a softmax whose maxima and sums go side by side */
+#define SOFTMAX_GROUP 8
+
+/*
+ * softmax of `group` rows of n values from o, shifted by each row's maximum
+ * for range.  The rows' maxima and sums go side by side, so their
+ * comparisons and additions do not wait on each other, and the
+ * exponentials of all the rows run as one vector loop; each row still
+ * takes its maximum and adds its terms in order (j = 0, 1, ...), and
+ * vec_expf gets o[j] - top as before: the bits of one row at a time.
+ */
+static inline __attribute__((always_inline)) void
+softmax_group(float *o, int n, const int group)
+{
+	float		top[SOFTMAX_GROUP],
+				sum[SOFTMAX_GROUP];
+	int			r,
+				j;
+
+	for (r = 0; r < group; r++)
+		top[r] = o[(size_t) r * n];
+	for (j = 1; j < n; j++)
+		for (r = 0; r < group; r++)
+		{
+			float		u = o[(size_t) r * n + j];
+
+			top[r] = u > top[r] ? u : top[r];
+		}
+	for (r = 0; r < group; r++)
+		for (j = 0; j < n; j++)
+			o[(size_t) r * n + j] -= top[r];
+	for (j = 0; j < group * n; j++)
+		o[j] = vec_expf(o[j]);
+	for (r = 0; r < group; r++)
+		sum[r] = 0.0f;
+	for (j = 0; j < n; j++)
+		for (r = 0; r < group; r++)
+			sum[r] += o[(size_t) r * n + j];
+	for (r = 0; r < group; r++)
+		for (j = 0; j < n; j++)
+			o[(size_t) r * n + j] /= sum[r];
+}
+
+/* softmax of each row of rows x n, SOFTMAX_GROUP rows at a time */
 NN_KERNEL
 static void
 softmax_rows(float *v, int rows, int n)
 {
-	int			i,
-				j;
+	int			i = 0;
 
-	for (i = 0; i < rows; i++)
-	{
-		float	   *o = v + (size_t) i * n;
-		float		top = o[0],
-					sum = 0.0f;
-
-		for (j = 1; j < n; j++)
-			top = o[j] > top ? o[j] : top;
-		for (j = 0; j < n; j++)
-		{
-			o[j] = vec_expf(o[j] - top);
-			sum += o[j];
-		}
-		for (j = 0; j < n; j++)
-			o[j] /= sum;
-	}
+	for (; i + SOFTMAX_GROUP <= rows; i += SOFTMAX_GROUP)
+		softmax_group(v + (size_t) i * n, n, SOFTMAX_GROUP);
+	for (; i < rows; i++)
+		softmax_group(v + (size_t) i * n, n, 1);
 }
 
 /*
@@ -424,183 +455,13 @@ derivative(NnActivation act, float o)
 }
 
 /*
- * The products below are register-blocked: NN_ROW_BLOCK rows by
- * NN_COLUMN_BLOCK columns of results are summed in a local array the
- * compiler keeps in vector registers (4 zmm with AVX-512, 8 ymm with AVX2),
- * so each weight loaded serves four rows and four independent sums hide
- * the latency of the additions.  Every result still adds its terms one at
- * a time in the same order as the plain loop (its start value, then term
- * 0, 1, ...), so the bits do not depend on the blocking, the clone chosen
- * or the number of rows passed at once.
+ * The batch products (training, and scoring many rows at once) are in
+ * nn_gemm.c.  The one-row scoring path below adds its terms in their order
+ * (the start value, then input 0, 1, ...) and skips the zero inputs they
+ * skip, so it gives their bits.  NN_COLUMN_BLOCK: the columns of one of its
+ * vectors, and the padding of its weights.
  */
-#define NN_ROW_BLOCK 4
 #define NN_COLUMN_BLOCK 16
-
-/*
- * GCC's generic vectors: 16 floats are one zmm register with AVX-512, two
- * ymm with AVX2, four xmm otherwise; their arithmetic is element by element,
- * so a vector sum is sixteen independent scalar sums.
- */
-typedef float NnVec16 __attribute__((vector_size(64)));
-typedef float NnVec16u __attribute__((vector_size(64), aligned(4)));	/* unaligned loads */
-typedef float NnVec4 __attribute__((vector_size(16)));
-
-/*
- * One block: n_rows rows by n_blocks * 16 columns from column j of
- * out = start + x * w, where start is a row of n_out values (the biases)
- * or NULL for zeros; n_rows * n_blocks is at most four, constants once
- * inlined (four rows of one block while training, one row of up to four
- * blocks when scoring row by row), so the sums stay in registers.  An
- * input that is 0 in all the rows is skipped (sparse inputs such as pixels
- * and one-hot columns are common): its products are zeros, which leave
- * every sum as it is.
- */
-static inline __attribute__((always_inline)) void
-product_block(const float *restrict x, int n_in, const float *restrict w, int n_out,
-			  const float *restrict start, float *restrict out, int j, const int n_rows,
-			  const int n_blocks)
-{
-	NnVec16		acc[NN_ROW_BLOCK];
-	float		a[NN_ROW_BLOCK];
-	int			k,
-				r,
-				b;
-
-	for (r = 0; r < n_rows; r++)
-		for (b = 0; b < n_blocks; b++)
-			acc[r * n_blocks + b] = start ?
-				*(const NnVec16u *) (start + j + b * NN_COLUMN_BLOCK) : (NnVec16) {0};
-	for (k = 0; k < n_in; k++)
-	{
-		const float *restrict wk = w + (size_t) k * n_out + j;
-		bool		zero = true;
-
-		for (r = 0; r < n_rows; r++)
-		{
-			a[r] = x[(size_t) r * n_in + k];
-			zero = zero && a[r] == 0.0f;
-		}
-		if (zero)
-			continue;
-		for (b = 0; b < n_blocks; b++)
-		{
-			NnVec16		wkb = *(const NnVec16u *) (wk + b * NN_COLUMN_BLOCK);
-
-			for (r = 0; r < n_rows; r++)
-				acc[r * n_blocks + b] += a[r] * wkb;
-		}
-	}
-	for (r = 0; r < n_rows; r++)
-		for (b = 0; b < n_blocks; b++)
-			*(NnVec16u *) (out + (size_t) r * n_out + j + b * NN_COLUMN_BLOCK) =
-				acc[r * n_blocks + b];
-}
-
-/*
- * The same for the last n_cols < 16 columns, four at a time (the output
- * layer of a classifier is often this narrow).  Their weights are copied,
- * NN_NARROW_K inputs at a time, into a block padded with zeros to four
- * columns; the padding's sums are never stored.
- */
-#define NN_NARROW 4
-#define NN_NARROW_K 64
-
-/*
- * out's columns j.. for a layer of at most NN_NARROW outputs, NN_NARROW_K
- * inputs at a time
- */
-static inline __attribute__((always_inline)) void
-product_narrow(const float *restrict x, int n_in, const float *restrict w, int n_out,
-			   const float *restrict start, float *restrict out, int j, const int n_rows,
-			   int n_cols)
-{
-	NnVec4		acc[NN_ROW_BLOCK];
-	NnVec4		pad[NN_NARROW_K];
-	NnVec4		first = {0};
-	float		a[NN_ROW_BLOCK];
-	int			k0,
-				k,
-				r,
-				t;
-
-	if (n_cols > NN_NARROW)
-		n_cols = NN_NARROW;
-	for (t = 0; t < n_cols && start; t++)
-		first[t] = start[j + t];
-	for (r = 0; r < n_rows; r++)
-		acc[r] = first;
-	for (k0 = 0; k0 < n_in; k0 += NN_NARROW_K)
-	{
-		const int	n_k = n_in - k0 < NN_NARROW_K ? n_in - k0 : NN_NARROW_K;
-
-		for (k = 0; k < n_k; k++)
-		{
-			const float *wk = w + (size_t) (k0 + k) * n_out + j;
-
-			/* built in registers: stores of parts then a vector load would stall */
-			pad[k] = (NnVec4) {wk[0], n_cols > 1 ? wk[1] : 0.0f,
-				n_cols > 2 ? wk[2] : 0.0f, n_cols > 3 ? wk[3] : 0.0f};
-		}
-		for (k = 0; k < n_k; k++)
-		{
-			bool		zero = true;
-
-			for (r = 0; r < n_rows; r++)
-			{
-				a[r] = x[(size_t) r * n_in + k0 + k];
-				zero = zero && a[r] == 0.0f;
-			}
-			if (zero)
-				continue;
-			for (r = 0; r < n_rows; r++)
-				acc[r] += a[r] * pad[k];
-		}
-	}
-	for (r = 0; r < n_rows; r++)
-		for (t = 0; t < n_cols; t++)
-			out[(size_t) r * n_out + j + t] = acc[r][t];
-}
-
-/* rows r..r+n_rows-1 of matrix_product, n_rows a constant once inlined */
-static inline __attribute__((always_inline)) void
-product_rows(const float *restrict x, int n_in, const float *restrict w, int n_out,
-			 const float *restrict start, float *restrict out, const int n_rows)
-{
-	int			j = 0;
-
-	if (n_rows == 1)
-		for (; j + 4 * NN_COLUMN_BLOCK <= n_out; j += 4 * NN_COLUMN_BLOCK)
-			product_block(x, n_in, w, n_out, start, out, j, 1, 4);
-	if (n_rows == 1 && j + 2 * NN_COLUMN_BLOCK <= n_out)
-	{
-		product_block(x, n_in, w, n_out, start, out, j, 1, 2);
-		j += 2 * NN_COLUMN_BLOCK;
-	}
-	for (; j + NN_COLUMN_BLOCK <= n_out; j += NN_COLUMN_BLOCK)
-		product_block(x, n_in, w, n_out, start, out, j, n_rows, 1);
-	for (; j < n_out; j += NN_NARROW)
-		product_narrow(x, n_in, w, n_out, start, out, j, n_rows, n_out - j);
-}
-
-/*
- * out (rows x n_out) = start + x (rows x n_in) * w (n_in x n_out, row
- * major); start: n_out values added to every row, or NULL for zeros
- */
-NN_KERNEL
-static void
-matrix_product(const float *restrict x, int n_in, const float *restrict w, int n_out,
-			   const float *restrict start, float *restrict out, int rows)
-{
-	int			i;
-
-	for (i = 0; i + NN_ROW_BLOCK <= rows; i += NN_ROW_BLOCK)
-		product_rows(x + (size_t) i * n_in, n_in, w, n_out, start,
-					 out + (size_t) i * n_out, NN_ROW_BLOCK);
-	/* one row at a time is also the scoring path */
-	for (; i < rows; i++)
-		product_rows(x + (size_t) i * n_in, n_in, w, n_out, start,
-					 out + (size_t) i * n_out, 1);
-}
 
 /* n rounded up to whole vector blocks of columns */
 static inline int
@@ -684,7 +545,7 @@ nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout, const float *weights,
  * one summing in 16 floats (one zmm register, for AVX-512) and one in
  * NN_ROW_LANES (8: one ymm with AVX2; 4 where the build has 16-byte
  * registers only), and nn_scoring_bind picks one.  Both add each output's
- * terms in product_block's order: the same bits.
+ * terms in nn_gemm_product's order: the same bits.
  */
 #if defined(__x86_64__) && (defined(__AVX__) || !defined(BPNN_NO_CLONES))
 #define NN_ROW_LANES 8
@@ -695,7 +556,7 @@ nn_scoring_bind(NnWorkspace *ws, const NnLayout *layout, const float *weights,
 /*
  * Columns j .. j + n_blocks * 16 - 1 of out = start + x * w for one row, in
  * vectors of `lanes` floats: with nz NULL over every input, skipping those
- * that are 0 as product_block does; else over the n_terms inputs listed in
+ * that are 0 as nn_gemm_product does; else over the n_terms inputs listed in
  * nz (those that are not 0, in order), which spares a sparse row the test
  * of each input, a branch it would mispredict.
  */
@@ -756,7 +617,7 @@ name(const float *restrict x, int n_in, const float *restrict w, int n_out, \
 		zeros += x[k] == 0.0f; \
 	if (zeros * 4 >= n_in) \
 	{ \
-		/* the inputs that are not 0, in order (a NaN is listed: product_block adds it) */ \
+		/* the inputs that are not 0, in order (a NaN is listed: nn_gemm_product adds it) */ \
 		n_terms = 0; \
 		for (k = 0; k < n_in; k++) \
 		{ \
@@ -901,7 +762,7 @@ static void
 layer_forward(const float *in, int n_in, const float *w, int n_out,
 			  float *out, int rows, NnActivation act)
 {
-	matrix_product(in, n_in, w, n_out, w + (size_t) n_in * n_out, out, rows);
+	nn_gemm_product(in, n_in, w, n_out, w + (size_t) n_in * n_out, out, rows);
 	activate(act, out, rows, n_out);
 }
 
@@ -984,107 +845,19 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 	return loss;
 }
 
-/*
- * Error products of one layer: g += x^T d, biases see a constant input 1.
- * Blocked like matrix_product: four inputs by sixteen columns of g stay in
- * registers while the rows go by, and each of them still adds the rows in
- * order, one at a time.  Rows whose four inputs are all 0 add zeros and
- * are skipped; g never holds -0, so skipping them leaves the same bits.
- */
-NN_KERNEL
-static void
-accumulate_products(const float *restrict x_all, int n_in, const float *restrict d_all,
-					int n_o, int rows, float *restrict g)
+/* dp *= f'(y), element by element; act a constant once inlined */
+static inline __attribute__((always_inline)) void
+times_derivative(NnActivation act, const float *restrict y, float *restrict dp, size_t n)
 {
-	float	   *restrict g_bias = g + (size_t) n_in * n_o;
-	int			i,
-				j,
-				k,
-				r,
-				t;
+	size_t		i;
 
-	for (k = 0; k < n_in; k += NN_ROW_BLOCK)
-	{
-		const int	n_k = n_in - k < NN_ROW_BLOCK ? n_in - k : NN_ROW_BLOCK;
-
-		for (j = 0; j + NN_COLUMN_BLOCK <= n_o && n_k == NN_ROW_BLOCK; j += NN_COLUMN_BLOCK)
-		{
-			NnVec16		acc[NN_ROW_BLOCK];
-
-			for (r = 0; r < NN_ROW_BLOCK; r++)
-				acc[r] = *(NnVec16u *) (g + (size_t) (k + r) * n_o + j);
-			for (i = 0; i < rows; i++)
-			{
-				const float *xi = x_all + (size_t) i * n_in + k;
-				NnVec16		d;
-
-				if (xi[0] == 0.0f && xi[1] == 0.0f && xi[2] == 0.0f && xi[3] == 0.0f)
-					continue;
-				d = *(const NnVec16u *) (d_all + (size_t) i * n_o + j);
-				for (r = 0; r < NN_ROW_BLOCK; r++)
-					acc[r] += xi[r] * d;
-			}
-			for (r = 0; r < NN_ROW_BLOCK; r++)
-				*(NnVec16u *) (g + (size_t) (k + r) * n_o + j) = acc[r];
-		}
-		/*
-		 * The last columns (or inputs): four columns at a time, padded with
-		 * zeros, as are missing inputs; the padding's sums are not stored
-		 */
-		for (; j < n_o; j += NN_NARROW)
-		{
-			const int	n_cols = n_o - j < NN_NARROW ? n_o - j : NN_NARROW;
-			NnVec4		acc[NN_ROW_BLOCK];
-
-			for (r = 0; r < NN_ROW_BLOCK; r++)
-			{
-				acc[r] = (NnVec4) {0};
-				for (t = 0; t < n_cols && r < n_k; t++)
-					acc[r][t] = g[(size_t) (k + r) * n_o + j + t];
-			}
-			for (i = 0; i < rows; i++)
-			{
-				const float *xi = x_all + (size_t) i * n_in + k;
-				const float *di = d_all + (size_t) i * n_o + j;
-				float		a[NN_ROW_BLOCK];
-				NnVec4		d = {0};
-				bool		zero = true;
-
-				for (r = 0; r < NN_ROW_BLOCK; r++)
-				{
-					a[r] = r < n_k ? xi[r] : 0.0f;
-					zero = zero && a[r] == 0.0f;
-				}
-				if (zero)
-					continue;
-				for (t = 0; t < n_cols; t++)
-					d[t] = di[t];
-				for (r = 0; r < NN_ROW_BLOCK; r++)
-					acc[r] += a[r] * d;
-			}
-			for (r = 0; r < n_k; r++)
-				for (t = 0; t < n_cols; t++)
-					g[(size_t) (k + r) * n_o + j + t] = acc[r][t];
-		}
-	}
-	for (j = 0; j < n_o; j += NN_COLUMN_BLOCK)
-	{
-		const int	n_cols = n_o - j < NN_COLUMN_BLOCK ? n_o - j : NN_COLUMN_BLOCK;
-		float		acc[NN_COLUMN_BLOCK];
-
-		for (t = 0; t < n_cols; t++)
-			acc[t] = g_bias[j + t];
-		for (i = 0; i < rows; i++)
-			for (t = 0; t < n_cols; t++)
-				acc[t] += d_all[(size_t) i * n_o + j + t];
-		for (t = 0; t < n_cols; t++)
-			g_bias[j + t] = acc[t];
-	}
+	for (i = 0; i < n; i++)
+		dp[i] *= derivative(act, y[i]);
 }
 
 /*
  * Error signals of the layer below: dY = (dO W^T) .* f'(y).  wt is W
- * transposed (n_o x n_in), so dO W^T is matrix_product's shape; each sum
+ * transposed (n_o x n_in), so dO W^T is nn_gemm_product's shape; each sum
  * starts from 0 and adds j = 0, 1, ... in order.
  */
 NN_KERNEL
@@ -1093,11 +866,28 @@ propagate_deltas(const float *restrict d_all, int n_o, const float *restrict wt,
 				 int rows, const float *restrict y_all, float *restrict dp_all, NnActivation act)
 {
 	size_t		n = (size_t) rows * n_in;
-	size_t		i;
 
-	matrix_product(d_all, n_o, wt, n_in, NULL, dp_all, rows);
-	for (i = 0; i < n; i++)
-		dp_all[i] *= derivative(act, y_all[i]);
+	nn_gemm_product(d_all, n_o, wt, n_in, NULL, dp_all, rows);
+	/* one loop per activation, so each vectorizes (GCC 12 does not unswitch a switch) */
+	switch (act)
+	{
+		case NN_ACT_BIPOLAR_SIGMOID:
+			times_derivative(NN_ACT_BIPOLAR_SIGMOID, y_all, dp_all, n);
+			break;
+		case NN_ACT_TANH:
+			times_derivative(NN_ACT_TANH, y_all, dp_all, n);
+			break;
+		case NN_ACT_SIGMOID:
+			times_derivative(NN_ACT_SIGMOID, y_all, dp_all, n);
+			break;
+		case NN_ACT_RELU:
+			times_derivative(NN_ACT_RELU, y_all, dp_all, n);
+			break;
+		case NN_ACT_LINEAR:
+		case NN_ACT_SOFTMAX:
+			times_derivative(act, y_all, dp_all, n);
+			break;
+	}
 }
 
 /*
@@ -1120,8 +910,8 @@ nn_backward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 		const int	n_o = layout->sizes[l];
 		const float *w = weights + nn_layer_offset(layout, l - 1);
 
-		accumulate_products(ws->act[l - 1], n_in, ws->delta[l], n_o, rows,
-							grad + nn_layer_offset(layout, l - 1));
+		nn_gemm_accumulate(ws->act[l - 1], n_in, ws->delta[l], n_o, rows,
+						   grad + nn_layer_offset(layout, l - 1));
 		if (l > 1)
 		{
 			for (k = 0; k < n_in; k++)

@@ -38,7 +38,7 @@ regress_status=0
 : > "$log"
 for kernel in $(test/kernel-archs.sh) dispatch; do
 	echo "== regression tests (pg_regress in a throwaway cluster), kernel: $kernel"
-	rm -f src/nn.o
+	rm -f src/nn.o src/nn_gemm.o
 	arch_flag=()
 	[ "$kernel" = dispatch ] || arch_flag=(KERNEL_ARCH="$kernel")
 	if ! { make -s PG_CONFIG=$pg_config "${arch_flag[@]}" && $SUDO make -s install PG_CONFIG=$pg_config "${arch_flag[@]}"; }; then

@@ -23,7 +23,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/bpnn-defaults.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 gcc -O2 -march=x86-64 -o "$tmp/cv" test/bench/cv.c test/bench/csv.c \
-	src/nn_fit.c src/nn.c src/nn_normalize.c -lm
+	src/nn_fit.c src/nn.c src/nn_gemm.c src/nn_normalize.c -lm
 
 # pinned so a later change of cv's own defaults does not change the table
 common="act=bipolar_sigmoid range=0.1 loss=squared_error optimizer=momentum decay=0"
