@@ -984,6 +984,7 @@ nn_batch_loss(const NnLayout *layout, const NnWorkspace *ws, int rows,
 }
 
 /* the momentum update of every weight, grad cleared for the next batch */
+NN_KERNEL
 void
 nn_update(size_t count, float *weights, float *grad, float *grad_prev,
 		  double scale, double rate, double momentum, double decay)
@@ -1006,6 +1007,7 @@ nn_update(size_t count, float *weights, float *grad, float *grad_prev,
 }
 
 /* Adam's update of every weight, grad cleared for the next batch */
+NN_KERNEL
 void
 nn_update_adam(size_t count, float *weights, float *grad, float *m, float *v,
 			   long step, double scale, double rate, double decay)
