@@ -309,16 +309,56 @@ vec_tanhf(float x)
 	return x < 0.0f ? -t : t;
 }
 
+/*
+ * The maximum of a row of n values as the loop top = o[0]; top = o[j] > top
+ * ? o[j] : top gives it, in one vector pass.  Without NaN the maximum is
+ * one value whatever the order, but for the sign of a zero, which the
+ * softmax cannot see (o - 0 and o - -0 are o; e^0 and e^-0 are 1): so it
+ * is taken over integer keys ordered as the floats are (vectorizes without
+ * -ffast-math), and a row with a NaN, whose result the order decides, goes
+ * through the loop above.
+ */
+static inline __attribute__((always_inline)) float
+row_maximum(const float *o, int n)
+{
+	int32_t		best = INT32_MIN;
+	uint32_t	nan = 0;
+	float		top;
+	int			j;
+
+	for (j = 0; j < n; j++)
+	{
+		int32_t		b;
+
+		memcpy(&b, &o[j], sizeof(b));
+		/* NaN: exponent all ones, a mantissa not 0 */
+		nan |= (uint32_t) ((b & 0x7fffffff) > 0x7f800000);
+		/* negative floats order backwards: flip all but their sign bit */
+		b ^= (b >> 31) & 0x7fffffff;
+		best = b > best ? b : best;
+	}
+	if (nan)
+	{
+		top = o[0];
+		for (j = 1; j < n; j++)
+			top = o[j] > top ? o[j] : top;
+		return top;
+	}
+	best ^= (best >> 31) & 0x7fffffff;
+	memcpy(&top, &best, sizeof(top));
+	return top;
+}
+
 /* rows of a softmax whose maxima and sums go side by side */
 #define SOFTMAX_GROUP 8
 
 /*
  * softmax of `group` rows of n values from o, shifted by each row's maximum
- * for range.  The rows' maxima and sums go side by side, so their
- * comparisons and additions do not wait on each other, and the
- * exponentials of all the rows run as one vector loop; each row still
- * takes its maximum and adds its terms in order (j = 0, 1, ...), and
- * vec_expf gets o[j] - top as before: the bits of one row at a time.
+ * for range.  Each row's maximum in a vector pass (row_maximum); the rows'
+ * sums go side by side, so their additions do not wait on each other, and
+ * the exponentials of all the rows run as one vector loop; each row still
+ * adds its terms in order (j = 0, 1, ...), and vec_expf gets o[j] - top as
+ * before: the bits of one row at a time.
  */
 static inline __attribute__((always_inline)) void
 softmax_group(float *o, int n, const int group)
@@ -329,14 +369,7 @@ softmax_group(float *o, int n, const int group)
 				j;
 
 	for (r = 0; r < group; r++)
-		top[r] = o[(size_t) r * n];
-	for (j = 1; j < n; j++)
-		for (r = 0; r < group; r++)
-		{
-			float		u = o[(size_t) r * n + j];
-
-			top[r] = u > top[r] ? u : top[r];
-		}
+		top[r] = row_maximum(o + (size_t) r * n, n);
 	for (r = 0; r < group; r++)
 		for (j = 0; j < n; j++)
 			o[(size_t) r * n + j] -= top[r];
