@@ -849,6 +849,33 @@ output_signals(NnActivation act, const float *restrict o, float *restrict d, int
 #undef OUTPUT_SIGNALS
 }
 
+/* rows whose squared-error losses squared_error_group sums side by side */
+#define LOSS_GROUP 4
+
+/*
+ * The squared-error losses of `group` rows of n_out outputs against their
+ * labels' targets (hi for the label, lo for the rest): each row's terms
+ * added in order (j = 0, 1, ...) as one row alone adds them, the rows'
+ * sums side by side, so their additions do not wait on each other
+ */
+static inline __attribute__((always_inline)) void
+squared_error_group(const float *o, int n_out, const int32_t *labels, float lo, float hi,
+					double *row_loss, const int group)
+{
+	int			r,
+				j;
+
+	for (r = 0; r < group; r++)
+		row_loss[r] = 0.0;
+	for (j = 0; j < n_out; j++)
+		for (r = 0; r < group; r++)
+		{
+			float		err = (j == labels[r] ? hi : lo) - o[(size_t) r * n_out + j];
+
+			row_loss[r] += 0.5 * (double) err * err;
+		}
+}
+
 /*
  * Output error signals: dO = (t - o) f'(o) for squared error, dO = t - p
  * for softmax with cross-entropy; each row weighted by its class's weight.
@@ -893,7 +920,6 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 		float	   *d = ws->delta[L] + (size_t) i * n_out;
 		const int	label = labels[i];
 		float		weight = class_weight ? class_weight[label] : 1.0f;
-		double		row_loss = 0.0;
 
 		if (layout->loss == NN_LOSS_CROSS_ENTROPY)
 		{
@@ -901,21 +927,31 @@ output_deltas(const NnLayout *layout, NnWorkspace *ws, int rows,
 			for (j = 0; j < n_out; j++)
 				d[j] = weight * (lo - o[j]);
 			d[label] = weight * (hi - o[label]);
-			row_loss = -log(fmax((double) o[label], 1e-30));
+			loss += weight * -log(fmax((double) o[label], 1e-30));
 		}
 		else
 		{
-			/* the signals first (a vector loop), then the loss in its order */
+			/* the signals in a vector loop, then the label's */
 			output_signals(layout->output_act, o, d, n_out, weight, lo);
 			d[label] = weight * (hi - o[label]) * derivative(layout->output_act, o[label]);
-			for (j = 0; j < n_out; j++)
-			{
-				float		err = (j == label ? hi : lo) - o[j];
-
-				row_loss += 0.5 * (double) err * err;
-			}
 		}
-		loss += weight * row_loss;
+	}
+	if (layout->loss == NN_LOSS_CROSS_ENTROPY)
+		return loss;
+	/* squared error: the rows' losses LOSS_GROUP at a time, added in row order */
+	for (i = 0; i < rows;)
+	{
+		const float *o = ws->act[L] + (size_t) i * n_out;
+		const int	group = rows - i >= LOSS_GROUP ? LOSS_GROUP : 1;
+		double		row_loss[LOSS_GROUP];
+		int			r;
+
+		if (group == LOSS_GROUP)
+			squared_error_group(o, n_out, labels + i, lo, hi, row_loss, LOSS_GROUP);
+		else
+			squared_error_group(o, n_out, labels + i, lo, hi, row_loss, 1);
+		for (r = 0; r < group; r++, i++)
+			loss += (class_weight ? class_weight[labels[i]] : 1.0f) * row_loss[r];
 	}
 	return loss;
 }
@@ -965,6 +1001,18 @@ propagate_deltas(const float *restrict d_all, int n_o, const float *restrict wt,
 	}
 }
 
+/* wt (n_o x n_in) = w (n_in x n_o) transposed */
+static void
+transpose(const float *restrict w, int n_in, int n_o, float *restrict wt)
+{
+	int			j,
+				k;
+
+	for (k = 0; k < n_in; k++)
+		for (j = 0; j < n_o; j++)
+			wt[(size_t) j * n_in + k] = w[(size_t) k * n_o + j];
+}
+
 /*
  * backward pass: add the batch's error-signal products to grad; the weighted
  * loss
@@ -975,9 +1023,7 @@ nn_backward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 			float *grad)
 {
 	double		loss = output_deltas(layout, ws, rows, labels, class_weight);
-	int			l,
-				j,
-				k;
+	int			l;
 
 	for (l = layout->n_layers; l >= 1; l--)
 	{
@@ -989,9 +1035,7 @@ nn_backward(const NnLayout *layout, const float *weights, NnWorkspace *ws,
 						   grad + nn_layer_offset(layout, l - 1));
 		if (l > 1)
 		{
-			for (k = 0; k < n_in; k++)
-				for (j = 0; j < n_o; j++)
-					ws->wt[(size_t) j * n_in + k] = w[(size_t) k * n_o + j];
+			transpose(w, n_in, n_o, ws->wt);
 			propagate_deltas(ws->delta[l], n_o, ws->wt, n_in, rows,
 							 ws->act[l - 1], ws->delta[l - 1], layout->hidden_act);
 		}
