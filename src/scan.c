@@ -30,6 +30,7 @@
 #include "utils/rel.h"
 
 #include "feature_choice.h"
+#include "huge_pages.h"
 #include "labels.h"
 #include "model.h"
 #include "scan.h"
@@ -78,9 +79,9 @@ build_query(Relation rel, const char *label_column, bool regression, bool label_
 	return q.data;
 }
 
-/* an error if a column's value is NaN or infinite */
-static void
-check_finite(double v, const char *column)
+/* the error for a value check_finite refuses: NaN, infinite, or beyond float4 */
+static pg_noinline void
+report_not_finite(double v, const char *column)
 {
 	if (!isfinite(v))
 		ereport(ERROR,
@@ -93,6 +94,17 @@ check_finite(double v, const char *column)
 				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
 				 errmsg("column \"%s\" contains a value out of range for training", column),
 				 errdetail("Training holds values as float4, which ends near 3.4e38.")));
+}
+
+/*
+ * an error if a column's value is NaN, infinite or beyond float4: one
+ * comparison inline (NaN fails it too), the messages out of line
+ */
+static inline void
+check_finite(double v, const char *column)
+{
+	if (unlikely(!(fabs(v) <= FLT_MAX)))
+		report_not_finite(v, column);
 }
 
 /*
@@ -270,6 +282,8 @@ ensure_capacity(BpnnScan *st)
 		st->cat = repalloc_huge(st->cat, sizeof(int32) * (Size) Max(st->n_category_cols, 1) * want);
 		set->y = repalloc_huge(set->y, sizeof(int32) * (Size) want);
 	}
+	/* the matrix is filled row by row: a fault per huge page, not per page */
+	advise_huge_pages(st->num, sizeof(float) * (Size) Max(st->n_numeric, 1) * want);
 	st->capacity = want;
 	return true;
 }

@@ -15,6 +15,7 @@
 #include "utils/memutils.h"
 
 #include "bpnn.h"
+#include "huge_pages.h"
 #include "nn_fit.h"
 #include "parallel.h"
 #include "train_memory.h"
@@ -79,6 +80,7 @@ train_normalized_rows(const BpnnModel *model, const TrainingSet *set,
 						   bytes / 1024, bpnn_memory_limit_kb),
 				 errhint("Raise bpnn.memory_limit, or use fewer rows or features.")));
 	x = MemoryContextAllocHuge(CurrentMemoryContext, bytes);
+	advise_huge_pages(x, bytes);
 
 	for (i = 0; i < (rows ? n_rows : set->n_rows); i++)
 	{

@@ -291,6 +291,59 @@ gradient_check_catches_errors(void)
 	free(mem);
 }
 
+/*
+ * Softmax's row maximum is a vector pass, with the old loop (top = o[0];
+ * top = o[j] > top ? o[j] : top) for a row with a NaN, whose result the
+ * order decides: a NaN first makes the loop's maximum NaN, every shifted
+ * value NaN and so clamped to e^-87, and the row uniform; a NaN later is
+ * passed over.  Nine rows: a group of eight and one alone.
+ */
+static void
+softmax_nan_order(void)
+{
+	NnLayout	layout = {1, {3, 5}, NN_ACT_SOFTMAX, NN_ACT_SOFTMAX, NN_LOSS_CROSS_ENTROPY};
+	const int	rows = 9;
+	size_t		n = nn_weight_count(&layout);
+	float	   *w = malloc(sizeof(float) * n);
+	float	   *mem = malloc(sizeof(float) * nn_workspace_floats(&layout, rows));
+	NnWorkspace ws;
+	NnRng		rng;
+	bool		uniform = true,
+				later = true;
+	int			i,
+				j;
+
+	nn_rng_seed(&rng, 11);
+	nn_init_weights(&layout, w, 2.0, &rng);
+	nn_workspace_bind(&ws, &layout, rows, mem);
+	for (i = 0; i < rows * 3; i++)
+		ws.act[0][i] = (float) (2.0 * nn_rng_uniform(&rng) - 1.0);
+	/* the biases (the last weight row): output 0's NaN */
+	w[3 * 5 + 0] = NAN;
+	nn_forward(&layout, w, &ws, rows);
+	for (i = 0; i < rows; i++)
+		for (j = 0; j < 5; j++)
+			uniform &= ws.act[1][i * 5 + j] == ws.act[1][i * 5] && !isnan(ws.act[1][i * 5 + j]);
+	check(uniform, "softmax: a NaN first makes every row uniform, as the ordered loop does");
+
+	/* output 2's NaN instead: the others are a distribution, output 2 near 0 */
+	w[3 * 5 + 0] = 0.25f;
+	w[3 * 5 + 2] = NAN;
+	nn_forward(&layout, w, &ws, rows);
+	for (i = 0; i < rows; i++)
+	{
+		double		sum = 0.0;
+
+		for (j = 0; j < 5; j++)
+			sum += ws.act[1][i * 5 + j];
+		later &= fabs(sum - 1.0) < 1e-5 && ws.act[1][i * 5 + 2] < 1e-30f &&
+			ws.act[1][i * 5 + 2] != ws.act[1][i * 5];
+	}
+	check(later, "softmax: a NaN after the first value is passed over by the maximum");
+	free(w);
+	free(mem);
+}
+
 static void
 momentum_rule(void)
 {
@@ -932,6 +985,7 @@ main(void)
 	gradient_check_catches_errors();
 	regression_learns(FIT_MOMENTUM);
 	regression_learns(FIT_ADAM);
+	softmax_nan_order();
 	momentum_rule();
 	adam_rule();
 	decimal_scaling();
