@@ -111,6 +111,16 @@ UNIT_ARCHS = x86-64 x86-64-v3 x86-64-v4
 test/unit/test_nn-%: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_gemm.h src/nn_gemm_tiles.h src/nn_fit.h src/nn_normalize.h src/attribution.h
 	$(CC) $(UNIT_FLAGS) -march=$* -DBPNN_NO_CLONES -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
 
+# the same tests under AddressSanitizer and UndefinedBehaviorSanitizer with
+# clang, which builds the kernel so for make fuzz: a read outside a buffer
+# or undefined pointer arithmetic in the kernel stops them (run.sh runs this
+# build where clang is installed, and compares its fingerprint too)
+FUZZ_CC = clang
+SANITIZE_FLAGS = -g -O1 $(KERNEL_FP) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-Wall -Wextra -Wno-unused-parameter
+test/unit/test_nn-sanitize: test/unit/test_nn.c $(KERNEL_SRC) src/nn.h src/nn_gemm.h src/nn_gemm_tiles.h src/nn_fit.h src/nn_normalize.h src/attribution.h
+	$(FUZZ_CC) $(SANITIZE_FLAGS) -o $@ test/unit/test_nn.c $(KERNEL_SRC) -lm
+
 test/bench/cv: test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) src/nn_gemm_tiles.h
 	$(CC) -O3 $(KERNEL_FP) -Wall -o $@ test/bench/cv.c test/bench/csv.c $(KERNEL_SRC) -lm
 # cv with one instruction set forced (no clones), to time each kernel path
@@ -128,6 +138,9 @@ UNIT_BUILDS = test/unit/test_nn $(UNIT_ARCHS:%=test/unit/test_nn-%)
 else
 UNIT_BUILDS = test/unit/test_nn
 endif
+ifneq ($(shell command -v $(FUZZ_CC) 2> /dev/null),)
+UNIT_BUILDS += test/unit/test_nn-sanitize
+endif
 unittest: $(UNIT_BUILDS)
 	test/unit/run.sh test/unit
 
@@ -139,7 +152,6 @@ unittest: $(UNIT_BUILDS)
 # `make fuzz FUZZ_SECONDS=60` shares that time between FUZZ_TARGETS, each
 # from its seed corpus (test/fuzz/corpus-TARGET); new inputs go to
 # test/fuzz/work/TARGET, a crash to test/fuzz/crash-*.
-FUZZ_CC = clang
 FUZZ_SECONDS = 60
 FUZZ_TARGETS = model json state fit_state
 FUZZ_FLAGS = -g -O1 -fsanitize=fuzzer,address,undefined,float-cast-overflow -fno-sanitize-recover=all \

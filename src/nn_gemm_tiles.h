@@ -91,7 +91,8 @@ GEMM_NAME(product_tile) (const float *restrict x, int n_in, int k0, int k1,
 			a[r] = x[(size_t) r * n_in + k];
 		if (gemm_all_zero(a, n_rows))
 			continue;
-		GEMM_NAME(add_products) (acc, a, n_rows, wk, nv, tail, pad + (size_t) (k - k0) * GEMM_LANES);
+		GEMM_NAME(add_products) (acc, a, n_rows, wk, nv, tail,
+								 tail ? pad + (size_t) (k - k0) * GEMM_LANES : NULL);
 	}
 	for (r = 0; r < n_rows; r++)
 	{
@@ -234,7 +235,8 @@ GEMM_NAME(error_tile) (const float *restrict x_all, int n_in, int k, const int n
 			a[r] = r < n_k ? xi[r] : 0.0f;
 		if (gemm_all_zero(a, GEMM_ROWS))
 			continue;
-		GEMM_NAME(add_products) (acc, a, GEMM_ROWS, di, nv, tail, pad + (size_t) (i - i0) * GEMM_LANES);
+		GEMM_NAME(add_products) (acc, a, GEMM_ROWS, di, nv, tail,
+								 tail ? pad + (size_t) (i - i0) * GEMM_LANES : NULL);
 	}
 	for (r = 0; r < n_k; r++)
 	{

@@ -5,6 +5,8 @@
 #   x86-64, x86-64-v3, x86-64-v4
 #              one instruction set forced at compile time, each where this
 #              CPU can run it (test/kernel-archs.sh)
+#   sanitize   clang's build under AddressSanitizer and
+#              UndefinedBehaviorSanitizer, where it was built
 # then checks that every build printed the same fingerprint: the same bits of
 # trained weights and class probabilities whatever the instruction set
 # (bpnn_predict is IMMUTABLE: an index built on one machine is read on
@@ -37,6 +39,13 @@ for arch in x86-64 x86-64-v3 x86-64-v4; do
 		echo "skipped: [$arch] this CPU cannot run it"
 	fi
 done
+
+# AddressSanitizer and UndefinedBehaviorSanitizer (clang): make unittest
+# builds it where clang is installed.  No leak check: the tests free what
+# they must, not everything, and LeakSanitizer's exit drops their output
+if [ -x "$dir/test_nn-sanitize" ]; then
+	ASAN_OPTIONS=detect_leaks=0 run_build sanitize "$dir/test_nn-sanitize"
+fi
 
 first=${fingerprints[0]#* }
 same=1
