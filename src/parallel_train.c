@@ -80,10 +80,15 @@
  * The cost rule: a slice must hold at least this many row-weights (rows
  * of the batch times the network's weights; a row-weight is about 3
  * multiply-adds, forward and backward) for a participant to be worth its
- * two rounds of waiting.  Letter with the defaults (batch 32, 2,778
- * weights) gets 2 slices, one worker; batches of a few rows stay serial.
+ * two rounds of waiting.  Measured on the 2-core Zen 5 with session 6's
+ * tiled kernels (test/bench/parallel.sh): letter with the defaults
+ * (batch 32, 2,778 weights: 88,896 row-weights, two slices of 44,448)
+ * took 1.40 times one process's time with one worker, the update and the
+ * exchange of the weights costing more than half a batch (about 4 us);
+ * hidden 32 with batch 200 (141,800 a slice) took 0.93 times.  So letter's
+ * defaults and batches of a few rows stay serial.
  */
-#define SYNC_MIN_SLICE_WORK 40000
+#define SYNC_MIN_SLICE_WORK 50000
 
 /*
  * Turns of pg_spin_delay() before a waiter sleeps on the condition
