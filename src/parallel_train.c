@@ -650,7 +650,8 @@ report_timers(Participant *p, uint64 t_start, uint64 t_launch, uint64 t_lead, ui
 	initStringInfo(&buf);
 	appendStringInfo(&buf, "setup %.1f ms, launch %.1f ms, training %.1f ms, first worker item after %.1f ms; leader:",
 					 (t_launch - t_start) / 1e6, (t_lead - t_launch) / 1e6,
-					 (t_end - t_lead) / 1e6, first ? (first - t_lead) / 1e6 : -1.0);
+					 (t_end - t_lead) / 1e6,
+					 first ? ((double) first - (double) t_lead) / 1e6 : -1.0);
 	for (i = 0; i < T_TIMERS; i++)
 		if (p->ns[i] > 0)
 			appendStringInfo(&buf, " %s %.1f ms (" UINT64_FORMAT ")", timer_names[i],
