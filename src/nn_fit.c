@@ -41,9 +41,6 @@ fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 							  (size_t) layout->sizes[layout->n_layers]);
 }
 
-/* how many rows ahead gather_into prefetches a shuffled row */
-#define GATHER_AHEAD 8
-
 /*
  * copy rows (by index, or in order when order is NULL) into the input
  * layer, with their labels, or their targets (regression: ws->target)
@@ -58,18 +55,6 @@ gather_into(NnWorkspace *ws, int32_t *labels, float *targets, const FitData *dat
 	for (i = 0; i < rows; i++)
 	{
 		int64_t		r = order ? (int64_t) order[first + i] : first + i;
-
-		/*
-		 * shuffled rows of a matrix larger than the caches: ask for a row a
-		 * few ahead (its first and last bytes), so its loads overlap
-		 */
-		if (order && i + GATHER_AHEAD < rows)
-		{
-			const float *ahead = data->x + (size_t) order[first + i + GATHER_AHEAD] * n_inputs;
-
-			__builtin_prefetch(ahead);
-			__builtin_prefetch(ahead + n_inputs - 1);
-		}
 
 		memcpy(ws->act[0] + (size_t) i * n_inputs,
 			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);

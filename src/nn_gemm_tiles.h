@@ -119,9 +119,6 @@ GEMM_NAME(product_tile) (const float *restrict x, int n_in, int k0, int k1,
 #if GEMM_WIDE == 4
 #define GEMM_LAST_TILE(TILE, nv, tail) \
 	switch ((nv) * 2 + (tail)) { GEMM_LAST_TILE_4(TILE) case 7: TILE(3, 1); break; }
-#elif GEMM_WIDE == 3
-#define GEMM_LAST_TILE(TILE, nv, tail) \
-	switch ((nv) * 2 + (tail)) { GEMM_LAST_TILE_3(TILE) case 5: TILE(2, 1); break; }
 #else
 #define GEMM_LAST_TILE(TILE, nv, tail) \
 	switch ((nv) * 2 + (tail)) { GEMM_LAST_TILE_2(TILE) case 3: TILE(1, 1); break; }
