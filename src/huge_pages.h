@@ -1,6 +1,7 @@
 /*
  * huge_pages.h — a hint that a large fresh matrix (the scanned rows, a
- * normalized copy of them) be backed by transparent huge pages.
+ * normalized copy of them) be backed by transparent huge pages, and one
+ * that a range of memory be mapped in one call (populate_pages).
  *
  * Filling fresh memory takes a page fault per 4 kB page, and in a virtual
  * machine a fault is dear: scanning the 200,000 x 28 table of
@@ -33,6 +34,24 @@ advise_huge_pages(void *p, Size bytes)
 	/* a hint: an error (an old kernel, no THP) changes nothing */
 	if (end > start)
 		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);
+#endif
+}
+
+/*
+ * populate [p, p + bytes) (the whole pages inside) in one call: a shared
+ * memory segment is faulted in page by page otherwise, each fault dear in
+ * a virtual machine.  write: for memory about to be filled.  A hint too.
+ */
+static inline void
+populate_pages(void *p, Size bytes, bool write)
+{
+#if defined(__linux__) && defined(MADV_POPULATE_READ) && defined(MADV_POPULATE_WRITE)
+	uintptr_t	start = TYPEALIGN(4096, (uintptr_t) p);
+	uintptr_t	end = TYPEALIGN_DOWN(4096, (uintptr_t) p + bytes);
+
+	if (end > start)
+		(void) madvise((void *) start, end - start,
+					   write ? MADV_POPULATE_WRITE : MADV_POPULATE_READ);
 #endif
 }
 

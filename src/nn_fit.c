@@ -42,6 +42,13 @@ fit_scratch_init(FitScratch *s, const NnLayout *layout, const FitHooks *hooks)
 }
 
 /*
+ * rows ahead of the one copied whose lines are prefetched: shuffled rows
+ * are apart in memory, and each row's first line would otherwise wait for
+ * memory (MNIST's 10 epochs in one process: 3.05 -> 2.97 s, medians of 5)
+ */
+#define GATHER_AHEAD 4
+
+/*
  * copy rows (by index, or in order when order is NULL) into the input
  * layer, with their labels, or their targets (regression: ws->target)
  */
@@ -55,6 +62,16 @@ gather_into(NnWorkspace *ws, int32_t *labels, float *targets, const FitData *dat
 	for (i = 0; i < rows; i++)
 	{
 		int64_t		r = order ? (int64_t) order[first + i] : first + i;
+
+		if (order && i + GATHER_AHEAD < rows)
+		{
+			const char *ahead = (const char *) (data->x + (size_t) order[first + i + GATHER_AHEAD] *
+												n_inputs);
+			size_t		b;
+
+			for (b = 0; b < sizeof(float) * n_inputs; b += 64)
+				__builtin_prefetch(ahead + b);
+		}
 
 		memcpy(ws->act[0] + (size_t) i * n_inputs,
 			   data->x + (size_t) r * n_inputs, sizeof(float) * n_inputs);

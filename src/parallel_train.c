@@ -46,6 +46,16 @@
  * terminates the workers (DestroyParallelContext), which see it in their
  * interrupt checks: nobody waits forever and no worker is left behind.
  *
+ * The rows are in shared memory for the workers, but nobody gathers a
+ * batch from there: a shared segment is mapped in 4 kB pages, and a batch of
+ * rows drawn at random from it missed the TLB on every row (MNIST: a worker's
+ * slice took 0.30 ms against 0.22 ms from a private copy; the leader's 0.40
+ * ms against 0.23 ms from its own rows).  So the leader reads the caller's
+ * rows, and each worker first copies them into memory of its own (huge
+ * pages where the kernel gives them), which bpnn.memory_limit counts.  The
+ * leader fills the segment after populating its pages in one call
+ * (populate_pages), not a page fault at a time.
+ *
  * Zero planned workers trains exactly as fit_network.  A warm start goes on
  * from the caller's weights and state as fit_network's does (fit_resume),
  * and the leader's copy of the one optimizer state is kept (keep_state).
@@ -66,6 +76,7 @@
 
 #include "bpnn.h"
 #include "float_sum.h"
+#include "huge_pages.h"
 #include "parallel.h"
 
 #define PT_KEY_SHARED	UINT64CONST(0xB9A17EA100000001)
@@ -666,6 +677,13 @@ report_timers(Participant *p, uint64 t_start, uint64 t_launch, uint64 t_lead, ui
 	pfree(buf.data);
 }
 
+/* the bytes of n_rows rows of inputs */
+static Size
+rows_bytes(const NnLayout *layout, int64 n_rows)
+{
+	return mul_size(sizeof(float) * (Size) layout->sizes[0], (Size) n_rows);
+}
+
 /* how many workers: a slice's share of a batch's work, memory */
 static int
 plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *data,
@@ -676,10 +694,14 @@ plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *d
 		? data->n_rows : options->batch_size;
 	double		work = (double) batch * (double) n_weights;
 
-	/* per participant: its gradient buffer and (at most) a chunk's scratch */
+	/*
+	 * per participant: its gradient buffer, (at most) a chunk's scratch and
+	 * its copy of the rows (the leader's are the caller's: counted anyway)
+	 */
 	return parallel_plan_workers((int64) Min(work / SYNC_MIN_SLICE_WORK, (double) PG_INT32_MAX),
-								 sizeof(float) * (n_weights +
-												  nn_workspace_floats(layout, FIT_CHUNK_ROWS)),
+								 add_size(sizeof(float) * (n_weights +
+														   nn_workspace_floats(layout, FIT_CHUNK_ROWS)),
+										  rows_bytes(layout, data->n_rows)),
 								 shared_bytes);
 }
 
@@ -690,7 +712,7 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 					 const FitHooks *hooks, const FitResume *resume, FitResult *result)
 {
 	Size		n_weights = nn_weight_count(layout);
-	Size		x_bytes = sizeof(float) * (Size) layout->sizes[0] * data->n_rows;
+	Size		x_bytes = rows_bytes(layout, data->n_rows);
 	Size		y_bytes = sizeof(int32) * (Size) data->n_rows;
 	Size		order_bytes = sizeof(uint32_t) * (Size) data->n_rows;
 	/* regression: the standardized targets */
@@ -766,15 +788,17 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	memset(&p, 0, sizeof(p));
 	p.shared = sh;
 	p.data.n_rows = data->n_rows;
-	p.data.x = chunk = shm_toc_allocate(pcxt->toc, x_bytes);
+	chunk = shm_toc_allocate(pcxt->toc, x_bytes);
+	populate_pages(chunk, x_bytes, true);
 	memcpy(chunk, data->x, x_bytes);
 	shm_toc_insert(pcxt->toc, PT_KEY_X, chunk);
-	p.data.y = chunk = shm_toc_allocate(pcxt->toc, y_bytes);
+	chunk = shm_toc_allocate(pcxt->toc, y_bytes);
 	memcpy(chunk, data->y, y_bytes);
 	shm_toc_insert(pcxt->toc, PT_KEY_Y, chunk);
 	if (t_bytes > 0)
 	{
-		p.data.t = chunk = shm_toc_allocate(pcxt->toc, t_bytes);
+		chunk = shm_toc_allocate(pcxt->toc, t_bytes);
+		populate_pages(chunk, t_bytes, true);
 		memcpy(chunk, data->t, t_bytes);
 		shm_toc_insert(pcxt->toc, PT_KEY_TARGETS, chunk);
 	}
@@ -792,6 +816,10 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 		memcpy(chunk, options->class_weight, sizeof(float) * n_classes);
 	shm_toc_insert(pcxt->toc, PT_KEY_CLASS_W, chunk);
 
+	/* the leader reads the caller's rows */
+	p.data.x = data->x;
+	p.data.y = data->y;
+	p.data.t = data->t;
 	p.options = *options;
 	p.hooks = *hooks;
 	fit_stepper_init(&p.stepper, layout, hooks);
@@ -815,6 +843,18 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	return nworkers;
 }
 
+/* a worker's own copy of the shared rows (see the top of the file) */
+static float *
+private_rows(const float *shared, Size bytes)
+{
+	float	   *mine = MemoryContextAllocHuge(CurrentMemoryContext, bytes);
+
+	advise_huge_pages(mine, bytes);
+	populate_pages((void *) shared, bytes, false);
+	memcpy(mine, shared, bytes);
+	return mine;
+}
+
 /* a parallel worker: slices and stripes until the leader is done */
 void
 bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
@@ -825,7 +865,8 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 
 	memset(&p, 0, sizeof(p));
 	p.shared = shm_toc_lookup(toc, PT_KEY_SHARED, false);
-	p.data.x = shm_toc_lookup(toc, PT_KEY_X, false);
+	p.data.x = private_rows(shm_toc_lookup(toc, PT_KEY_X, false),
+							rows_bytes(&p.shared->layout, p.shared->n_rows));
 	p.data.y = shm_toc_lookup(toc, PT_KEY_Y, false);
 	p.data.n_rows = p.shared->n_rows;
 	p.data.t = shm_toc_lookup(toc, PT_KEY_TARGETS, true);
