@@ -3,38 +3,47 @@
  * data-parallel mini-batches.
  *
  * The leader runs fit_network's loop (the same initial weights, the same
- * seeded shuffle of the rows each epoch, the same batches), but each
- * mini-batch is two rounds of work shared with the parallel workers:
- *
- *   gradient  the batch's rows are cut into one fixed slice per planned
- *             participant (leader + planned workers); the slice's error
- *             products (fit_gradient, fit.c's batch code) are summed into
- *             gradient buffer j in shared memory (see below: by whom);
- *   update    the weights are cut into stripes; the participant that takes
- *             a stripe adds the buffers there in slice order (buffer 0 +
- *             buffer 1 + ...) and applies the optimizer there (fit_update:
- *             each weight on its own), which clears buffer 0.  The others
- *             are not cleared: a worker overwrites its buffer (a copy),
- *             the leader clears one before it sums a slice there, so no
- *             participant writes another's buffer in every batch (each
- *             such write moves its cache lines between the cores).  A
- *             network of fewer than 2 * SYNC_MIN_STRIPE weights is one
- *             stripe, which the leader applies without a round.
+ * seeded shuffle of the rows each epoch, the same batches), and each
+ * mini-batch is one round of work shared with the parallel workers: the
+ * batch's rows are cut into one fixed slice per planned participant
+ * (leader + planned workers), and the slice's error products (fit_gradient,
+ * fit.c's batch code) are summed into gradient buffer j in shared memory.
+ * Once every slice is in, each participant applies the update itself, to
+ * its own copy of the weights and of the optimizer's state: it adds the
+ * buffers in slice order (buffer 0 + buffer 1 + ...) and applies the
+ * optimizer (fit_update), the same arithmetic on the same numbers in every
+ * participant, so every copy holds the same bits.  The leader's copy, in
+ * shared memory, is the model; a worker's is in its own memory, so no
+ * weight crosses between the cores, only each slice's gradient, once.
+ * (Before, the leader alone applied the update and the workers read the
+ * weights back: letter with Adam, hidden 32, spent 9 us of a 28 us batch
+ * in that update against 3 us in one process.)  The buffers come in two
+ * sets, the round's generation's parity, so that the leader can start the
+ * next round while a worker still reads the last one's.
  *
  * So the model is serial batch training but for the order in which a
  * batch's float32 products are summed, and the same bits for a seed and a
  * planned worker count: the slices depend on the plan only, and whoever
- * takes a slice or a stripe computes the same numbers.  Work is taken, not
- * assigned: a round is published as a generation number in the high half
- * of a 64-bit counter whose low half counts the items claimed (a
- * compare-and-swap that fails once the generation moved on), so a worker
- * that never started is simply not waited for; the leader claims what is
- * left.  A worker computes a claimed slice in its own memory and copies it
- * into the slice's buffer only if the slice is still open; a leader done
- * with its own slices waits about as long as one of them took it, then
- * computes the slices still open itself, so a worker that lost its core (a
- * busy machine) delays a batch by about a slice's time, not by a time
- * slice of the scheduler.
+ * takes a slice computes the same numbers.  Work is taken, not assigned: a
+ * round is published as a generation number in the high half of a 64-bit
+ * counter whose low half counts the items claimed (a compare-and-swap that
+ * fails once the generation moved on), so a worker that never started is
+ * simply not waited for; the leader claims what is left.  A worker computes
+ * a claimed slice in its own memory and copies it into the slice's buffer
+ * only if the slice is still open; a leader done with its own slices waits
+ * about as long as one of them took it, then computes the slices still open
+ * itself, so a worker that lost its core (a busy machine) delays a batch by
+ * about a slice's time, not by a time slice of the scheduler.
+ *
+ * A worker takes slices of a round only when its weights are those the
+ * round starts from (it applied every update before it).  One that fell
+ * behind by two rounds or more, or that starts after the first round (as
+ * every worker does: starting a process takes milliseconds), copies the
+ * leader's weights and state as of the last update, read under a sequence
+ * counter the leader moves before and after each update (a seqlock), and
+ * goes on from there.  A worker's update is checked the same way: if the
+ * leader reused the buffers' set while the worker read them (two rounds
+ * on), the worker copies the leader's weights instead.
  *
  * A round is a few tens of microseconds of work (letter: 32 rows, 2,778
  * weights), too little for storage/barrier.h, whose every wait goes through
@@ -58,7 +67,7 @@
  *
  * Zero planned workers trains exactly as fit_network.  A warm start goes on
  * from the caller's weights and state as fit_network's does (fit_resume),
- * and the leader's copy of the one optimizer state is kept (keep_state).
+ * and the leader's copy of the optimizer's state is kept (keep_state).
  */
 #include "postgres.h"
 
@@ -128,16 +137,6 @@
 /* the sleep's timeout, a safety net: every change of state broadcasts */
 #define SYNC_SLEEP_MS 10
 
-/* stripes: whole cache lines of weights */
-#define STRIPE_ALIGN 16
-
-/*
- * Fewest weights per stripe of the update: a smaller network's update
- * (letter's 2,778 weights: a microsecond or two) is applied by the leader
- * alone, which saves a round
- */
-#define SYNC_MIN_STRIPE 16384
-
 /*
  * Where a participant's time goes, in nanoseconds, totals per training
  * (DEBUG1): the leader's and the workers' (summed) are reported at the end
@@ -147,24 +146,28 @@ typedef enum SyncTimer
 	T_OWN,						/* slices taken and computed (leader: its own) */
 	T_PATIENCE,					/* leader: waiting for a worker's slice */
 	T_STEAL,					/* leader: computing a late worker's slice */
-	T_UPDATE,					/* the update (leader: serial, or stripes) */
+	T_UPDATE,					/* the update of its copy of the weights */
 	T_EPOCH,					/* leader: shuffle and end of epoch */
 	T_WAIT,						/* waiting for a round (spin and sleep) */
 	T_SLEEP,					/* of which asleep on the condition variable */
 	T_COPY,						/* worker: copying its sums in */
 	T_DROPPED,					/* worker: slices computed but dropped */
+	T_RESYNC,					/* worker: copying the leader's weights */
 	T_TIMERS
 } SyncTimer;
 
 static const char *const timer_names[T_TIMERS] = {
-	"slices", "patience", "stolen", "update", "epoch", "wait", "asleep", "copy", "dropped"
+	"slices", "patience", "stolen", "update", "epoch", "wait", "asleep", "copy", "dropped",
+	"resync"
 };
 
-typedef enum SyncRound
+/* what the update of a round needs: fixed from its publication until two rounds on */
+typedef struct RoundSet
 {
-	ROUND_GRADIENT,
-	ROUND_UPDATE
-} SyncRound;
+	pg_atomic_uint32 generation;	/* its round's; 0 while being rewritten */
+	int64		rows;			/* the batch's rows */
+	long		step;			/* Adam's update number */
+} RoundSet;
 
 /* a slice of the current batch */
 typedef struct SliceSlot
@@ -193,15 +196,16 @@ typedef struct SyncShared
 	pg_atomic_uint64 worker_ns[T_TIMERS];	/* the workers' timers (DEBUG1) */
 	pg_atomic_uint64 worker_counts[T_TIMERS];
 	pg_atomic_uint64 first_claim_ns;	/* when a worker first took an item */
+	/* odd while the leader updates its weights; moved twice per update */
+	pg_atomic_uint64 update_seq;
+	uint32		updated;		/* the generation whose update they hold */
 	ConditionVariable cv;
 	/* the current batch, written by the leader before it publishes a round */
 	int64		first;			/* the batch: order[first .. first + rows) */
 	int64		rows;
-	long		step;			/* Adam's update number */
+	RoundSet	sets[2];		/* by the generation's parity */
 	/* fixed for the training */
 	int			n_slices;		/* planned participants */
-	int			n_stripes;
-	Size		stripe;			/* weights per stripe */
 	NnLayout	layout;
 	FitOptions	options;		/* class_weight: NULL, see has_class_weight */
 	bool		has_class_weight;	/* PT_KEY_CLASS_W holds them */
@@ -214,25 +218,25 @@ typedef struct SyncShared
 } SyncShared;
 
 /*
- * The float arrays in shared memory: the weights, the optimizer's two
- * states, then one gradient buffer per slice
+ * The float arrays in shared memory: the leader's weights and optimizer's
+ * two states (the model), then two sets of one gradient buffer per slice,
+ * a round's set by the parity of its generation
  */
 #define WEIGHTS(f, sh) (f)
 #define STATE1(f, sh) ((f) + (sh)->n_weights)
 #define STATE2(f, sh) ((f) + 2 * (sh)->n_weights)
-#define GRAD(f, sh, j) ((f) + (Size) (3 + (j)) * (sh)->n_weights)
-#define FLOAT_ARRAYS(slices) (3 + (Size) (slices))
+#define GRAD(f, sh, generation, j) \
+	((f) + (Size) (3 + ((generation) & 1) * (sh)->n_slices + (j)) * (sh)->n_weights)
+#define FLOAT_ARRAYS(slices) (3 + 2 * (Size) (slices))
 
 /*
- * A round's counter: its generation, its kind and number of items (so that
- * an item is never taken on the strength of another round's) and how many
- * of them are claimed
+ * A round's counter: its generation and number of items (so that an item
+ * is never taken on the strength of another round's) and how many of them
+ * are claimed
  */
-#define CLAIM(generation, round, items, taken) \
-	((uint64) (generation) << 32 | (uint64) (round) << 31 | (uint64) (items) << 16 | \
-	 (uint64) (taken))
+#define CLAIM(generation, items, taken) \
+	((uint64) (generation) << 32 | (uint64) (items) << 16 | (uint64) (taken))
 #define CLAIM_GENERATION(c) ((uint32) ((c) >> 32))
-#define CLAIM_ROUND(c) ((SyncRound) (((c) >> 31) & 1))
 #define CLAIM_ITEMS(c) ((uint32) ((c) >> 16) & 0x7FFF)
 #define CLAIM_TAKEN(c) ((uint32) (c) & 0xFFFF)
 
@@ -240,14 +244,18 @@ typedef struct SyncShared
 typedef struct Participant
 {
 	SyncShared *shared;
-	FitData		data;			/* the rows in shared memory */
+	FitData		data;			/* the rows: the caller's, or a worker's copy */
 	float	   *floats;			/* the float arrays in shared memory */
 	uint32_t   *order;
 	FitOptions	options;
-	FitStepper	stepper;		/* its scratch; state1/state2 the shared ones */
+	FitStepper	stepper;		/* its scratch; state1/state2 its optimizer's */
 	FitHooks	hooks;
+	float	   *weights;		/* its copy (the leader's: the shared one) */
+	float	   *sum;			/* its sum of a round's buffers */
 	bool		leader;
 	uint32		generation;		/* the leader's: the last published */
+	uint32		updated;		/* a worker's: the last round its weights have */
+	bool		in_step;		/* a worker's: its weights are those after round updated */
 	uint64		slices;			/* slices it computed and took */
 	bool		timed;			/* DEBUG1 is logged: the timers run */
 	uint64		ns[T_TIMERS];	/* its timers (DEBUG1) */
@@ -290,17 +298,17 @@ slice_sums(Participant *p, uint32 j, float *grad)
 	int64		from = Min(first + rows * j / sh->n_slices, sh->n_rows);
 	int64		to = Min(first + rows * (j + 1) / sh->n_slices, sh->n_rows);
 
-	return fit_gradient(&p->stepper, WEIGHTS(p->floats, sh), &p->options, &p->data,
+	return fit_gradient(&p->stepper, p->weights, &p->options, &p->data,
 						sh->shuffled ? p->order : NULL, from, Max(to - from, 0), grad,
 						&p->hooks, NULL);
 }
 
 /* the round's count of finished items: one more (wakes the waiters after the last) */
 static void
-item_done(SyncShared *sh, uint32 items)
+item_done(SyncShared *sh)
 {
 	pg_write_barrier();
-	if (pg_atomic_add_fetch_u32(&sh->done, 1) == items)
+	if (pg_atomic_add_fetch_u32(&sh->done, 1) == (uint32) sh->n_slices)
 		wake(sh);
 }
 
@@ -310,20 +318,19 @@ lead_slice(Participant *p, uint32 generation, uint32 j, SyncTimer timer)
 {
 	SyncShared *sh = p->shared;
 	uint64		open = SLOT(generation, SLICE_OPEN);
+	float	   *grad = GRAD(p->floats, sh, generation, j);
 	uint64		t0;
 
 	if (!pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
 										SLOT(generation, SLICE_TAKEN)))
 		return;
 	t0 = stamp(p);
-	/* buffer 0 is the sum the update cleared; the others hold the last batch's */
-	if (j > 0)
-		memset(GRAD(p->floats, sh, j), 0, sizeof(float) * sh->n_weights);
-	sh->slices[j].loss = slice_sums(p, j, GRAD(p->floats, sh, j));
+	memset(grad, 0, sizeof(float) * sh->n_weights);
+	sh->slices[j].loss = slice_sums(p, j, grad);
 	p->ns[timer] += stamp(p) - t0;
 	p->counts[timer]++;
 	p->slices++;
-	item_done(sh, (uint32) sh->n_slices);
+	item_done(sh);
 }
 
 /* a worker: compute slice j in its own memory, then copy it in if still open */
@@ -346,11 +353,11 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 	if (pg_atomic_compare_exchange_u64(&sh->slices[j].state, &open,
 									   SLOT(generation, SLICE_TAKEN)))
 	{
-		memcpy(GRAD(p->floats, sh, j), mine, sizeof(float) * sh->n_weights);
+		memcpy(GRAD(p->floats, sh, generation, j), mine, sizeof(float) * sh->n_weights);
 		p->ns[T_COPY] += stamp(p) - t1;
 		sh->slices[j].loss = loss;
 		p->slices++;
-		item_done(sh, (uint32) sh->n_slices);
+		item_done(sh);
 	}
 	else
 	{
@@ -360,25 +367,124 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 	memset(mine, 0, sizeof(float) * sh->n_weights);
 }
 
-/* stripe s: the buffers summed in slice order, the update applied, the buffers cleared */
+/*
+ * the update of round generation to p's weights and optimizer state: the
+ * round's buffers added in slice order, then the optimizer
+ */
 static void
-run_stripe(Participant *p, uint32 s)
+apply_update(Participant *p, uint32 generation, int64 rows, long step)
 {
 	SyncShared *sh = p->shared;
-	Size		from = sh->stripe * s;
-	Size		to = Min(from + sh->stripe, sh->n_weights);
-	float	   *sum = GRAD(p->floats, sh, 0);
 	uint64		t0 = stamp(p);
 	int			j;
 
-	if (from >= to)
-		return;
+	memcpy(p->sum, GRAD(p->floats, sh, generation, 0), sizeof(float) * sh->n_weights);
 	for (j = 1; j < sh->n_slices; j++)
-		float_sum_add(sum + from, GRAD(p->floats, sh, j) + from, to - from);
-	fit_update(&p->stepper, WEIGHTS(p->floats, sh), &p->options, sum, from, to - from,
-			   sh->step, sh->rows);
+		float_sum_add(p->sum, GRAD(p->floats, sh, generation, j), sh->n_weights);
+	fit_update(&p->stepper, p->weights, &p->options, p->sum, 0, sh->n_weights, step, rows);
 	p->ns[T_UPDATE] += stamp(p) - t0;
 	p->counts[T_UPDATE]++;
+}
+
+/*
+ * the leader: publish what round generation's update needs, before the
+ * round (a worker reading the set of the round two before sees the tag
+ * change)
+ */
+static void
+publish_set(SyncShared *sh, uint32 generation, int64 rows, long step)
+{
+	RoundSet   *set = &sh->sets[generation & 1];
+
+	pg_atomic_write_u32(&set->generation, 0);
+	pg_write_barrier();
+	set->rows = rows;
+	set->step = step;
+	pg_write_barrier();
+	pg_atomic_write_u32(&set->generation, generation);
+}
+
+/* the leader: its update of round generation, inside the sequence counter */
+static void
+lead_update(Participant *p, uint32 generation, int64 rows, long step)
+{
+	SyncShared *sh = p->shared;
+
+	pg_atomic_fetch_add_u64(&sh->update_seq, 1);	/* odd; a full barrier */
+	apply_update(p, generation, rows, step);
+	sh->updated = generation;
+	pg_atomic_fetch_add_u64(&sh->update_seq, 1);	/* even again */
+}
+
+/*
+ * a worker: its copy of the leader's weights and optimizer state as of
+ * the leader's last update, read while the sequence counter stays even
+ * and unmoved (a seqlock's reader)
+ */
+static void
+resync(Participant *p)
+{
+	SyncShared *sh = p->shared;
+	Size		bytes = sizeof(float) * sh->n_weights;
+	uint64		t0 = stamp(p);
+
+	for (;;)
+	{
+		uint64		before = pg_atomic_read_u64(&sh->update_seq);
+		uint32		updated;
+
+		CHECK_FOR_INTERRUPTS();
+		if (pg_atomic_read_u32(&sh->finished) != 0)
+			break;
+		if (before & 1)
+		{
+			pg_spin_delay();
+			continue;
+		}
+		pg_read_barrier();
+		memcpy(p->weights, WEIGHTS(p->floats, sh), bytes);
+		memcpy(p->stepper.state1, STATE1(p->floats, sh), bytes);
+		memcpy(p->stepper.state2, STATE2(p->floats, sh), bytes);
+		updated = sh->updated;
+		pg_read_barrier();
+		if (pg_atomic_read_u64(&sh->update_seq) == before)
+		{
+			p->updated = updated;
+			p->in_step = true;
+			break;
+		}
+	}
+	p->ns[T_RESYNC] += stamp(p) - t0;
+	p->counts[T_RESYNC]++;
+}
+
+/*
+ * a worker: round generation's update to its own weights, once the round
+ * is over; checked afterwards that the leader did not reuse the round's
+ * set meanwhile (its buffers from round generation + 2 on, its tag as
+ * soon as it publishes that round's), else the weights are resynced
+ */
+static void
+work_update(Participant *p, uint32 generation)
+{
+	SyncShared *sh = p->shared;
+	RoundSet   *set = &sh->sets[generation & 1];
+	uint32		tag = pg_atomic_read_u32(&set->generation);
+	int64		rows;
+	long		step;
+
+	pg_read_barrier();
+	rows = set->rows;
+	step = set->step;
+	if (tag == generation)
+		apply_update(p, generation, rows, step);
+	pg_read_barrier();
+	if (tag == generation &&
+		pg_atomic_read_u32(&set->generation) == generation &&
+		CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim)) < generation + 2)
+		p->updated = generation;
+	else
+		p->in_step = false;
 }
 
 /* wake the sleepers, if any, after a change of state */
@@ -398,6 +504,14 @@ moved_on(SyncShared *sh, uint32 generation)
 
 	return pg_atomic_read_u32(&sh->finished) != 0 ||
 		CLAIM_GENERATION(claim) != generation;
+}
+
+/* is round generation over (every slice in, or a later round published)? */
+static bool
+round_over(SyncShared *sh, uint32 generation)
+{
+	return moved_on(sh, generation) ||
+		pg_atomic_read_u32(&sh->done) >= (uint32) sh->n_slices;
 }
 
 /* wait until cond(sh, arg): spin, then sleep; interrupts checked throughout */
@@ -434,12 +548,13 @@ wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg)
 
 /* is the leader's round finished? */
 static bool
-round_done(SyncShared *sh, uint32 n_items)
+round_done(SyncShared *sh, uint32 generation)
 {
-	return pg_atomic_read_u32(&sh->done) >= n_items;
+	(void) generation;
+	return pg_atomic_read_u32(&sh->done) >= (uint32) sh->n_slices;
 }
 
-/* take items of generation until the round has moved on or every item is taken */
+/* take slices of generation until the round has moved on or every one is taken */
 static void
 take_items(Participant *p, uint32 generation)
 {
@@ -455,90 +570,72 @@ take_items(Participant *p, uint32 generation)
 			return;
 		if (!pg_atomic_compare_exchange_u64(&sh->claim, &claim, claim + 1))
 			continue;			/* claim now holds the current value */
-		/*
-		 * Claimed.  A stripe holds its round until done; a slice may be
-		 * stolen and the round go on (slice_sums reads the batch once)
-		 */
+		/* claimed: a slice may be stolen and the round go on (slice_sums reads the batch once) */
 		pg_read_barrier();
-		if (CLAIM_ROUND(claim) == ROUND_GRADIENT && p->leader)
+		if (p->leader)
 			lead_slice(p, generation, item, T_OWN);
-		else if (CLAIM_ROUND(claim) == ROUND_GRADIENT)
-			work_slice(p, generation, item);
 		else
-		{
-			/* a stripe is never stolen: the round waits for it */
-			if (p->timed && !p->leader && pg_atomic_read_u64(&sh->first_claim_ns) == 0)
-				pg_atomic_write_u64(&sh->first_claim_ns, stamp(p));
-			run_stripe(p, item);
-			item_done(sh, items);
-		}
+			work_slice(p, generation, item);
 		claim = pg_atomic_read_u64(&sh->claim);
 	}
 }
 
-/* the leader: publish a round, take part in it, wait for its last item */
+/* the leader: publish a round, take part in it, wait for its last slice */
 static void
-run_round(Participant *p, SyncRound round, uint32 n_items)
+run_round(Participant *p)
 {
 	SyncShared *sh = p->shared;
+	uint32		n_items = (uint32) sh->n_slices;
+	uint64		before = p->slices;
+	instr_time	start,
+				now;
+	double		patience;
+	uint32		j;
+	uint64		t0;
+	bool		stole = false;
 
 	pg_atomic_write_u32(&sh->done, 0);
-	p->generation++;
-	if (round == ROUND_GRADIENT)
-	{
-		uint32		j;
-
-		for (j = 0; j < n_items; j++)
-			pg_atomic_write_u64(&sh->slices[j].state, SLOT(p->generation, SLICE_OPEN));
-	}
+	for (j = 0; j < n_items; j++)
+		pg_atomic_write_u64(&sh->slices[j].state, SLOT(p->generation, SLICE_OPEN));
 	pg_write_barrier();
-	pg_atomic_write_u64(&sh->claim, CLAIM(p->generation, round, n_items, 0));
+	pg_atomic_write_u64(&sh->claim, CLAIM(p->generation, n_items, 0));
 	wake(sh);
-	if (round == ROUND_GRADIENT)
-	{
-		uint64		before = p->slices;
-		instr_time	start,
-					now;
-		double		patience;
-		uint32		j;
-		uint64		t0;
-		bool		stole = false;
 
-		INSTR_TIME_SET_CURRENT(start);
-		take_items(p, p->generation);
+	INSTR_TIME_SET_CURRENT(start);
+	take_items(p, p->generation);
+	INSTR_TIME_SET_CURRENT(now);
+	INSTR_TIME_SUBTRACT(now, start);
+	patience = Max(SYNC_STEAL_MIN_US, SYNC_STEAL_FACTOR * INSTR_TIME_GET_MICROSEC(now) /
+				   (double) Max(p->slices - before, 1));
+	/* a worker late with its slices (no core free?): compute them here */
+	INSTR_TIME_SET_CURRENT(start);
+	t0 = stamp(p);
+	while (!round_done(sh, p->generation))
+	{
+		CHECK_FOR_INTERRUPTS();
+		pg_spin_delay();
 		INSTR_TIME_SET_CURRENT(now);
 		INSTR_TIME_SUBTRACT(now, start);
-		patience = Max(SYNC_STEAL_MIN_US, SYNC_STEAL_FACTOR * INSTR_TIME_GET_MICROSEC(now) /
-					   (double) Max(p->slices - before, 1));
-		/* a worker late with its slices (no core free?): compute them here */
-		INSTR_TIME_SET_CURRENT(start);
-		t0 = stamp(p);
-		while (!round_done(sh, n_items))
+		if (INSTR_TIME_GET_MICROSEC(now) >= patience)
 		{
-			CHECK_FOR_INTERRUPTS();
-			pg_spin_delay();
-			INSTR_TIME_SET_CURRENT(now);
-			INSTR_TIME_SUBTRACT(now, start);
-			if (INSTR_TIME_GET_MICROSEC(now) >= patience)
-			{
-				p->ns[T_PATIENCE] += stamp(p) - t0;
-				p->counts[T_PATIENCE]++;
-				stole = true;
-				for (j = 0; j < n_items && !round_done(sh, n_items); j++)
-					lead_slice(p, p->generation, j, T_STEAL);
-				break;
-			}
-		}
-		if (!stole)
 			p->ns[T_PATIENCE] += stamp(p) - t0;
+			p->counts[T_PATIENCE]++;
+			stole = true;
+			for (j = 0; j < n_items && !round_done(sh, p->generation); j++)
+				lead_slice(p, p->generation, j, T_STEAL);
+			break;
+		}
 	}
-	else
-		take_items(p, p->generation);
-	wait_until(p, round_done, n_items);
+	if (!stole)
+		p->ns[T_PATIENCE] += stamp(p) - t0;
+	wait_until(p, round_done, p->generation);
 	pg_read_barrier();
 }
 
-/* a worker: take items of each round until the leader is done */
+/*
+ * a worker: each round its weights start from, its slices and the update;
+ * behind (or at the start), the leader's weights first
+ */
 static void
 work(Participant *p)
 {
@@ -546,19 +643,28 @@ work(Participant *p)
 
 	for (;;)
 	{
-		uint64		claim = pg_atomic_read_u64(&sh->claim);
-		uint32		generation = CLAIM_GENERATION(claim);
+		uint32		generation = CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim));
 
 		if (pg_atomic_read_u32(&sh->finished) != 0)
 			return;
-		take_items(p, generation);
-		/* every item of this generation taken: wait for the next round */
-		wait_until(p, moved_on, generation);
+		if (!p->in_step || generation > p->updated + 1)
+			resync(p);
+		else if (generation == p->updated)
+			wait_until(p, moved_on, generation);	/* the next round is not out yet */
+		else
+		{
+			/* generation == updated + 1: the round starts from these weights */
+			take_items(p, generation);
+			wait_until(p, round_over, generation);
+			if (pg_atomic_read_u32(&sh->finished) != 0)
+				return;
+			work_update(p, generation);
+		}
 	}
 }
 
 /*
- * the leader's training: fit_network's loop, each batch two shared rounds;
+ * the leader's training: fit_network's loop, each batch a shared round;
  * a warm start (resume) picks up where fit_network's would
  */
 static void
@@ -586,7 +692,7 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 	fit_result_init(result, &p->options, &p->hooks);
 	if (resume)
 	{
-		/* the optimizer's state goes to the shared arrays the stripes update */
+		/* the optimizer's state goes to the leader's arrays, in shared memory */
 		fit_resume(resume, layout, weights, &p->options, n, sh->shuffled ? p->order : NULL,
 				   &rng, &p->stepper, best, &p->hooks, result);
 		step = p->stepper.step;
@@ -595,6 +701,8 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 			epoch - result->best_epoch >= p->options.patience)
 			epoch = p->options.epochs;
 	}
+	/* the starting weights and state are in: workers may copy them (even) */
+	pg_atomic_fetch_add_u64(&sh->update_seq, 1);
 	for (; epoch < p->options.epochs; epoch++)
 	{
 		double		loss = 0.0;
@@ -606,18 +714,19 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 		p->ns[T_EPOCH] += stamp(p) - t0;
 		for (start = 0; start < n; start += batch)
 		{
+			int64		rows = n - start < batch ? n - start : batch;
+			long		update_step = p->options.optimizer == FIT_ADAM ? step + 1 : step;
 			int			j;
 
+			p->generation++;
+			publish_set(sh, p->generation, rows, update_step);
 			sh->first = start;
-			sh->rows = n - start < batch ? n - start : batch;
-			run_round(p, ROUND_GRADIENT, sh->n_slices);
+			sh->rows = rows;
+			run_round(p);
 			for (j = 0; j < sh->n_slices; j++)
 				loss += sh->slices[j].loss;
-			sh->step = p->options.optimizer == FIT_ADAM ? ++step : step;
-			if (sh->n_stripes > 1)
-				run_round(p, ROUND_UPDATE, sh->n_stripes);
-			else
-				run_stripe(p, 0);
+			step = update_step;
+			lead_update(p, p->generation, rows, step);
 		}
 		t0 = stamp(p);
 		if (!fit_epoch_done(layout, &p->options, weights, epoch, loss / (double) n,
@@ -695,11 +804,13 @@ plan_workers(const NnLayout *layout, const FitOptions *options, const FitData *d
 	double		work = (double) batch * (double) n_weights;
 
 	/*
-	 * per participant: its gradient buffer, (at most) a chunk's scratch and
+	 * per participant: its two gradient buffers in shared memory, its own
+	 * gradient, copy of the weights and of the optimizer's two states, and
+	 * sum (7 arrays of the weights' size), (at most) a chunk's scratch and
 	 * its copy of the rows (the leader's are the caller's: counted anyway)
 	 */
 	return parallel_plan_workers((int64) Min(work / SYNC_MIN_SLICE_WORK, (double) PG_INT32_MAX),
-								 add_size(sizeof(float) * (n_weights +
+								 add_size(sizeof(float) * (7 * n_weights +
 														   nn_workspace_floats(layout, FIT_CHUNK_ROWS)),
 										  rows_bytes(layout, data->n_rows)),
 								 shared_bytes);
@@ -768,12 +879,13 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 		pg_atomic_init_u64(&sh->worker_counts[i], 0);
 	}
 	pg_atomic_init_u64(&sh->first_claim_ns, 0);
+	pg_atomic_init_u64(&sh->update_seq, 1);	/* odd: no weights yet */
+	pg_atomic_init_u32(&sh->sets[0].generation, 0);
+	pg_atomic_init_u32(&sh->sets[1].generation, 0);
 	ConditionVariableInit(&sh->cv);
 	for (i = 0; i < n_slices; i++)
 		pg_atomic_init_u64(&sh->slices[i].state, SLOT(0, SLICE_TAKEN));
 	sh->n_slices = n_slices;
-	sh->n_stripes = Max(Min(n_weights / SYNC_MIN_STRIPE, (Size) n_slices), 1);
-	sh->stripe = TYPEALIGN(STRIPE_ALIGN, (n_weights + sh->n_stripes - 1) / sh->n_stripes);
 	sh->layout = *layout;
 	sh->options = *options;
 	sh->options.class_weight = NULL;
@@ -825,6 +937,8 @@ parallel_fit_network(const NnLayout *layout, float *weights, const FitOptions *o
 	fit_stepper_init(&p.stepper, layout, hooks);
 	p.stepper.state1 = STATE1(p.floats, sh);
 	p.stepper.state2 = STATE2(p.floats, sh);
+	p.weights = WEIGHTS(p.floats, sh);
+	p.sum = palloc(sizeof(float) * n_weights);
 	p.leader = true;
 	p.timed = sh->timed;
 
@@ -878,8 +992,11 @@ bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 	p.options.class_weight = p.shared->has_class_weight ? class_weight : NULL;
 	train_hooks(&p.hooks, CurrentMemoryContext);
 	fit_stepper_init(&p.stepper, &p.shared->layout, &p.hooks);
-	p.stepper.state1 = STATE1(p.floats, p.shared);
-	p.stepper.state2 = STATE2(p.floats, p.shared);
+	/* its own weights and optimizer state, copied from the leader's (resync) */
+	p.weights = palloc(sizeof(float) * p.shared->n_weights);
+	p.sum = palloc(sizeof(float) * p.shared->n_weights);
+	p.stepper.state1 = palloc(sizeof(float) * p.shared->n_weights);
+	p.stepper.state2 = palloc(sizeof(float) * p.shared->n_weights);
 	work(&p);
 	pg_atomic_fetch_add_u64(&p.shared->worker_slices, p.slices);
 	for (i = 0; i < T_TIMERS; i++)
