@@ -100,13 +100,16 @@
  * The cost rule: a slice must hold at least this many row-weights (rows
  * of the batch times the network's weights; a row-weight is about 3
  * multiply-adds, forward and backward) for a participant to be worth its
- * two rounds of waiting.  Measured on the 2-core Zen 5 with session 6's
- * tiled kernels (test/bench/parallel.sh): letter with the defaults
- * (batch 32, 2,778 weights: 88,896 row-weights, two slices of 44,448)
- * took 1.40 times one process's time with one worker, the update and the
- * exchange of the weights costing more than half a batch (about 4 us);
- * hidden 32 with batch 200 (141,800 a slice) took 0.93 times.  So letter's
- * defaults and batches of a few rows stay serial.
+ * round of waiting.  Measured on the 2-core Zen 5 with session 6's tiled
+ * kernels (test/bench/parallel.sh): letter with the defaults (batch 32,
+ * 2,778 weights: 88,896 row-weights, two slices of 44,448) took 1.40 times
+ * one process's time with one worker, the update and the exchange of the
+ * weights costing more than half a batch (about 4 us); hidden 32 with
+ * batch 200 (141,800 a slice) took 0.93 times.  With each participant's
+ * own update (session 7) the defaults took 1.01 times (a slice of 16 rows
+ * costs 5.5 us where the batch of 32 costs 8.5: a pass has costs that do
+ * not halve), hidden 32 with batch 200 0.76 times.  So letter's defaults
+ * and batches of a few rows stay serial.
  */
 #define SYNC_MIN_SLICE_WORK 50000
 
