@@ -282,6 +282,8 @@ stamp(Participant *p)
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
 
 static void wake(SyncShared *sh);
+static bool moved_on(SyncShared *sh, uint32 generation);
+static void wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg);
 
 /*
  * slice j of the current batch: its rows' gradient sums added to grad
@@ -419,7 +421,8 @@ lead_update(Participant *p, uint32 generation, int64 rows, long step)
 /*
  * a worker: its copy of the leader's weights and optimizer state as of
  * the leader's last update, read while the sequence counter stays even
- * and unmoved (a seqlock's reader)
+ * and unmoved (a seqlock's reader); while it is odd, asleep until the
+ * leader's next round
  */
 static void
 resync(Participant *p)
@@ -430,15 +433,26 @@ resync(Participant *p)
 
 	for (;;)
 	{
-		uint64		before = pg_atomic_read_u64(&sh->update_seq);
+		uint32		generation = CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim));
+		uint64		before;
 		uint32		updated;
 
+		pg_read_barrier();
+		before = pg_atomic_read_u64(&sh->update_seq);
 		CHECK_FOR_INTERRUPTS();
 		if (pg_atomic_read_u32(&sh->finished) != 0)
 			break;
 		if (before & 1)
 		{
-			pg_spin_delay();
+			/*
+			 * the leader is updating its weights (round generation's, or
+			 * the first ones), which are complete once it publishes the
+			 * next round: wait for that, asleep after a spin.  Spinning
+			 * until the counter is even kept a worker busy for the
+			 * scheduler's time slice whenever the leader lost its core
+			 * mid-update, on the core the leader wanted back.
+			 */
+			wait_until(p, moved_on, generation);
 			continue;
 		}
 		pg_read_barrier();
