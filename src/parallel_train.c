@@ -357,6 +357,7 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 	{
 		memcpy(GRAD(p->floats, sh, generation, j), mine, sizeof(float) * sh->n_weights);
 		p->ns[T_COPY] += stamp(p) - t1;
+		p->counts[T_COPY]++;
 		sh->slices[j].loss = loss;
 		p->slices++;
 		item_done(sh);
@@ -524,8 +525,17 @@ moved_on(SyncShared *sh, uint32 generation)
 static bool
 round_over(SyncShared *sh, uint32 generation)
 {
-	return moved_on(sh, generation) ||
-		pg_atomic_read_u32(&sh->done) >= (uint32) sh->n_slices;
+	if (moved_on(sh, generation))
+		return true;
+
+	/*
+	 * the count read after the counter that says the round is still
+	 * generation (the leader resets the count before it publishes a round):
+	 * else a weakly ordered CPU may read the last round's full count, and
+	 * work_update sum buffers still being written, then pass its checks
+	 */
+	pg_read_barrier();
+	return pg_atomic_read_u32(&sh->done) >= (uint32) sh->n_slices;
 }
 
 /* wait until cond(sh, arg): spin, then sleep; interrupts checked throughout */
