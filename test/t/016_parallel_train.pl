@@ -84,8 +84,7 @@ is($node->safe_psql($db,
 # a made-up record of 100,000 epochs over 300,000 rows: minutes of it),
 # and meanwhile the workers wait for the leader's first weights.  They wait
 # asleep: spinning, each kept a core busy for as long as the leader
-# replayed (or, later, was descheduled in the middle of an update), and on
-# a busy machine that was the core the leader wanted.
+# replayed, and on a busy machine that was the core the leader wanted.
 $node->safe_psql($db,
 	'CREATE TABLE replay_model AS SELECT jsonb_set(jsonb_set(jsonb_set(bpnn_model_to_jsonb(m), '
 	  . "'{training,epochs_run}', '100000'), '{training,epochs}', '100000'), "
