@@ -285,6 +285,8 @@ stamp(Participant *p)
 PGDLLEXPORT void bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc);
 
 static void wake(SyncShared *sh);
+static bool moved_on(SyncShared *sh, uint32 generation);
+static void wait_until(Participant *p, bool (*cond) (SyncShared *, uint32), uint32 arg);
 
 /*
  * slice j of the current batch: its rows' gradient sums added to grad
@@ -358,6 +360,7 @@ work_slice(Participant *p, uint32 generation, uint32 j)
 	{
 		memcpy(GRAD(p->floats, sh, generation, j), mine, sizeof(float) * sh->n_weights);
 		p->ns[T_COPY] += stamp(p) - t1;
+		p->counts[T_COPY]++;
 		sh->slices[j].loss = loss;
 		p->slices++;
 		item_done(sh);
@@ -422,7 +425,8 @@ lead_update(Participant *p, uint32 generation, int64 rows, long step)
 /*
  * a worker: its copy of the leader's weights and optimizer state as of
  * the leader's last update, read while the sequence counter stays even
- * and unmoved (a seqlock's reader)
+ * and unmoved (a seqlock's reader); before the first weights, asleep
+ * until the first round
  */
 static void
 resync(Participant *p)
@@ -433,15 +437,30 @@ resync(Participant *p)
 
 	for (;;)
 	{
-		uint64		before = pg_atomic_read_u64(&sh->update_seq);
+		uint32		generation = CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim));
+		uint64		before;
 		uint32		updated;
 
+		pg_read_barrier();
+		before = pg_atomic_read_u64(&sh->update_seq);
 		CHECK_FOR_INTERRUPTS();
 		if (pg_atomic_read_u32(&sh->finished) != 0)
 			break;
 		if (before & 1)
 		{
-			pg_spin_delay();
+			/*
+			 * the leader is updating its weights: a few microseconds, spin.
+			 * Before its first weights (generation 0), though, a warm start
+			 * replays its epochs' shuffles, which can take seconds: sleep
+			 * until the first round instead of keeping a core busy.
+			 * (Sleeping mid-training too, after a spin, measured slower
+			 * for one training on a busy 2-core machine, if faster for two
+			 * at once: the worker rejoined the rounds later.)
+			 */
+			if (generation == 0)
+				wait_until(p, moved_on, generation);
+			else
+				pg_spin_delay();
 			continue;
 		}
 		pg_read_barrier();
@@ -513,8 +532,17 @@ moved_on(SyncShared *sh, uint32 generation)
 static bool
 round_over(SyncShared *sh, uint32 generation)
 {
-	return moved_on(sh, generation) ||
-		pg_atomic_read_u32(&sh->done) >= (uint32) sh->n_slices;
+	if (moved_on(sh, generation))
+		return true;
+
+	/*
+	 * the count read after the counter that says the round is still
+	 * generation (the leader resets the count before it publishes a round):
+	 * else a weakly ordered CPU may read the last round's full count, and
+	 * work_update sum buffers still being written, then pass its checks
+	 */
+	pg_read_barrier();
+	return pg_atomic_read_u32(&sh->done) >= (uint32) sh->n_slices;
 }
 
 /* wait until cond(sh, arg): spin, then sleep; interrupts checked throughout */

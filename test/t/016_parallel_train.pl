@@ -3,6 +3,7 @@
 # other every mini-batch, a cancel of the statement or the end of one worker
 # (pg_terminate_backend: the worker fails) stops the training within a
 # second, leaves no parallel worker behind, and the next training works.
+# Workers that wait for the leader's weights (a warm start's replay) sleep.
 use strict;
 use warnings;
 use IPC::Run;
@@ -78,6 +79,49 @@ is($node->safe_psql($db,
 		$setup . "SELECT bpnn_info(bpnn_train('many_flowers', 'kind', epochs => 2, batch_size => 512))"
 		  . "->'training'->>'workers'"),
 	'2', 'the next training uses its workers');
+
+# a warm start first replays the shuffles of the epochs already run (here
+# a made-up record of 100,000 epochs over 300,000 rows: minutes of it),
+# and meanwhile the workers wait for the leader's first weights.  They wait
+# asleep: spinning, each kept a core busy for as long as the leader
+# replayed, and on a busy machine that was the core the leader wanted.
+$node->safe_psql($db,
+	'CREATE TABLE replay_model AS SELECT jsonb_set(jsonb_set(jsonb_set(bpnn_model_to_jsonb(m), '
+	  . "'{training,epochs_run}', '100000'), '{training,epochs}', '100000'), "
+	  . "'{training,loss_per_epoch}', to_jsonb(array_fill(1.0, ARRAY[100000])))::text::bpnn_model AS m "
+	  . "FROM (SELECT bpnn_train('many_flowers', 'kind', epochs => 1, batch_size => 512, keep_state => true) m) s"
+);
+my ($rout, $rerr) = ('', '');
+my $replay = IPC::Run::start(
+	[ 'psql', '-X', '-q', '-d', $node->connstr($db) . ' application_name=bpnn_sync_replay',
+	  '-c', $setup . "SELECT bpnn_train('many_flowers', 'kind', epochs => 1, init_model => m) FROM replay_model" ],
+	'>', \$rout, '2>', \$rerr);
+my $replay_workers = "FROM pg_stat_activity w JOIN pg_stat_activity l ON l.pid = w.leader_pid "
+  . "WHERE w.backend_type = 'parallel worker' AND l.application_name = 'bpnn_sync_replay'";
+my $started = 0;
+for (1 .. 600)
+{
+	$started = $node->safe_psql('postgres', "SELECT count(*) $replay_workers");
+	last if $started == 2;
+	usleep(50_000);
+}
+is($started, '2', 'the warm start launched its workers');
+usleep(300_000);
+my $asleep = 0;
+for (1 .. 10)
+{
+	$asleep++ if $node->safe_psql('postgres',
+		"SELECT count(*) = 2 AND bool_and(w.wait_event_type IS NOT DISTINCT FROM 'Extension') $replay_workers")
+	  eq 't';
+	usleep(50_000);
+}
+cmp_ok($asleep, '>=', 5, "while the leader replays, its workers wait asleep ($asleep of 10 looks)");
+$node->safe_psql('postgres',
+	"SELECT pg_cancel_backend(pid) FROM pg_stat_activity "
+	  . "WHERE application_name = 'bpnn_sync_replay' AND backend_type = 'client backend'");
+$replay->finish;
+like($rerr, qr/canceling statement due to user request/, 'a cancel stops the replay');
+no_parallel_worker_left($node);
 
 # the workers find the library by its path under $libdir, as the leader
 # does: with a bare "bpnn" they looked it up along the server's
