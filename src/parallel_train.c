@@ -503,7 +503,7 @@ work_update(Participant *p, uint32 generation)
 	pg_read_barrier();
 	if (tag == generation &&
 		pg_atomic_read_u32(&set->generation) == generation &&
-		CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim)) < generation + 2)
+		(uint32) (CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim)) - generation) < 2)
 		p->updated = generation;
 	else
 		p->in_step = false;
@@ -675,12 +675,13 @@ work(Participant *p)
 	for (;;)
 	{
 		uint32		generation = CLAIM_GENERATION(pg_atomic_read_u64(&sh->claim));
+		uint32		ahead = generation - p->updated;	/* modulo 2^32 */
 
 		if (pg_atomic_read_u32(&sh->finished) != 0)
 			return;
-		if (!p->in_step || generation > p->updated + 1)
+		if (!p->in_step || ahead > 1)
 			resync(p);
-		else if (generation == p->updated)
+		else if (ahead == 0)
 			wait_until(p, moved_on, generation);	/* the next round is not out yet */
 		else
 		{
@@ -749,7 +750,9 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 			long		update_step = p->options.optimizer == FIT_ADAM ? step + 1 : step;
 			int			j;
 
-			p->generation++;
+			/* after 2^32 - 1 rounds, on from 1: 0 is "no round yet", and a set's tag while rewritten */
+			if (++p->generation == 0)
+				p->generation = 1;
 			publish_set(sh, p->generation, rows, update_step);
 			sh->first = start;
 			sh->rows = rows;
