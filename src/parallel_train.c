@@ -773,7 +773,7 @@ lead(Participant *p, const FitData *validation, const FitResume *resume, FitResu
 	wake(sh);
 
 	/*
-	 * the one optimizer state (the stripes updated the shared arrays), out
+	 * the leader's optimizer state (its own update's, in shared memory), out
 	 * of shared memory for keep_state: fit_network's for the same batches
 	 */
 	kept = p->stepper;
@@ -1003,7 +1003,7 @@ private_rows(const float *shared, Size bytes)
 	return mine;
 }
 
-/* a parallel worker: slices and stripes until the leader is done */
+/* a parallel worker: slices and its own updates until the leader is done */
 void
 bpnn_train_worker_main(dsm_segment *seg, shm_toc *toc)
 {
